@@ -1,0 +1,29 @@
+# Set-up and the two everyday commands. Every target creates the virtual environment on first use,
+# so `make sweep` and `make test` work on a fresh clone with nothing else installed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SWEEP ?= sweeps/digits_asha.yaml
+
+.PHONY: setup sweep test test-fast clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch first, pinned: the CPU wheel this machine carries. An unpinned torch would pull CUDA builds.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+sweep: setup
+	$(PY) -m launchers.local $(SWEEP)
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow"
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

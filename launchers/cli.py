@@ -1,0 +1,119 @@
+"""What the launchers share: their arguments, the dry-run plan and the final report.
+
+Imports neither torch nor Ray, so ``--help`` and ``--dry-run`` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from sweeps.errors import SweepError
+from sweeps.spec import SweepSpec, load_sweep
+
+EXIT_USER_ERROR = 2
+EXIT_SWEEP_FAILED = 1
+
+
+def build_parser(prog: str, description: str, cluster: bool) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("sweep", help="the sweep file (YAML), e.g. sweeps/digits_asha.yaml")
+    if cluster:
+        parser.add_argument(
+            "--address", help="Ray cluster address HOST:PORT, or 'auto'; defaults to $RAY_ADDRESS"
+        )
+    parser.add_argument("--storage", default="results", help="folder that receives <storage>/<name>/ (default: results)")
+    parser.add_argument("--name", help="sweep name (default: the file's name key); the results folder's name")
+    parser.add_argument("--resume", action="store_true", help="continue the sweep in <storage>/<name>/ where it stopped")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a key of the sweep file by its dotted path, e.g. --set trials.num_samples=4 (repeatable)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="validate and print the plan; start nothing")
+    parser.add_argument("--verbose", action="store_true", help="also show the trials' own output")
+    return parser
+
+
+def describe(spec: SweepSpec, storage: str) -> str:
+    from sweeps.runner import sweep_dir_for
+
+    lines = [
+        f"sweep      {spec.name}  (from {spec.source})",
+        f"results    {sweep_dir_for(spec, storage)}",
+        f"model      {spec.family.name} {_args(spec.model_args)}",
+        f"data       {spec.dataset.name} {_args(spec.data_args)}",
+        f"metric     {spec.metric} ({spec.mode})",
+        f"searcher   {spec.searcher_name} {_args(spec.searcher.model_dump())}",
+        f"scheduler  {spec.scheduler_name} {_args(spec.scheduler.model_dump())}",
+        f"trials     {spec.trial_count} (num_samples {spec.trials.num_samples}), "
+        f"at most {spec.trials.max_concurrent or 'as resources allow'} at once",
+        f"resources  {spec.resources.cpu:g} CPU, {spec.resources.gpu:g} GPU per trial",
+        f"stop       max_epochs {spec.stop.max_epochs}, time budget {spec.stop.time_budget_s or 'none'}"
+        + (f" s" if spec.stop.time_budget_s else ""),
+        f"checkpoint every {spec.checkpoint.every} epoch(s), keep {spec.checkpoint.keep or 'all'}; "
+        f"retries {spec.failure.max_retries}; seed {spec.seed}",
+        "space" + ("      (nothing searched)" if not spec.space else ""),
+    ]
+    for key, param in spec.space.items():
+        body = list(getattr(param, "values", ())) or [param.low, param.high]
+        lines.append(f"  {key:<20} {param.kind} {body}")
+    return "\n".join(lines)
+
+
+def _args(args: dict[str, Any]) -> str:
+    shown = {k: v for k, v in args.items() if v is not None}
+    return "(" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else ""
+
+
+def report(outcome: Any) -> str:
+    best = outcome.best
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(outcome.status_counts.items()))
+    lines = [
+        f"finished in {outcome.wall_time_s:.1f} s: {sum(outcome.status_counts.values())} trials ({counts}), "
+        f"{outcome.epochs} epochs",
+        f"results    {outcome.sweep_dir}",
+    ]
+    if best.get("trial_id") is None:
+        lines.append(f"no trial reached a finite {best['metric']}")
+    else:
+        lines += [
+            f"best       trial {best['trial_id']}: {best['metric']} = {best['value']:.4f} at epoch {best['epoch']}",
+            f"config     {json.dumps(best['config'])}",
+            f"checkpoint {best['checkpoint']}",
+        ]
+    lines.append(f"tensorboard --logdir {outcome.sweep_dir}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) -> int:
+    parser = build_parser(prog, description, cluster)
+    args = parser.parse_args(argv)
+    try:
+        spec = load_sweep(args.sweep, overrides=args.overrides, name=args.name)
+        address = None
+        if cluster:
+            import os
+
+            address = args.address or os.environ.get("RAY_ADDRESS")
+            if not address:
+                raise SweepError("no cluster address: pass --address HOST:PORT (or auto), or set RAY_ADDRESS", where=prog)
+        if args.dry_run:
+            print(describe(spec, args.storage))
+            if cluster:
+                print(f"cluster    {address}")
+            return 0
+        from sweeps.runner import check_target, run_sweep
+
+        check_target(spec, args.storage, args.resume)
+        print(describe(spec, args.storage), flush=True)
+        outcome = run_sweep(spec, args.storage, resume=args.resume, address=address, verbose=args.verbose)
+    except SweepError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted: continue with --resume", file=sys.stderr)
+        return 130
+    print(report(outcome), flush=True)
+    return 0 if outcome.best.get("trial_id") is not None else EXIT_SWEEP_FAILED

@@ -1,0 +1,16 @@
+"""Run a sweep on an existing Ray cluster.
+
+    python -m launchers.cluster sweeps/digits_asha.yaml --address HOST:PORT|auto [--storage DIR]
+                                [--name NAME] [--resume] [--set KEY=VALUE ...] [--dry-run]
+
+The address may also come from RAY_ADDRESS. Clusters keep Ray's token authentication on: the
+driver sends the token found in RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token. The
+storage folder must be one that every node sees (a shared mount) or a storage URI.
+"""
+
+import sys
+
+from launchers.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(None, prog="python -m launchers.cluster", description=__doc__.strip().splitlines()[0], cluster=True))

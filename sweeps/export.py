@@ -1,0 +1,261 @@
+"""The sweep's tables: ``trials.parquet``, ``metrics.parquet`` and ``best.json``.
+
+Built from what Tune persisted in the experiment folder (each trial's result log and kept
+checkpoints), so they are complete after a resumed sweep too. Written atomically (a temporary
+file renamed into place), so a reader never sees half a table.
+
+trials.parquet, one row per trial:
+    trial_id, status (completed | stopped | diverged | errored | not_started), one ``config/<key>``
+    column per searched key (typed as searched), final_<metric>, best_<metric>, best_epoch,
+    epochs, wall_time_s, checkpoint, checkpoint_epoch, checkpoint_<metric>, node_id, error,
+    trial_dir, config_json (the trial's full model and data arguments)
+metrics.parquet, one row per reported epoch:
+    trial_id, epoch, every metric the model logs, time_total_s, diverged, node_id
+best.json: sweep, metric, mode, trial_id, value, epoch, config, model, data, checkpoint,
+    checkpoint_epoch, checkpoint_value (all null when no trial has a finite metric)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sweeps.metric_direction import is_finite_number
+from sweeps.space import Choice, FloatRange, Grid, IntRange, Param
+from sweeps.spec import SweepSpec
+from sweeps.trial_config import TrialPlan, plain, trial_arguments
+
+TRIALS_FILE = "trials.parquet"
+METRICS_FILE = "metrics.parquet"
+BEST_FILE = "best.json"
+
+
+@dataclass
+class TrialRecord:
+    trial_id: str
+    status: str
+    config: dict[str, Any]
+    history: list[dict[str, Any]]  # one dict per epoch, deduplicated, in epoch order
+    checkpoints: list[tuple[str, dict[str, Any]]]  # (path, metrics at that checkpoint)
+    error: str | None
+    trial_dir: str
+
+
+def trial_status(record_history: list[dict[str, Any]], error: str | None, max_epochs: int) -> str:
+    if error:
+        return "errored"
+    if not record_history:
+        return "not_started"
+    last = record_history[-1]
+    if last.get("diverged"):
+        return "diverged"
+    return "completed" if int(last.get("epoch", 0)) >= max_epochs else "stopped"
+
+
+def records_from_results(result_grid: Any, spec: SweepSpec) -> list[TrialRecord]:
+    records = []
+    for result in result_grid:
+        history = _history(result.metrics_dataframe)
+        error = None if result.error is None else _one_line(result.error)
+        trial_dir = str(result.path)
+        trial_id = (result.metrics or {}).get("trial_id") or Path(trial_dir).name
+        checkpoints = [(checkpoint.path, dict(metrics)) for checkpoint, metrics in (result.best_checkpoints or [])]
+        records.append(
+            TrialRecord(
+                trial_id=trial_id,
+                status=trial_status(history, error, spec.stop.max_epochs),
+                config={key: plain(result.config.get(key)) for key in spec.space},
+                history=history,
+                checkpoints=checkpoints,
+                error=error,
+                trial_dir=trial_dir,
+            )
+        )
+    return sorted(records, key=lambda record: record.trial_id)
+
+
+def _history(frame: Any) -> list[dict[str, Any]]:
+    if frame is None or len(frame) == 0 or "epoch" not in frame:
+        return []
+    by_epoch: dict[int, dict[str, Any]] = {}
+    for row in frame.to_dict("records"):
+        if is_finite_number(row.get("epoch")):
+            # A trial restored from an earlier checkpoint reports some epochs twice: the later wins.
+            by_epoch[int(row["epoch"])] = {key: plain(value) for key, value in row.items()}
+    return [by_epoch[epoch] for epoch in sorted(by_epoch)]
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    last = next((line for line in reversed(text) if line.strip()), type(error).__name__)
+    return last.strip()[:500]
+
+
+def _best_in(history: list[dict[str, Any]], metric: str, mode: str) -> tuple[float, int] | None:
+    candidates = [(float(row[metric]), int(row["epoch"])) for row in history if is_finite_number(row.get(metric))]
+    if not candidates:
+        return None
+    pick = max if mode == "max" else min
+    return pick(candidates, key=lambda pair: pair[0])
+
+
+def _best_checkpoint(record: TrialRecord, metric: str, mode: str) -> tuple[str, int, float] | None:
+    scored = [
+        (path, int(metrics.get("epoch", 0)), float(metrics[metric]))
+        for path, metrics in record.checkpoints
+        if is_finite_number(metrics.get(metric))
+    ]
+    if not scored:
+        return None
+    pick = max if mode == "max" else min
+    return pick(scored, key=lambda item: item[2])
+
+
+def _arrow_type(param: Param) -> pa.DataType:
+    if isinstance(param, IntRange):
+        return pa.int64()
+    if isinstance(param, FloatRange):
+        return pa.float64()
+    assert isinstance(param, (Choice, Grid))
+    kinds = {type(value) for value in param.values}
+    if kinds <= {int}:
+        return pa.int64()
+    if kinds <= {int, float}:
+        return pa.float64()
+    if kinds == {bool}:
+        return pa.bool_()
+    return pa.string()
+
+
+def _column_value(value: Any, arrow_type: pa.DataType) -> Any:
+    if value is None:
+        return None
+    if arrow_type == pa.string():
+        return str(value)
+    if arrow_type == pa.float64():
+        return float(value)
+    return value
+
+
+def write_outputs(records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path) -> dict[str, Any]:
+    """Write the three files; returns the content of best.json."""
+    plan = TrialPlan.from_spec(spec)
+    metric, mode = spec.metric, spec.mode
+    logged = list(spec.family.metrics)
+    rows = []
+    best_overall: tuple[float, TrialRecord, int] | None = None
+    for record in records:
+        best = _best_in(record.history, metric, mode)
+        checkpoint = _best_checkpoint(record, metric, mode)
+        final = record.history[-1] if record.history else {}
+        if best is not None and record.status != "diverged" and (
+            best_overall is None or (best[0] > best_overall[0] if mode == "max" else best[0] < best_overall[0])
+        ):
+            best_overall = (best[0], record, best[1])
+        model_config, data_config = trial_arguments(plan, record.config)
+        rows.append({
+            "trial_id": record.trial_id,
+            "status": record.status,
+            **{f"config/{key}": record.config.get(key) for key in spec.space},
+            f"final_{metric}": final.get(metric) if is_finite_number(final.get(metric)) else None,
+            f"best_{metric}": best[0] if best else None,
+            "best_epoch": best[1] if best else None,
+            "epochs": int(final.get("epoch", 0)),
+            "wall_time_s": float(final["time_total_s"]) if is_finite_number(final.get("time_total_s")) else None,
+            "checkpoint": checkpoint[0] if checkpoint else None,
+            "checkpoint_epoch": checkpoint[1] if checkpoint else None,
+            f"checkpoint_{metric}": checkpoint[2] if checkpoint else None,
+            "node_id": final.get("node_id"),
+            "error": record.error,
+            "trial_dir": record.trial_dir,
+            "config_json": json.dumps({"model": model_config.model_dump(), "data": data_config.model_dump()}),
+        })
+
+    fields = [pa.field("trial_id", pa.string()), pa.field("status", pa.string())]
+    fields += [pa.field(f"config/{key}", _arrow_type(param)) for key, param in spec.space.items()]
+    fields += [
+        pa.field(f"final_{metric}", pa.float64()), pa.field(f"best_{metric}", pa.float64()),
+        pa.field("best_epoch", pa.int64()), pa.field("epochs", pa.int64()), pa.field("wall_time_s", pa.float64()),
+        pa.field("checkpoint", pa.string()), pa.field("checkpoint_epoch", pa.int64()),
+        pa.field(f"checkpoint_{metric}", pa.float64()), pa.field("node_id", pa.string()),
+        pa.field("error", pa.string()), pa.field("trial_dir", pa.string()), pa.field("config_json", pa.string()),
+    ]
+    schema = pa.schema(fields)
+    for row in rows:
+        for field in schema:
+            row[field.name] = _column_value(row.get(field.name), field.type)
+    _write_parquet(pa.Table.from_pylist(rows, schema=schema), sweep_dir / TRIALS_FILE)
+
+    metric_rows = []
+    for record in records:
+        for entry in record.history:
+            metric_rows.append({
+                "trial_id": record.trial_id,
+                "epoch": int(entry["epoch"]),
+                **{name: float(entry[name]) if is_finite_number(entry.get(name)) or _is_float(entry.get(name)) else None for name in logged},
+                "time_total_s": float(entry["time_total_s"]) if is_finite_number(entry.get("time_total_s")) else None,
+                "diverged": bool(entry.get("diverged", False)),
+                "node_id": entry.get("node_id"),
+            })
+    metric_schema = pa.schema(
+        [pa.field("trial_id", pa.string()), pa.field("epoch", pa.int64())]
+        + [pa.field(name, pa.float64()) for name in logged]
+        + [pa.field("time_total_s", pa.float64()), pa.field("diverged", pa.bool_()), pa.field("node_id", pa.string())]
+    )
+    _write_parquet(pa.Table.from_pylist(metric_rows, schema=metric_schema), sweep_dir / METRICS_FILE)
+
+    best_json: dict[str, Any] = {"sweep": spec.name, "metric": metric, "mode": mode}
+    if best_overall is None:
+        best_json.update(dict.fromkeys(
+            ("trial_id", "value", "epoch", "config", "model", "data", "checkpoint", "checkpoint_epoch", "checkpoint_value")
+        ))
+    else:
+        value, record, epoch = best_overall
+        model_config, data_config = trial_arguments(plan, record.config)
+        checkpoint = _best_checkpoint(record, metric, mode)
+        best_json.update({
+            "trial_id": record.trial_id,
+            "value": value,
+            "epoch": epoch,
+            "config": record.config,
+            "model": {"family": spec.family.name, **model_config.model_dump()},
+            "data": {"dataset": spec.dataset.name, **data_config.model_dump()},
+            "checkpoint": checkpoint[0] if checkpoint else None,
+            "checkpoint_epoch": checkpoint[1] if checkpoint else None,
+            "checkpoint_value": checkpoint[2] if checkpoint else None,
+        })
+    write_atomically(sweep_dir / BEST_FILE, (json.dumps(best_json, indent=2) + "\n").encode())
+    return best_json
+
+
+def _is_float(value: Any) -> bool:
+    # NaN and infinities are kept in metrics.parquet: they are what a diverged trial logged.
+    return isinstance(value, float)
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    write_atomically(path, sink.getvalue().to_pybytes())
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, flush it to disk, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,216 @@
+"""The one runner behind every launcher: SweepSpec -> Ray Tune Tuner -> results folder -> tables.
+
+    spec = load_sweep("sweeps/digits_asha.yaml")
+    outcome = run_sweep(spec, storage="results")            # embedded Ray
+    outcome = run_sweep(spec, storage="results", address="auto")  # an existing cluster
+
+Everything a user can get wrong is checked before Ray starts; an existing sweep folder is only
+ever continued (``resume=True``), never overwritten.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sweeps.errors import SweepError
+from sweeps.spec import SweepSpec, sweep_from_dict
+from sweeps.yaml_loading import read_yaml_file
+
+SPEC_FILE = "sweep.yaml"  # the validated sweep as it was started, for --resume
+STATE_GLOB = "experiment_state-*.json"
+
+
+@dataclass
+class SweepOutcome:
+    sweep_dir: Path
+    best: dict[str, Any]
+    status_counts: dict[str, int]
+    epochs: int
+    wall_time_s: float
+
+
+def sweep_dir_for(spec: SweepSpec, storage: str | Path) -> Path:
+    return Path(storage).expanduser().resolve() / spec.name
+
+
+def check_target(spec: SweepSpec, storage: str | Path, resume: bool) -> Path:
+    """The sweep folder, after making sure starting or resuming there loses nothing."""
+    sweep_dir = sweep_dir_for(spec, storage)
+    if resume:
+        if not sweep_dir.is_dir() or not any(sweep_dir.glob(STATE_GLOB)):
+            raise SweepError(f"{sweep_dir} holds no sweep to resume; run without --resume to start it")
+        saved_file = sweep_dir / SPEC_FILE
+        if saved_file.is_file():
+            saved = read_yaml_file(saved_file)
+            if saved != spec.raw:
+                changed = sorted(k for k in set(saved) | set(spec.raw) if saved.get(k) != spec.raw.get(k))
+                raise SweepError(
+                    f"differs from the sweep being resumed in {sweep_dir} (keys: {', '.join(changed)}); "
+                    f"resume with the same file and --set options, or start a new sweep with --name",
+                    where=spec.source,
+                )
+    elif sweep_dir.exists() and any(sweep_dir.iterdir()):
+        raise SweepError(
+            f"{sweep_dir} already holds a sweep named {spec.name!r}; add --resume to continue it, "
+            "or pick another name with --name"
+        )
+    return sweep_dir
+
+
+def start_ray(address: str | None, verbose: bool) -> None:
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address is None:
+        ray.init(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=verbose)
+        return
+    use_cluster_token()
+    try:
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=verbose)
+    except ConnectionError as error:
+        raise SweepError(f"cannot connect to the Ray cluster at {address}: {_first_line(error)}") from None
+    except Exception as error:
+        if type(error).__name__ == "AuthenticationError":
+            raise SweepError(
+                f"the Ray cluster at {address} refused this driver's token: set RAY_AUTH_TOKEN (or "
+                "RAY_AUTH_TOKEN_PATH) to the cluster's token, found in ~/.ray/auth_token on its head node"
+            ) from None
+        raise
+
+
+def use_cluster_token() -> None:
+    """Clusters keep Ray's token authentication on; a driver must send the token, which Ray only
+    does when RAY_AUTH_MODE=token. Set it when a token is there and nobody chose otherwise."""
+    if os.environ.get("RAY_AUTH_MODE"):
+        return
+    token_path = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
+    if os.environ.get("RAY_AUTH_TOKEN") or token_path.is_file():
+        os.environ["RAY_AUTH_MODE"] = "token"
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def check_cluster_resources(spec: SweepSpec) -> None:
+    """Fail fast, instead of trials pending forever, when no node can host one trial."""
+    import ray
+
+    nodes = [node.get("Resources", {}) for node in ray.nodes() if node.get("Alive")]
+    cpu, gpu = spec.resources.cpu, spec.resources.gpu
+    if not any(node.get("CPU", 0) >= cpu for node in nodes):
+        most = max((node.get("CPU", 0) for node in nodes), default=0)
+        raise SweepError(f"asks for {cpu:g} CPUs per trial but the largest node has {most:g}", path="resources.cpu", where=spec.source)
+    if gpu > 0 and not any(node.get("GPU", 0) >= gpu for node in nodes):
+        most = max((node.get("GPU", 0) for node in nodes), default=0)
+        raise SweepError(f"asks for {gpu:g} GPUs per trial but the largest node has {most:g}", path="resources.gpu", where=spec.source)
+
+
+def build_trainable(spec: SweepSpec) -> Any:
+    from ray import tune
+
+    from sweeps.trainable import train_trial
+    from sweeps.trial_config import TrialPlan
+
+    resources = {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu}
+    return tune.with_resources(tune.with_parameters(train_trial, plan=TrialPlan.from_spec(spec)), resources)
+
+
+def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) -> Any:
+    from ray import tune
+    from ray.tune.logger import JsonLoggerCallback
+
+    from sweeps.progress import ProgressTable
+    from sweeps.schedulers import scheduler_module
+    from sweeps.searchers import searcher_module
+    from sweeps.tensorboard_logging import TensorBoardCallback
+
+    search_alg, param_space = searcher_module(spec.searcher_name).build(spec.searcher, spec)
+    scheduler = scheduler_module(spec.scheduler_name).build(spec.scheduler, spec)
+    searched = list(spec.space)
+    callbacks = [
+        # Tune's own result log (what the tables are built from); its TensorBoard logger is
+        # left out because TensorBoardCallback writes one run per trial with HParams data.
+        JsonLoggerCallback(),
+        TensorBoardCallback(str(sweep_dir), spec.metric, spec.mode, spec.family.metrics, searched),
+        ProgressTable(spec.metric, spec.mode, spec.stop.max_epochs, spec.trial_count, searched, progress_interval_s),
+    ]
+    return tune.Tuner(
+        build_trainable(spec),
+        param_space=param_space,
+        tune_config=tune.TuneConfig(
+            metric=spec.metric,
+            mode=spec.mode,
+            search_alg=search_alg,
+            scheduler=scheduler,
+            num_samples=spec.trials.num_samples,
+            max_concurrent_trials=spec.trials.max_concurrent,
+            time_budget_s=spec.stop.time_budget_s,
+            # Many short trials: keep worker processes (and their loaded data) between trials.
+            reuse_actors=True,
+            trial_dirname_creator=lambda trial: trial.trial_id,
+        ),
+        run_config=tune.RunConfig(
+            name=spec.name,
+            storage_path=str(sweep_dir.parent),
+            checkpoint_config=tune.CheckpointConfig(
+                num_to_keep=spec.checkpoint.keep,
+                checkpoint_score_attribute=spec.metric,
+                checkpoint_score_order=spec.mode,
+            ),
+            failure_config=tune.FailureConfig(max_failures=spec.failure.max_retries),
+            callbacks=callbacks,
+            verbose=0,
+        ),
+    )
+
+
+def run_sweep(
+    spec: SweepSpec,
+    storage: str | Path = "results",
+    *,
+    resume: bool = False,
+    address: str | None = None,
+    verbose: bool = False,
+    progress_interval_s: float = 10.0,
+) -> SweepOutcome:
+    sweep_dir = check_target(spec, storage, resume)
+    # Only the JSON result log from Tune's default loggers (see build_tuner).
+    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
+    started = time.monotonic()
+    start_ray(address, verbose)
+    check_cluster_resources(spec)
+
+    from ray import tune
+
+    if resume:
+        tuner = tune.Tuner.restore(str(sweep_dir), trainable=build_trainable(spec), resume_unfinished=True)
+    else:
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        from sweeps.export import write_atomically
+
+        write_atomically(sweep_dir / SPEC_FILE, yaml.safe_dump(spec.raw, sort_keys=False).encode())
+        tuner = build_tuner(spec, sweep_dir, progress_interval_s)
+    result_grid = tuner.fit()
+
+    from sweeps.export import records_from_results, write_outputs
+
+    records = records_from_results(result_grid, spec)
+    best = write_outputs(records, spec, sweep_dir)
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.status] = counts.get(record.status, 0) + 1
+    epochs = sum(int(record.history[-1]["epoch"]) for record in records if record.history)
+    return SweepOutcome(sweep_dir, best, counts, epochs, time.monotonic() - started)
+
+
+def load_saved_spec(sweep_dir: Path) -> SweepSpec:
+    return sweep_from_dict(read_yaml_file(sweep_dir / SPEC_FILE), source=str(sweep_dir / SPEC_FILE))

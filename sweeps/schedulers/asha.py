@@ -1,0 +1,52 @@
+"""ASHA (``scheduler: {name: asha}``): asynchronous successive halving.
+
+A trial is stopped at a rung (``grace_period`` x ``reduction_factor``^k epochs) unless it is in
+the top 1/``reduction_factor`` of the trials that reached that rung. ``max_t`` defaults to
+``stop.max_epochs``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from lightning_modules.configs.base import ArgsModel
+from sweeps.errors import SweepError
+from sweeps.schedulers import TIME_ATTR
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+
+class Options(ArgsModel):
+    grace_period: int = Field(1, ge=1, description="epochs every trial gets before it may be stopped")
+    reduction_factor: float = Field(3.0, gt=1.0, le=100.0)
+    brackets: int = Field(1, ge=1, le=10)
+    max_t: int | None = Field(None, ge=1, description="defaults to stop.max_epochs")
+
+
+def check(options: Options, spec: "SweepSpec") -> None:
+    max_t = options.max_t or spec.stop.max_epochs
+    if max_t > spec.stop.max_epochs:
+        raise SweepError(
+            f"max_t {max_t} is larger than stop.max_epochs {spec.stop.max_epochs}; "
+            "trials never get that far", path="scheduler.max_t",
+        )
+    if options.grace_period > max_t:
+        raise SweepError(
+            f"grace_period {options.grace_period} is larger than max_t {max_t} "
+            "(stop.max_epochs unless set)", path="scheduler.grace_period",
+        )
+
+
+def build(options: Options, spec: "SweepSpec") -> Any:
+    from ray.tune.schedulers import ASHAScheduler
+
+    return ASHAScheduler(
+        time_attr=TIME_ATTR,
+        max_t=options.max_t or spec.stop.max_epochs,
+        grace_period=options.grace_period,
+        reduction_factor=options.reduction_factor,
+        brackets=options.brackets,
+    )

@@ -1,0 +1,24 @@
+"""FIFO (``scheduler: {name: fifo}``): every trial runs to ``stop.max_epochs``; no early stopping."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lightning_modules.configs.base import ArgsModel
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+
+class Options(ArgsModel):
+    pass
+
+
+def check(options: Options, spec: "SweepSpec") -> None:
+    """FIFO works with every sweep."""
+
+
+def build(options: Options, spec: "SweepSpec") -> Any:
+    from ray.tune.schedulers import FIFOScheduler
+
+    return FIFOScheduler()

@@ -1,0 +1,20 @@
+"""Searchers: how a sweep proposes configurations (``searcher.name`` in a sweep file).
+
+One searcher per module; each exposes ``Options`` (its validated settings), ``check(options,
+spec)`` (compatibility with the rest of the sweep, at load time) and ``build(options, spec)``
+(the Ray Tune search algorithm and parameter space; imports Ray lazily).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+SEARCHERS: dict[str, str] = {
+    "random": "sweeps.searchers.random_search",
+    "grid": "sweeps.searchers.grid_search",
+}
+
+
+def searcher_module(name: str) -> ModuleType:
+    return importlib.import_module(SEARCHERS[name])

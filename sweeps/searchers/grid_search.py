@@ -1,0 +1,41 @@
+"""Grid search (``searcher: {name: grid}``): every combination of the listed values.
+
+Every searched key must be finite: ``grid: [...]`` or ``choice: [...]`` (a choice is treated as a
+grid here). ``trials.num_samples`` repeats the whole grid.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lightning_modules.configs.base import ArgsModel
+from sweeps.errors import SweepError
+from sweeps.space import Choice, Grid
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+
+class Options(ArgsModel):
+    pass
+
+
+CHOICES_ARE_GRID = True
+
+
+def check(options: Options, spec: "SweepSpec") -> None:
+    for key, param in spec.space.items():
+        if not isinstance(param, (Grid, Choice)):
+            raise SweepError(
+                f"grid search needs a finite list of values, got a {param.kind} range; "
+                "write grid: [...] or choice: [...], or use searcher random",
+                path=f"space.{key}",
+            )
+
+
+def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
+    from ray import tune
+    from ray.tune.search.basic_variant import BasicVariantGenerator
+
+    param_space = {key: tune.grid_search(list(param.values)) for key, param in spec.space.items()}
+    return BasicVariantGenerator(random_state=spec.seed), param_space

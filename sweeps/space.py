@@ -1,0 +1,157 @@
+"""The search space: the kinds of searched key a sweep file may write, and their Tune domains.
+
+A searched key is a one-entry mapping naming its kind:
+
+    lr:         {logfloat: [1.0e-4, 1.0e-1]}   # log-uniform between the bounds
+    dropout:    {float: [0.0, 0.5]}            # uniform between the bounds
+    depth:      {int: [1, 4]}                  # integer, both bounds included
+    width:      {logint: [16, 512]}            # integer, log-uniform, both bounds included
+    activation: {choice: [relu, tanh]}         # one of the values, sampled
+    batch_size: {grid: [32, 64]}               # every value, each with num_samples trials
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Union
+
+from sweeps.errors import SweepError, show
+
+MAX_VALUES = 10_000
+KINDS = ("int", "logint", "float", "logfloat", "choice", "grid")
+
+
+@dataclass(frozen=True)
+class IntRange:
+    low: int
+    high: int
+    log: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "logint" if self.log else "int"
+
+    def representatives(self) -> list[Any]:
+        return [self.low, self.high]
+
+    def to_tune(self) -> Any:
+        from ray import tune
+
+        # Tune's integer domains exclude the upper bound; sweep files include it.
+        return tune.lograndint(self.low, self.high + 1) if self.log else tune.randint(self.low, self.high + 1)
+
+
+@dataclass(frozen=True)
+class FloatRange:
+    low: float
+    high: float
+    log: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "logfloat" if self.log else "float"
+
+    def representatives(self) -> list[Any]:
+        return [self.low, self.high]
+
+    def to_tune(self) -> Any:
+        from ray import tune
+
+        return tune.loguniform(self.low, self.high) if self.log else tune.uniform(self.low, self.high)
+
+
+@dataclass(frozen=True)
+class Choice:
+    values: tuple[Any, ...]
+    kind: str = "choice"
+
+    def representatives(self) -> list[Any]:
+        return list(self.values)
+
+    def to_tune(self) -> Any:
+        from ray import tune
+
+        return tune.choice(list(self.values))
+
+
+@dataclass(frozen=True)
+class Grid:
+    values: tuple[Any, ...]
+    kind: str = "grid"
+
+    def representatives(self) -> list[Any]:
+        return list(self.values)
+
+    def to_tune(self) -> Any:
+        from ray import tune
+
+        return tune.grid_search(list(self.values))
+
+
+Param = Union[IntRange, FloatRange, Choice, Grid]
+
+
+def parse_param(raw: Any, path: str) -> Param:
+    """One searched key from its sweep-file form; errors name ``path`` and what is allowed."""
+    example = "a one-entry mapping such as {float: [0.0, 0.5]} or {choice: [relu, tanh]}"
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise SweepError(f"got {show(raw)}; a searched key must be {example}", path=path)
+    (kind, body), = raw.items()
+    if kind not in KINDS:
+        raise SweepError(f"unknown kind {show(kind)}; must be one of: {', '.join(KINDS)}", path=path)
+    path = f"{path}.{kind}"
+    if kind in ("choice", "grid"):
+        return _parse_values(kind, body, path)
+    return _parse_range(kind, body, path)
+
+
+def _parse_values(kind: str, body: Any, path: str) -> Param:
+    if not isinstance(body, list) or not body:
+        raise SweepError(f"got {show(body)}; must be a non-empty list of values", path=path)
+    if len(body) > MAX_VALUES:
+        raise SweepError(f"has {len(body)} values; at most {MAX_VALUES} are allowed", path=path)
+    seen = []
+    for index, value in enumerate(body):
+        if not isinstance(value, (str, int, float, bool)) and value is not None:
+            raise SweepError(f"value {show(value)} is not a plain number, string or boolean", path=f"{path}[{index}]")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SweepError(f"value {show(value)} is not finite", path=f"{path}[{index}]")
+        # 1 and True compare equal in Python; they are different values to a user.
+        if any(type(value) is type(other) and value == other for other in seen):
+            raise SweepError(f"value {show(value)} is listed twice", path=f"{path}[{index}]")
+        seen.append(value)
+    return Choice(tuple(body)) if kind == "choice" else Grid(tuple(body))
+
+
+def _parse_range(kind: str, body: Any, path: str) -> Param:
+    integer = kind in ("int", "logint")
+    log = kind.startswith("log")
+    if not isinstance(body, list) or len(body) != 2:
+        raise SweepError(f"got {show(body)}; must be a list [low, high]", path=path)
+    for bound in body:
+        if isinstance(bound, bool) or not isinstance(bound, (int, float)):
+            raise SweepError(f"bound {show(bound)} is not a number", path=path)
+        if integer and not isinstance(bound, int):
+            raise SweepError(f"bound {show(bound)} is not an integer; use float: for real values", path=path)
+        if not math.isfinite(bound):
+            raise SweepError(f"bound {show(bound)} is not finite", path=path)
+    low, high = body
+    if low > high:
+        raise SweepError(f"range is inverted: low {low} > high {high}", path=path)
+    if low == high:
+        raise SweepError(f"range is empty: low and high are both {low}; fix the value under model: or data: instead", path=path)
+    if log and low <= 0:
+        raise SweepError(f"a log range needs low > 0, got {low}", path=path)
+    if integer:
+        return IntRange(int(low), int(high), log=log)
+    return FloatRange(float(low), float(high), log=log)
+
+
+def grid_size(space: dict[str, Param], choices_as_grid: bool) -> int:
+    """How many configurations one sample of the space expands to (1 when nothing is a grid)."""
+    size = 1
+    for param in space.values():
+        if isinstance(param, Grid) or (choices_as_grid and isinstance(param, Choice)):
+            size *= len(param.values)
+    return size

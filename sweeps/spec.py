@@ -1,0 +1,328 @@
+"""The sweep file, version 1: its typed form (``SweepSpec``) and ``load_sweep``, which reads a
+file, applies ``--set`` overrides and validates every key before anything starts.
+
+    name: digits_asha                 # folder name under the storage path
+    model: {family: mlp, depth: 2}    # the model family and its fixed arguments
+    data: {dataset: digits}           # the data set and its fixed arguments
+    space: {lr: {logfloat: [1.0e-4, 1.0e-1]}, data.val_fraction: {choice: [0.1, 0.2]}}
+    metric: val_accuracy
+    mode: max
+    searcher: {name: random}
+    scheduler: {name: asha, grace_period: 2}
+    trials: {num_samples: 20, max_concurrent: 2}
+    resources: {cpu: 1, gpu: 0}
+    stop: {max_epochs: 15, time_budget_s: 600}
+    checkpoint: {every: 1, keep: 2}
+    failure: {max_retries: 1}
+    seed: 0
+
+A searched key names a model argument (``lr``) or, with the prefix ``data.``, a data argument.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from lightning_modules.configs.base import ArgsModel
+from lightning_modules.registry import DATASETS, MODEL_FAMILIES, Dataset, ModelFamily
+from sweeps.errors import SweepError, show
+from sweeps.options import validate_section
+from sweeps.schedulers import SCHEDULERS, scheduler_module
+from sweeps.searchers import SEARCHERS, searcher_module
+from sweeps.space import Param, grid_size, parse_param
+from sweeps.yaml_loading import parse_yaml, read_yaml_file
+
+TOP_LEVEL_KEYS = (
+    "name", "model", "data", "space", "metric", "mode", "searcher", "scheduler", "trials",
+    "resources", "stop", "checkpoint", "failure", "seed",
+)
+REQUIRED_KEYS = ("name", "model", "data", "metric", "mode")
+DATA_PREFIX = "data."
+# A sweep name becomes one folder: letters, digits, '_', '-', '.'; no separators, no leading dot.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+class Trials(ArgsModel):
+    num_samples: int = Field(1, ge=1, le=100_000, description="samples of the space (times the grid)")
+    max_concurrent: int | None = Field(None, ge=1, le=10_000, description="default: as resources allow")
+
+
+class Resources(ArgsModel):
+    cpu: float = Field(1.0, gt=0.0, le=1024.0)
+    gpu: float = Field(0.0, ge=0.0, le=64.0)
+
+    @model_validator(mode="after")
+    def _whole_gpus_above_one(self) -> "Resources":
+        if self.gpu > 1 and not float(self.gpu).is_integer():
+            raise ValueError(f"gpu {self.gpu:g}: a fraction of a GPU must be at most 1; above 1 use whole GPUs")
+        return self
+
+
+class Stop(ArgsModel):
+    max_epochs: int = Field(10, ge=1, le=1_000_000)
+    time_budget_s: float | None = Field(None, gt=0.0, le=10 * 365 * 86400)
+
+
+class Checkpointing(ArgsModel):
+    every: int = Field(1, ge=1, le=1_000_000, description="epochs between checkpoints; the last epoch always has one")
+    keep: int | None = Field(2, ge=1, le=10_000, description="best checkpoints kept per trial; null keeps all")
+
+
+class Failure(ArgsModel):
+    max_retries: int = Field(0, ge=0, le=1000, description="restarts of a failed trial from its last checkpoint")
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A validated sweep. ``raw`` is the file's content after overrides, kept to record and
+    compare sweeps (``sweep.yaml`` in the results)."""
+
+    name: str
+    family: ModelFamily
+    model_args: dict[str, Any]
+    dataset: Dataset
+    data_args: dict[str, Any]
+    space: dict[str, Param]
+    metric: str
+    mode: Literal["min", "max"]
+    searcher_name: str
+    searcher: ArgsModel
+    scheduler_name: str
+    scheduler: ArgsModel
+    trials: Trials
+    resources: Resources
+    stop: Stop
+    checkpoint: Checkpointing
+    failure: Failure
+    seed: int
+    source: str
+    raw: dict[str, Any] = field(repr=False)
+
+    @property
+    def trial_count(self) -> int:
+        choices_are_grid = searcher_module(self.searcher_name).CHOICES_ARE_GRID
+        return self.trials.num_samples * grid_size(self.space, choices_are_grid)
+
+    def model_keys(self) -> list[str]:
+        return [key for key in self.space if not key.startswith(DATA_PREFIX)]
+
+    def data_keys(self) -> list[str]:
+        return [key for key in self.space if key.startswith(DATA_PREFIX)]
+
+
+def load_sweep(path: str | Path, overrides: list[str] | None = None, name: str | None = None) -> SweepSpec:
+    """Read, override and validate a sweep file. Raises SweepError with file and key path."""
+    path = Path(path)
+    raw = read_yaml_file(path)
+    return sweep_from_dict(raw, source=str(path), overrides=overrides or [], name=name)
+
+
+def sweep_from_dict(
+    raw: Any, source: str, overrides: list[str] | None = None, name: str | None = None
+) -> SweepSpec:
+    overrides = overrides or []
+    if not isinstance(raw, dict):
+        what = "empty" if raw is None else f"a {type(raw).__name__}"
+        raise SweepError(f"the file is {what}; a sweep file is a mapping with keys: {', '.join(TOP_LEVEL_KEYS)}", where=source)
+    raw = copy.deepcopy(raw)
+    applied = [_apply_override(raw, text) for text in overrides]
+    if name is not None:
+        raw["name"] = name
+        applied.append("name")
+    try:
+        return _build_spec(raw, source)
+    except SweepError as error:
+        culprit = next((key for key in applied if error.path and (error.path == key or error.path.startswith(key + "."))), None)
+        where = f"{source} (after --set {culprit})" if culprit and culprit != "name" else source
+        if culprit == "name" and name is not None:
+            where = "--name"
+        raise error.located(where) from None
+
+
+def _apply_override(raw: dict[str, Any], text: str) -> str:
+    """Apply ``KEY=VALUE`` to ``raw``: KEY is a dotted path, VALUE is read as YAML."""
+    key, sep, value_text = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise SweepError(f"got {show(text)}; write KEY=VALUE, e.g. trials.num_samples=4", where="--set")
+    parts = key.split(".")
+    if parts[0] == "space" and len(parts) > 2:
+        # A searched key may itself contain a dot (data.val_fraction): it is one part.
+        parts = ["space", ".".join(parts[1:])]
+    if any(not part for part in parts):
+        raise SweepError(f"key {show(key)} has an empty part", where="--set")
+    if parts[0] not in TOP_LEVEL_KEYS:
+        raise SweepError(f"unknown key {show(parts[0])}; top-level keys are: {', '.join(TOP_LEVEL_KEYS)}", where="--set")
+    value = parse_yaml(value_text, where=f"--set {key}")
+    target = raw
+    for depth, part in enumerate(parts[:-1]):
+        child = target.get(part)
+        if child is None:
+            child = target[part] = {}
+        if not isinstance(child, dict):
+            prefix = ".".join(parts[: depth + 1])
+            raise SweepError(f"cannot set {key}: {prefix} is {show(child)}, not a mapping", where="--set")
+        target = child
+    target[parts[-1]] = value
+    return key
+
+
+def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
+    for key in raw:
+        if key not in TOP_LEVEL_KEYS:
+            raise SweepError(f"unknown key; top-level keys are: {', '.join(TOP_LEVEL_KEYS)}", path=str(key)[:60])
+    for key in REQUIRED_KEYS:
+        if key not in raw:
+            raise SweepError("required key is missing", path=key)
+
+    name = _check_name(raw["name"])
+    family, model_args = _model_section(raw["model"])
+    dataset, data_args = _data_section(raw["data"])
+    space = _space_section(raw.get("space"), family, model_args, dataset, data_args)
+    metric = _metric(raw["metric"], family)
+    mode = raw["mode"]
+    if mode not in ("min", "max"):
+        raise SweepError(f"got {show(mode)}; must be one of: min, max", path="mode")
+    searcher_name, searcher = _plugin_section(raw.get("searcher"), "searcher", SEARCHERS, searcher_module, "random")
+    scheduler_name, scheduler = _plugin_section(raw.get("scheduler"), "scheduler", SCHEDULERS, scheduler_module, "fifo")
+    seed = raw.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 2**32 - 1:
+        raise SweepError(f"got {show(seed)}; must be an integer from 0 to {2**32 - 1}", path="seed")
+
+    spec = SweepSpec(
+        name=name,
+        family=family,
+        model_args=model_args,
+        dataset=dataset,
+        data_args=data_args,
+        space=space,
+        metric=metric,
+        mode=mode,
+        searcher_name=searcher_name,
+        searcher=searcher,
+        scheduler_name=scheduler_name,
+        scheduler=scheduler,
+        trials=validate_section(Trials, raw.get("trials"), "trials"),
+        resources=validate_section(Resources, raw.get("resources"), "resources"),
+        stop=validate_section(Stop, raw.get("stop"), "stop"),
+        checkpoint=validate_section(Checkpointing, raw.get("checkpoint"), "checkpoint"),
+        failure=validate_section(Failure, raw.get("failure"), "failure"),
+        seed=seed,
+        source=source,
+        raw=raw,
+    )
+    searcher_module(searcher_name).check(searcher, spec)
+    scheduler_module(scheduler_name).check(scheduler, spec)
+    return spec
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+        raise SweepError(
+            f"got {show(name)}; a sweep name is 1-100 letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit (it becomes a folder name)",
+            path="name",
+        )
+    return name
+
+
+def _model_section(raw: Any) -> tuple[ModelFamily, dict[str, Any]]:
+    if not isinstance(raw, dict):
+        raise SweepError(f"got {show(raw)}; must be a mapping with 'family' and fixed arguments", path="model")
+    args = dict(raw)
+    family_name = args.pop("family", None)
+    if family_name is None:
+        raise SweepError(f"required key is missing; families: {', '.join(MODEL_FAMILIES)}", path="model.family")
+    if family_name not in MODEL_FAMILIES:
+        raise SweepError(f"unknown family {show(family_name)}; must be one of: {', '.join(MODEL_FAMILIES)}", path="model.family")
+    family = MODEL_FAMILIES[family_name]
+    validate_section(family.config, args, "model")
+    return family, args
+
+
+def _data_section(raw: Any) -> tuple[Dataset, dict[str, Any]]:
+    if not isinstance(raw, dict):
+        raise SweepError(f"got {show(raw)}; must be a mapping with 'dataset' and its arguments", path="data")
+    args = dict(raw)
+    dataset_name = args.pop("dataset", None)
+    if dataset_name is None:
+        raise SweepError(f"required key is missing; data sets: {', '.join(DATASETS)}", path="data.dataset")
+    if dataset_name not in DATASETS:
+        raise SweepError(f"unknown data set {show(dataset_name)}; must be one of: {', '.join(DATASETS)}", path="data.dataset")
+    dataset = DATASETS[dataset_name]
+    validate_section(dataset.config, args, "data")
+    return dataset, args
+
+
+def _space_section(
+    raw: Any, family: ModelFamily, model_args: dict[str, Any], dataset: Dataset, data_args: dict[str, Any]
+) -> dict[str, Param]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SweepError(f"got {show(raw)}; must be a mapping of searched keys", path="space")
+    space: dict[str, Param] = {}
+    for key, body in raw.items():
+        if not isinstance(key, str):
+            raise SweepError(f"key {show(key)} is not a string", path="space")
+        path = f"space.{key}"
+        if key.startswith(DATA_PREFIX):
+            argument, config, fixed, owner = key[len(DATA_PREFIX):], dataset.config, data_args, f"the {dataset.name} data set"
+            section = "data"
+        else:
+            argument, config, fixed, owner = key, family.config, model_args, f"the {family.name} model"
+            section = "model"
+        if argument not in config.model_fields:
+            hint = "" if section == "data" else f" (data arguments take the prefix '{DATA_PREFIX}')"
+            raise SweepError(
+                f"{owner} has no argument {show(argument)}; it accepts: {', '.join(sorted(config.model_fields))}{hint}",
+                path=path,
+            )
+        if argument in fixed:
+            raise SweepError(f"{argument!r} is both fixed under {section}: and searched; keep one", path=path)
+        param = parse_param(body, path)
+        for value in param.representatives():
+            error = _argument_error(config, {**fixed, argument: value})
+            if error:
+                raise SweepError(f"value {show(value)} is not allowed for {owner}: {error}", path=path)
+        space[key] = param
+    return space
+
+
+def _argument_error(config: type[ArgsModel], args: dict[str, Any]) -> str | None:
+    from pydantic import ValidationError
+
+    try:
+        config.model_validate(args)
+    except ValidationError as error:
+        first = error.errors()[0]
+        return first["msg"].removeprefix("Value error, ")
+    return None
+
+
+def _metric(metric: Any, family: ModelFamily) -> str:
+    if metric not in family.metrics:
+        raise SweepError(
+            f"got {show(metric)}, which the {family.name} model never logs; it logs: {', '.join(family.metrics)}",
+            path="metric",
+        )
+    return metric
+
+
+def _plugin_section(raw: Any, section: str, registry: dict[str, str], loader: Any, default: str) -> tuple[str, ArgsModel]:
+    if raw is None:
+        raw = {"name": default}
+    if not isinstance(raw, dict):
+        raise SweepError(f"got {show(raw)}; must be a mapping with 'name' and its options", path=section)
+    options = dict(raw)
+    name = options.pop("name", None)
+    if name not in registry:
+        what = "required key is missing" if name is None else f"unknown {section} {show(name)}"
+        raise SweepError(f"{what}; must be one of: {', '.join(registry)}", path=f"{section}.name")
+    return name, validate_section(loader(name).Options, options, section)

@@ -1,0 +1,71 @@
+"""The one place where a trial's flat Tune config becomes typed model and data arguments.
+
+A trial's config holds the searched keys only (``lr``, ``data.val_fraction``); the fixed
+arguments come from the sweep file. Both are merged here and validated by the family's and the
+data set's own config classes, so a LightningModule never reads a raw Tune dict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lightning_modules.configs.base import ArgsModel
+from lightning_modules.registry import DATASETS, MODEL_FAMILIES
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+DATA_PREFIX = "data."
+
+
+@dataclass(frozen=True)
+class TrialPlan:
+    """What every trial of a sweep shares: plain values, cheap to ship to Ray workers."""
+
+    family: str
+    model_args: dict[str, Any]
+    dataset: str
+    data_args: dict[str, Any]
+    metric: str
+    mode: str
+    max_epochs: int
+    checkpoint_every: int
+    seed: int
+    cpus: float
+    gpus: float
+
+    @classmethod
+    def from_spec(cls, spec: "SweepSpec") -> "TrialPlan":
+        return cls(
+            family=spec.family.name,
+            model_args=dict(spec.model_args),
+            dataset=spec.dataset.name,
+            data_args=dict(spec.data_args),
+            metric=spec.metric,
+            mode=spec.mode,
+            max_epochs=spec.stop.max_epochs,
+            checkpoint_every=spec.checkpoint.every,
+            seed=spec.seed,
+            cpus=spec.resources.cpu,
+            gpus=spec.resources.gpu,
+        )
+
+
+def plain(value: Any) -> Any:
+    """NumPy scalars (what Tune's samplers return) as Python values, for strict validation."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
+
+
+def trial_arguments(plan: TrialPlan, config: dict[str, Any]) -> tuple[ArgsModel, ArgsModel]:
+    """The validated (model config, data config) of one trial."""
+    model_args = dict(plan.model_args)
+    data_args = dict(plan.data_args)
+    for key, value in config.items():
+        if key.startswith(DATA_PREFIX):
+            data_args[key[len(DATA_PREFIX):]] = plain(value)
+        else:
+            model_args[key] = plain(value)
+    model_config = MODEL_FAMILIES[plan.family].config.model_validate(model_args)
+    data_config = DATASETS[plan.dataset].config.model_validate(data_args)
+    return model_config, data_config
