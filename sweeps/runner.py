@@ -70,6 +70,9 @@ def start_ray(address: str | None, verbose: bool) -> None:
     if ray.is_initialized():
         return
     if address is None:
+        # A new local cluster gets Ray's token authentication; saying so explicitly keeps it on
+        # and spares the user Ray's notice about the default.
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
         ray.init(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=verbose)
         return
     use_cluster_token()
@@ -152,7 +155,6 @@ def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) ->
             search_alg=search_alg,
             scheduler=scheduler,
             num_samples=spec.trials.num_samples,
-            max_concurrent_trials=spec.trials.max_concurrent,
             time_budget_s=spec.stop.time_budget_s,
             # Many short trials: keep worker processes (and their loaded data) between trials.
             reuse_actors=True,
@@ -185,6 +187,9 @@ def run_sweep(
     sweep_dir = check_target(spec, storage, resume)
     # Only the JSON result log from Tune's default loggers (see build_tuner).
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
+    # Keeping few checkpoints makes Tune snapshot its state after each one, which is what lets
+    # it delete old checkpoints safely; its warning about that would repeat every epoch.
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     started = time.monotonic()
     start_ray(address, verbose)
     check_cluster_resources(spec)

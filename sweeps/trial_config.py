@@ -66,6 +66,9 @@ def trial_arguments(plan: TrialPlan, config: dict[str, Any]) -> tuple[ArgsModel,
             data_args[key[len(DATA_PREFIX):]] = plain(value)
         else:
             model_args[key] = plain(value)
+    data_config_class = DATASETS[plan.dataset].config
+    if "seed" in data_config_class.model_fields and data_args.get("seed") is None:
+        data_args["seed"] = plan.seed  # the data split follows the sweep's seed unless set
     model_config = MODEL_FAMILIES[plan.family].config.model_validate(model_args)
-    data_config = DATASETS[plan.dataset].config.model_validate(data_args)
+    data_config = data_config_class.model_validate(data_args)
     return model_config, data_config

@@ -2,7 +2,8 @@
 
 One searcher per module; each exposes ``Options`` (its validated settings), ``check(options,
 spec)`` (compatibility with the rest of the sweep, at load time) and ``build(options, spec)``
-(the Ray Tune search algorithm and parameter space; imports Ray lazily).
+(the Ray Tune search algorithm, which enforces ``trials.max_concurrent``, and the parameter
+space; imports Ray lazily).
 """
 
 from __future__ import annotations

@@ -31,4 +31,4 @@ def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
 
     seed = spec.seed if options.seed is None else options.seed
     param_space = {key: param.to_tune() for key, param in spec.space.items()}
-    return BasicVariantGenerator(random_state=seed), param_space
+    return BasicVariantGenerator(random_state=seed, max_concurrent=spec.trials.max_concurrent or 0), param_space

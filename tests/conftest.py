@@ -1,0 +1,54 @@
+"""Shared test helpers: running the launchers as real processes, and a check that no test leaves
+a process of its own behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_SWEEPS = sorted((ROOT / "sweeps").glob("*.yaml"))
+
+
+def _children(pid: int) -> set[int]:
+    """Live child processes of ``pid`` (zombies excluded), read from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_processes():
+    """Fail a test that leaves a child process of the test runner running."""
+    before = _children(os.getpid())
+    yield
+    deadline = time.monotonic() + 10
+    while (leaked := _children(os.getpid()) - before) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not leaked, f"test left processes running: {sorted(leaked)}"
+
+
+def launcher_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    env.update(PYTHONUNBUFFERED="1", **extra)
+    return env
+
+
+def run_launcher(module: str, *args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", f"launchers.{module}", *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env or launcher_env(),
+    )
