@@ -65,17 +65,20 @@ def check_target(spec: SweepSpec, storage: str | Path, resume: bool) -> Path:
 
 
 def start_ray(address: str | None, verbose: bool) -> None:
+    # The authentication mode is read when Ray is first imported, so it is settled before that.
+    if address is None:
+        # A new local cluster gets Ray's token authentication; saying so explicitly keeps it on
+        # and spares the user Ray's notice about the default.
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+    else:
+        use_cluster_token()
     import ray
 
     if ray.is_initialized():
         return
     if address is None:
-        # A new local cluster gets Ray's token authentication; saying so explicitly keeps it on
-        # and spares the user Ray's notice about the default.
-        os.environ.setdefault("RAY_AUTH_MODE", "token")
         ray.init(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=verbose)
         return
-    use_cluster_token()
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=verbose)
     except ConnectionError as error:

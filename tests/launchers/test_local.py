@@ -1,0 +1,189 @@
+"""A real sweep on embedded Ray through ``python -m launchers.local``, and everything it leaves:
+the Tune experiment, TensorBoard runs, Parquet tables, best.json and a loadable checkpoint."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+from lightning_modules.checkpoint import load_model
+from lightning_modules.configs import DigitsConfig
+from lightning_modules.digits import load_splits
+from tests.conftest import ROOT, run_launcher
+
+pytestmark = pytest.mark.slow
+
+SEARCHED = ["depth", "width", "activation", "dropout", "optimizer", "lr", "batch_size"]
+SMALL = ["--set", "trials.num_samples=6", "--set", "stop.max_epochs=4",
+         "--set", "scheduler.grace_period=1", "--set", "scheduler.reduction_factor=2"]
+
+
+@pytest.fixture(scope="module")
+def asha_sweep(tmp_path_factory):
+    storage = tmp_path_factory.mktemp("storage")
+    run = run_launcher("local", "sweeps/digits_asha.yaml", "--storage", str(storage), *SMALL)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return storage / "digits_asha", run
+
+
+@pytest.fixture(scope="module")
+def diverging_sweep(tmp_path_factory):
+    storage = tmp_path_factory.mktemp("storage")
+    run = run_launcher("local", "tests/launchers/sweeps/diverging.yaml", "--storage", str(storage))
+    assert run.returncode == 0, run.stdout + run.stderr
+    return storage / "diverging", run
+
+
+def test_sweep_prints_plan_progress_and_best(asha_sweep):
+    sweep_dir, run = asha_sweep
+    assert "scheduler  asha" in run.stdout
+    assert "trials 6/6" in run.stdout  # the live table
+    assert "best       trial" in run.stdout and f"tensorboard --logdir {sweep_dir}" in run.stdout
+    assert "Traceback" not in run.stderr
+
+
+def test_trials_parquet_has_a_typed_row_per_trial(asha_sweep):
+    sweep_dir, _ = asha_sweep
+    table = pq.read_table(sweep_dir / "trials.parquet")
+    assert table.num_rows == 6
+    schema = table.schema
+    for key in SEARCHED:
+        assert f"config/{key}" in schema.names
+    assert str(schema.field("config/depth").type) == "int64"
+    assert str(schema.field("config/lr").type) == "double"
+    assert str(schema.field("config/activation").type) == "string"
+    rows = table.to_pylist()
+    assert len({row["trial_id"] for row in rows}) == 6
+    for row in rows:
+        assert row["status"] in ("completed", "stopped")
+        assert 1 <= row["epochs"] <= 4
+        assert (row["status"] == "completed") == (row["epochs"] == 4)
+        assert 0 < row["best_val_accuracy"] <= 1 and row["final_val_accuracy"] <= row["best_val_accuracy"]
+        assert row["wall_time_s"] > 0 and row["node_id"]
+        assert Path(row["checkpoint"]).is_dir()
+        assert json.loads(row["config_json"])["model"]["lr"] == pytest.approx(row["config/lr"])
+
+
+def test_metrics_parquet_has_each_epoch_once(asha_sweep):
+    sweep_dir, _ = asha_sweep
+    trials = {row["trial_id"]: row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist()}
+    metrics = pq.read_table(sweep_dir / "metrics.parquet").to_pylist()
+    assert {"train_loss", "train_accuracy", "val_loss", "val_accuracy"} <= set(metrics[0])
+    for trial_id, trial in trials.items():
+        epochs = [row["epoch"] for row in metrics if row["trial_id"] == trial_id]
+        assert epochs == list(range(1, trial["epochs"] + 1))
+        last = [row for row in metrics if row["trial_id"] == trial_id][-1]
+        assert last["val_accuracy"] == pytest.approx(trial["final_val_accuracy"])
+
+
+def test_best_json_names_the_best_trial_and_a_checkpoint_that_rebuilds_it(asha_sweep):
+    sweep_dir, _ = asha_sweep
+    best = json.loads((sweep_dir / "best.json").read_text())
+    trials = pq.read_table(sweep_dir / "trials.parquet").to_pylist()
+    assert best["value"] == pytest.approx(max(row["best_val_accuracy"] for row in trials))
+    assert set(best["config"]) == set(SEARCHED)
+    assert best["model"]["family"] == "mlp" and best["data"]["seed"] == 0
+    model = load_model(best["checkpoint"])
+    assert model.config.model_dump() == {k: v for k, v in best["model"].items() if k != "family"}
+    data = {k: v for k, v in best["data"].items() if k != "dataset"}
+    splits = load_splits(DigitsConfig(**data), data["seed"])
+    with torch.no_grad():
+        accuracy = (model(splits.val_x).argmax(1) == splits.val_y).float().mean().item()
+    assert accuracy == pytest.approx(best["checkpoint_value"], abs=1e-6)
+
+
+def test_tensorboard_has_one_run_per_trial_with_scalars_and_hparams(asha_sweep):
+    sweep_dir, _ = asha_sweep
+    trials = {row["trial_id"]: row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist()}
+    runs = sorted(p.name for p in (sweep_dir / "tensorboard").iterdir())
+    assert runs == sorted(trials)
+    # Nothing else under the sweep holds event files: one run per trial, no duplicates.
+    event_files = list(sweep_dir.rglob("events.out.tfevents.*"))
+    assert {f.parent.name for f in event_files} == set(trials) and len(event_files) == len(trials)
+    for trial_id, trial in trials.items():
+        events = EventAccumulator(str(sweep_dir / "tensorboard" / trial_id), size_guidance={"scalars": 0, "tensors": 0})
+        events.Reload()
+        steps = [event.step for event in events.Scalars("val_accuracy")]
+        assert steps == list(range(1, trial["epochs"] + 1))
+        assert {"train_loss", "val_loss", "best/val_accuracy", "final/val_accuracy"} <= set(events.Tags()["scalars"])
+        assert events.Scalars("best/val_accuracy")[0].value == pytest.approx(trial["best_val_accuracy"])
+        content = events.SummaryMetadata("_hparams_/session_start_info").plugin_data.content
+        hparams = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info.hparams
+        assert set(hparams) == set(SEARCHED)
+        assert hparams["lr"].number_value == pytest.approx(trial["config/lr"])
+        assert hparams["activation"].string_value == trial["config/activation"]
+        assert "_hparams_/session_end_info" in events.Tags()["tensors"]
+
+
+def test_same_name_again_is_refused_and_nothing_is_touched(asha_sweep):
+    sweep_dir, _ = asha_sweep
+    before = {p: p.stat().st_mtime_ns for p in sweep_dir.iterdir()}
+    run = run_launcher("local", "sweeps/digits_asha.yaml", "--storage", str(sweep_dir.parent), *SMALL)
+    assert run.returncode == 2
+    assert run.stderr.strip().count("\n") == 0 and "already holds a sweep named 'digits_asha'" in run.stderr
+    assert "--resume" in run.stderr
+    assert {p: p.stat().st_mtime_ns for p in sweep_dir.iterdir()} == before
+
+
+def test_resume_with_a_changed_sweep_is_refused(asha_sweep):
+    sweep_dir, _ = asha_sweep
+    run = run_launcher("local", "sweeps/digits_asha.yaml", "--storage", str(sweep_dir.parent), "--resume",
+                       *SMALL, "--set", "stop.max_epochs=5")
+    assert run.returncode == 2 and "differs from the sweep being resumed" in run.stderr and "stop" in run.stderr
+
+
+def test_resume_of_a_finished_sweep_reruns_nothing(asha_sweep):
+    sweep_dir, _ = asha_sweep
+    metrics_before = pq.read_table(sweep_dir / "metrics.parquet").num_rows
+    logs_before = {p: p.read_bytes() for p in sweep_dir.glob("*/result.json")}
+    run = run_launcher("local", "sweeps/digits_asha.yaml", "--storage", str(sweep_dir.parent), "--resume", *SMALL)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert pq.read_table(sweep_dir / "metrics.parquet").num_rows == metrics_before
+    assert {p: p.read_bytes() for p in sweep_dir.glob("*/result.json")} == logs_before
+
+
+def test_diverged_trial_is_recorded_and_never_best(diverging_sweep):
+    sweep_dir, _ = diverging_sweep
+    rows = {row["config/lr"]: row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist()}
+    assert rows[10.0]["status"] == "diverged" and rows[10.0]["best_val_accuracy"] is None
+    assert rows[10.0]["epochs"] < 3 or rows[10.0]["epochs"] == 1
+    assert rows[0.01]["status"] == "completed"
+    best = json.loads((sweep_dir / "best.json").read_text())
+    assert best["config"] == {"lr": 0.01} and best["trial_id"] == rows[0.01]["trial_id"]
+    diverged = [m for m in pq.read_table(sweep_dir / "metrics.parquet").to_pylist() if m["diverged"]]
+    assert len(diverged) == 1 and diverged[0]["trial_id"] == rows[10.0]["trial_id"]
+
+
+def test_dry_run_validates_and_starts_nothing(tmp_path):
+    code = ("import sys, runpy; sys.argv = ['launchers.local', 'sweeps/digits_asha.yaml', '--dry-run', "
+            f"'--storage', {str(tmp_path / 'never')!r}]\n"
+            "try:\n    runpy.run_module('launchers.local', run_name='__main__')\n"
+            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "print('loaded:', sorted(m for m in ('torch', 'ray') if m in sys.modules))")
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "trials     24" in run.stdout and "loaded: []" in run.stdout
+    assert not (tmp_path / "never").exists()
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["tests/sweeps/invalid/inverted_range.yaml"], "space.lr.logfloat: range is inverted"),
+    (["sweeps/digits_asha.yaml", "--set", "stop.max_epochs=zero"], "stop.max_epochs"),
+    (["no/such/file.yaml"], "no/such/file.yaml: no such file"),
+    (["sweeps/digits_asha.yaml", "--resume"], "holds no sweep to resume"),
+])
+def test_user_errors_are_one_line_with_exit_2(args, expected, tmp_path):
+    run = run_launcher("local", *args, "--storage", str(tmp_path / "s"))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.startswith("error: ") and run.stderr.strip().count("\n") == 0, run.stderr
+    assert expected in run.stderr
+    assert not (tmp_path / "s").exists()
