@@ -1,0 +1,137 @@
+"""``python -m launchers.cluster`` against a real two-node Ray cluster on this machine.
+
+The test starts a head and a worker with ``ray start --block`` (each with its own temp dir and
+one CPU, token authentication on with a token of its own) and stops both by PID. One CPU per node
+and two trials at a time means the sweep must use both nodes.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import ROOT, launcher_env, run_launcher
+
+pytestmark = [pytest.mark.slow, pytest.mark.cluster]
+
+RAY = str(Path(sys.executable).with_name("ray"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop one ``ray start --block`` by its PID; it takes its node's processes down with it."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def wait_for_nodes(address: str, count: int, env: dict[str, str], timeout: float = 120) -> None:
+    probe = (
+        "import sys, time, ray\n"
+        f"ray.init(address={address!r}, logging_level='ERROR')\n"
+        f"deadline = time.time() + {timeout}\n"
+        f"while sum(n['Alive'] for n in ray.nodes()) < {count}:\n"
+        "    if time.time() > deadline: sys.exit('nodes did not join')\n"
+        "    time.sleep(0.5)\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=timeout + 60, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    token = secrets.token_hex(32)
+    env = launcher_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token)
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    temp = tmp_path_factory.mktemp("ray")
+    common = ["--block", "--num-cpus", "1", "--disable-usage-stats", "--node-ip-address", "127.0.0.1"]
+    processes = []
+    try:
+        head_temp, worker_temp = temp / "head", temp / "worker"
+        head_temp.mkdir()
+        worker_temp.mkdir()
+        processes.append(subprocess.Popen(
+            [RAY, "start", "--head", "--port", str(port), "--include-dashboard", "false",
+             "--temp-dir", str(head_temp), *common],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the head node did not start"
+                assert processes[0].poll() is None, "the head node exited"
+                time.sleep(0.5)
+        processes.append(subprocess.Popen(
+            [RAY, "start", "--address", address, "--temp-dir", str(worker_temp), *common],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))
+        wait_for_nodes(address, 2, env)
+        yield address, token
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+def test_cluster_sweep_runs_trials_on_both_nodes(cluster, tmp_path):
+    address, token = cluster
+    # The driver gets the token but not RAY_AUTH_MODE: the launcher must turn token mode on.
+    run = run_launcher(
+        "cluster", "sweeps/digits_grid.yaml", "--address", address, "--storage", str(tmp_path),
+        "--set", "space.lr={grid: [0.001]}", "--set", "stop.max_epochs=6", "--set", "checkpoint.every=3",
+        env=launcher_env(RAY_AUTH_TOKEN=token),
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    trials = pq.read_table(tmp_path / "digits_grid" / "trials.parquet").to_pylist()
+    assert len(trials) == 6 and {row["status"] for row in trials} == {"completed"}
+    assert len({row["node_id"] for row in trials}) == 2, "trials should have run on both nodes"
+    metrics = pq.read_table(tmp_path / "digits_grid" / "metrics.parquet")
+    assert metrics.num_rows == 6 * 6
+
+
+def test_ray_address_variable_works_too(cluster, tmp_path):
+    address, token = cluster
+    run = run_launcher(
+        "cluster", "sweeps/digits_grid.yaml", "--storage", str(tmp_path), "--name", "from_env",
+        "--set", "space.depth={grid: [1]}", "--set", "space.width={grid: [32]}", "--set", "space.lr={grid: [0.01]}",
+        "--set", "stop.max_epochs=2",
+        env=launcher_env(RAY_AUTH_TOKEN=token, RAY_ADDRESS=address),
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert pq.read_table(tmp_path / "from_env" / "trials.parquet").num_rows == 1
+
+
+def test_wrong_token_is_a_clear_error(cluster, tmp_path):
+    address, _ = cluster
+    run = run_launcher(
+        "cluster", "sweeps/digits_grid.yaml", "--address", address, "--storage", str(tmp_path),
+        env=launcher_env(RAY_AUTH_TOKEN=secrets.token_hex(32)), timeout=180,
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "refused this driver's token" in run.stderr or "cannot connect" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_cluster_launcher_needs_an_address(tmp_path):
+    run = run_launcher("cluster", "sweeps/digits_grid.yaml", "--storage", str(tmp_path))
+    assert run.returncode == 2 and "no cluster address" in run.stderr
