@@ -171,7 +171,7 @@ def test_dry_run_validates_and_starts_nothing(tmp_path):
 
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "trials     24" in run.stdout and "loaded: []" in run.stdout
+    assert "trials     40" in run.stdout and "loaded: []" in run.stdout
     assert not (tmp_path / "never").exists()
 
 
