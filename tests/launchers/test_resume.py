@@ -41,9 +41,9 @@ def test_killed_driver_resumes_from_checkpoints(tmp_path):
     )
     try:
         deadline = time.monotonic() + 240
-        while not any(max(e, default=0) >= 5 for e in reported_epochs(sweep_dir).values() if sweep_dir.exists()):
+        while not any(max(e, default=0) >= 9 for e in reported_epochs(sweep_dir).values() if sweep_dir.exists()):
             assert driver.poll() is None, "the sweep ended before it could be killed"
-            assert time.monotonic() < deadline, "no trial reached epoch 5"
+            assert time.monotonic() < deadline, "no trial reached epoch 9"
             time.sleep(0.1)
     finally:
         os.killpg(driver.pid, signal.SIGKILL)
@@ -68,8 +68,9 @@ def test_killed_driver_resumes_from_checkpoints(tmp_path):
     for trial_id, epochs_before in before.items():
         resumed = after[trial_id][len(epochs_before):]
         restart = resumed[0] - 1  # the checkpointed epoch the trial continued from (0: none yet)
-        assert restart % 2 == 0 and max(epochs_before) - 2 <= restart <= max(epochs_before), (epochs_before, resumed)
+        assert restart % 2 == 0 and max(epochs_before) - 6 <= restart <= max(epochs_before), (epochs_before, resumed)
         assert resumed == list(range(restart + 1, EPOCHS + 1))
         continued.append(restart)
-    # At least the trial that had reached epoch 5 continued from a checkpoint, not from epoch 1.
+    # Tune records a trial's checkpoints in its experiment state at least every `keep` (2)
+    # checkpoints, so the trial that had reached epoch 9 continues from epoch 4 or later.
     assert max(continued) >= 4
