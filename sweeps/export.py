@@ -199,7 +199,8 @@ def write_outputs(records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path) 
             metric_rows.append({
                 "trial_id": record.trial_id,
                 "epoch": int(entry["epoch"]),
-                **{name: float(entry[name]) if is_finite_number(entry.get(name)) or _is_float(entry.get(name)) else None for name in logged},
+                # NaN and infinities are kept: they are what a diverged trial logged.
+                **{name: float(entry[name]) if _is_number(entry.get(name)) else None for name in logged},
                 "time_total_s": float(entry["time_total_s"]) if is_finite_number(entry.get("time_total_s")) else None,
                 "diverged": bool(entry.get("diverged", False)),
                 "node_id": entry.get("node_id"),
@@ -235,9 +236,8 @@ def write_outputs(records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path) 
     return best_json
 
 
-def _is_float(value: Any) -> bool:
-    # NaN and infinities are kept in metrics.parquet: they are what a diverged trial logged.
-    return isinstance(value, float)
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:

@@ -44,7 +44,3 @@ def error_from_pydantic(error: ValidationError, model: type[BaseModel], path: st
     if more:
         message += f" [and {more} more problem{'s' if more > 1 else ''}]"
     return SweepError(message, path=key_path)
-
-
-def allowed_fields(model: type[BaseModel]) -> list[str]:
-    return sorted(model.model_fields)

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from sweeps.errors import SweepError
-from sweeps.spec import SweepSpec, sweep_from_dict
+from sweeps.spec import SweepSpec
 from sweeps.yaml_loading import read_yaml_file
 
 SPEC_FILE = "sweep.yaml"  # the validated sweep as it was started, for --resume
@@ -218,7 +218,3 @@ def run_sweep(
         counts[record.status] = counts.get(record.status, 0) + 1
     epochs = sum(int(record.history[-1]["epoch"]) for record in records if record.history)
     return SweepOutcome(sweep_dir, best, counts, epochs, time.monotonic() - started)
-
-
-def load_saved_spec(sweep_dir: Path) -> SweepSpec:
-    return sweep_from_dict(read_yaml_file(sweep_dir / SPEC_FILE), source=str(sweep_dir / SPEC_FILE))

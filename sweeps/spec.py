@@ -233,31 +233,26 @@ def _check_name(name: Any) -> str:
 
 
 def _model_section(raw: Any) -> tuple[ModelFamily, dict[str, Any]]:
-    if not isinstance(raw, dict):
-        raise SweepError(f"got {show(raw)}; must be a mapping with 'family' and fixed arguments", path="model")
-    args = dict(raw)
-    family_name = args.pop("family", None)
-    if family_name is None:
-        raise SweepError(f"required key is missing; families: {', '.join(MODEL_FAMILIES)}", path="model.family")
-    if family_name not in MODEL_FAMILIES:
-        raise SweepError(f"unknown family {show(family_name)}; must be one of: {', '.join(MODEL_FAMILIES)}", path="model.family")
-    family = MODEL_FAMILIES[family_name]
-    validate_section(family.config, args, "model")
-    return family, args
+    return _registered_section(raw, "model", "family", "family", MODEL_FAMILIES)
 
 
 def _data_section(raw: Any) -> tuple[Dataset, dict[str, Any]]:
+    return _registered_section(raw, "data", "dataset", "data set", DATASETS)
+
+
+def _registered_section(raw: Any, section: str, key: str, what: str, registry: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """A section naming a registered entry by ``key``, plus that entry's fixed arguments."""
     if not isinstance(raw, dict):
-        raise SweepError(f"got {show(raw)}; must be a mapping with 'dataset' and its arguments", path="data")
+        raise SweepError(f"got {show(raw)}; must be a mapping with '{key}' and its fixed arguments", path=section)
     args = dict(raw)
-    dataset_name = args.pop("dataset", None)
-    if dataset_name is None:
-        raise SweepError(f"required key is missing; data sets: {', '.join(DATASETS)}", path="data.dataset")
-    if dataset_name not in DATASETS:
-        raise SweepError(f"unknown data set {show(dataset_name)}; must be one of: {', '.join(DATASETS)}", path="data.dataset")
-    dataset = DATASETS[dataset_name]
-    validate_section(dataset.config, args, "data")
-    return dataset, args
+    name = args.pop(key, None)
+    if name is None:
+        raise SweepError(f"required key is missing; must be one of: {', '.join(registry)}", path=f"{section}.{key}")
+    if name not in registry:
+        raise SweepError(f"unknown {what} {show(name)}; must be one of: {', '.join(registry)}", path=f"{section}.{key}")
+    entry = registry[name]
+    validate_section(entry.config, args, section)
+    return entry, args
 
 
 def _space_section(
