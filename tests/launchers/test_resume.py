@@ -17,7 +17,7 @@ from tests.conftest import ROOT, launcher_env, run_launcher
 
 pytestmark = pytest.mark.slow
 
-EPOCHS = 30
+EPOCHS = 60
 ARGS = ["sweeps/digits_grid.yaml", "--name", "killed",
         "--set", "space.depth={grid: [3]}", "--set", "space.width={grid: [256]}",
         "--set", "space.lr={grid: [0.001, 0.002]}", "--set", "model.batch_size=16",
