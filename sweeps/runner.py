@@ -19,12 +19,12 @@ from typing import Any
 
 import yaml
 
+from sweeps.checkpoint_repair import STATE_GLOB
 from sweeps.errors import SweepError
 from sweeps.spec import SweepSpec
 from sweeps.yaml_loading import read_yaml_file
 
 SPEC_FILE = "sweep.yaml"  # the validated sweep as it was started, for --resume
-STATE_GLOB = "experiment_state-*.json"
 
 
 @dataclass
@@ -200,6 +200,10 @@ def run_sweep(
     from ray import tune
 
     if resume:
+        from sweeps.checkpoint_repair import repair_missing_checkpoints
+
+        for note in repair_missing_checkpoints(sweep_dir):
+            print(f"resume: {note}", flush=True)
         tuner = tune.Tuner.restore(str(sweep_dir), trainable=build_trainable(spec), resume_unfinished=True)
     else:
         sweep_dir.mkdir(parents=True, exist_ok=True)

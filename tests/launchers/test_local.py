@@ -187,3 +187,21 @@ def test_user_errors_are_one_line_with_exit_2(args, expected, tmp_path):
     assert run.stderr.startswith("error: ") and run.stderr.strip().count("\n") == 0, run.stderr
     assert expected in run.stderr
     assert not (tmp_path / "s").exists()
+
+
+def test_resume_repairs_a_snapshot_that_names_a_deleted_checkpoint(diverging_sweep):
+    """Tune may delete the checkpoint its last snapshot calls a trial's latest (the snapshot lags
+    behind deletions); a resume must continue from the newest surviving checkpoint instead."""
+    from sweeps.checkpoint_repair import repair_missing_checkpoints
+
+    sweep_dir, _ = diverging_sweep
+    trial = next(row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist() if row["config/lr"] == 0.01)
+    trial_dir = Path(trial["trial_dir"])
+    recorded = sorted(trial_dir.glob("checkpoint_*"))[-1]  # the final one: what the snapshot names
+    newer = trial_dir / "checkpoint_999999"
+    recorded.rename(newer)  # as if Tune had moved on and deleted the recorded one
+    assert repair_missing_checkpoints(sweep_dir) == [
+        f"trial {trial['trial_id']}: {recorded.name} was gone; continuing from {newer.name}"
+    ]
+    assert (recorded / "model.ckpt").read_bytes() == (newer / "model.ckpt").read_bytes()
+    assert repair_missing_checkpoints(sweep_dir) == []  # nothing left to repair

@@ -57,7 +57,8 @@ def test_killed_driver_resumes_from_checkpoints(tmp_path):
 
     trials = pq.read_table(sweep_dir / "trials.parquet").to_pylist()
     assert sorted(row["config/lr"] for row in trials) == [0.001, 0.002]
-    assert all(row["status"] == "completed" and row["epochs"] == EPOCHS for row in trials)
+    for row in trials:
+        assert (row["status"], row["epochs"]) == ("completed", EPOCHS), (row, run.stdout[-3000:])
     metrics = pq.read_table(sweep_dir / "metrics.parquet").to_pylist()
     for row in trials:
         epochs = [m["epoch"] for m in metrics if m["trial_id"] == row["trial_id"]]
