@@ -5,6 +5,10 @@ its experiment state only every few checkpoints. A driver killed in between leav
 whose "latest checkpoint" of a trial is already gone, and Ray would fail that trial on resume
 ("does not exist on storage anymore"). Before resuming, each such trial gets its newest surviving
 checkpoint copied into the recorded place, so it continues from real progress, not from zero.
+
+The newest surviving checkpoint whose result reached the trial's result log is preferred: a
+worker may have stored a checkpoint whose result the killed driver never logged, and continuing
+after it would leave that epoch out of the metrics.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import shutil
 from pathlib import Path
 
 STATE_GLOB = "experiment_state-*.json"
+RESULT_LOG = "result.json"
 
 
 def repair_missing_checkpoints(sweep_dir: Path) -> list[str]:
@@ -36,8 +41,25 @@ def repair_missing_checkpoints(sweep_dir: Path) -> list[str]:
             continue
         # Zero-padded names: the last one sorted is the newest.
         survivors = sorted(p for p in recorded.parent.glob("checkpoint_*") if p.is_dir())
+        logged = _logged_checkpoints(recorded.parent / RESULT_LOG)
+        survivors = [p for p in survivors if p.name in logged] or survivors
         if not survivors:
             continue
         shutil.copytree(survivors[-1], recorded)
         repaired.append(f"trial {trial_id}: {recorded.name} was gone; continuing from {survivors[-1].name}")
     return repaired
+
+
+def _logged_checkpoints(result_log: Path) -> set[str]:
+    """The checkpoint folders named by the results in a trial's result log."""
+    names = set()
+    if not result_log.is_file():
+        return names
+    for line in result_log.read_text().splitlines():
+        try:
+            name = json.loads(line).get("checkpoint_dir_name")
+        except (ValueError, AttributeError):
+            continue  # a line cut short by the crash
+        if name:
+            names.add(name)
+    return names

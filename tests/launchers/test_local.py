@@ -4,6 +4,7 @@ the Tune experiment, TensorBoard runs, Parquet tables, best.json and a loadable 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -197,11 +198,12 @@ def test_resume_repairs_a_snapshot_that_names_a_deleted_checkpoint(diverging_swe
     sweep_dir, _ = diverging_sweep
     trial = next(row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist() if row["config/lr"] == 0.01)
     trial_dir = Path(trial["trial_dir"])
-    recorded = sorted(trial_dir.glob("checkpoint_*"))[-1]  # the final one: what the snapshot names
-    newer = trial_dir / "checkpoint_999999"
-    recorded.rename(newer)  # as if Tune had moved on and deleted the recorded one
+    logged, recorded = sorted(trial_dir.glob("checkpoint_*"))[-2:]  # the snapshot names the last
+    unlogged = trial_dir / "checkpoint_999999"  # stored by a worker, its result never logged
+    shutil.copytree(recorded, unlogged)
+    shutil.rmtree(recorded)  # as if Tune had deleted the recorded one after the snapshot
     assert repair_missing_checkpoints(sweep_dir) == [
-        f"trial {trial['trial_id']}: {recorded.name} was gone; continuing from {newer.name}"
+        f"trial {trial['trial_id']}: {recorded.name} was gone; continuing from {logged.name}"
     ]
-    assert (recorded / "model.ckpt").read_bytes() == (newer / "model.ckpt").read_bytes()
+    assert (recorded / "model.ckpt").read_bytes() == (logged / "model.ckpt").read_bytes()
     assert repair_missing_checkpoints(sweep_dir) == []  # nothing left to repair
