@@ -159,7 +159,6 @@ def write_outputs(records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path) 
             best_overall is None or (best[0] > best_overall[0] if mode == "max" else best[0] < best_overall[0])
         ):
             best_overall = (best[0], record, best[1])
-        model_config, data_config = trial_arguments(plan, record.config)
         rows.append({
             "trial_id": record.trial_id,
             "status": record.status,
@@ -175,7 +174,7 @@ def write_outputs(records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path) 
             "node_id": final.get("node_id"),
             "error": record.error,
             "trial_dir": record.trial_dir,
-            "config_json": json.dumps({"model": model_config.model_dump(), "data": data_config.model_dump()}),
+            "config_json": _arguments_json(plan, record.config),
         })
 
     fields = [pa.field("trial_id", pa.string()), pa.field("status", pa.string())]
@@ -234,6 +233,16 @@ def write_outputs(records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path) 
         })
     write_atomically(sweep_dir / BEST_FILE, (json.dumps(best_json, indent=2) + "\n").encode())
     return best_json
+
+
+def _arguments_json(plan: TrialPlan, config: dict[str, Any]) -> str | None:
+    """The trial's full model and data arguments; None for a trial whose config is incomplete
+    (one restored from damaged state)."""
+    try:
+        model_config, data_config = trial_arguments(plan, config)
+    except ValueError:  # pydantic's ValidationError is a ValueError
+        return None
+    return json.dumps({"model": model_config.model_dump(), "data": data_config.model_dump()})
 
 
 def _is_number(value: Any) -> bool:

@@ -19,12 +19,12 @@ from typing import Any
 
 import yaml
 
-from sweeps.checkpoint_repair import STATE_GLOB
 from sweeps.errors import SweepError
 from sweeps.spec import SweepSpec
 from sweeps.yaml_loading import read_yaml_file
 
 SPEC_FILE = "sweep.yaml"  # the validated sweep as it was started, for --resume
+STATE_GLOB = "experiment_state-*.json"
 
 
 @dataclass
@@ -135,6 +135,7 @@ def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) ->
     from ray.tune.logger import JsonLoggerCallback
 
     from sweeps.progress import ProgressTable
+    from sweeps.resume_repair import StateBackup
     from sweeps.schedulers import scheduler_module
     from sweeps.searchers import searcher_module
     from sweeps.tensorboard_logging import TensorBoardCallback
@@ -147,6 +148,7 @@ def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) ->
         # left out because TensorBoardCallback writes one run per trial with HParams data.
         JsonLoggerCallback(),
         TensorBoardCallback(str(sweep_dir), spec.metric, spec.mode, spec.family.metrics, searched),
+        StateBackup(str(sweep_dir)),
         ProgressTable(spec.metric, spec.mode, spec.stop.max_epochs, spec.trial_count, searched, progress_interval_s),
     ]
     return tune.Tuner(
@@ -200,9 +202,9 @@ def run_sweep(
     from ray import tune
 
     if resume:
-        from sweeps.checkpoint_repair import repair_missing_checkpoints
+        from sweeps.resume_repair import repair_missing_checkpoints, restore_damaged_state
 
-        for note in repair_missing_checkpoints(sweep_dir):
+        for note in restore_damaged_state(sweep_dir) + repair_missing_checkpoints(sweep_dir):
             print(f"resume: {note}", flush=True)
         tuner = tune.Tuner.restore(str(sweep_dir), trainable=build_trainable(spec), resume_unfinished=True)
     else:

@@ -193,7 +193,7 @@ def test_user_errors_are_one_line_with_exit_2(args, expected, tmp_path):
 def test_resume_repairs_a_snapshot_that_names_a_deleted_checkpoint(diverging_sweep):
     """Tune may delete the checkpoint its last snapshot calls a trial's latest (the snapshot lags
     behind deletions); a resume must continue from the newest surviving checkpoint instead."""
-    from sweeps.checkpoint_repair import repair_missing_checkpoints
+    from sweeps.resume_repair import repair_missing_checkpoints
 
     sweep_dir, _ = diverging_sweep
     trial = next(row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist() if row["config/lr"] == 0.01)
@@ -207,3 +207,23 @@ def test_resume_repairs_a_snapshot_that_names_a_deleted_checkpoint(diverging_swe
     ]
     assert (recorded / "model.ckpt").read_bytes() == (logged / "model.ckpt").read_bytes()
     assert repair_missing_checkpoints(sweep_dir) == []  # nothing left to repair
+
+
+def test_resume_restores_state_files_damaged_by_a_crash(diverging_sweep):
+    """A driver killed while Tune copies its state leaves a truncated file; without the backup
+    Ray would start the sweep afresh beside the old trials."""
+    sweep_dir, _ = diverging_sweep
+    assert sorted(p.name for p in (sweep_dir / ".resume-backup").iterdir())
+    searcher_state = sorted(sweep_dir.glob("basic-variant-state-*.json"))[-1]
+    searcher_state.write_bytes(b"")
+    trial_dirs = sorted(p.name for p in sweep_dir.glob("*_0000*"))
+    run = run_launcher("local", "tests/launchers/sweeps/diverging.yaml", "--storage", str(sweep_dir.parent), "--resume")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"resume: {searcher_state.name} was damaged" in run.stdout
+    assert sorted(p.name for p in sweep_dir.glob("*_0000*")) == trial_dirs  # no trial started again
+    assert pq.read_table(sweep_dir / "trials.parquet").num_rows == 2
+
+    shutil.rmtree(sweep_dir / ".resume-backup")
+    sorted(sweep_dir.glob("experiment_state-*.json"))[-1].write_text('{"trial_data": [')
+    run = run_launcher("local", "tests/launchers/sweeps/diverging.yaml", "--storage", str(sweep_dir.parent), "--resume")
+    assert run.returncode == 2 and "cannot resume: experiment_state-" in run.stderr and "is damaged" in run.stderr

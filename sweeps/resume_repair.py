@@ -1,0 +1,184 @@
+"""Making an interrupted sweep resumable: damaged state files and deleted checkpoints.
+
+Tune copies its state files (the experiment state, the searcher state, the Tuner) from a staging
+folder into the sweep folder after every snapshot; a driver killed during that copy leaves a
+truncated file, and Ray would then quietly start the sweep afresh beside the old trials. So while
+a sweep runs, ``StateBackup`` keeps the newest set of these files that all read back intact in
+``.resume-backup/``, and before a resume ``restore_damaged_state`` puts that set back in place of
+damaged ones.
+
+Separately, a trial's checkpoint named by the last snapshot can already be deleted.
+Tune deletes a trial's checkpoints beyond ``checkpoint.keep`` as new ones arrive, but snapshots
+its experiment state only every few checkpoints. A driver killed in between leaves a snapshot
+whose "latest checkpoint" of a trial is already gone, and Ray would fail that trial on resume
+("does not exist on storage anymore"). Before resuming, each such trial gets its newest surviving
+checkpoint copied into the recorded place, so it continues from real progress, not from zero.
+
+The newest surviving checkpoint whose result reached the trial's result log is preferred: a
+worker may have stored a checkpoint whose result the killed driver never logged, and continuing
+after it would leave that epoch out of the metrics.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from ray.tune import Callback
+
+from sweeps.errors import SweepError
+
+STATE_GLOB = "experiment_state-*.json"
+TUNER_FILE = "tuner.pkl"
+BACKUP_DIR = ".resume-backup"
+RESULT_LOG = "result.json"
+
+
+def _state_kind(path: Path) -> str | None:
+    """'experiment_' for experiment_state-<time>.json, 'basic-variant-' for the random and grid
+    searchers' state, and so on; None for files that are not Tune state."""
+    if not path.is_file() or "state-" not in path.name or path.name.endswith(".damaged"):
+        return None
+    return path.name.rsplit("state-", 1)[0]
+
+
+def _newest_state_files(sweep_dir: Path) -> list[Path]:
+    """Per kind of state file, the newest (what Ray loads on resume), and the Tuner."""
+    newest: dict[str, Path] = {}
+    for path in sorted(sweep_dir.iterdir()):  # names end in a sortable timestamp
+        kind = _state_kind(path)
+        if kind is not None:
+            newest[kind] = path
+    tuner = sweep_dir / TUNER_FILE
+    return sorted(newest.values()) + ([tuner] if tuner.is_file() else [])
+
+
+def _intact(path: Path) -> bool:
+    import ray.cloudpickle as cloudpickle
+
+    try:
+        data = path.read_bytes()
+        if not data:
+            return False
+        if path.name.startswith("experiment_state-"):
+            json.loads(data)
+        else:
+            cloudpickle.loads(data)
+    except Exception:  # any failure to read back means the file cannot be resumed from
+        return False
+    return True
+
+
+class StateBackup(Callback):
+    """Driver-side: every few seconds, and at the end, copy the newest state files into
+    ``.resume-backup/`` when every one of them reads back intact."""
+
+    def __init__(self, sweep_dir: str, interval_s: float = 5.0):
+        self.sweep_dir = Path(sweep_dir)
+        self.interval_s = interval_s
+        self.last = 0.0
+        self.copied: dict[str, int] = {}
+
+    def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
+        if time.monotonic() - self.last >= self.interval_s:
+            self.back_up()
+
+    def on_experiment_end(self, trials: list, **info: Any) -> None:
+        self.back_up()
+
+    def back_up(self) -> None:
+        self.last = time.monotonic()
+        files = _newest_state_files(self.sweep_dir)
+        versions = {path.name: path.stat().st_mtime_ns for path in files}
+        if not files or versions == self.copied or not all(_intact(path) for path in files):
+            return
+        staging = self.sweep_dir / f"{BACKUP_DIR}.new"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        for path in files:
+            shutil.copy2(path, staging / path.name)
+        if not all(_intact(staging / path.name) for path in files):  # changed while copying
+            shutil.rmtree(staging, ignore_errors=True)
+            return
+        backup = self.sweep_dir / BACKUP_DIR
+        old = self.sweep_dir / f"{BACKUP_DIR}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if backup.exists():
+            backup.rename(old)
+        staging.rename(backup)
+        shutil.rmtree(old, ignore_errors=True)
+        self.copied = versions
+
+
+def restore_damaged_state(sweep_dir: Path) -> list[str]:
+    """Before a resume: if any newest state file is damaged, put the backed-up set back.
+
+    The whole set is restored (it was saved as one consistent snapshot); state files newer than
+    the backup are set aside with the suffix ``.damaged`` so that Ray loads the restored ones.
+    """
+    damaged = [path for path in _newest_state_files(sweep_dir) if not _intact(path)]
+    if not damaged:
+        return []
+    backup = sweep_dir / BACKUP_DIR
+    saved = sorted(backup.iterdir()) if backup.is_dir() else []
+    if not saved or not all(_intact(path) for path in saved):
+        raise SweepError(
+            f"cannot resume: {damaged[0].name} is damaged and there is no intact copy in {BACKUP_DIR}/",
+            where=str(sweep_dir),
+        )
+    saved_by_kind = {_state_kind(path): path.name for path in saved if _state_kind(path)}
+    for path in sorted(sweep_dir.iterdir()):
+        kind = _state_kind(path)
+        if kind in saved_by_kind and path.name > saved_by_kind[kind] or path in damaged:
+            path.rename(path.with_name(path.name + ".damaged"))
+    for path in saved:
+        shutil.copy2(path, sweep_dir / path.name)
+    return [f"{path.name} was damaged (kept as {path.name}.damaged); resuming from the state saved in {BACKUP_DIR}/"
+            for path in damaged]
+
+
+def repair_missing_checkpoints(sweep_dir: Path) -> list[str]:
+    """Fix the newest experiment snapshot's dangling checkpoints; returns what was done."""
+    from ray.tune.trainable.metadata import _TrainingRunMetadata
+
+    snapshots = sorted(sweep_dir.glob(STATE_GLOB))
+    if not snapshots:
+        return []
+    state = json.loads(snapshots[-1].read_text())
+    repaired = []
+    for trial_json, metadata_json in state.get("trial_data", []):
+        trial_id = json.loads(trial_json).get("trial_id", "?")
+        latest = _TrainingRunMetadata.from_json_state(metadata_json).checkpoint_manager.latest_checkpoint_result
+        if latest is None or latest.checkpoint.filesystem.type_name != "local":
+            continue
+        # Relative to where the sweep is now, in case its folder was moved since.
+        recorded = sweep_dir / Path(latest.checkpoint.path).parent.name / Path(latest.checkpoint.path).name
+        if recorded.exists():
+            continue
+        # Zero-padded names: the last one sorted is the newest.
+        survivors = sorted(p for p in recorded.parent.glob("checkpoint_*") if p.is_dir())
+        logged = _logged_checkpoints(recorded.parent / RESULT_LOG)
+        survivors = [p for p in survivors if p.name in logged] or survivors
+        if not survivors:
+            continue
+        shutil.copytree(survivors[-1], recorded)
+        repaired.append(f"trial {trial_id}: {recorded.name} was gone; continuing from {survivors[-1].name}")
+    return repaired
+
+
+def _logged_checkpoints(result_log: Path) -> set[str]:
+    """The checkpoint folders named by the results in a trial's result log."""
+    names = set()
+    if not result_log.is_file():
+        return names
+    for line in result_log.read_text().splitlines():
+        try:
+            name = json.loads(line).get("checkpoint_dir_name")
+        except (ValueError, AttributeError):
+            continue  # a line cut short by the crash
+        if name:
+            names.add(name)
+    return names
