@@ -10,38 +10,50 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-from lightning_modules.configs import ArgsModel, DigitsConfig, MLPConfig
+from lightning_modules.configs import (
+    CNNConfig, DataConfig, DataInfo, DigitsConfig, MLPConfig, MNIST1DConfig, NetworkConfig, RNNConfig,
+    SyntheticConfig, TransformerConfig,
+)
+
+CLASSIFICATION_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
+REGRESSION_METRICS = ("train_loss", "train_mae", "val_loss", "val_mae")
 
 
 @dataclass(frozen=True)
 class ModelFamily:
     name: str
-    config: type[ArgsModel]
+    config: type[NetworkConfig]
     implementation: str  # "package.module:ClassName" of the LightningModule
-    metrics: tuple[str, ...]  # what the module logs every epoch, as reported to Tune
 
     def module_class(self) -> Any:
         return _load(self.implementation)
+
+    def metrics(self, data: DataInfo) -> tuple[str, ...]:
+        """What the module logs every epoch on this data (what Tune receives)."""
+        return CLASSIFICATION_METRICS if data.task == "classification" else REGRESSION_METRICS
 
 
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    config: type[ArgsModel]
+    config: type[DataConfig]
     implementation: str  # "package.module:ClassName" of the LightningDataModule
 
     def datamodule_class(self) -> Any:
         return _load(self.implementation)
 
 
-_CLASSIFIER_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
-
 MODEL_FAMILIES: dict[str, ModelFamily] = {
-    "mlp": ModelFamily("mlp", MLPConfig, "lightning_modules.mlp:MLPClassifier", _CLASSIFIER_METRICS),
+    "mlp": ModelFamily("mlp", MLPConfig, "lightning_modules.mlp:MLPClassifier"),
+    "cnn": ModelFamily("cnn", CNNConfig, "lightning_modules.cnn:CNNClassifier"),
+    "rnn": ModelFamily("rnn", RNNConfig, "lightning_modules.rnn:RNNClassifier"),
+    "transformer": ModelFamily("transformer", TransformerConfig, "lightning_modules.transformer:TransformerClassifier"),
 }
 
 DATASETS: dict[str, Dataset] = {
     "digits": Dataset("digits", DigitsConfig, "lightning_modules.digits:DigitsDataModule"),
+    "mnist1d": Dataset("mnist1d", MNIST1DConfig, "lightning_modules.mnist1d:MNIST1DDataModule"),
+    "synthetic": Dataset("synthetic", SyntheticConfig, "lightning_modules.synthetic:SyntheticDataModule"),
 }
 
 

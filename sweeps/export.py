@@ -148,7 +148,7 @@ def write_outputs(records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path) 
     """Write the three files; returns the content of best.json."""
     plan = TrialPlan.from_spec(spec)
     metric, mode = spec.metric, spec.mode
-    logged = list(spec.family.metrics)
+    logged = list(spec.logged_metrics)
     rows = []
     best_overall: tuple[float, TrialRecord, int] | None = None
     for record in records:

@@ -147,7 +147,7 @@ def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) ->
         # Tune's own result log (what the tables are built from); its TensorBoard logger is
         # left out because TensorBoardCallback writes one run per trial with HParams data.
         JsonLoggerCallback(),
-        TensorBoardCallback(str(sweep_dir), spec.metric, spec.mode, spec.family.metrics, searched),
+        TensorBoardCallback(str(sweep_dir), spec.metric, spec.mode, spec.logged_metrics, searched),
         StateBackup(str(sweep_dir)),
         ProgressTable(spec.metric, spec.mode, spec.stop.max_epochs, spec.trial_count, searched, progress_interval_s),
     ]

@@ -67,12 +67,12 @@ class Choice:
     kind: str = "choice"
 
     def representatives(self) -> list[Any]:
-        return list(self.values)
+        return [_as_written(v) for v in self.values]
 
     def to_tune(self) -> Any:
         from ray import tune
 
-        return tune.choice(list(self.values))
+        return tune.choice([_as_written(v) for v in self.values])
 
 
 @dataclass(frozen=True)
@@ -81,15 +81,20 @@ class Grid:
     kind: str = "grid"
 
     def representatives(self) -> list[Any]:
-        return list(self.values)
+        return [_as_written(v) for v in self.values]
 
     def to_tune(self) -> Any:
         from ray import tune
 
-        return tune.grid_search(list(self.values))
+        return tune.grid_search([_as_written(v) for v in self.values])
 
 
 Param = Union[IntRange, FloatRange, Choice, Grid]
+
+
+def _as_written(value: Any) -> Any:
+    """A value as the sweep file wrote it (list values are stored as tuples to stay hashable)."""
+    return list(value) if isinstance(value, tuple) else value
 
 
 def parse_param(raw: Any, path: str) -> Param:
@@ -113,15 +118,21 @@ def _parse_values(kind: str, body: Any, path: str) -> Param:
         raise SweepError(f"has {len(body)} values; at most {MAX_VALUES} are allowed", path=path)
     seen = []
     for index, value in enumerate(body):
-        if not isinstance(value, (str, int, float, bool)) and value is not None:
-            raise SweepError(f"value {show(value)} is not a plain number, string or boolean", path=f"{path}[{index}]")
-        if isinstance(value, float) and not math.isfinite(value):
+        # A list of plain values is one value too: the widths of every layer, say.
+        parts = value if isinstance(value, list) else [value]
+        if not parts or not all(isinstance(part, (str, int, float, bool)) for part in parts):
+            raise SweepError(
+                f"value {show(value)} is not a plain number, string, boolean or non-empty list of them",
+                path=f"{path}[{index}]",
+            )
+        if any(isinstance(part, float) and not math.isfinite(part) for part in parts):
             raise SweepError(f"value {show(value)} is not finite", path=f"{path}[{index}]")
         # 1 and True compare equal in Python; they are different values to a user.
         if any(type(value) is type(other) and value == other for other in seen):
             raise SweepError(f"value {show(value)} is listed twice", path=f"{path}[{index}]")
         seen.append(value)
-    return Choice(tuple(body)) if kind == "choice" else Grid(tuple(body))
+    values = tuple(tuple(v) if isinstance(v, list) else v for v in body)  # hashable, frozen
+    return Choice(values) if kind == "choice" else Grid(values)
 
 
 def _parse_range(kind: str, body: Any, path: str) -> Param:

@@ -30,7 +30,9 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from lightning_modules.configs.base import ArgsModel
+from lightning_modules.configs.rules import DataInfo
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES, Dataset, ModelFamily
+from sweeps.argument_checks import check_fixed, check_rules, check_searched, data_infos
 from sweeps.errors import SweepError, show
 from sweeps.options import validate_section
 from sweeps.schedulers import SCHEDULERS, scheduler_module
@@ -102,7 +104,12 @@ class SweepSpec:
     failure: Failure
     seed: int
     source: str
+    data_info: DataInfo
     raw: dict[str, Any] = field(repr=False)
+
+    @property
+    def logged_metrics(self) -> tuple[str, ...]:
+        return self.family.metrics(self.data_info)
 
     @property
     def trial_count(self) -> int:
@@ -185,7 +192,18 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
     family, model_args = _model_section(raw["model"])
     dataset, data_args = _data_section(raw["data"])
     space = _space_section(raw.get("space"), family, model_args, dataset, data_args)
-    metric = _metric(raw["metric"], family)
+    data_space = {key[len(DATA_PREFIX):]: param for key, param in space.items() if key.startswith(DATA_PREFIX)}
+    model_space = {key: param for key, param in space.items() if not key.startswith(DATA_PREFIX)}
+    check_rules(dataset.config, data_args, data_space, "data", [None], space_prefix=DATA_PREFIX)
+    infos = data_infos(dataset.config, data_args, data_space)
+    for info in infos:
+        if info.kind not in family.config.data_kinds:
+            raise SweepError(
+                f"the {family.name} model takes {' or '.join(family.config.data_kinds)} data; "
+                f"this {dataset.name} data is {info.kind}", path="data",
+            )
+    check_rules(family.config, model_args, model_space, "model", infos)
+    metric = _metric(raw["metric"], family, infos)
     mode = raw["mode"]
     if mode not in ("min", "max"):
         raise SweepError(f"got {show(mode)}; must be one of: min, max", path="mode")
@@ -215,6 +233,7 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         failure=validate_section(Failure, raw.get("failure"), "failure"),
         seed=seed,
         source=source,
+        data_info=infos[0],
         raw=raw,
     )
     searcher_module(searcher_name).check(searcher, spec)
@@ -251,7 +270,7 @@ def _registered_section(raw: Any, section: str, key: str, what: str, registry: d
     if name not in registry:
         raise SweepError(f"unknown {what} {show(name)}; must be one of: {', '.join(registry)}", path=f"{section}.{key}")
     entry = registry[name]
-    validate_section(entry.config, args, section)
+    check_fixed(entry.config, args, section)
     return entry, args
 
 
@@ -282,31 +301,19 @@ def _space_section(
         if argument in fixed:
             raise SweepError(f"{argument!r} is both fixed under {section}: and searched; keep one", path=path)
         param = parse_param(body, path)
-        for value in param.representatives():
-            error = _argument_error(config, {**fixed, argument: value})
-            if error:
-                raise SweepError(f"value {show(value)} is not allowed for {owner}: {error}", path=path)
+        check_searched(config, argument, param, owner, path)
         space[key] = param
     return space
 
 
-def _argument_error(config: type[ArgsModel], args: dict[str, Any]) -> str | None:
-    from pydantic import ValidationError
-
-    try:
-        config.model_validate(args)
-    except ValidationError as error:
-        first = error.errors()[0]
-        return first["msg"].removeprefix("Value error, ")
-    return None
-
-
-def _metric(metric: Any, family: ModelFamily) -> str:
-    if metric not in family.metrics:
-        raise SweepError(
-            f"got {show(metric)}, which the {family.name} model never logs; it logs: {', '.join(family.metrics)}",
-            path="metric",
-        )
+def _metric(metric: Any, family: ModelFamily, infos: list) -> str:
+    for info in infos:
+        logged = family.metrics(info)
+        if metric not in logged:
+            raise SweepError(
+                f"got {show(metric)}, which the {family.name} model never logs on this data; it logs: {', '.join(logged)}",
+                path="metric",
+            )
     return metric
 
 

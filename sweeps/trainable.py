@@ -20,6 +20,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import Checkpoint as LightningCheckpointCallback
+from pytorch_lightning.callbacks import EarlyStopping
 
 from lightning_modules.checkpoint import CHECKPOINT_FILE
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
@@ -93,7 +94,10 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     datamodule = DATASETS[plan.dataset].datamodule_class()(
         data_config, batch_size=model_config.batch_size, seed=plan.seed
     )
-    model = family.module_class()(model_config, datamodule.input_dim, datamodule.num_classes)
+    model = family.module_class()(model_config, datamodule.info)
+    callbacks: list[pl.Callback] = [TuneReporter(plan, ray.get_runtime_context().get_node_id())]
+    if model_config.early_stopping_patience:
+        callbacks.append(EarlyStopping(monitor=plan.metric, mode=plan.mode, patience=model_config.early_stopping_patience))
     use_gpu = plan.gpus > 0 and torch.cuda.is_available()
     trainer = pl.Trainer(
         max_epochs=plan.max_epochs,
@@ -101,7 +105,7 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
         devices=1,
         logger=False,  # the driver writes TensorBoard data for the whole sweep
         enable_checkpointing=True,  # TuneReporter is the only checkpoint callback
-        callbacks=[TuneReporter(plan, ray.get_runtime_context().get_node_id())],
+        callbacks=callbacks,
         enable_progress_bar=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,

@@ -1,11 +1,20 @@
 """Typed, torch-free configurations of the model families and data sets.
 
 Every field is a meta-parameter a sweep may fix (under ``model:`` / ``data:``) or search (under
-``space:``). Unknown fields and out-of-range values are rejected when the sweep file is loaded.
+``space:``). Unknown fields, out-of-range values and impossible combinations are rejected when
+the sweep file is loaded.
 """
 
 from lightning_modules.configs.base import ArgsModel
-from lightning_modules.configs.digits import DigitsConfig
+from lightning_modules.configs.cnn import CNNConfig
+from lightning_modules.configs.data import DataConfig, DigitsConfig, MNIST1DConfig, SyntheticConfig
 from lightning_modules.configs.mlp import MLPConfig
+from lightning_modules.configs.network import NetworkConfig
+from lightning_modules.configs.rnn import RNNConfig
+from lightning_modules.configs.rules import DataInfo, Rule
+from lightning_modules.configs.transformer import TransformerConfig
 
-__all__ = ["ArgsModel", "DigitsConfig", "MLPConfig"]
+__all__ = [
+    "ArgsModel", "CNNConfig", "DataConfig", "DataInfo", "DigitsConfig", "MLPConfig", "MNIST1DConfig",
+    "NetworkConfig", "RNNConfig", "Rule", "SyntheticConfig", "TransformerConfig",
+]

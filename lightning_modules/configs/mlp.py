@@ -1,27 +1,41 @@
 """Meta-parameters of the MLP classifier (``family: mlp``)."""
 
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from lightning_modules.configs.base import ArgsModel
-
-Activation = Literal["relu", "leaky_relu", "tanh", "sigmoid", "gelu"]
-Optimizer = Literal["adam", "sgd"]
+from lightning_modules.configs.network import NetworkConfig
+from lightning_modules.configs.rules import DataInfo, Rule, knob_needs
 
 
-class MLPConfig(ArgsModel):
-    """A stack of ``depth`` hidden layers of ``width`` units, each followed by the activation and
-    dropout, then a linear layer to the classes. Optimizer settings live here too because the
-    LightningModule owns ``configure_optimizers``."""
+def _widths_match_depth(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+    widths = values["widths"]
+    if widths is not None and "depth" in given and len(widths) != values["depth"]:
+        return f"widths lists {len(widths)} layers but depth is {values['depth']}; give one of them"
+    return None
+
+
+class MLPConfig(NetworkConfig):
+    """``depth`` hidden layers, each a linear layer, normalisation, activation and dropout, then a
+    linear layer to the outputs. Widths: ``width`` for every layer (``width_schedule: constant``),
+    ``width`` shrinking by ``width_factor`` per layer (``shrinking``), or an explicit list
+    ``widths`` (which sets the depth)."""
 
     depth: int = Field(2, ge=0, le=32, description="hidden layers (0: a linear model)")
-    width: int = Field(128, ge=1, le=8192, description="units per hidden layer")
-    activation: Activation = "relu"
+    width: int = Field(128, ge=1, le=8192, description="units of the first (or every) hidden layer")
+    width_schedule: Literal["constant", "shrinking"] = "constant"
+    width_factor: float = Field(0.5, gt=0.0, lt=1.0, description="shrinking: each layer's share of the previous")
+    widths: list[int] | None = Field(None, min_length=1, max_length=32, description="units per hidden layer")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout after each hidden layer")
-    optimizer: Optimizer = "adam"
-    lr: float = Field(1e-3, gt=0.0, le=10.0, description="learning rate")
-    momentum: float = Field(0.0, ge=0.0, lt=1.0, description="SGD momentum (ignored by adam)")
-    weight_decay: float = Field(0.0, ge=0.0, le=1.0, description="L2 penalty")
-    batch_size: int = Field(64, ge=1, le=65536)
 
+    family_rules: ClassVar[list[Rule]] = [
+        knob_needs("width_factor", "width_schedule", ("shrinking",)),
+        Rule(("widths", "depth"), _widths_match_depth),
+    ]
+
+    def layer_widths(self) -> list[int]:
+        if self.widths is not None:
+            return list(self.widths)
+        if self.width_schedule == "shrinking":
+            return [max(1, round(self.width * self.width_factor**i)) for i in range(self.depth)]
+        return [self.width] * self.depth

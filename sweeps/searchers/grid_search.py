@@ -37,5 +37,5 @@ def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
     from ray import tune
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
-    param_space = {key: tune.grid_search(list(param.values)) for key, param in spec.space.items()}
+    param_space = {key: tune.grid_search(param.representatives()) for key, param in spec.space.items()}
     return BasicVariantGenerator(random_state=spec.seed, max_concurrent=spec.trials.max_concurrent or 0), param_space

@@ -16,7 +16,8 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from lightning_modules.checkpoint import load_model
 from lightning_modules.configs import DigitsConfig
-from lightning_modules.digits import load_splits
+from lightning_modules.arrays import cached_splits
+from lightning_modules.digits import DigitsDataModule
 from tests.conftest import ROOT, run_launcher
 
 pytestmark = pytest.mark.slow
@@ -93,8 +94,9 @@ def test_best_json_names_the_best_trial_and_a_checkpoint_that_rebuilds_it(asha_s
     assert best["model"]["family"] == "mlp" and best["data"]["seed"] == 0
     model = load_model(best["checkpoint"])
     assert model.config.model_dump() == {k: v for k, v in best["model"].items() if k != "family"}
+    assert model.data_info.sample_shape == (64,)
     data = {k: v for k, v in best["data"].items() if k != "dataset"}
-    splits = load_splits(DigitsConfig(**data), data["seed"])
+    splits = cached_splits(DigitsDataModule, DigitsConfig(**data), data["seed"])
     with torch.no_grad():
         accuracy = (model(splits.val_x).argmax(1) == splits.val_y).float().mean().item()
     assert accuracy == pytest.approx(best["checkpoint_value"], abs=1e-6)

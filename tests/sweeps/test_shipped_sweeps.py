@@ -11,7 +11,7 @@ def test_shipped_sweep_is_valid(path):
     spec = load_sweep(path)
     assert spec.name == path.stem
     assert spec.trial_count >= 1
-    assert spec.metric in spec.family.metrics
+    assert spec.metric in spec.logged_metrics
 
 
 def test_default_sweep_is_the_asha_one():

@@ -1,0 +1,117 @@
+"""What every data module shares: arrays loaded once per process, seeded (stratified) splits,
+normalisation fitted on the training split only, and augmentation of training batches.
+
+A data set subclasses ``ArrayDataModule`` and implements ``load_arrays(config, seed)``: all its
+samples as a float array shaped (samples, *config.info().sample_shape) and their labels (class
+indices, or float targets for regression).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+
+from lightning_modules.augmentation import Augmentation
+from lightning_modules.batches import TensorBatches
+from lightning_modules.configs.data import DataConfig
+
+EVAL_BATCH = 1024
+
+
+@dataclass(frozen=True)
+class Splits:
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+
+
+def split_indices(labels: np.ndarray, config: DataConfig, seed: int, stratify: bool) -> tuple[np.ndarray, ...]:
+    from sklearn.model_selection import train_test_split
+
+    everything = np.arange(len(labels))
+    held_out = config.val_fraction + config.test_fraction
+    strata = labels if stratify else None
+    train, rest = train_test_split(everything, test_size=held_out, stratify=strata, random_state=seed)
+    if config.test_fraction == 0:
+        return train, rest, rest[:0]
+    val, test = train_test_split(
+        rest, test_size=config.test_fraction / held_out, stratify=labels[rest] if stratify else None, random_state=seed
+    )
+    return train, val, test
+
+
+def normalizer(train: np.ndarray, config: DataConfig):
+    """A function normalising arrays with statistics of the training rows (per feature)."""
+    flat = train.reshape(len(train), -1)
+    if config.normalize == "zscore":
+        mean, std = flat.mean(axis=0), flat.std(axis=0)
+        std[std == 0] = 1.0  # constant features stay at zero instead of becoming NaN
+        return lambda x: ((x.reshape(len(x), -1) - mean) / std).reshape(x.shape)
+    if config.normalize == "minmax":
+        low, high = flat.min(axis=0), flat.max(axis=0)
+        span = np.where(high > low, high - low, 1.0)
+        a, b = config.minmax_low, config.minmax_high
+        return lambda x: (a + (x.reshape(len(x), -1) - low) / span * (b - a)).reshape(x.shape)
+    return lambda x: x
+
+
+@functools.lru_cache(maxsize=16)
+def cached_splits(module_class: type, config: DataConfig, seed: int) -> Splits:
+    features, labels = module_class.load_arrays(config, seed)
+    classification = config.info().num_classes is not None
+    train, val, test = split_indices(labels, config, seed, stratify=classification)
+    normalize = normalizer(features[train], config)
+
+    def tensors(index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        x = torch.as_tensor(np.ascontiguousarray(normalize(features[index])), dtype=torch.float32)
+        y = torch.as_tensor(labels[index], dtype=torch.long if classification else torch.float32)
+        return x, y
+
+    return Splits(*tensors(train), *tensors(val), *tensors(test))
+
+
+class ArrayDataModule(pl.LightningDataModule):
+    config_class: ClassVar[type[DataConfig]] = DataConfig
+
+    def __init__(self, config: DataConfig, batch_size: int, seed: int = 0):
+        super().__init__()
+        self.config = config
+        self.batch_size = batch_size
+        self.seed = config.seed if config.seed is not None else seed
+        self.info = config.info()
+        self.splits: Splits | None = None
+
+    @classmethod
+    def load_arrays(cls, config: Any, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        raise TypeError(f"{cls.__name__} does not say how to load its arrays")
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits is None:
+            self.splits = cached_splits(type(self), self.config, self.seed)
+
+    def _ready(self) -> Splits:
+        self.setup()
+        assert self.splits is not None  # set by setup()
+        return self.splits
+
+    def train_dataloader(self) -> TensorBatches:
+        s = self._ready()
+        augmentation = Augmentation(self.config, self.info.kind, self.seed)
+        return TensorBatches(s.train_x, s.train_y, self.batch_size, shuffle=True, seed=self.seed,
+                             transform=augmentation if augmentation.active else None)
+
+    def val_dataloader(self) -> TensorBatches:
+        s = self._ready()
+        return TensorBatches(s.val_x, s.val_y, max(self.batch_size, EVAL_BATCH), shuffle=False)
+
+    def test_dataloader(self) -> TensorBatches:
+        s = self._ready()
+        return TensorBatches(s.test_x, s.test_y, max(self.batch_size, EVAL_BATCH), shuffle=False)

@@ -1,0 +1,3 @@
+"""Building blocks selected by name in a sweep file, one kind per module: activations,
+normalisation layers, initialisation, optimizers, learning-rate schedules, losses and
+regularisation. They read typed configs (``lightning_modules.configs``), never Tune dicts."""

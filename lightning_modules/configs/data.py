@@ -1,0 +1,107 @@
+"""Settings every data set shares: seeded splits, input normalisation and training-time
+augmentation. Statistics for normalisation always come from the training split only, and
+augmentation only ever touches training batches."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from lightning_modules.configs.base import ArgsModel
+from lightning_modules.configs.rules import DataInfo, Rule, first_violation, knob_needs
+
+
+def _fractions_leave_training_data(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+    total = values["val_fraction"] + values["test_fraction"]
+    if total > 0.9:
+        return f"val_fraction + test_fraction is {total:g}; it must be at most 0.9 so that training data remains"
+    return None
+
+
+def _minmax_range(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+    if values["minmax_low"] >= values["minmax_high"]:
+        return f"minmax_low {values['minmax_low']:g} must be below minmax_high {values['minmax_high']:g}"
+    return None
+
+
+class DataConfig(ArgsModel):
+    val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
+    test_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    normalize: Literal["zscore", "minmax", "none"] = Field(
+        "zscore", description="statistics from the training split only"
+    )
+    minmax_low: float = Field(0.0, ge=-1e6, le=1e6, description="minmax: the low end of the range")
+    minmax_high: float = Field(1.0, ge=-1e6, le=1e6, description="minmax: the high end of the range")
+    augment_shift: int = Field(0, ge=0, le=64, description="training only: random shift by up to this many steps/pixels")
+    augment_noise: float = Field(0.0, ge=0.0, le=10.0, description="training only: Gaussian noise of this std")
+    augment_scale: float = Field(0.0, ge=0.0, lt=1.0, description="training only: scale each sample by 1 +- this")
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
+
+    data_rules: ClassVar[list[Rule]] = [
+        Rule(("val_fraction", "test_fraction"), _fractions_leave_training_data),
+        knob_needs("minmax_low", "normalize", ("minmax",)),
+        knob_needs("minmax_high", "normalize", ("minmax",)),
+        Rule(("minmax_low", "minmax_high"), _minmax_range),
+    ]
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        return list(cls.data_rules)
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> "DataConfig":
+        message = first_violation(self.rules(), self.model_dump(), set(self.model_fields_set), None)
+        if message:
+            raise ValueError(message)
+        return self
+
+    @abstractmethod
+    def info(self) -> DataInfo:
+        """The shape of one sample and the number of classes, without loading the data."""
+
+
+class DigitsConfig(DataConfig):
+    """scikit-learn's bundled 8x8 digits (1,797 samples, 10 classes, no download), as flat
+    vectors of 64 pixels, 1x8x8 images, or sequences of 8 rows of 8 pixels."""
+
+    layout: Literal["flat", "image", "sequence"] = "flat"
+
+    def info(self) -> DataInfo:
+        shape = {"flat": (64,), "image": (1, 8, 8), "sequence": (8, 8)}[self.layout]
+        kind = {"flat": "vector", "image": "image", "sequence": "sequence"}[self.layout]
+        return DataInfo(kind, shape, 10)
+
+
+class MNIST1DConfig(DataConfig):
+    """MNIST-1D: 10 classes of 40-step 1-D signals, generated locally by the ``mnist1d``
+    package's generator (never downloaded), as sequences of 40 steps of one value."""
+
+    num_samples: int = Field(5000, ge=100, le=1_000_000, description="generated samples, all splits")
+
+    def info(self) -> DataInfo:
+        return DataInfo("sequence", (40, 1), 10)
+
+
+class SyntheticConfig(DataConfig):
+    """A seeded synthetic task for tests and quick experiments: class-dependent Gaussian blobs
+    (classification) or a noisy linear target (regression), as vectors or sequences."""
+
+    task: Literal["classification", "regression"] = "classification"
+    kind: Literal["vector", "sequence"] = "vector"
+    samples: int = Field(512, ge=20, le=1_000_000)
+    features: int = Field(8, ge=1, le=4096)
+    length: int = Field(16, ge=1, le=4096, description="steps per sequence (kind sequence)")
+    classes: int = Field(3, ge=2, le=1000)
+    noise: float = Field(0.5, ge=0.0, le=100.0)
+
+    data_rules: ClassVar[list[Rule]] = [
+        *DataConfig.data_rules,
+        knob_needs("length", "kind", ("sequence",)),
+        knob_needs("classes", "task", ("classification",)),
+    ]
+
+    def info(self) -> DataInfo:
+        shape = (self.length, self.features) if self.kind == "sequence" else (self.features,)
+        return DataInfo(self.kind, shape, self.classes if self.task == "classification" else None)

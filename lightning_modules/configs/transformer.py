@@ -1,0 +1,60 @@
+"""Meta-parameters of the Transformer encoder classifier (``family: transformer``)."""
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from lightning_modules.configs.blocks import Norm
+from lightning_modules.configs.network import NetworkConfig
+from lightning_modules.configs.rules import DataInfo, Rule
+
+
+def _heads_divide_model_dim(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+    if values["d_model"] % values["heads"]:
+        return f"heads {values['heads']} does not divide d_model {values['d_model']}"
+    return None
+
+
+def _sequence_fits(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+    if data is None:
+        return None
+    length = sequence_length(data)
+    if length > values["max_length"]:
+        return f"the data's sequences have {length} steps, more than max_length {values['max_length']}"
+    return None
+
+
+def _no_batch_norm(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+    if values["norm"] == "batch":
+        return "norm 'batch' does not apply to the transformer: use layer (pre-norm) or none"
+    return None
+
+
+def sequence_length(data: DataInfo) -> int:
+    if data.kind == "image":
+        return data.sample_shape[1]  # rows as steps
+    return data.sample_shape[0]
+
+
+class TransformerConfig(NetworkConfig):
+    """Each step's features are projected to ``d_model``, a positional encoding (sinusoidal or
+    learned, up to ``max_length`` steps) is added, ``layers`` pre-norm encoder layers follow
+    (``heads`` attention heads with ``attention_dropout``, a feed-forward of ``ff_dim`` units with
+    the block's activation, ``dropout`` on both residual branches), then mean pooling over steps
+    and a linear head."""
+
+    layers: int = Field(2, ge=1, le=24)
+    heads: int = Field(4, ge=1, le=64)
+    d_model: int = Field(64, ge=1, le=4096)
+    ff_dim: int = Field(128, ge=1, le=16384)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    attention_dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    positional: Literal["sinusoidal", "learned"] = "sinusoidal"
+    max_length: int = Field(512, ge=1, le=100_000)
+    norm: Norm = Field("layer", description="layer: pre-norm encoder layers; none: no normalisation")
+
+    family_rules: ClassVar[list[Rule]] = [
+        Rule(("heads", "d_model"), _heads_divide_model_dim),
+        Rule(("max_length",), _sequence_fits),
+        Rule(("norm",), _no_batch_norm),
+    ]
