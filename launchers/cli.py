@@ -83,6 +83,11 @@ def report(outcome: Any) -> str:
             f"config     {json.dumps(best['config'])}",
             f"checkpoint {best['checkpoint']}",
         ]
+        test = best.get("test") or {}
+        if "error" in test:
+            lines.append(f"test       not evaluated: {test['error']}")
+        elif test:
+            lines.append("test       " + ", ".join(f"{k} = {v:.4f}" for k, v in sorted(test.items())))
     lines.append(f"tensorboard --logdir {outcome.sweep_dir}")
     return "\n".join(lines)
 

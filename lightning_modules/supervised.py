@@ -28,18 +28,17 @@ class SupervisedModule(pl.LightningModule):
     family: str = ""
     config_class: type[NetworkConfig] = NetworkConfig
 
-    def __init__(self, config: NetworkConfig | dict[str, Any], data: DataInfo | dict[str, Any], given: list[str] | None = None):
+    def __init__(self, config: NetworkConfig | dict[str, Any], data: DataInfo | dict[str, Any]):
         super().__init__()
         if isinstance(config, dict):
-            config = self.rebuild_config(config, given)
+            config = self.config_class.from_stored(config)
         if isinstance(data, dict):
             data = DataInfo(data["kind"], tuple(data["sample_shape"]), data["num_classes"])
         config.check_data(data)
         self.config = config
         self.data_info = data
         self.save_hyperparameters({
-            "config": config.model_dump(),
-            "given": sorted(config.model_fields_set),
+            "config": config.to_stored(),
             "data": {"kind": data.kind, "sample_shape": list(data.sample_shape), "num_classes": data.num_classes},
         })
         self.outputs = output_size(config, data.num_classes)
@@ -48,14 +47,6 @@ class SupervisedModule(pl.LightningModule):
         # Epoch sums kept as tensors: logging every step through Lightning costs more than a
         # small model's step; the epoch means are logged once, at the end of the epoch.
         self._sums: dict[str, torch.Tensor] = {}
-
-    @classmethod
-    def rebuild_config(cls, values: dict[str, Any], given: list[str] | None) -> NetworkConfig:
-        """The config a checkpoint was trained with: the given keys validated (rules included),
-        every other value as stored (not today's default, should a default ever change)."""
-        given_keys = set(values) if given is None else set(given)
-        cls.config_class.model_validate({k: v for k, v in values.items() if k in given_keys})
-        return cls.config_class.model_construct(_fields_set=given_keys, **values)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.network(inputs)

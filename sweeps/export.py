@@ -12,7 +12,8 @@ trials.parquet, one row per trial:
 metrics.parquet, one row per reported epoch:
     trial_id, epoch, every metric the model logs, time_total_s, diverged, node_id
 best.json: sweep, metric, mode, trial_id, value, epoch, config, model, data, checkpoint,
-    checkpoint_epoch, checkpoint_value (all null when no trial has a finite metric)
+    checkpoint_epoch, checkpoint_value, test (the best checkpoint's metrics on the held-out test
+    split); all null when no trial has a finite metric
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,8 +146,12 @@ def _column_value(value: Any, arrow_type: pa.DataType) -> Any:
     return value
 
 
-def write_outputs(records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path) -> dict[str, Any]:
-    """Write the three files; returns the content of best.json."""
+def write_outputs(
+    records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path,
+    test_metrics: Callable[[str], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Write the three files; returns the content of best.json. ``test_metrics`` evaluates the
+    best checkpoint on the held-out test split (recorded under ``test``)."""
     plan = TrialPlan.from_spec(spec)
     metric, mode = spec.metric, spec.mode
     logged = list(spec.logged_metrics)
@@ -214,7 +220,8 @@ def write_outputs(records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path) 
     best_json: dict[str, Any] = {"sweep": spec.name, "metric": metric, "mode": mode}
     if best_overall is None:
         best_json.update(dict.fromkeys(
-            ("trial_id", "value", "epoch", "config", "model", "data", "checkpoint", "checkpoint_epoch", "checkpoint_value")
+            ("trial_id", "value", "epoch", "config", "model", "data", "checkpoint", "checkpoint_epoch", "checkpoint_value",
+             "test")
         ))
     else:
         value, record, epoch = best_overall
@@ -230,6 +237,7 @@ def write_outputs(records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path) 
             "checkpoint": checkpoint[0] if checkpoint else None,
             "checkpoint_epoch": checkpoint[1] if checkpoint else None,
             "checkpoint_value": checkpoint[2] if checkpoint else None,
+            "test": test_metrics(checkpoint[0]) if checkpoint and test_metrics else None,
         })
     write_atomically(sweep_dir / BEST_FILE, (json.dumps(best_json, indent=2) + "\n").encode())
     return best_json

@@ -36,6 +36,16 @@ class SweepOutcome:
     wall_time_s: float
 
 
+def _test_metrics(checkpoint: str) -> dict[str, Any]:
+    """The best checkpoint on the held-out test split, or why it could not be evaluated."""
+    from lightning_modules.evaluation import evaluate_checkpoint
+
+    try:
+        return evaluate_checkpoint(checkpoint)
+    except (FileNotFoundError, ValueError) as error:
+        return {"error": str(error)}
+
+
 def sweep_dir_for(spec: SweepSpec, storage: str | Path) -> Path:
     return Path(storage).expanduser().resolve() / spec.name
 
@@ -218,7 +228,7 @@ def run_sweep(
     from sweeps.export import records_from_results, write_outputs
 
     records = records_from_results(result_grid, spec)
-    best = write_outputs(records, spec, sweep_dir)
+    best = write_outputs(records, spec, sweep_dir, test_metrics=_test_metrics)
     counts: dict[str, int] = {}
     for record in records:
         counts[record.status] = counts.get(record.status, 0) + 1

@@ -38,9 +38,14 @@ class TuneReporter(LightningCheckpointCallback):
     (logged by the module in that hook) are already there, as are the validation metrics.
     """
 
-    def __init__(self, plan: TrialPlan, node_id: str):
+    def __init__(self, plan: TrialPlan, node_id: str, data_config: dict[str, Any]):
         self.plan = plan
         self.node_id = node_id
+        self.data_config = data_config
+
+    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]) -> None:
+        # With the data set's arguments (seed included) a checkpoint can rebuild its test split.
+        checkpoint["dataset"] = {"name": self.plan.dataset, "config": self.data_config}
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         from ray import tune
@@ -95,7 +100,8 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
         data_config, batch_size=model_config.batch_size, seed=plan.seed
     )
     model = family.module_class()(model_config, datamodule.info)
-    callbacks: list[pl.Callback] = [TuneReporter(plan, ray.get_runtime_context().get_node_id())]
+    node_id = ray.get_runtime_context().get_node_id()
+    callbacks: list[pl.Callback] = [TuneReporter(plan, node_id, data_config.to_stored())]
     if model_config.early_stopping_patience:
         callbacks.append(EarlyStopping(monitor=plan.metric, mode=plan.mode, patience=model_config.early_stopping_patience))
     use_gpu = plan.gpus > 0 and torch.cuda.is_available()

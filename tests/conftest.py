@@ -42,7 +42,8 @@ def no_leaked_processes():
 
 
 def launcher_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    """This environment without Ray's address and authentication settings, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
     env.update(PYTHONUNBUFFERED="1", **extra)
     return env
 

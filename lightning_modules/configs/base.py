@@ -1,5 +1,9 @@
 """The base class of every model and data configuration."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -8,3 +12,16 @@ class ArgsModel(BaseModel):
     silently ignored or coerced value. Frozen so a config can key a per-process cache."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    def to_stored(self) -> dict[str, Any]:
+        """Plain values for a checkpoint: every value, and which keys were given. Rules such as
+        "step_size needs schedule step" apply to given keys only, so both are kept."""
+        return {"values": self.model_dump(), "given": sorted(self.model_fields_set)}
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]):
+        """The config ``to_stored`` wrote: the given keys validated (rules included), every other
+        value as stored rather than today's default, should a default ever change."""
+        values, given = stored["values"], set(stored["given"])
+        cls.model_validate({key: value for key, value in values.items() if key in given})
+        return cls.model_construct(_fields_set=given, **values)

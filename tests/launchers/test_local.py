@@ -229,3 +229,16 @@ def test_resume_restores_state_files_damaged_by_a_crash(diverging_sweep):
     sorted(sweep_dir.glob("experiment_state-*.json"))[-1].write_text('{"trial_data": [')
     run = run_launcher("local", "tests/launchers/sweeps/diverging.yaml", "--storage", str(sweep_dir.parent), "--resume")
     assert run.returncode == 2 and "cannot resume: experiment_state-" in run.stderr and "is damaged" in run.stderr
+
+
+def test_best_json_has_test_metrics_and_evaluate_reproduces_them(asha_sweep, tmp_path):
+    sweep_dir, run = asha_sweep
+    best = json.loads((sweep_dir / "best.json").read_text())
+    assert set(best["test"]) == {"test_loss", "test_accuracy"} and 0.5 < best["test"]["test_accuracy"] <= 1
+    assert "test       test_accuracy = " in run.stdout
+    evaluated = run_launcher("evaluate", best["checkpoint"], "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout) == pytest.approx(best["test"])
+    (tmp_path / "model.ckpt").write_bytes(b"junk")
+    broken = run_launcher("evaluate", str(tmp_path))
+    assert broken.returncode == 2 and broken.stderr.startswith("error: ") and "not a readable checkpoint" in broken.stderr

@@ -1,9 +1,11 @@
 """Every sweep file shipped in sweeps/ is valid; adding one gets it checked here."""
 
+import json
+
 import pytest
 
 from sweeps.spec import load_sweep
-from tests.conftest import SHIPPED_SWEEPS
+from tests.conftest import SHIPPED_SWEEPS, run_launcher
 
 
 @pytest.mark.parametrize("path", SHIPPED_SWEEPS, ids=lambda p: p.name)
@@ -21,3 +23,27 @@ def test_default_sweep_is_the_asha_one():
     assert spec.scheduler_name == "asha" and spec.searcher_name == "random"
     grid = load_sweep(SHIPPED_SWEEPS[names.index("digits_grid.yaml")])
     assert grid.searcher_name == "grid" and grid.trial_count == 12
+
+
+def tiny_overrides(spec) -> list[str]:
+    """--set options that shrink a shipped sweep to a couple of trials of two epochs."""
+    overrides = ["trials.num_samples=1", "stop.max_epochs=2", "stop.time_budget_s=null"]
+    if spec.scheduler_name == "asha":
+        overrides += ["scheduler.grace_period=1", "scheduler.max_t=null"]
+    if "num_samples" in spec.dataset.config.model_fields:
+        overrides.append("data.num_samples=300")
+    for key, param in spec.space.items():
+        if param.kind == "grid":
+            overrides.append(f"space.{key}={{grid: [{json.dumps(param.representatives()[0])}]}}")
+    return [item for override in overrides for item in ("--set", override)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SHIPPED_SWEEPS, ids=lambda p: p.name)
+def test_shipped_sweep_runs_for_real_when_shrunk(path, tmp_path):
+    spec = load_sweep(path)
+    run = run_launcher("local", str(path), "--storage", str(tmp_path), *tiny_overrides(spec))
+    assert run.returncode == 0, run.stdout + run.stderr
+    best = json.loads((tmp_path / spec.name / "best.json").read_text())
+    assert best["trial_id"] and best["checkpoint"]
+    assert set(best["test"]) == {f"test_{name.removeprefix('val_')}" for name in spec.logged_metrics if name.startswith("val_")}

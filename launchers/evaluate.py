@@ -1,0 +1,37 @@
+"""Evaluate a sweep checkpoint on the held-out test split of the data it was trained on.
+
+    python -m launchers.evaluate CHECKPOINT [--json]
+
+CHECKPOINT is a trial's checkpoint folder (as in best.json) or its model.ckpt file. The
+checkpoint is read as tensors and plain values only; it rebuilds its own model and data split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m launchers.evaluate", description=__doc__.strip().splitlines()[0])
+    parser.add_argument("checkpoint", help="a checkpoint folder or model.ckpt file")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    args = parser.parse_args(argv)
+    from lightning_modules.evaluation import evaluate_checkpoint
+
+    try:
+        metrics = evaluate_checkpoint(args.checkpoint)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        for name, value in sorted(metrics.items()):
+            print(f"{name:<16} {value:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Evaluating a checkpoint on the held-out test split of the data it was trained on.
+
+Sweep checkpoints carry the model's hyperparameters and the data set's name and arguments
+(seed included), so the same split is rebuilt and the test rows are ones the trial never saw.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+from lightning_modules.checkpoint import checkpoint_file, load_model, read_checkpoint
+
+
+def evaluate_checkpoint(path: str | Path) -> dict[str, float]:
+    """Test metrics (``test_loss`` and ``test_accuracy`` or ``test_mae``) of a checkpoint."""
+    import pytorch_lightning as pl
+
+    from lightning_modules.registry import DATASETS
+
+    stored = read_checkpoint(path)
+    dataset: dict[str, Any] | None = stored.get("dataset")
+    if not dataset or dataset.get("name") not in DATASETS:
+        raise ValueError(f"{checkpoint_file(path)}: the checkpoint does not name the data it was trained on")
+    entry = DATASETS[dataset["name"]]
+    data_config = entry.config.from_stored(dataset["config"])
+    model = load_model(path)
+    datamodule = entry.datamodule_class()(data_config, batch_size=model.config.batch_size)
+    datamodule.setup()
+    if len(datamodule.splits.test_x) == 0:
+        raise ValueError(f"{checkpoint_file(path)}: its data has no test split (test_fraction is 0)")
+    for name in ("pytorch_lightning", "lightning_fabric"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="pytorch_lightning")
+    trainer = pl.Trainer(accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
+                         enable_model_summary=False, enable_checkpointing=False)
+    results = trainer.test(model, datamodule=datamodule, verbose=False)
+    return {name: float(value) for name, value in results[0].items()}
