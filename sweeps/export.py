@@ -8,7 +8,7 @@ trials.parquet, one row per trial:
     trial_id, status (completed | stopped | diverged | errored | not_started), one ``config/<key>``
     column per searched key (typed as searched), final_<metric>, best_<metric>, best_epoch,
     epochs, wall_time_s, checkpoint, checkpoint_epoch, checkpoint_<metric>, node_id, error,
-    trial_dir, config_json (the trial's full model and data arguments)
+    trial_dir, config_json (the model and data arguments the sweep set for the trial)
 metrics.parquet, one row per reported epoch:
     trial_id, epoch, every metric the model logs, time_total_s, diverged, node_id
 best.json: sweep, metric, mode, trial_id, value, epoch, config, model, data, checkpoint,
@@ -232,8 +232,9 @@ def write_outputs(
             "value": value,
             "epoch": epoch,
             "config": record.config,
-            "model": {"family": spec.family.name, **model_config.model_dump()},
-            "data": {"dataset": spec.dataset.name, **data_config.model_dump()},
+            # The keys the sweep set (fixed or searched), ready to paste into a sweep file.
+            "model": {"family": spec.family.name, **model_config.model_dump(exclude_unset=True)},
+            "data": {"dataset": spec.dataset.name, **data_config.model_dump(exclude_unset=True)},
             "checkpoint": checkpoint[0] if checkpoint else None,
             "checkpoint_epoch": checkpoint[1] if checkpoint else None,
             "checkpoint_value": checkpoint[2] if checkpoint else None,
@@ -250,7 +251,7 @@ def _arguments_json(plan: TrialPlan, config: dict[str, Any]) -> str | None:
         model_config, data_config = trial_arguments(plan, config)
     except ValueError:  # pydantic's ValidationError is a ValueError
         return None
-    return json.dumps({"model": model_config.model_dump(), "data": data_config.model_dump()})
+    return json.dumps({"model": model_config.model_dump(exclude_unset=True), "data": data_config.model_dump(exclude_unset=True)})
 
 
 def _is_number(value: Any) -> bool:

@@ -93,7 +93,7 @@ def test_best_json_names_the_best_trial_and_a_checkpoint_that_rebuilds_it(asha_s
     assert set(best["config"]) == set(SEARCHED)
     assert best["model"]["family"] == "mlp" and best["data"]["seed"] == 0
     model = load_model(best["checkpoint"])
-    assert model.config.model_dump() == {k: v for k, v in best["model"].items() if k != "family"}
+    assert model.config.model_dump(exclude_unset=True) == {k: v for k, v in best["model"].items() if k != "family"}
     assert model.data_info.sample_shape == (64,)
     data = {k: v for k, v in best["data"].items() if k != "dataset"}
     splits = cached_splits(DigitsDataModule, DigitsConfig(**data), data["seed"])
