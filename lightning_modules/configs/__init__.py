@@ -6,6 +6,8 @@ the sweep file is loaded.
 """
 
 from lightning_modules.configs.base import ArgsModel
+from lightning_modules.configs.blocks import BlockConfig
+from lightning_modules.configs.training import TrainingConfig
 from lightning_modules.configs.cnn import CNNConfig
 from lightning_modules.configs.data import DataConfig, DigitsConfig, MNIST1DConfig, SyntheticConfig
 from lightning_modules.configs.mlp import MLPConfig
@@ -15,6 +17,6 @@ from lightning_modules.configs.rules import DataInfo, Rule
 from lightning_modules.configs.transformer import TransformerConfig
 
 __all__ = [
-    "ArgsModel", "CNNConfig", "DataConfig", "DataInfo", "DigitsConfig", "MLPConfig", "MNIST1DConfig",
-    "NetworkConfig", "RNNConfig", "Rule", "SyntheticConfig", "TransformerConfig",
+    "ArgsModel", "BlockConfig", "CNNConfig", "DataConfig", "DataInfo", "DigitsConfig", "MLPConfig", "MNIST1DConfig",
+    "NetworkConfig", "RNNConfig", "Rule", "SyntheticConfig", "TrainingConfig", "TransformerConfig",
 ]

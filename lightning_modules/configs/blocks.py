@@ -13,7 +13,7 @@ Init = Literal["default", "xavier_uniform", "xavier_normal", "kaiming_uniform", 
 
 
 class BlockConfig(ArgsModel):
-    activation: Activation = "relu"
+    activation: Activation = Field("relu", description="after each hidden layer")
     leaky_alpha: float = Field(0.01, gt=0.0, lt=1.0, description="negative slope of leaky_relu")
     relu_n: float = Field(6.0, gt=0.0, le=1000.0, description="upper clip of relu_n (ReLU6 for 6)")
     norm: Norm = Field("none", description="normalisation after each hidden layer")

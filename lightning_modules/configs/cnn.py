@@ -46,13 +46,13 @@ class CNNConfig(NetworkConfig):
     activation and optional pooling; channels start at ``channels`` and grow by
     ``channel_multiplier`` per block; then global average pooling, dropout and a linear head."""
 
-    conv_layers: int = Field(2, ge=1, le=16)
+    conv_layers: int = Field(2, ge=1, le=16, description="convolution blocks")
     channels: int = Field(16, ge=1, le=1024, description="feature maps of the first conv layer")
     channel_multiplier: float = Field(2.0, ge=1.0, le=4.0, description="growth of feature maps per layer")
-    kernel_size: int = Field(3, ge=1, le=64)
-    stride: int = Field(1, ge=1, le=8)
-    pool: Literal["none", "max", "avg"] = "max"
-    pool_size: int = Field(2, ge=2, le=8)
+    kernel_size: int = Field(3, ge=1, le=64, description="no larger than the input")
+    stride: int = Field(1, ge=1, le=8, description="of every convolution")
+    pool: Literal["none", "max", "avg"] = Field("max", description="pooling after each block")
+    pool_size: int = Field(2, ge=2, le=8, description="pooling window and stride")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="before the linear head")
 
     family_rules: ClassVar[list[Rule]] = [

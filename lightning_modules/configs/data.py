@@ -27,8 +27,8 @@ def _minmax_range(values: dict[str, Any], given: set[str], data: DataInfo | None
 
 
 class DataConfig(ArgsModel):
-    val_fraction: float = Field(0.2, gt=0.0, lt=1.0)
-    test_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    val_fraction: float = Field(0.2, gt=0.0, lt=1.0, description="validation share (stratified for classes)")
+    test_fraction: float = Field(0.2, ge=0.0, lt=1.0, description="held-out test share, used only for best.json")
     normalize: Literal["zscore", "minmax", "none"] = Field(
         "zscore", description="statistics from the training split only"
     )
@@ -66,7 +66,7 @@ class DigitsConfig(DataConfig):
     """scikit-learn's bundled 8x8 digits (1,797 samples, 10 classes, no download), as flat
     vectors of 64 pixels, 1x8x8 images, or sequences of 8 rows of 8 pixels."""
 
-    layout: Literal["flat", "image", "sequence"] = "flat"
+    layout: Literal["flat", "image", "sequence"] = Field("flat", description="64 features, 1x8x8 image or 8 rows")
 
     def info(self) -> DataInfo:
         shape = {"flat": (64,), "image": (1, 8, 8), "sequence": (8, 8)}[self.layout]
@@ -88,13 +88,13 @@ class SyntheticConfig(DataConfig):
     """A seeded synthetic task for tests and quick experiments: class-dependent Gaussian blobs
     (classification) or a noisy linear target (regression), as vectors or sequences."""
 
-    task: Literal["classification", "regression"] = "classification"
-    kind: Literal["vector", "sequence"] = "vector"
-    samples: int = Field(512, ge=20, le=1_000_000)
-    features: int = Field(8, ge=1, le=4096)
+    task: Literal["classification", "regression"] = Field("classification", description="labels or a real target")
+    kind: Literal["vector", "sequence"] = Field("vector", description="sample layout")
+    samples: int = Field(512, ge=20, le=1_000_000, description="generated samples, all splits")
+    features: int = Field(8, ge=1, le=4096, description="features per sample (or per step)")
     length: int = Field(16, ge=1, le=4096, description="steps per sequence (kind sequence)")
-    classes: int = Field(3, ge=2, le=1000)
-    noise: float = Field(0.5, ge=0.0, le=100.0)
+    classes: int = Field(3, ge=2, le=1000, description="classification: number of classes")
+    noise: float = Field(0.5, ge=0.0, le=100.0, description="std of the noise around each centre or target")
 
     data_rules: ClassVar[list[Rule]] = [
         *DataConfig.data_rules,

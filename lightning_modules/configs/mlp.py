@@ -23,7 +23,7 @@ class MLPConfig(NetworkConfig):
 
     depth: int = Field(2, ge=0, le=32, description="hidden layers (0: a linear model)")
     width: int = Field(128, ge=1, le=8192, description="units of the first (or every) hidden layer")
-    width_schedule: Literal["constant", "shrinking"] = "constant"
+    width_schedule: Literal["constant", "shrinking"] = Field("constant", description="widths of the hidden layers")
     width_factor: float = Field(0.5, gt=0.0, lt=1.0, description="shrinking: each layer's share of the previous")
     widths: list[int] | None = Field(None, min_length=1, max_length=32, description="units per hidden layer")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout after each hidden layer")

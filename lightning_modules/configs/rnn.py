@@ -13,10 +13,10 @@ class RNNConfig(NetworkConfig):
     optionally bidirectional; the last step's output (both directions) goes through dropout to a
     linear head. Vectors are read as sequences of one feature per step, images row by row."""
 
-    cell: Literal["lstm", "gru"] = "lstm"
-    layers: int = Field(1, ge=1, le=8)
-    hidden_size: int = Field(64, ge=1, le=4096)
-    bidirectional: bool = False
+    cell: Literal["lstm", "gru"] = Field("lstm", description="recurrent cell")
+    layers: int = Field(1, ge=1, le=8, description="stacked recurrent layers")
+    hidden_size: int = Field(64, ge=1, le=4096, description="units per layer and direction")
+    bidirectional: bool = Field(False, description="read the sequence both ways")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="between recurrent layers and before the head")
 
     family_rules: ClassVar[list[Rule]] = []

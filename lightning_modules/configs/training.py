@@ -32,7 +32,7 @@ def _loss_fits_task(values: dict[str, Any], given: set[str], data: DataInfo | No
 
 
 class TrainingConfig(ArgsModel):
-    optimizer: Optimizer = "adam"
+    optimizer: Optimizer = Field("adam", description="sgd (with momentum, nesterov), rmsprop, adam, adamw")
     lr: float = Field(1e-3, gt=0.0, le=10.0, description="learning rate")
     momentum: float = Field(0.0, ge=0.0, lt=1.0, description="sgd and rmsprop")
     nesterov: bool = Field(False, description="sgd with momentum")
@@ -42,17 +42,17 @@ class TrainingConfig(ArgsModel):
     alpha: float = Field(0.99, gt=0.0, lt=1.0, description="rmsprop smoothing")
     weight_decay: float = Field(0.0, ge=0.0, le=1.0, description="L2 penalty (decoupled for adamw)")
     l1: float = Field(0.0, ge=0.0, le=1.0, description="L1 penalty on the weights, added to the loss")
-    grad_clip: GradClip = "none"
+    grad_clip: GradClip = Field("none", description="clip each step's gradients by their total norm or by value")
     grad_clip_value: float = Field(1.0, gt=0.0, le=1e6, description="the norm or value bound")
-    schedule: Schedule = "none"
+    schedule: Schedule = Field("none", description="learning-rate schedule, stepped every epoch")
     step_size: int = Field(10, ge=1, le=100_000, description="epochs between step decays")
     gamma: float = Field(0.1, gt=0.0, le=1.0, description="step decay factor")
     warmup_epochs: int = Field(2, ge=1, le=100_000, description="linear warm-up before cosine")
     plateau_patience: int = Field(3, ge=0, le=100_000, description="epochs without improvement")
-    plateau_factor: float = Field(0.1, gt=0.0, lt=1.0)
-    loss: Loss = "cross_entropy"
+    plateau_factor: float = Field(0.1, gt=0.0, lt=1.0, description="plateau: factor applied to the rate")
+    loss: Loss = Field("cross_entropy", description="bce: two classes only; regression data: mse")
     label_smoothing: float = Field(0.0, ge=0.0, lt=1.0, description="cross_entropy only")
-    batch_size: int = Field(64, ge=1, le=65536)
+    batch_size: int = Field(64, ge=1, le=65536, description="training batch size")
     early_stopping_patience: int | None = Field(
         None, ge=1, le=100_000, description="stop a trial after this many epochs without improvement"
     )

@@ -43,14 +43,14 @@ class TransformerConfig(NetworkConfig):
     the block's activation, ``dropout`` on both residual branches), then mean pooling over steps
     and a linear head."""
 
-    layers: int = Field(2, ge=1, le=24)
-    heads: int = Field(4, ge=1, le=64)
-    d_model: int = Field(64, ge=1, le=4096)
-    ff_dim: int = Field(128, ge=1, le=16384)
-    dropout: float = Field(0.1, ge=0.0, lt=1.0)
-    attention_dropout: float = Field(0.0, ge=0.0, lt=1.0)
-    positional: Literal["sinusoidal", "learned"] = "sinusoidal"
-    max_length: int = Field(512, ge=1, le=100_000)
+    layers: int = Field(2, ge=1, le=24, description="encoder layers")
+    heads: int = Field(4, ge=1, le=64, description="attention heads; must divide d_model")
+    d_model: int = Field(64, ge=1, le=4096, description="model (embedding) dimension")
+    ff_dim: int = Field(128, ge=1, le=16384, description="feed-forward units")
+    dropout: float = Field(0.1, ge=0.0, lt=1.0, description="on embeddings and residual branches")
+    attention_dropout: float = Field(0.0, ge=0.0, lt=1.0, description="on attention weights")
+    positional: Literal["sinusoidal", "learned"] = Field("sinusoidal", description="positional encoding")
+    max_length: int = Field(512, ge=1, le=100_000, description="longest sequence; at least the data's")
     norm: Norm = Field("layer", description="layer: pre-norm encoder layers; none: no normalisation")
 
     family_rules: ClassVar[list[Rule]] = [
