@@ -8,7 +8,6 @@ indices, or float targets for regression).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -63,8 +62,22 @@ def normalizer(train: np.ndarray, config: DataConfig):
     return lambda x: x
 
 
-@functools.lru_cache(maxsize=16)
+_SPLITS: dict[tuple[type, str, int], Splits] = {}
+_SPLITS_KEPT = 8
+
+
 def cached_splits(module_class: type, config: DataConfig, seed: int) -> Splits:
+    """The splits of one data set, built once per process (keyed by the config's JSON, which
+    also covers configs holding lists, such as a table's feature columns)."""
+    key = (module_class, config.model_dump_json(), seed)
+    if key not in _SPLITS:
+        if len(_SPLITS) >= _SPLITS_KEPT:
+            _SPLITS.pop(next(iter(_SPLITS)))
+        _SPLITS[key] = _build_splits(module_class, config, seed)
+    return _SPLITS[key]
+
+
+def _build_splits(module_class: type, config: DataConfig, seed: int) -> Splits:
     features, labels = module_class.load_arrays(config, seed)
     classification = config.info().num_classes is not None
     train, val, test = split_indices(labels, config, seed, stratify=classification)

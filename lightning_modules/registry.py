@@ -12,7 +12,7 @@ from typing import Any
 
 from lightning_modules.configs import (
     CNNConfig, DataConfig, DataInfo, DigitsConfig, MLPConfig, MNIST1DConfig, NetworkConfig, RNNConfig,
-    SyntheticConfig, TransformerConfig,
+    SyntheticConfig, TableConfig, TransformerConfig,
 )
 
 CLASSIFICATION_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
@@ -54,6 +54,7 @@ DATASETS: dict[str, Dataset] = {
     "digits": Dataset("digits", DigitsConfig, "lightning_modules.digits:DigitsDataModule"),
     "mnist1d": Dataset("mnist1d", MNIST1DConfig, "lightning_modules.mnist1d:MNIST1DDataModule"),
     "synthetic": Dataset("synthetic", SyntheticConfig, "lightning_modules.synthetic:SyntheticDataModule"),
+    "table": Dataset("table", TableConfig, "lightning_modules.table:TableDataModule"),
 }
 
 

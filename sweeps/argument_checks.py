@@ -98,7 +98,10 @@ def data_infos(config: type[ArgsModel], fixed: dict[str, Any], searched: dict[st
     infos = []
     for combination in itertools.product(*(searched[key].representatives() for key in keys)):
         args = {**fixed, **dict(zip(keys, combination))}
-        info = config.model_construct(**args).info()
+        try:
+            info = config.model_construct(**args).info()
+        except ValueError as error:  # the data cannot be read as named (a table's columns, say)
+            raise SweepError(str(error), path="data") from None
         if info not in infos:
             infos.append(info)
     return infos

@@ -271,6 +271,8 @@ def _registered_section(raw: Any, section: str, key: str, what: str, registry: d
         raise SweepError(f"unknown {what} {show(name)}; must be one of: {', '.join(registry)}", path=f"{section}.{key}")
     entry = registry[name]
     check_fixed(entry.config, args, section)
+    if section == "data":
+        args = entry.config.resolve(args)
     return entry, args
 
 

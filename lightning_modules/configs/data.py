@@ -57,6 +57,11 @@ class DataConfig(ArgsModel):
             raise ValueError(message)
         return self
 
+    @classmethod
+    def resolve(cls, args: dict[str, Any]) -> dict[str, Any]:
+        """Fixed arguments made independent of the working directory (trials run elsewhere)."""
+        return args
+
     @abstractmethod
     def info(self) -> DataInfo:
         """The shape of one sample and the number of classes, without loading the data."""
@@ -105,3 +110,61 @@ class SyntheticConfig(DataConfig):
     def info(self) -> DataInfo:
         shape = (self.length, self.features) if self.kind == "sequence" else (self.features,)
         return DataInfo(self.kind, shape, self.classes if self.task == "classification" else None)
+
+
+def _table_needs_columns(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+    if values["path"] is None:
+        return "path is required: a Parquet, Feather/Arrow or CSV file, local or a storage URI"
+    if values["example"] is None and (not values["features"] or not values["label"]):
+        return "features (a list of column names) and label (a column name) are required"
+    return None
+
+
+class TableConfig(DataConfig):
+    """A table of your own, read with pyarrow from a local path or a filesystem URI (s3://,
+    gs://): the named numeric ``features`` columns and the ``label`` column (classes of any type,
+    or a number for ``task: regression``). Missing columns and non-numeric features are refused
+    when the sweep is loaded. ``example`` writes one of scikit-learn's bundled tables
+    (breast_cancer, wine, diabetes) to ``path`` on first use."""
+
+    path: str | None = Field(None, min_length=1, max_length=4096, description="the table file or URI")
+    features: list[str] | None = Field(None, min_length=1, max_length=10_000, description="feature column names")
+    label: str | None = Field(None, min_length=1, description="label column name")
+    task: Literal["classification", "regression"] = Field("classification", description="labels or a real target")
+    example: Literal["breast_cancer", "wine", "diabetes"] | None = Field(
+        None, description="write this bundled example table to path when it is missing"
+    )
+
+    data_rules: ClassVar[list[Rule]] = [
+        *DataConfig.data_rules,
+        Rule(("path", "features", "label", "example"), _table_needs_columns),
+    ]
+
+    @classmethod
+    def resolve(cls, args: dict[str, Any]) -> dict[str, Any]:
+        import os
+
+        path = args.get("path")
+        if isinstance(path, str) and "://" not in path:
+            return {**args, "path": os.path.abspath(os.path.expanduser(path))}
+        return args
+
+    def columns(self) -> tuple[tuple[str, ...], str, str]:
+        """(features, label, task), from the example when the sweep names one."""
+        if self.example is not None:
+            from lightning_modules.tables import example_columns
+
+            features, label, task = example_columns(self.example)
+            return tuple(self.features or features), self.label or label, task
+        return tuple(self.features or ()), self.label or "", self.task
+
+    def info(self) -> DataInfo:
+        from lightning_modules.tables import describe_example, describe_table
+
+        features, label, task = self.columns()
+        if self.example is not None:
+            description = describe_example(self.example)
+        else:
+            description = describe_table(self.path, features, label, task)
+        classes = None if description.classes is None else len(description.classes)
+        return DataInfo("vector", (len(features),), classes)

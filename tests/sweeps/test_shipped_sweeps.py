@@ -25,9 +25,11 @@ def test_default_sweep_is_the_asha_one():
     assert grid.searcher_name == "grid" and grid.trial_count == 12
 
 
-def tiny_overrides(spec) -> list[str]:
+def tiny_overrides(spec, tmp_path) -> list[str]:
     """--set options that shrink a shipped sweep to a couple of trials of two epochs."""
     overrides = ["trials.num_samples=1", "stop.max_epochs=2", "stop.time_budget_s=null"]
+    if spec.dataset.name == "table":
+        overrides.append(f"data.path={tmp_path / 'table.parquet'}")
     if spec.scheduler_name == "asha":
         overrides += ["scheduler.grace_period=1", "scheduler.max_t=null"]
     if "num_samples" in spec.dataset.config.model_fields:
@@ -42,7 +44,7 @@ def tiny_overrides(spec) -> list[str]:
 @pytest.mark.parametrize("path", SHIPPED_SWEEPS, ids=lambda p: p.name)
 def test_shipped_sweep_runs_for_real_when_shrunk(path, tmp_path):
     spec = load_sweep(path)
-    run = run_launcher("local", str(path), "--storage", str(tmp_path), *tiny_overrides(spec))
+    run = run_launcher("local", str(path), "--storage", str(tmp_path), *tiny_overrides(spec, tmp_path))
     assert run.returncode == 0, run.stdout + run.stderr
     best = json.loads((tmp_path / spec.name / "best.json").read_text())
     assert best["trial_id"] and best["checkpoint"]
