@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from lightning_modules.configs import (
-    CNNConfig, DataConfig, DataInfo, DigitsConfig, MLPConfig, MNIST1DConfig, NetworkConfig, RNNConfig,
+    CNNConfig, DataConfig, DiffusionConfig, DataInfo, DigitsConfig, MLPConfig, MNIST1DConfig, NetworkConfig, RNNConfig,
     SyntheticConfig, TableConfig, TransformerConfig,
 )
 
 CLASSIFICATION_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
 REGRESSION_METRICS = ("train_loss", "train_mae", "val_loss", "val_mae")
+DENOISING_METRICS = ("train_loss", "val_loss")
 
 
 @dataclass(frozen=True)
@@ -24,12 +25,15 @@ class ModelFamily:
     name: str
     config: type[NetworkConfig]
     implementation: str  # "package.module:ClassName" of the LightningModule
+    generative: bool = False  # logs a denoising loss, not predictions of the labels
 
     def module_class(self) -> Any:
         return _load(self.implementation)
 
     def metrics(self, data: DataInfo) -> tuple[str, ...]:
         """What the module logs every epoch on this data (what Tune receives)."""
+        if self.generative:
+            return DENOISING_METRICS
         return CLASSIFICATION_METRICS if data.task == "classification" else REGRESSION_METRICS
 
 
@@ -48,6 +52,7 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
     "cnn": ModelFamily("cnn", CNNConfig, "lightning_modules.cnn:CNNClassifier"),
     "rnn": ModelFamily("rnn", RNNConfig, "lightning_modules.rnn:RNNClassifier"),
     "transformer": ModelFamily("transformer", TransformerConfig, "lightning_modules.transformer:TransformerClassifier"),
+    "diffusion": ModelFamily("diffusion", DiffusionConfig, "lightning_modules.diffusion:DiffusionModel", generative=True),
 }
 
 DATASETS: dict[str, Dataset] = {

@@ -23,6 +23,10 @@ CASES = [
     ("transformer", {"d_model": 16, "heads": 2, "ff_dim": 32, "layers": 1}, "mnist1d", {"num_samples": 400}),
     ("transformer", {"d_model": 16, "heads": 4, "ff_dim": 32, "positional": "learned", "max_length": 16,
                      "activation": "gelu", "attention_dropout": 0.1}, "digits", {"layout": "image"}),
+    ("diffusion", {"channels": 8, "diffusion_steps": 20}, "digits", {"layout": "image", "normalize": "minmax",
+                                                                      "minmax_low": -1.0, "minmax_high": 1.0}),
+    ("diffusion", {"channels": 8, "blocks": 1, "diffusion_steps": 20, "noise_schedule": "cosine", "norm": "layer"},
+     "digits", {"layout": "image"}),
 ]
 
 
@@ -52,7 +56,8 @@ def test_family_trains_logs_and_rebuilds_from_its_checkpoint(family_name, model_
     assert rebuilt.config == config and rebuilt.data_info == datamodule.info
     model.eval()
     sample = datamodule.val_dataloader().features[:4]
-    assert torch.allclose(rebuilt(sample), model(sample))
+    inputs = (sample, torch.arange(4)) if family.generative else (sample,)
+    assert torch.allclose(rebuilt(*inputs), model(*inputs))
 
 
 def test_classifier_learns_digits():
@@ -71,3 +76,24 @@ def test_damaged_checkpoint_is_a_clear_error(tmp_path):
         load_model(tmp_path)
     with pytest.raises(FileNotFoundError, match="no checkpoint file"):
         load_model(tmp_path / "missing")
+
+
+def test_diffusion_validation_loss_is_repeatable_and_sampling_follows_temperature():
+    from lightning_modules.configs import DiffusionConfig, DigitsConfig
+    from lightning_modules.diffusion import DiffusionModel, noise_schedule
+    from lightning_modules.digits import DigitsDataModule
+
+    torch.manual_seed(0)
+    datamodule = DigitsDataModule(DigitsConfig(layout="image", seed=0), batch_size=64)
+    model = DiffusionModel(DiffusionConfig(channels=8, diffusion_steps=30), datamodule.info)
+    trainer = quick_trainer(max_epochs=1)
+    trainer.fit(model, datamodule)
+    first = trainer.validate(model, datamodule, verbose=False)[0]["val_loss"]
+    assert trainer.validate(model, datamodule, verbose=False)[0]["val_loss"] == first
+    betas = noise_schedule(DiffusionConfig(diffusion_steps=30))
+    assert betas[0] == pytest.approx(1e-4) and betas[-1] == pytest.approx(0.02) and torch.all(betas[1:] > betas[:-1])
+    cosine = noise_schedule(DiffusionConfig(diffusion_steps=30, noise_schedule="cosine"))
+    assert cosine.shape == (30,) and torch.all((cosine > 0) & (cosine < 1))
+    cold = model.sample(3, temperature=0.0, seed=1)
+    assert cold.shape == (3, 1, 8, 8) and torch.equal(cold, model.sample(3, temperature=0.0, seed=2))
+    assert not torch.equal(model.sample(3, temperature=1.0, seed=1), model.sample(3, temperature=1.0, seed=2))
