@@ -51,7 +51,7 @@ def describe(spec: SweepSpec, storage: str) -> str:
         f"at most {spec.trials.max_concurrent or 'as resources allow'} at once",
         f"resources  {spec.resources.cpu:g} CPU, {spec.resources.gpu:g} GPU per trial",
         f"stop       max_epochs {spec.stop.max_epochs}, time budget {spec.stop.time_budget_s or 'none'}"
-        + (f" s" if spec.stop.time_budget_s else ""),
+        + (" s" if spec.stop.time_budget_s else ""),
         f"checkpoint every {spec.checkpoint.every} epoch(s), keep {spec.checkpoint.keep or 'all'}; "
         f"retries {spec.failure.max_retries}; seed {spec.seed}",
         "space" + ("      (nothing searched)" if not spec.space else ""),

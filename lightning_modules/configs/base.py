@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from lightning_modules.configs.rules import Rule, first_violation
 
 
 class ArgsModel(BaseModel):
@@ -12,6 +14,18 @@ class ArgsModel(BaseModel):
     silently ignored or coerced value. Frozen so a config can key a per-process cache."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @classmethod
+    def rules(cls) -> list[Rule]:
+        """The cross-key rules of this config (see ``lightning_modules.configs.rules``)."""
+        return []
+
+    @model_validator(mode="after")
+    def _check_rules(self):
+        message = first_violation(self.rules(), self.model_dump(), set(self.model_fields_set), None)
+        if message:
+            raise ValueError(message)
+        return self
 
     def to_stored(self) -> dict[str, Any]:
         """Plain values for a checkpoint: every value, and which keys were given. Rules such as

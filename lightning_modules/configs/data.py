@@ -7,10 +7,10 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from lightning_modules.configs.base import ArgsModel
-from lightning_modules.configs.rules import DataInfo, Rule, first_violation, knob_needs
+from lightning_modules.configs.rules import DataInfo, Rule, knob_needs
 
 
 def _fractions_leave_training_data(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
@@ -49,13 +49,6 @@ class DataConfig(ArgsModel):
     @classmethod
     def rules(cls) -> list[Rule]:
         return list(cls.data_rules)
-
-    @model_validator(mode="after")
-    def _check_rules(self) -> "DataConfig":
-        message = first_violation(self.rules(), self.model_dump(), set(self.model_fields_set), None)
-        if message:
-            raise ValueError(message)
-        return self
 
     @classmethod
     def resolve(cls, args: dict[str, Any]) -> dict[str, Any]:

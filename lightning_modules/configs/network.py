@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import model_validator
-
 from lightning_modules.configs.blocks import BlockConfig
 from lightning_modules.configs.rules import DataInfo, Rule, first_violation
 from lightning_modules.configs.training import TrainingConfig
@@ -20,13 +18,6 @@ class NetworkConfig(BlockConfig, TrainingConfig):
     @classmethod
     def rules(cls) -> list[Rule]:
         return [*cls.block_rules, *cls.training_rules, *cls.family_rules]
-
-    @model_validator(mode="after")
-    def _check_rules(self) -> "NetworkConfig":
-        message = first_violation(self.rules(), self.model_dump(), set(self.model_fields_set), None)
-        if message:
-            raise ValueError(message)
-        return self
 
     def check_data(self, data: DataInfo) -> None:
         """The rules that need the data's shape, for a trial about to be built."""

@@ -7,7 +7,6 @@ and two trials at a time means the sweep must use both nodes.
 
 from __future__ import annotations
 
-import os
 import secrets
 import signal
 import socket
@@ -19,7 +18,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.conftest import ROOT, launcher_env, run_launcher
+from tests.conftest import launcher_env, run_launcher
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
