@@ -242,3 +242,10 @@ def test_best_json_has_test_metrics_and_evaluate_reproduces_them(asha_sweep, tmp
     (tmp_path / "model.ckpt").write_bytes(b"junk")
     broken = run_launcher("evaluate", str(tmp_path))
     assert broken.returncode == 2 and broken.stderr.startswith("error: ") and "not a readable checkpoint" in broken.stderr
+
+
+def test_early_stopping_ends_a_trial_that_stops_improving(tmp_path):
+    run = run_launcher("local", "tests/launchers/sweeps/early_stopping.yaml", "--storage", str(tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    (trial,) = pq.read_table(tmp_path / "early_stopping" / "trials.parquet").to_pylist()
+    assert trial["status"] == "stopped" and trial["epochs"] == 2
