@@ -29,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sweeps.metric_direction import is_finite_number
+from sweeps.metric_direction import is_finite_number, is_number
 from sweeps.space import Choice, FloatRange, Grid, IntRange, Param
 from sweeps.spec import SweepSpec
 from sweeps.trial_config import TrialPlan, plain, trial_arguments
@@ -205,7 +205,7 @@ def write_outputs(
                 "trial_id": record.trial_id,
                 "epoch": int(entry["epoch"]),
                 # NaN and infinities are kept: they are what a diverged trial logged.
-                **{name: float(entry[name]) if _is_number(entry.get(name)) else None for name in logged},
+                **{name: float(entry[name]) if is_number(entry.get(name)) else None for name in logged},
                 "time_total_s": float(entry["time_total_s"]) if is_finite_number(entry.get("time_total_s")) else None,
                 "diverged": bool(entry.get("diverged", False)),
                 "node_id": entry.get("node_id"),
@@ -252,10 +252,6 @@ def _arguments_json(plan: TrialPlan, config: dict[str, Any]) -> str | None:
     except ValueError:  # pydantic's ValidationError is a ValueError
         return None
     return json.dumps({"model": model_config.model_dump(exclude_unset=True), "data": data_config.model_dump(exclude_unset=True)})
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:

@@ -17,5 +17,10 @@ def better(a: float, b: float, mode: str) -> float:
     return max(a, b) if mode == "max" else min(a, b)
 
 
+def is_number(value: Any) -> bool:
+    """A real number (booleans are not), NaN and infinities included."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return is_number(value) and math.isfinite(value)

@@ -30,8 +30,8 @@ from typing import Any
 from ray.tune import Callback
 
 from sweeps.errors import SweepError
+from sweeps.runner import STATE_GLOB
 
-STATE_GLOB = "experiment_state-*.json"
 TUNER_FILE = "tuner.pkl"
 BACKUP_DIR = ".resume-backup"
 RESULT_LOG = "result.json"

@@ -38,6 +38,7 @@ from sweeps.options import validate_section
 from sweeps.schedulers import SCHEDULERS, scheduler_module
 from sweeps.searchers import SEARCHERS, searcher_module
 from sweeps.space import Param, grid_size, parse_param
+from sweeps.trial_config import DATA_PREFIX
 from sweeps.yaml_loading import parse_yaml, read_yaml_file
 
 TOP_LEVEL_KEYS = (
@@ -45,7 +46,6 @@ TOP_LEVEL_KEYS = (
     "resources", "stop", "checkpoint", "failure", "seed",
 )
 REQUIRED_KEYS = ("name", "model", "data", "metric", "mode")
-DATA_PREFIX = "data."
 # A sweep name becomes one folder: letters, digits, '_', '-', '.'; no separators, no leading dot.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 

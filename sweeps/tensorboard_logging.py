@@ -20,7 +20,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-from sweeps.metric_direction import better, direction
+from sweeps.metric_direction import better, direction, is_number
 from sweeps.trial_config import plain
 
 TENSORBOARD_DIR = "tensorboard"
@@ -120,7 +120,7 @@ class TensorBoardCallback(Callback):
         if epoch <= run.last_epoch:
             run.restart_at(epoch)
         run.last_epoch = epoch
-        values = {name: float(result[name]) for name in self.metrics if _is_number(result.get(name))}
+        values = {name: float(result[name]) for name in self.metrics if is_number(result.get(name))}
         run.write(scalars(values), step=epoch)
         for name, value in values.items():
             if not math.isfinite(value):
@@ -148,6 +148,3 @@ class TensorBoardCallback(Callback):
             run.close()
         self.runs.clear()
 
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
