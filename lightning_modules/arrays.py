@@ -32,10 +32,25 @@ class Splits:
     test_y: torch.Tensor
 
 
-def split_indices(labels: np.ndarray, config: DataConfig, seed: int, stratify: bool) -> tuple[np.ndarray, ...]:
-    from sklearn.model_selection import train_test_split
+def split_indices(labels: np.ndarray, config: DataConfig, seed: int, stratify: bool, fold: int = 0) -> tuple[np.ndarray, ...]:
+    """(train, validation, test) row indices. The test rows are taken first and are the same for
+    every fold; k-fold validation then splits the remaining rows into ``config.folds`` parts and
+    validates fold ``fold`` on part ``fold``, training on the others."""
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
     everything = np.arange(len(labels))
+    if config.validation == "kfold":
+        if config.test_fraction > 0:
+            rest, test = train_test_split(everything, test_size=config.test_fraction,
+                                          stratify=labels if stratify else None, random_state=seed)
+        else:
+            rest, test = everything, everything[:0]
+        if stratify:
+            parts = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=seed)
+        else:
+            parts = KFold(n_splits=config.folds, shuffle=True, random_state=seed)
+        train, val = list(parts.split(rest, labels[rest]))[fold]
+        return rest[train], rest[val], test
     held_out = config.val_fraction + config.test_fraction
     strata = labels if stratify else None
     train, rest = train_test_split(everything, test_size=held_out, stratify=strata, random_state=seed)
@@ -47,40 +62,52 @@ def split_indices(labels: np.ndarray, config: DataConfig, seed: int, stratify: b
     return train, val, test
 
 
+def _rows(x: np.ndarray) -> np.ndarray:
+    """One row of features per sample (an explicit width, so that empty splits reshape too)."""
+    return x.reshape(len(x), int(np.prod(x.shape[1:])))
+
+
 def normalizer(train: np.ndarray, config: DataConfig):
     """A function normalising arrays with statistics of the training rows (per feature)."""
-    flat = train.reshape(len(train), -1)
+    flat = _rows(train)
     if config.normalize == "zscore":
         mean, std = flat.mean(axis=0), flat.std(axis=0)
         std[std == 0] = 1.0  # constant features stay at zero instead of becoming NaN
-        return lambda x: ((x.reshape(len(x), -1) - mean) / std).reshape(x.shape)
+        return lambda x: ((_rows(x) - mean) / std).reshape(x.shape)
     if config.normalize == "minmax":
         low, high = flat.min(axis=0), flat.max(axis=0)
         span = np.where(high > low, high - low, 1.0)
         a, b = config.minmax_low, config.minmax_high
-        return lambda x: (a + (x.reshape(len(x), -1) - low) / span * (b - a)).reshape(x.shape)
+        return lambda x: (a + (_rows(x) - low) / span * (b - a)).reshape(x.shape)
     return lambda x: x
 
 
-_SPLITS: dict[tuple[type, str, int], Splits] = {}
-_SPLITS_KEPT = 8
+_ARRAYS: dict[tuple[type, str, int], tuple[np.ndarray, np.ndarray]] = {}
+_ARRAYS_KEPT = 4
+_SPLITS: dict[tuple[type, str, int, int], Splits] = {}
+_SPLITS_KEPT = 24  # room for every fold of a few data configurations
 
 
-def cached_splits(module_class: type, config: DataConfig, seed: int) -> Splits:
-    """The splits of one data set, built once per process (keyed by the config's JSON, which
-    also covers configs holding lists, such as a table's feature columns)."""
-    key = (module_class, config.model_dump_json(), seed)
-    if key not in _SPLITS:
-        if len(_SPLITS) >= _SPLITS_KEPT:
-            _SPLITS.pop(next(iter(_SPLITS)))
-        _SPLITS[key] = _build_splits(module_class, config, seed)
-    return _SPLITS[key]
+def _remember(cache: dict, key: Any, kept: int, make: Any) -> Any:
+    if key not in cache:
+        if len(cache) >= kept:
+            cache.pop(next(iter(cache)))
+        cache[key] = make()
+    return cache[key]
 
 
-def _build_splits(module_class: type, config: DataConfig, seed: int) -> Splits:
-    features, labels = module_class.load_arrays(config, seed)
+def cached_splits(module_class: type, config: DataConfig, seed: int, fold: int = 0) -> Splits:
+    """The splits of one data set (and fold), built once per process. The arrays are loaded once
+    for all folds. Keyed by the config's JSON, which also covers configs holding lists, such as a
+    table's feature columns."""
+    data_key = (module_class, config.model_dump_json(), seed)
+    arrays = _remember(_ARRAYS, data_key, _ARRAYS_KEPT, lambda: module_class.load_arrays(config, seed))
+    return _remember(_SPLITS, (*data_key, fold), _SPLITS_KEPT, lambda: _build_splits(*arrays, config, seed, fold))
+
+
+def _build_splits(features: np.ndarray, labels: np.ndarray, config: DataConfig, seed: int, fold: int) -> Splits:
     classification = config.info().num_classes is not None
-    train, val, test = split_indices(labels, config, seed, stratify=classification)
+    train, val, test = split_indices(labels, config, seed, stratify=classification, fold=fold)
     normalize = normalizer(features[train], config)
 
     def tensors(index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,9 +121,12 @@ def _build_splits(module_class: type, config: DataConfig, seed: int) -> Splits:
 class ArrayDataModule(pl.LightningDataModule):
     config_class: ClassVar[type[DataConfig]] = DataConfig
 
-    def __init__(self, config: DataConfig, batch_size: int, seed: int = 0):
+    def __init__(self, config: DataConfig, batch_size: int, seed: int = 0, fold: int = 0):
         super().__init__()
+        if not 0 <= fold < config.fold_count():
+            raise ValueError(f"fold {fold} does not exist; the data has {config.fold_count()} fold(s)")
         self.config = config
+        self.fold = fold
         self.batch_size = batch_size
         self.seed = config.seed if config.seed is not None else seed
         self.info = config.info()
@@ -108,7 +138,7 @@ class ArrayDataModule(pl.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits is None:
-            self.splits = cached_splits(type(self), self.config, self.seed)
+            self.splits = cached_splits(type(self), self.config, self.seed, self.fold)
 
     def _ready(self) -> Splits:
         self.setup()

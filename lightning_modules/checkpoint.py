@@ -1,21 +1,40 @@
 """Rebuilding a trained model from a sweep checkpoint, safely.
 
-Checkpoints are read with ``torch.load(weights_only=True)``: tensors and plain values only, never
+A trial's checkpoint folder holds ``model.ckpt``, or with k-fold validation one file per fold
+(``fold-0.ckpt``, ``fold-1.ckpt``, ...), each a Lightning checkpoint of one model. Checkpoints are read with ``torch.load(weights_only=True)``: tensors and plain values only, never
 code. The family name and hyperparameters stored in the checkpoint rebuild the architecture.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 CHECKPOINT_FILE = "model.ckpt"
+FOLD_FILE = re.compile(r"fold-(\d+)\.ckpt")
+
+
+def fold_checkpoint_name(fold: int, folds: int) -> str:
+    """The file a trial's model for ``fold`` is saved in (``model.ckpt`` without k-fold)."""
+    return CHECKPOINT_FILE if folds == 1 else f"fold-{fold}.ckpt"
 
 
 def checkpoint_file(path: str | Path) -> Path:
     """The Lightning checkpoint inside a trial checkpoint folder (or the file itself)."""
     path = Path(path)
     return path / CHECKPOINT_FILE if path.is_dir() else path
+
+
+def checkpoint_files(path: str | Path) -> list[Path]:
+    """Every model checkpoint of a trial checkpoint folder, in fold order (or the file itself)."""
+    path = Path(path)
+    if not path.is_dir() or (path / CHECKPOINT_FILE).exists():
+        return [checkpoint_file(path)]
+    folds = sorted((int(match.group(1)), child) for child in path.iterdir() if (match := FOLD_FILE.fullmatch(child.name)))
+    if not folds:
+        raise FileNotFoundError(f"{path}: no checkpoint file here (neither {CHECKPOINT_FILE} nor fold-N.ckpt)")
+    return [child for _, child in folds]
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -34,6 +53,10 @@ def load_model(path: str | Path) -> Any:
     """The LightningModule stored in a checkpoint, weights loaded, in eval mode."""
     from lightning_modules.registry import MODEL_FAMILIES
 
+    files = checkpoint_files(path)
+    if len(files) > 1:
+        names = ", ".join(file.name for file in files)
+        raise ValueError(f"{path}: holds one model per validation fold ({names}); load one of those files")
     checkpoint = read_checkpoint(path)
     family_name = checkpoint.get("family")
     if family_name not in MODEL_FAMILIES:

@@ -1,7 +1,10 @@
 """Evaluating a checkpoint on the held-out test split of the data it was trained on.
 
 Sweep checkpoints carry the model's hyperparameters and the data set's name and arguments
-(seed included), so the same split is rebuilt and the test rows are ones the trial never saw.
+(seed and fold included), so the same split is rebuilt and the test rows are ones the trial never
+saw. A k-fold trial's checkpoint holds one model per fold; its test metrics are the mean over
+those models (each normalising the test rows with its own training statistics), just as its
+validation metrics were.
 """
 
 from __future__ import annotations
@@ -11,11 +14,17 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from lightning_modules.checkpoint import checkpoint_file, load_model, read_checkpoint
+from lightning_modules.checkpoint import checkpoint_file, checkpoint_files, load_model, read_checkpoint
 
 
 def evaluate_checkpoint(path: str | Path) -> dict[str, float]:
-    """Test metrics (``test_loss`` and ``test_accuracy`` or ``test_mae``) of a checkpoint."""
+    """Test metrics (``test_loss`` and ``test_accuracy`` or ``test_mae``) of a checkpoint: of its
+    one model, or the mean over its fold models."""
+    per_model = [_evaluate_model(file) for file in checkpoint_files(path)]
+    return {name: sum(metrics[name] for metrics in per_model) / len(per_model) for name in per_model[0]}
+
+
+def _evaluate_model(path: Path) -> dict[str, float]:
     import pytorch_lightning as pl
 
     from lightning_modules.registry import DATASETS
@@ -27,7 +36,10 @@ def evaluate_checkpoint(path: str | Path) -> dict[str, float]:
     entry = DATASETS[dataset["name"]]
     data_config = entry.config.from_stored(dataset["config"])
     model = load_model(path)
-    datamodule = entry.datamodule_class()(data_config, batch_size=model.config.batch_size)
+    fold = dataset.get("fold", 0)
+    if not isinstance(fold, int) or not 0 <= fold < data_config.fold_count():
+        raise ValueError(f"{checkpoint_file(path)}: names fold {fold!r} of data with {data_config.fold_count()} fold(s)")
+    datamodule = entry.datamodule_class()(data_config, batch_size=model.config.batch_size, fold=fold)
     datamodule.setup()
     if len(datamodule.splits.test_x) == 0:
         raise ValueError(f"{checkpoint_file(path)}: its data has no test split (test_fraction is 0)")

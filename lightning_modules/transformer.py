@@ -1,5 +1,6 @@
 """The Transformer encoder (``family: transformer``): pre-norm self-attention layers over the
-steps of a sequence, with sinusoidal or learned positions, mean-pooled into a linear head."""
+tokens of a sequence (single steps, or patches of consecutive steps as in ViT), with sinusoidal or
+learned positions, mean-pooled into a linear head."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ class TransformerNetwork(nn.Module):
         super().__init__()
         _, features = as_sequence_shape(data)
         self.as_sequence = AsSequence(data)
-        self.embed = nn.Linear(features, config.d_model)
+        self.patch_size = config.patch_size
+        self.embed = nn.Linear(features * config.patch_size, config.d_model)
         if config.positional == "learned":
             self.positions = nn.Parameter(torch.randn(config.max_length, config.d_model) * 0.02)
         else:
@@ -62,8 +64,18 @@ class TransformerNetwork(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.d_model, outputs)
 
+    def patches(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, steps, features) as (batch, tokens, patch_size * features)."""
+        if self.patch_size == 1:
+            return x
+        batch, steps, features = x.shape
+        padding = -steps % self.patch_size
+        if padding:
+            x = nn.functional.pad(x, (0, 0, 0, padding))
+        return x.reshape(batch, (steps + padding) // self.patch_size, self.patch_size * features)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.as_sequence(x)
+        x = self.patches(self.as_sequence(x))
         x = self.dropout(self.embed(x) + self.positions[: x.shape[1]])
         for layer in self.layers:
             x = layer(x)

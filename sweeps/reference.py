@@ -1,10 +1,13 @@
 """The sweep-file reference for model and data keys, generated from the config classes so that
 it cannot fall behind them. ``python -m sweeps.reference`` prints it as Markdown (the README
-carries a copy, which a test compares with this output)."""
+carries a copy, which a test compares with this output); ``--write`` updates that copy."""
 
 from __future__ import annotations
 
+import sys
+import types
 import typing
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -16,14 +19,22 @@ BEGIN = "<!-- reference:begin -->"
 END = "<!-- reference:end -->"
 
 
-def allowed(annotation: Any, metadata: list[Any]) -> str:
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) is typing.Literal:
+def type_name(annotation: Any) -> str:
+    """How a sweep file spells a type: ``a \\| b`` for choices, ``list of str``, ``int or null``."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
         return " \\| ".join(str(a) for a in args)
-    names = []
-    for part in args or (annotation,):
-        names.append("null" if part is type(None) else getattr(part, "__name__", str(part)).replace("list", "list of int"))
-    text = " or ".join(names)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(type_name(part) for part in args)
+    if origin in (list, tuple):
+        return f"list of {type_name(args[0])}" if args else "list"
+    if annotation is type(None):
+        return "null"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def allowed(annotation: Any, metadata: list[Any]) -> str:
+    text = type_name(annotation)
     bounds = []
     for item in metadata:
         for attribute, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
@@ -67,5 +78,14 @@ def reference() -> str:
     return "\n".join(lines)
 
 
+def write_into(readme: Path) -> None:
+    text = readme.read_text()
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    readme.write_text(text[:start] + reference() + text[end:])
+
+
 if __name__ == "__main__":
-    print(reference())
+    if sys.argv[1:] == ["--write"]:
+        write_into(Path(__file__).resolve().parent.parent / "README.md")
+    else:
+        print(reference())

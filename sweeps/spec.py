@@ -109,7 +109,11 @@ class SweepSpec:
 
     @property
     def logged_metrics(self) -> tuple[str, ...]:
-        return self.family.metrics(self.data_info)
+        """What every trial reports each epoch (k-fold trials add the spread of the metric)."""
+        names = tuple(self.family.metrics(self.data_info))
+        if self.data_args.get("validation") == "kfold" or f"{DATA_PREFIX}validation" in self.space:
+            names += (f"{self.metric}_fold_std",)
+        return names
 
     @property
     def trial_count(self) -> int:

@@ -1,17 +1,21 @@
-"""The Ray Tune trainable: one trial = one Lightning ``Trainer.fit`` of one configuration.
+"""The Ray Tune trainable: one trial = one configuration, trained with Lightning.
 
 Every epoch the trial reports its metrics (and, every ``checkpoint.every`` epochs and at the last
 epoch, a checkpoint) to Tune; given a checkpoint by Tune (a retry after a failure, or a resumed
-sweep) it continues from that epoch. A trial whose loss turns NaN or infinite reports
-``diverged: True`` and stops. Ray imports this module in its worker processes; torch and
-Lightning are imported in the worker, never by the driver.
+sweep) it continues from that epoch. With k-fold validation it trains one model per fold in
+lockstep and reports the mean over the folds. A trial whose loss turns NaN or infinite reports
+``diverged: True`` and stops; one that stops improving for ``early_stopping_patience`` epochs
+ends early. Ray imports this module in its worker processes; torch and Lightning are imported in
+the worker, never by the driver.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import shutil
+import statistics
 import tempfile
 import warnings
 from pathlib import Path
@@ -19,62 +23,89 @@ from typing import Any
 
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.callbacks import Checkpoint as LightningCheckpointCallback
-from pytorch_lightning.callbacks import EarlyStopping
 
-from lightning_modules.checkpoint import CHECKPOINT_FILE
+from lightning_modules.checkpoint import fold_checkpoint_name
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
+from sweeps.fold_training import EpochGate, EpochResult, FoldTraining
+from sweeps.metric_direction import better
 from sweeps.trial_config import TrialPlan, trial_arguments
 
 DIVERGED = "diverged"
 EPOCH = "epoch"
+PATIENCE_FILE = "patience.json"
 
 
-class TuneReporter(LightningCheckpointCallback):
-    """Reports each epoch to Tune, with a checkpoint when one is due.
+class Patience:
+    """Early stopping on the trial's (fold-averaged) metric: stop after ``patience`` epochs in a
+    row without a strict improvement on the best so far. Its state travels in checkpoints."""
 
-    A Lightning ``Checkpoint`` subclass on purpose: Lightning calls checkpoint callbacks'
-    ``on_train_epoch_end`` after the LightningModule's own, so the epoch's training metrics
-    (logged by the module in that hook) are already there, as are the validation metrics.
-    """
+    def __init__(self, mode: str, patience: int | None, state: dict[str, Any] | None = None):
+        self.mode = mode
+        self.patience = patience
+        self.best: float | None = (state or {}).get("best")
+        self.waited: int = (state or {}).get("waited", 0)
 
-    def __init__(self, plan: TrialPlan, node_id: str, data_config: dict[str, Any]):
-        self.plan = plan
-        self.node_id = node_id
-        self.data_config = data_config
+    def exhausted(self, value: float) -> bool:
+        if self.best is None or (value != self.best and better(value, self.best, self.mode) == value):
+            self.best, self.waited = value, 0
+        else:
+            self.waited += 1
+        return self.patience is not None and self.waited >= self.patience
 
-    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]) -> None:
-        # With the data set's arguments (seed included) a checkpoint can rebuild its test split.
-        checkpoint["dataset"] = {"name": self.plan.dataset, "config": self.data_config}
+    def state(self) -> dict[str, Any]:
+        return {"best": self.best, "waited": self.waited}
 
-    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        from ray import tune
 
-        epoch = trainer.current_epoch + 1
-        metrics: dict[str, Any] = {name: float(value) for name, value in trainer.callback_metrics.items()}
-        if self.plan.metric not in metrics:
+def epoch_metrics(plan: TrialPlan, results: list[EpochResult]) -> dict[str, float]:
+    """The trial's metrics for one epoch: each metric's mean over the folds (with one fold, its
+    own values), plus the spread of the sweep's metric across folds."""
+    for fold, result in enumerate(results):
+        if plan.metric not in result.metrics:
+            logged = ", ".join(sorted(result.metrics)) or "nothing"
+            where = f" (fold {fold})" if len(results) > 1 else ""
             raise RuntimeError(
-                f"metric {self.plan.metric!r} was not logged by the {self.plan.family} model this epoch; "
-                f"it logged: {', '.join(sorted(metrics)) or 'nothing'}"
+                f"metric {plan.metric!r} was not logged by the {plan.family} model this epoch{where}; it logged: {logged}"
             )
-        diverged = any(name.endswith("_loss") and not math.isfinite(value) for name, value in metrics.items())
-        metrics.update({EPOCH: epoch, DIVERGED: diverged, "node_id": self.node_id})
+    names = [name for name in results[0].metrics if all(name in result.metrics for result in results)]
+    metrics = {name: statistics.fmean(result.metrics[name] for result in results) for name in names}
+    if len(results) > 1:
+        metrics[f"{plan.metric}_fold_std"] = statistics.pstdev(result.metrics[plan.metric] for result in results)
+    return metrics
+
+
+def run_epochs(plan: TrialPlan, folds: list[FoldTraining], patience: Patience, node_id: str) -> None:
+    """Advance every fold an epoch at a time and report each epoch to Tune until the trial ends."""
+    from ray import tune
+
+    while True:
+        results = [fold.next_epoch() for fold in folds]
+        if any(result is None for result in results):
+            return  # training ended by itself: the checkpoint it resumed from was its last epoch
+        epoch = results[0].epoch
+        metrics: dict[str, Any] = epoch_metrics(plan, results)
+        diverged = any(
+            name.endswith("_loss") and not math.isfinite(value) for result in results for name, value in result.metrics.items()
+        )
+        metrics.update({EPOCH: epoch, DIVERGED: diverged, "node_id": node_id})
         if diverged:
             # Never let a diverged trial look good to the scheduler or become the best trial.
-            metrics[self.plan.metric] = float("nan")
-            trainer.should_stop = True
+            metrics[plan.metric] = float("nan")
             tune.report(metrics)
             return
-        due = epoch % self.plan.checkpoint_every == 0 or epoch >= self.plan.max_epochs
-        if not due:
+        last = epoch >= plan.max_epochs or patience.exhausted(metrics[plan.metric])
+        if not (last or epoch % plan.checkpoint_every == 0):
             tune.report(metrics)
-            return
+            continue
         folder = Path(tempfile.mkdtemp(prefix="sweep-checkpoint-"))
         try:
-            trainer.save_checkpoint(folder / CHECKPOINT_FILE)
+            for fold in folds:
+                fold.save(folder / fold_checkpoint_name(fold.fold, len(folds)))
+            (folder / PATIENCE_FILE).write_text(json.dumps(patience.state()))
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+        if last:
+            return
 
 
 def _quiet_lightning() -> None:
@@ -94,37 +125,49 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     torch.set_num_threads(max(1, int(plan.cpus)))
     torch.manual_seed(plan.seed)
     model_config, data_config = trial_arguments(plan, config)
+    node_id = ray.get_runtime_context().get_node_id()
 
+    restored: Path | None = None
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is not None:
+        restored = Path(tempfile.mkdtemp(prefix="sweep-restore-"))
+        checkpoint.to_directory(restored)
+    folds: list[FoldTraining] = []
+    try:
+        fold_count = data_config.fold_count()
+        for fold in range(fold_count):
+            resume_from = restored / fold_checkpoint_name(fold, fold_count) if restored else None
+            if resume_from is not None and not resume_from.is_file():
+                raise FileNotFoundError(f"the trial's checkpoint has no {resume_from.name}")
+            folds.append(_fold_training(plan, model_config, data_config, fold, resume_from))
+        saved_patience = restored / PATIENCE_FILE if restored else None
+        state = json.loads(saved_patience.read_text()) if saved_patience and saved_patience.is_file() else None
+        run_epochs(plan, folds, Patience(plan.mode, model_config.early_stopping_patience, state), node_id)
+    finally:
+        for fold in folds:
+            fold.close()
+        if restored is not None:
+            shutil.rmtree(restored, ignore_errors=True)
+
+
+def _fold_training(plan: TrialPlan, model_config: Any, data_config: Any, fold: int, resume_from: Path | None) -> FoldTraining:
     family = MODEL_FAMILIES[plan.family]
     datamodule = DATASETS[plan.dataset].datamodule_class()(
-        data_config, batch_size=model_config.batch_size, seed=plan.seed
+        data_config, batch_size=model_config.batch_size, seed=plan.seed, fold=fold
     )
     model = family.module_class()(model_config, datamodule.info)
-    node_id = ray.get_runtime_context().get_node_id()
-    callbacks: list[pl.Callback] = [TuneReporter(plan, node_id, data_config.to_stored())]
-    if model_config.early_stopping_patience:
-        callbacks.append(EarlyStopping(monitor=plan.metric, mode=plan.mode, patience=model_config.early_stopping_patience))
+    gate = EpochGate(fold, {"name": plan.dataset, "config": data_config.to_stored()})
     use_gpu = plan.gpus > 0 and torch.cuda.is_available()
     trainer = pl.Trainer(
         max_epochs=plan.max_epochs,
         accelerator="gpu" if use_gpu else "cpu",
         devices=1,
         logger=False,  # the driver writes TensorBoard data for the whole sweep
-        enable_checkpointing=True,  # TuneReporter is the only checkpoint callback
-        callbacks=callbacks,
+        enable_checkpointing=True,  # the gate is the only checkpoint callback
+        callbacks=[gate],
         enable_progress_bar=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
         log_every_n_steps=1_000_000,
     )
-
-    checkpoint = tune.get_checkpoint()
-    if checkpoint is None:
-        trainer.fit(model, datamodule=datamodule)
-        return
-    restored = Path(tempfile.mkdtemp(prefix="sweep-restore-"))
-    try:
-        checkpoint.to_directory(restored)
-        trainer.fit(model, datamodule=datamodule, ckpt_path=restored / CHECKPOINT_FILE, weights_only=True)
-    finally:
-        shutil.rmtree(restored, ignore_errors=True)
+    return FoldTraining(fold, trainer, model, datamodule, gate, resume_from)

@@ -14,6 +14,9 @@ from lightning_modules.configs.rules import DataInfo, Rule, knob_needs
 
 
 def _fractions_leave_training_data(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+    if values["validation"] == "kfold":
+        # Each fold validates on 1/folds of what the test split leaves and trains on the rest.
+        return None
     total = values["val_fraction"] + values["test_fraction"]
     if total > 0.9:
         return f"val_fraction + test_fraction is {total:g}; it must be at most 0.9 so that training data remains"
@@ -27,8 +30,14 @@ def _minmax_range(values: dict[str, Any], given: set[str], data: DataInfo | None
 
 
 class DataConfig(ArgsModel):
-    val_fraction: float = Field(0.2, gt=0.0, lt=1.0, description="validation share (stratified for classes)")
-    test_fraction: float = Field(0.2, ge=0.0, lt=1.0, description="held-out test share, used only for best.json")
+    validation: Literal["holdout", "kfold"] = Field(
+        "holdout", description="one validation split, or k folds with the trial's metrics averaged over them"
+    )
+    val_fraction: float = Field(0.2, gt=0.0, lt=1.0, description="holdout: validation share (stratified for classes)")
+    folds: int = Field(5, ge=2, le=20, description="kfold: number of folds (each trains one model)")
+    test_fraction: float = Field(
+        0.2, ge=0.0, le=0.9, description="held-out test share (taken first), used only for best.json"
+    )
     normalize: Literal["zscore", "minmax", "none"] = Field(
         "zscore", description="statistics from the training split only"
     )
@@ -40,7 +49,9 @@ class DataConfig(ArgsModel):
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
 
     data_rules: ClassVar[list[Rule]] = [
-        Rule(("val_fraction", "test_fraction"), _fractions_leave_training_data),
+        knob_needs("val_fraction", "validation", ("holdout",)),
+        knob_needs("folds", "validation", ("kfold",)),
+        Rule(("validation", "val_fraction", "test_fraction"), _fractions_leave_training_data),
         knob_needs("minmax_low", "normalize", ("minmax",)),
         knob_needs("minmax_high", "normalize", ("minmax",)),
         Rule(("minmax_low", "minmax_high"), _minmax_range),
@@ -49,6 +60,10 @@ class DataConfig(ArgsModel):
     @classmethod
     def rules(cls) -> list[Rule]:
         return list(cls.data_rules)
+
+    def fold_count(self) -> int:
+        """How many models a trial trains: one per fold, or one for a hold-out split."""
+        return self.folds if self.validation == "kfold" else 1
 
     @classmethod
     def resolve(cls, args: dict[str, Any]) -> dict[str, Any]:

@@ -19,8 +19,13 @@ def _sequence_fits(values: dict[str, Any], given: set[str], data: DataInfo | Non
     if data is None:
         return None
     length = sequence_length(data)
-    if length > values["max_length"]:
-        return f"the data's sequences have {length} steps, more than max_length {values['max_length']}"
+    patch = values["patch_size"]
+    if patch > length:
+        return f"patch_size {patch} is longer than the data's sequences of {length} steps"
+    tokens = -(-length // patch)
+    if tokens > values["max_length"]:
+        made = f"{length} steps" if patch == 1 else f"{length} steps in patches of {patch}, {tokens} tokens"
+        return f"the data's sequences have {made}, more than max_length {values['max_length']}"
     return None
 
 
@@ -37,10 +42,10 @@ def sequence_length(data: DataInfo) -> int:
 
 
 class TransformerConfig(NetworkConfig):
-    """Each step's features are projected to ``d_model``, a positional encoding (sinusoidal or
-    learned, up to ``max_length`` steps) is added, ``layers`` pre-norm encoder layers follow
+    """Each token (``patch_size`` consecutive steps, the last patch zero-padded) is projected to
+    ``d_model``, a positional encoding (sinusoidal or learned, up to ``max_length`` tokens) is added, ``layers`` pre-norm encoder layers follow
     (``heads`` attention heads with ``attention_dropout``, a feed-forward of ``ff_dim`` units with
-    the block's activation, ``dropout`` on both residual branches), then mean pooling over steps
+    the block's activation, ``dropout`` on both residual branches), then mean pooling over tokens
     and a linear head."""
 
     layers: int = Field(2, ge=1, le=24, description="encoder layers")
@@ -50,11 +55,12 @@ class TransformerConfig(NetworkConfig):
     dropout: float = Field(0.1, ge=0.0, lt=1.0, description="on embeddings and residual branches")
     attention_dropout: float = Field(0.0, ge=0.0, lt=1.0, description="on attention weights")
     positional: Literal["sinusoidal", "learned"] = Field("sinusoidal", description="positional encoding")
-    max_length: int = Field(512, ge=1, le=100_000, description="longest sequence; at least the data's")
+    patch_size: int = Field(1, ge=1, le=4096, description="consecutive steps per token (1: one token per step)")
+    max_length: int = Field(512, ge=1, le=100_000, description="most tokens; at least the data's")
     norm: Norm = Field("layer", description="layer: pre-norm encoder layers; none: no normalisation")
 
     family_rules: ClassVar[list[Rule]] = [
         Rule(("heads", "d_model"), _heads_divide_model_dim),
-        Rule(("max_length",), _sequence_fits),
+        Rule(("max_length", "patch_size"), _sequence_fits),
         Rule(("norm",), _no_batch_norm),
     ]

@@ -249,3 +249,34 @@ def test_early_stopping_ends_a_trial_that_stops_improving(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     (trial,) = pq.read_table(tmp_path / "early_stopping" / "trials.parquet").to_pylist()
     assert trial["status"] == "stopped" and trial["epochs"] == 2
+
+
+def test_kfold_trials_report_the_mean_over_their_fold_models(tmp_path):
+    from lightning_modules.evaluation import evaluate_checkpoint
+
+    run = run_launcher("local", "tests/launchers/sweeps/kfold.yaml", "--storage", str(tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    sweep_dir = tmp_path / "kfold"
+    best = json.loads((sweep_dir / "best.json").read_text())
+    folder = Path(best["checkpoint"])
+    assert sorted(p.name for p in folder.glob("*.ckpt")) == ["fold-0.ckpt", "fold-1.ckpt", "fold-2.ckpt"]
+    with pytest.raises(ValueError, match="holds one model per validation fold"):
+        load_model(folder)
+
+    config = DigitsConfig(**{k: v for k, v in best["data"].items() if k != "dataset"})
+    accuracies, tests = [], []
+    for fold in range(3):
+        model = load_model(folder / f"fold-{fold}.ckpt")
+        splits = cached_splits(DigitsDataModule, config, config.seed, fold)
+        with torch.no_grad():
+            accuracies.append((model(splits.val_x).argmax(1) == splits.val_y).float().mean().item())
+        tests.append(evaluate_checkpoint(folder / f"fold-{fold}.ckpt")["test_accuracy"])
+    assert len(set(accuracies)) > 1  # three different models
+    assert best["checkpoint_value"] == pytest.approx(sum(accuracies) / 3, abs=1e-6)
+    assert best["test"]["test_accuracy"] == pytest.approx(sum(tests) / 3, abs=1e-6)
+
+    history = pq.read_table(sweep_dir / "metrics.parquet").to_pylist()
+    assert len(history) == 6 and all(row["val_accuracy_fold_std"] > 0 for row in history)
+    at_checkpoint = [row for row in history if row["trial_id"] == best["trial_id"] and row["epoch"] == best["checkpoint_epoch"]]
+    spread = (sum((a - sum(accuracies) / 3) ** 2 for a in accuracies) / 3) ** 0.5
+    assert at_checkpoint[0]["val_accuracy_fold_std"] == pytest.approx(spread, abs=1e-6)

@@ -26,6 +26,47 @@ def test_digits_splits_are_seeded_stratified_and_disjoint():
     assert not any(tuple(row.tolist()) in rows for row in splits.test_x[:50])
 
 
+def test_kfold_holds_out_the_test_rows_first_then_validates_each_fold_on_its_own_part():
+    config = DigitsConfig(validation="kfold", folds=4, test_fraction=0.2, normalize="none", seed=0)
+    folds = [cached_splits(DigitsDataModule, config, 0, fold) for fold in range(4)]
+
+    def rows(x):
+        return {tuple(row.tolist()) for row in x.reshape(len(x), -1)}
+
+    test = rows(folds[0].test_x)
+    assert abs(len(folds[0].test_x) - 0.2 * 1797) <= 2
+    assert all(torch.equal(fold.test_x, folds[0].test_x) for fold in folds)  # one test split for all folds
+    validated = [rows(fold.val_x) for fold in folds]
+    assert sum(len(fold.val_x) for fold in folds) == 1797 - len(folds[0].test_x)  # every other row once
+    for index, fold in enumerate(folds):
+        assert len(fold.train_x) + len(fold.val_x) + len(fold.test_x) == 1797
+        assert not rows(fold.train_x) & validated[index] and not (rows(fold.train_x) | validated[index]) & test
+        assert set(fold.val_y.tolist()) == set(range(10))  # stratified
+        assert all(not validated[index] & validated[other] for other in range(index + 1, 4))
+    assert cached_splits(DigitsDataModule, config, 0, 2) is folds[2]
+
+
+def test_kfold_normalises_each_fold_with_its_own_training_rows():
+    config = DigitsConfig(validation="kfold", folds=3, seed=0)
+    for fold in range(3):
+        splits = cached_splits(DigitsDataModule, config, 0, fold)
+        assert torch.allclose(splits.train_x.mean(dim=0), torch.zeros(64), atol=1e-4)
+        assert not torch.allclose(splits.val_x.mean(dim=0), torch.zeros(64), atol=1e-3)
+    with pytest.raises(ValueError, match="fold 3 does not exist"):
+        DigitsDataModule(config, batch_size=8, fold=3)
+    with pytest.raises(ValueError, match="fold 1 does not exist; the data has 1 fold"):
+        DigitsDataModule(DigitsConfig(seed=0), batch_size=8, fold=1)
+
+
+def test_kfold_without_classes_uses_plain_folds():
+    config = SyntheticConfig(task="regression", samples=100, validation="kfold", folds=5, test_fraction=0.0, seed=0)
+    folds = [cached_splits(SyntheticDataModule, config, 0, fold) for fold in range(5)]
+    assert [len(fold.val_x) for fold in folds] == [20] * 5 and all(len(fold.test_x) == 0 for fold in folds)
+    assert folds[0].val_y.dtype == torch.float32
+    holdout = cached_splits(SyntheticDataModule, SyntheticConfig(test_fraction=0.0, seed=0), 0)
+    assert len(holdout.test_x) == 0 and holdout.test_x.shape[1:] == holdout.train_x.shape[1:]
+
+
 @pytest.mark.parametrize("layout, shape", [("flat", (64,)), ("image", (1, 8, 8)), ("sequence", (8, 8))])
 def test_digits_layouts(layout, shape):
     module = DigitsDataModule(DigitsConfig(layout=layout, seed=0), batch_size=16)

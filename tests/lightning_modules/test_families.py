@@ -21,6 +21,8 @@ CASES = [
     ("rnn", {"cell": "lstm", "hidden_size": 16}, "mnist1d", {"num_samples": 400}),
     ("rnn", {"cell": "gru", "layers": 2, "bidirectional": True, "dropout": 0.1, "hidden_size": 16}, "digits", {"layout": "sequence"}),
     ("transformer", {"d_model": 16, "heads": 2, "ff_dim": 32, "layers": 1}, "mnist1d", {"num_samples": 400}),
+    ("transformer", {"d_model": 16, "heads": 2, "ff_dim": 32, "patch_size": 3, "max_length": 14}, "mnist1d",
+     {"num_samples": 400}),
     ("transformer", {"d_model": 16, "heads": 4, "ff_dim": 32, "positional": "learned", "max_length": 16,
                      "activation": "gelu", "attention_dropout": 0.1}, "digits", {"layout": "image"}),
     ("diffusion", {"channels": 8, "diffusion_steps": 20}, "digits", {"layout": "image", "normalize": "minmax",
@@ -97,3 +99,16 @@ def test_diffusion_validation_loss_is_repeatable_and_sampling_follows_temperatur
     cold = model.sample(3, temperature=0.0, seed=1)
     assert cold.shape == (3, 1, 8, 8) and torch.equal(cold, model.sample(3, temperature=0.0, seed=2))
     assert not torch.equal(model.sample(3, temperature=1.0, seed=1), model.sample(3, temperature=1.0, seed=2))
+
+
+def test_transformer_patches_group_consecutive_steps_into_zero_padded_tokens():
+    from lightning_modules.configs.rules import DataInfo
+    from lightning_modules.transformer import TransformerNetwork
+
+    config = MODEL_FAMILIES["transformer"].config(d_model=8, heads=2, patch_size=3, max_length=14)
+    network = TransformerNetwork(config, DataInfo("sequence", (40, 2), 10), outputs=10)
+    x = torch.arange(2 * 40 * 2, dtype=torch.float32).reshape(2, 40, 2)
+    tokens = network.patches(x)
+    assert tokens.shape == (2, 14, 6)  # 40 steps -> 13 full patches of 3 and one padded
+    assert torch.equal(tokens[0, 1], x[0, 3:6].reshape(-1)) and torch.equal(tokens[1, 13], torch.cat([x[1, 39], torch.zeros(4)]))
+    assert network(x).shape == (2, 10)

@@ -7,7 +7,7 @@ from tests.conftest import ROOT
 def test_readme_carries_the_current_reference():
     readme = (ROOT / "README.md").read_text()
     current = readme[readme.index(BEGIN): readme.index(END) + len(END)]
-    assert current == reference(), "regenerate it: python -m sweeps.reference"
+    assert current == reference(), "regenerate it: python -m sweeps.reference --write"
 
 
 def test_reference_lists_every_key_of_every_family_and_data_set():

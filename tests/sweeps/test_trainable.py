@@ -1,0 +1,40 @@
+"""A trial's epoch: metrics averaged over folds, and early stopping on that average."""
+
+import pytest
+
+from sweeps.fold_training import EpochResult
+from sweeps.trainable import Patience, epoch_metrics
+from tests.sweeps.test_fold_training import PLAN
+
+
+def test_epoch_metrics_are_the_mean_over_folds_with_the_spread_of_the_sweep_metric():
+    results = [EpochResult(2, {"val_accuracy": 0.8, "val_loss": 0.5}), EpochResult(2, {"val_accuracy": 0.9, "val_loss": 0.3})]
+    metrics = epoch_metrics(PLAN, results)
+    assert metrics == pytest.approx({"val_accuracy": 0.85, "val_loss": 0.4, "val_accuracy_fold_std": 0.05})
+    assert epoch_metrics(PLAN, results[:1]) == {"val_accuracy": 0.8, "val_loss": 0.5}  # hold-out: as logged
+
+
+def test_a_metric_missing_in_one_fold_is_an_error_naming_the_fold():
+    results = [EpochResult(1, {"val_accuracy": 0.8}), EpochResult(1, {"val_loss": 0.3})]
+    with pytest.raises(RuntimeError, match=r"'val_accuracy' was not logged by the mlp model this epoch \(fold 1\); it logged: val_loss"):
+        epoch_metrics(PLAN, results)
+
+
+@pytest.mark.parametrize("mode, values, stops_after", [
+    ("max", [0.5, 0.6, 0.6, 0.59], 4),  # equal is no improvement
+    ("min", [1.0, 0.9, 0.95, 0.8, 0.85, 0.9], 6),
+])
+def test_patience_counts_epochs_without_a_strict_improvement(mode, values, stops_after):
+    patience = Patience(mode, 2)
+    stopped = [patience.exhausted(value) for value in values]
+    assert stopped.index(True) + 1 == stops_after
+
+
+def test_patience_state_survives_a_checkpoint_and_no_patience_never_stops():
+    patience = Patience("max", 3)
+    for value in (0.5, 0.4, 0.45):
+        patience.exhausted(value)
+    restored = Patience("max", 3, patience.state())
+    assert restored.state() == {"best": 0.5, "waited": 2} and restored.exhausted(0.49)
+    endless = Patience("min", None)
+    assert not any(endless.exhausted(1.0) for _ in range(50))
