@@ -1,7 +1,8 @@
 """Rebuilding a trained model from a sweep checkpoint, safely.
 
 A trial's checkpoint folder holds ``model.ckpt``, or with k-fold validation one file per fold
-(``fold-0.ckpt``, ``fold-1.ckpt``, ...), each a Lightning checkpoint of one model. Checkpoints are read with ``torch.load(weights_only=True)``: tensors and plain values only, never
+(``fold-0.ckpt``, ``fold-1.ckpt``, ...), each a Lightning checkpoint of one model. Checkpoints
+are read with ``torch.load(weights_only=True)``: tensors and plain values only, never
 code. The family name and hyperparameters stored in the checkpoint rebuild the architecture.
 """
 
@@ -18,6 +19,34 @@ FOLD_FILE = re.compile(r"fold-(\d+)\.ckpt")
 def fold_checkpoint_name(fold: int, folds: int) -> str:
     """The file a trial's model for ``fold`` is saved in (``model.ckpt`` without k-fold)."""
     return CHECKPOINT_FILE if folds == 1 else f"fold-{fold}.ckpt"
+
+
+def state_digest(state: Any) -> str:
+    """A SHA-256 of a (nested) state dict's tensors and values, in key order: equal digests mean
+    equal weights (or optimizer moments), whatever object holds them."""
+    import hashlib
+
+    import torch
+
+    digest = hashlib.sha256()
+
+    def feed(value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu().contiguous().reshape(-1)
+            digest.update(f"{tensor.dtype}{tuple(value.shape)}".encode())
+            digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+        elif isinstance(value, dict):
+            for key in sorted(value, key=str):
+                digest.update(str(key).encode())
+                feed(value[key])
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                feed(item)
+        else:
+            digest.update(repr(value).encode())
+
+    feed(state)
+    return digest.hexdigest()
 
 
 def checkpoint_file(path: str | Path) -> Path:

@@ -5,6 +5,13 @@ A family subclasses ``SupervisedModule``, sets ``family`` and ``config_class`` a
 ``build_network`` (input: a batch shaped like the data's samples; output: one row of
 ``output_size`` values per sample). The checkpoint stores the config (plain values, with the
 keys that were given) and the data's shape, so ``load_model`` rebuilds the same network.
+
+Restored from a checkpoint (a resumed trial, or a PBT exploit that continues from another
+trial's checkpoint with mutated hyperparameters), the module keeps its own config in force: the
+optimizer settings restored with the optimizer's state are replaced by the config's. Each
+restore is recorded in the checkpoint's ``lineage`` (the epoch, digests of the weights and of the
+optimizer state as restored, the learning rate then in force, the config), so a model's history
+can be traced through exploits.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from torch import nn
 
 from lightning_modules.blocks.initialization import initialize
 from lightning_modules.blocks.losses import compute_loss, output_size, predictions
-from lightning_modules.blocks.optimizers import make_optimizer
+from lightning_modules.blocks.optimizers import apply_settings, make_optimizer
 from lightning_modules.blocks.regularization import l1_penalty
 from lightning_modules.blocks.schedules import make_schedule
 from lightning_modules.configs.network import NetworkConfig
@@ -47,6 +54,8 @@ class SupervisedModule(pl.LightningModule):
         # Epoch sums kept as tensors: logging every step through Lightning costs more than a
         # small model's step; the epoch means are logged once, at the end of the epoch.
         self._sums: dict[str, torch.Tensor] = {}
+        self.lineage: list[dict[str, Any]] = []
+        self._restored_config: dict[str, Any] | None = None
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.network(inputs)
@@ -98,6 +107,31 @@ class SupervisedModule(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["family"] = self.family
+        checkpoint["lineage"] = list(self.lineage)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Called before the optimizer state is restored; the settings are applied on train start.
+        self._restored_config = checkpoint.get("hyper_parameters", {}).get("config")
+        self.lineage = list(checkpoint.get("lineage", []))
+
+    def on_train_start(self) -> None:
+        if self._restored_config is None:
+            return
+        from lightning_modules.checkpoint import state_digest
+
+        previous = self.config_class.from_stored(self._restored_config)
+        self._restored_config = None
+        schedulers = [entry.scheduler for entry in self.trainer.lr_scheduler_configs]
+        optimizers = self.trainer.optimizers
+        for optimizer in optimizers:
+            apply_settings(optimizer, schedulers, self.config, previous)
+        self.lineage.append({
+            "epoch": int(self.current_epoch),
+            "weights_sha256": state_digest(self.state_dict()),
+            "optimizer_sha256": state_digest(optimizers[0].state_dict()["state"]) if optimizers else None,
+            "lr": float(optimizers[0].param_groups[0]["lr"]) if optimizers else None,
+            "config": self.config.to_stored(),
+        })
 
     def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
         if self.config.grad_clip != "none":
