@@ -67,7 +67,9 @@ def records_from_results(result_grid: Any, spec: SweepSpec) -> list[TrialRecord]
         history = _history(result.metrics_dataframe)
         error = None if result.error is None else _one_line(result.error)
         trial_dir = str(result.path)
-        trial_id = (result.metrics or {}).get("trial_id") or Path(trial_dir).name
+        # The folder is named by the trial id. (The last result's trial_id can be another
+        # trial's: after a PBT exploit at its last epoch a trial ends on its donor's result.)
+        trial_id = Path(trial_dir).name
         checkpoints = [(checkpoint.path, dict(metrics)) for checkpoint, metrics in (result.best_checkpoints or [])]
         records.append(
             TrialRecord(

@@ -142,9 +142,8 @@ def build_trainable(spec: SweepSpec) -> Any:
 
 def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) -> Any:
     from ray import tune
-    from ray.tune.logger import JsonLoggerCallback
-
     from sweeps.progress import ProgressTable
+    from sweeps.result_log import ResultLog
     from sweeps.resume_repair import StateBackup
     from sweeps.schedulers import scheduler_module
     from sweeps.searchers import searcher_module
@@ -156,7 +155,7 @@ def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) ->
     callbacks = [
         # Tune's own result log (what the tables are built from); its TensorBoard logger is
         # left out because TensorBoardCallback writes one run per trial with HParams data.
-        JsonLoggerCallback(),
+        ResultLog(),
         TensorBoardCallback(str(sweep_dir), spec.metric, spec.mode, spec.logged_metrics, searched),
         StateBackup(str(sweep_dir)),
         ProgressTable(spec.metric, spec.mode, spec.stop.max_epochs, spec.trial_count, searched, progress_interval_s),

@@ -212,7 +212,11 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
     if mode not in ("min", "max"):
         raise SweepError(f"got {show(mode)}; must be one of: min, max", path="mode")
     searcher_name, searcher = _plugin_section(raw.get("searcher"), "searcher", SEARCHERS, searcher_module, "random")
-    scheduler_name, scheduler = _plugin_section(raw.get("scheduler"), "scheduler", SCHEDULERS, scheduler_module, "fifo")
+    # A searcher that needs its own scheduler (bohb: HyperBand) gets it unless one is named.
+    default_scheduler = getattr(searcher_module(searcher_name), "SCHEDULER", "fifo")
+    scheduler_name, scheduler = _plugin_section(
+        raw.get("scheduler"), "scheduler", SCHEDULERS, scheduler_module, default_scheduler
+    )
     seed = raw.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 2**32 - 1:
         raise SweepError(f"got {show(seed)}; must be an integer from 0 to {2**32 - 1}", path="seed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -14,6 +14,15 @@ class ArgsModel(BaseModel):
     silently ignored or coerced value. Frozen so a config can key a per-process cache."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    # Keys a running trial may take a new value of (population-based training continues a trial
+    # from a checkpoint with mutated values): they act through the optimizer, the loss, the
+    # batches or dropout, never through the network's shape or state that a checkpoint restores.
+    mutable: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def mutable_keys(cls) -> frozenset[str]:
+        return frozenset().union(*(vars(klass).get("mutable", frozenset()) for klass in cls.__mro__))
 
     @classmethod
     def rules(cls) -> list[Rule]:

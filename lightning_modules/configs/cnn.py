@@ -55,6 +55,8 @@ class CNNConfig(NetworkConfig):
     pool_size: int = Field(2, ge=2, le=8, description="pooling window and stride")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="before the linear head")
 
+    mutable: ClassVar[frozenset[str]] = frozenset({"dropout"})
+
     family_rules: ClassVar[list[Rule]] = [
         knob_needs("pool_size", "pool", ("max", "avg")),
         Rule(("kernel_size", "conv_layers", "stride", "pool", "pool_size"), _fits_the_input),

@@ -48,6 +48,8 @@ class DataConfig(ArgsModel):
     augment_scale: float = Field(0.0, ge=0.0, lt=1.0, description="training only: scale each sample by 1 +- this")
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
 
+    mutable: ClassVar[frozenset[str]] = frozenset({"augment_shift", "augment_noise", "augment_scale"})
+
     data_rules: ClassVar[list[Rule]] = [
         knob_needs("val_fraction", "validation", ("holdout",)),
         knob_needs("folds", "validation", ("kfold",)),

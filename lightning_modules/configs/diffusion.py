@@ -36,6 +36,8 @@ class DiffusionConfig(NetworkConfig):
     sampling_temperature: float = Field(1.0, ge=0.0, le=2.0, description="scale of the noise when sampling")
 
     data_kinds: ClassVar[tuple[str, ...]] = ("image",)
+    mutable: ClassVar[frozenset[str]] = frozenset({"sampling_temperature"})
+
     family_rules: ClassVar[list[Rule]] = [
         Rule(("loss",), _no_classifier_loss),
         knob_needs("beta_start", "noise_schedule", ("linear",)),

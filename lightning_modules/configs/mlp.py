@@ -28,6 +28,8 @@ class MLPConfig(NetworkConfig):
     widths: list[int] | None = Field(None, min_length=1, max_length=32, description="units per hidden layer")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout after each hidden layer")
 
+    mutable: ClassVar[frozenset[str]] = frozenset({"dropout"})
+
     family_rules: ClassVar[list[Rule]] = [
         knob_needs("width_factor", "width_schedule", ("shrinking",)),
         Rule(("widths", "depth"), _widths_match_depth),

@@ -19,4 +19,6 @@ class RNNConfig(NetworkConfig):
     bidirectional: bool = Field(False, description="read the sequence both ways")
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="between recurrent layers and before the head")
 
+    mutable: ClassVar[frozenset[str]] = frozenset({"dropout"})
+
     family_rules: ClassVar[list[Rule]] = []

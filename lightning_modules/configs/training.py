@@ -57,6 +57,11 @@ class TrainingConfig(ArgsModel):
         None, ge=1, le=100_000, description="stop a trial after this many epochs without improvement"
     )
 
+    mutable: ClassVar[frozenset[str]] = frozenset({
+        "lr", "momentum", "nesterov", "beta1", "beta2", "eps", "alpha", "weight_decay", "l1",
+        "grad_clip_value", "label_smoothing", "batch_size",
+    })
+
     training_rules: ClassVar[list[Rule]] = [
         knob_needs("momentum", "optimizer", ("sgd", "rmsprop")),
         knob_needs("nesterov", "optimizer", ("sgd",)),

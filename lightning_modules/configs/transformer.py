@@ -59,6 +59,8 @@ class TransformerConfig(NetworkConfig):
     max_length: int = Field(512, ge=1, le=100_000, description="most tokens; at least the data's")
     norm: Norm = Field("layer", description="layer: pre-norm encoder layers; none: no normalisation")
 
+    mutable: ClassVar[frozenset[str]] = frozenset({"dropout", "attention_dropout"})
+
     family_rules: ClassVar[list[Rule]] = [
         Rule(("heads", "d_model"), _heads_divide_model_dim),
         Rule(("max_length", "patch_size"), _sequence_fits),

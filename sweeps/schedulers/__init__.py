@@ -13,6 +13,10 @@ from types import ModuleType
 SCHEDULERS: dict[str, str] = {
     "fifo": "sweeps.schedulers.fifo",
     "asha": "sweeps.schedulers.asha",
+    "hyperband": "sweeps.schedulers.hyperband",
+    "median": "sweeps.schedulers.median",
+    "pbt": "sweeps.schedulers.pbt",
+    "pb2": "sweeps.schedulers.pb2",
 }
 
 TIME_ATTR = "epoch"

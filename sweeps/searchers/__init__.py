@@ -14,6 +14,9 @@ from types import ModuleType
 SEARCHERS: dict[str, str] = {
     "random": "sweeps.searchers.random_search",
     "grid": "sweeps.searchers.grid_search",
+    "tpe": "sweeps.searchers.tpe",
+    "gp": "sweeps.searchers.gp",
+    "bohb": "sweeps.searchers.bohb",
 }
 
 

@@ -32,6 +32,12 @@ def tiny_overrides(spec, tmp_path) -> list[str]:
         overrides.append(f"data.path={tmp_path / 'table.parquet'}")
     if spec.scheduler_name == "asha":
         overrides += ["scheduler.grace_period=1", "scheduler.max_t=null"]
+    if spec.scheduler_name == "median":
+        overrides.append("scheduler.grace_period=1")
+    if spec.scheduler_name == "hyperband":
+        overrides.append("scheduler.max_t=null")
+    if spec.scheduler_name in ("pbt", "pb2"):
+        overrides += ["scheduler.perturbation_interval=1", "trials.num_samples=2"]
     if "num_samples" in spec.dataset.config.model_fields:
         overrides.append("data.num_samples=300")
     for key, param in spec.space.items():

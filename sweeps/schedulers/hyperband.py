@@ -1,0 +1,59 @@
+"""HyperBand (``scheduler: {name: hyperband}``), synchronous.
+
+Trials are grouped into brackets; within a bracket every trial trains to the rung's budget, then
+only the best 1/``reduction_factor`` continue, until ``max_t`` epochs. Unlike ASHA, a rung waits
+for all its trials, pausing the early finishers (each resumes from its checkpoint, so
+``checkpoint.every`` must be 1). Every trial of a bracket must exist for its rungs to fill, so
+``trials.max_concurrent`` stays unset: the CPUs and GPUs per trial limit how many run at once.
+With the bohb searcher this is BOHB's scheduler.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from lightning_modules.configs.base import ArgsModel
+from sweeps.errors import SweepError
+from sweeps.schedulers import TIME_ATTR
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+
+class Options(ArgsModel):
+    max_t: int | None = Field(None, ge=1, description="the largest budget in epochs; defaults to stop.max_epochs")
+    reduction_factor: float = Field(3.0, gt=1.0, le=100.0, description="1/reduction_factor of a rung goes on")
+
+
+def check(options: Options, spec: "SweepSpec") -> None:
+    max_t = options.max_t or spec.stop.max_epochs
+    if max_t > spec.stop.max_epochs:
+        raise SweepError(
+            f"HyperBand's largest budget max_t {max_t} is larger than stop.max_epochs {spec.stop.max_epochs}; "
+            "its last rung would never be reached", path="scheduler.max_t",
+        )
+    if spec.trials.max_concurrent is not None and spec.trials.max_concurrent < spec.trial_count:
+        raise SweepError(
+            "HyperBand waits at each rung for every trial of its bracket, so the searcher must create them all: "
+            "leave trials.max_concurrent out (resources per trial still limit how many run at once)",
+            path="trials.max_concurrent",
+        )
+    if spec.checkpoint.every != 1:
+        raise SweepError(
+            f"HyperBand pauses trials at its rungs and resumes them from their last checkpoint, so it needs "
+            f"one every epoch; got every {spec.checkpoint.every}", path="checkpoint.every",
+        )
+
+
+def build(options: Options, spec: "SweepSpec") -> Any:
+    from ray.tune.schedulers import HyperBandForBOHB, HyperBandScheduler
+
+    scheduler_class = HyperBandForBOHB if spec.searcher_name == "bohb" else HyperBandScheduler
+    return scheduler_class(
+        time_attr=TIME_ATTR,
+        max_t=options.max_t or spec.stop.max_epochs,
+        reduction_factor=options.reduction_factor,
+        stop_last_trials=True,
+    )

@@ -1,0 +1,43 @@
+"""Median stopping (``scheduler: {name: median}``).
+
+After ``grace_period`` epochs, a trial is stopped when its best result so far is worse than the
+median of the other trials' running averages at the same epoch, once at least
+``min_samples_required`` trials have reached it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from lightning_modules.configs.base import ArgsModel
+from sweeps.errors import SweepError
+from sweeps.schedulers import TIME_ATTR
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+
+class Options(ArgsModel):
+    grace_period: int = Field(1, ge=1, description="epochs every trial gets before it may be stopped")
+    min_samples_required: int = Field(3, ge=1, le=10_000, description="trials to compare with before stopping any")
+
+
+def check(options: Options, spec: "SweepSpec") -> None:
+    if options.grace_period >= spec.stop.max_epochs:
+        raise SweepError(
+            f"grace_period {options.grace_period} is not below stop.max_epochs {spec.stop.max_epochs}; "
+            "no trial could ever be stopped", path="scheduler.grace_period",
+        )
+
+
+def build(options: Options, spec: "SweepSpec") -> Any:
+    from ray.tune.schedulers import MedianStoppingRule
+
+    return MedianStoppingRule(
+        time_attr=TIME_ATTR,
+        grace_period=options.grace_period,
+        min_samples_required=options.min_samples_required,
+        hard_stop=True,
+    )

@@ -1,0 +1,50 @@
+"""Population-based bandits (``scheduler: {name: pb2}``): PBT whose explore step is chosen by a
+Gaussian-process bandit over the mutated keys' ranges instead of random perturbation, which
+makes small populations effective. Mutated keys must be numeric ranges (int/float, log ones are
+explored on their raw scale); exploits work as in PBT.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from lightning_modules.configs.base import ArgsModel
+from sweeps.schedulers import TIME_ATTR
+from sweeps.schedulers.population import check_exploits_are_safe, mutated_keys, numeric_bounds, within_space
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+
+class Options(ArgsModel):
+    perturbation_interval: int = Field(4, ge=1, le=100_000, description="epochs between exploit/explore steps")
+    quantile_fraction: float = Field(0.25, gt=0.0, le=0.5, description="share of the population copied from / to")
+    mutate: list[str] | None = Field(None, min_length=1, description="searched keys to explore; default: every mutable one")
+    synch: bool = Field(False, description="wait for the whole population at each perturbation")
+
+
+def _bounds(options: Options, spec: "SweepSpec") -> dict[str, list[float]]:
+    keys = mutated_keys(options.mutate, spec, "pb2")
+    paths = {key: f"scheduler.mutate[{options.mutate.index(key)}]" if options.mutate else f"space.{key}" for key in keys}
+    return {key: numeric_bounds(spec.space[key], key, paths[key]) for key in keys}
+
+
+def check(options: Options, spec: "SweepSpec") -> None:
+    _bounds(options, spec)
+    check_exploits_are_safe(spec, options.perturbation_interval, "pb2")
+
+
+def build(options: Options, spec: "SweepSpec") -> Any:
+    from ray.tune.schedulers.pb2 import PB2
+
+    bounds = _bounds(options, spec)
+    return PB2(
+        time_attr=TIME_ATTR,
+        perturbation_interval=options.perturbation_interval,
+        hyperparam_bounds=bounds,
+        quantile_fraction=options.quantile_fraction,
+        custom_explore_fn=within_space(dict(spec.space), list(bounds)),
+        synch=options.synch,
+    )

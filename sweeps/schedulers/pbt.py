@@ -1,0 +1,56 @@
+"""Population-based training (``scheduler: {name: pbt}``).
+
+Every ``perturbation_interval`` epochs, a trial in the bottom ``quantile_fraction`` of the
+population continues from the latest checkpoint of a trial in the top fraction (its weights and
+optimizer state) with that trial's hyperparameters mutated: each mutated key is resampled from
+its space with ``resample_probability``, otherwise multiplied by one of ``perturbation_factors``
+(a choice moves to a neighbouring value). The mutated values are in force from the next step;
+they are kept inside the ranges the sweep file wrote.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from lightning_modules.configs.base import ArgsModel
+from sweeps.schedulers import TIME_ATTR
+from sweeps.schedulers.population import check_exploits_are_safe, mutated_keys, mutation_domain, within_space
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+
+class Options(ArgsModel):
+    perturbation_interval: int = Field(4, ge=1, le=100_000, description="epochs between exploit/explore steps")
+    burn_in_period: int = Field(0, ge=0, le=100_000, description="epochs before the first perturbation")
+    quantile_fraction: float = Field(0.25, gt=0.0, le=0.5, description="share of the population copied from / to")
+    resample_probability: float = Field(0.25, ge=0.0, le=1.0, description="chance of resampling instead of perturbing")
+    perturbation_factors: list[float] = Field(
+        [1.2, 0.8], min_length=2, max_length=2, description="factors a numeric key is multiplied by (up, down)"
+    )
+    mutate: list[str] | None = Field(None, min_length=1, description="searched keys to mutate; default: every mutable one")
+    synch: bool = Field(False, description="wait for the whole population at each perturbation")
+
+
+def check(options: Options, spec: "SweepSpec") -> None:
+    mutated_keys(options.mutate, spec, "pbt")
+    check_exploits_are_safe(spec, options.perturbation_interval, "pbt")
+
+
+def build(options: Options, spec: "SweepSpec") -> Any:
+    from ray.tune.schedulers import PopulationBasedTraining
+
+    keys = mutated_keys(options.mutate, spec, "pbt")
+    return PopulationBasedTraining(
+        time_attr=TIME_ATTR,
+        perturbation_interval=options.perturbation_interval,
+        burn_in_period=options.burn_in_period,
+        hyperparam_mutations={key: mutation_domain(spec.space[key]) for key in keys},
+        quantile_fraction=options.quantile_fraction,
+        resample_probability=options.resample_probability,
+        perturbation_factors=tuple(options.perturbation_factors),
+        custom_explore_fn=within_space(dict(spec.space), keys),
+        synch=options.synch,
+    )

@@ -1,0 +1,96 @@
+"""What PBT and PB2 share: which searched keys may mutate, the checks that make an exploit safe,
+and keeping mutated values inside the space the sweep file wrote.
+
+An exploit continues a trial from another trial's latest checkpoint with new values for the
+mutated keys. That needs a checkpoint at every perturbation (``checkpoint.every`` dividing
+``perturbation_interval``), checkpoints kept long enough for other trials to copy them
+(``checkpoint.keep`` null or above 2), and mutated keys that a checkpoint can continue under:
+optimizer settings, regularisation, batch size, dropout, augmentation; not the network's shape.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sweeps.errors import SweepError
+from sweeps.space import Choice, FloatRange, Grid, IntRange, Param
+from sweeps.trial_config import DATA_PREFIX
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+
+def mutable_keys(spec: "SweepSpec") -> set[str]:
+    model = spec.family.config.mutable_keys()
+    data = spec.dataset.config.mutable_keys()
+    return {key for key in spec.space if (key[len(DATA_PREFIX):] in data if key.startswith(DATA_PREFIX) else key in model)}
+
+
+def mutated_keys(listed: list[str] | None, spec: "SweepSpec", scheduler: str) -> list[str]:
+    """The keys to mutate: those listed under ``mutate``, or every mutable searched key."""
+    allowed = mutable_keys(spec)
+    if listed is None:
+        if not allowed:
+            raise SweepError(
+                f"{scheduler} mutates searched keys, but none of the searched keys can change during a trial; "
+                "search lr, weight_decay, dropout or another training key", path="space",
+            )
+        return [key for key in spec.space if key in allowed]
+    for index, key in enumerate(listed):
+        where = f"scheduler.mutate[{index}]"
+        if key not in spec.space:
+            raise SweepError(f"{key!r} is not a searched key; mutations must be keys under space: "
+                             f"({', '.join(spec.space) or 'none'})", path=where)
+        if key not in allowed:
+            raise SweepError(f"{key!r} cannot change during a trial (a checkpoint could not continue under a new "
+                             f"value); mutable searched keys: {', '.join(sorted(allowed)) or 'none'}", path=where)
+    return list(listed)
+
+
+def check_exploits_are_safe(spec: "SweepSpec", interval: int, scheduler: str) -> None:
+    if interval % spec.checkpoint.every:
+        raise SweepError(
+            f"{scheduler} exploits every {interval} epochs from the donor's latest checkpoint, so checkpoint.every "
+            f"({spec.checkpoint.every}) must divide scheduler.perturbation_interval", path="checkpoint.every",
+        )
+    if spec.checkpoint.keep is not None and spec.checkpoint.keep <= 2:
+        raise SweepError(
+            f"{scheduler} needs checkpoints to outlive the next perturbation so that other trials can copy them; "
+            f"set checkpoint.keep to null or more than 2 (got {spec.checkpoint.keep})", path="checkpoint.keep",
+        )
+    if interval >= spec.stop.max_epochs:
+        raise SweepError(
+            f"perturbation_interval {interval} is not below stop.max_epochs {spec.stop.max_epochs}; "
+            "no trial would ever be perturbed", path="scheduler.perturbation_interval",
+        )
+
+
+def within_space(space: dict[str, Param], keys: list[str]):
+    """A PBT/PB2 ``custom_explore_fn``: perturbing by a factor can leave the range the sweep file
+    allows (a dropout of 1.1) and PB2 proposes floats for integer keys; both are put back."""
+
+    def explore(config: dict[str, Any]) -> dict[str, Any]:
+        for key in keys:
+            param = space[key]
+            if key not in config or not isinstance(param, (IntRange, FloatRange)):
+                continue
+            value = min(max(float(config[key]), param.low), param.high)
+            config[key] = int(round(value)) if isinstance(param, IntRange) else value
+        return config
+
+    return explore
+
+
+def mutation_domain(param: Param) -> Any:
+    """What PBT resamples from: a list of values (perturbed to a neighbour) or a Tune domain."""
+    if isinstance(param, (Choice, Grid)):
+        return param.representatives()
+    return param.to_tune()
+
+
+def numeric_bounds(param: Param, key: str, path: str) -> list[float]:
+    """PB2's bounds for one key: its range (PB2 models numbers only)."""
+    if not isinstance(param, (IntRange, FloatRange)):
+        raise SweepError(f"PB2 explores numeric ranges only; {key!r} is a {param.kind} key "
+                         "(use pbt, or leave it out of mutate)", path=path)
+    return [float(param.low), float(param.high)]

@@ -1,0 +1,55 @@
+"""BOHB (``searcher: {name: bohb}``): Bayesian optimisation with HyperBand budgets.
+
+A TPE-style model (kernel densities over the good and the bad configurations, from hpbandster)
+proposes configurations, and HyperBand decides how many epochs each gets; the model learns from
+the largest budget with enough results. The matching scheduler (HyperBand for BOHB) is wired in
+automatically: leave ``scheduler`` out or name ``hyperband`` to set its options.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from lightning_modules.configs.base import ArgsModel
+from sweeps.errors import SweepError
+from sweeps.searchers.optuna_space import check_sampled_space
+from sweeps.space import Choice
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+
+class Options(ArgsModel):
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
+
+
+CHOICES_ARE_GRID = False
+SCHEDULER = "hyperband"
+
+
+def check(options: Options, spec: "SweepSpec") -> None:
+    check_sampled_space(spec, "bohb")
+    if spec.scheduler_name != SCHEDULER:
+        raise SweepError(
+            f"the bohb searcher runs with its own HyperBand scheduler, not {spec.scheduler_name}; "
+            f"leave scheduler out or write scheduler: {{name: {SCHEDULER}}} to set its options",
+            path="scheduler.name",
+        )
+    for key, param in spec.space.items():
+        if isinstance(param, Choice) and any(isinstance(value, list) for value in param.representatives()):
+            raise SweepError("the bohb searcher cannot propose lists; use tpe, or one key per list entry",
+                             path=f"space.{key}")
+
+
+def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
+    from ray.tune.search import ConcurrencyLimiter
+    from ray.tune.search.bohb import TuneBOHB
+
+    param_space = {key: param.to_tune() for key, param in spec.space.items()}
+    searcher = TuneBOHB(metric=spec.metric, mode=spec.mode,
+                        seed=spec.seed if options.seed is None else options.seed)
+    if spec.trials.max_concurrent:
+        searcher = ConcurrencyLimiter(searcher, max_concurrent=spec.trials.max_concurrent)
+    return searcher, param_space

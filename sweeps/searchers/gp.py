@@ -1,0 +1,40 @@
+"""Gaussian-process Bayesian optimisation (``searcher: {name: gp}``), Optuna's GP sampler.
+
+After ``n_startup_trials`` seeded random proposals, a Gaussian process (Matern kernel) is fitted
+to every finished trial's final metric, and each proposal maximises its expected improvement.
+Best for a handful of continuous keys and small budgets.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from lightning_modules.configs.base import ArgsModel
+from sweeps.searchers.optuna_space import build_optuna, check_sampled_space
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+
+class Options(ArgsModel):
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
+    n_startup_trials: int = Field(8, ge=1, le=10_000, description="random proposals before the model is used")
+
+
+CHOICES_ARE_GRID = False
+
+
+def check(options: Options, spec: "SweepSpec") -> None:
+    check_sampled_space(spec, "gp")
+
+
+def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
+    import optuna
+
+    sampler = optuna.samplers.GPSampler(
+        seed=spec.seed if options.seed is None else options.seed,
+        n_startup_trials=options.n_startup_trials,
+    )
+    return build_optuna(sampler, spec)

@@ -1,0 +1,47 @@
+"""Tree-structured Parzen estimators (``searcher: {name: tpe}``), Optuna's TPE sampler.
+
+The first ``n_startup_trials`` configurations are sampled at random (seeded); after that each
+proposal maximises the ratio of a density fitted to the good trials over one fitted to the rest.
+Every trial's final metric is what the model learns from, so ASHA-stopped trials count too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+
+from lightning_modules.configs.base import ArgsModel
+from sweeps.searchers.optuna_space import build_optuna, check_sampled_space
+
+if TYPE_CHECKING:
+    from sweeps.spec import SweepSpec
+
+
+class Options(ArgsModel):
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
+    n_startup_trials: int = Field(8, ge=1, le=10_000, description="random proposals before the model is used")
+    multivariate: bool = Field(True, description="model the keys jointly instead of one by one")
+
+
+CHOICES_ARE_GRID = False
+
+
+def check(options: Options, spec: "SweepSpec") -> None:
+    check_sampled_space(spec, "tpe")
+
+
+def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
+    import warnings
+
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # multivariate, group
+        sampler = optuna.samplers.TPESampler(
+            seed=spec.seed if options.seed is None else options.seed,
+            n_startup_trials=options.n_startup_trials,
+            multivariate=options.multivariate,
+            group=options.multivariate,  # keys that exist only in some trials form their own groups
+        )
+    return build_optuna(sampler, spec)
