@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import Any
+
+from sweeps.errors import SweepError
 
 SCHEDULERS: dict[str, str] = {
     "fifo": "sweeps.schedulers.fifo",
@@ -20,6 +23,16 @@ SCHEDULERS: dict[str, str] = {
 }
 
 TIME_ATTR = "epoch"
+
+
+def largest_budget(max_t: int | None, spec: Any, subject: str, consequence: str) -> int:
+    """A scheduler's ``max_t`` in epochs (``stop.max_epochs`` unless set), refused when larger
+    than ``stop.max_epochs``: no trial would ever train that long."""
+    budget = max_t or spec.stop.max_epochs
+    if budget > spec.stop.max_epochs:
+        raise SweepError(f"{subject} {budget} is larger than stop.max_epochs {spec.stop.max_epochs}; {consequence}",
+                         path="scheduler.max_t")
+    return budget
 
 
 def scheduler_module(name: str) -> ModuleType:

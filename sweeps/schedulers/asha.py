@@ -13,7 +13,7 @@ from pydantic import Field
 
 from lightning_modules.configs.base import ArgsModel
 from sweeps.errors import SweepError
-from sweeps.schedulers import TIME_ATTR
+from sweeps.schedulers import TIME_ATTR, largest_budget
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
@@ -27,12 +27,7 @@ class Options(ArgsModel):
 
 
 def check(options: Options, spec: "SweepSpec") -> None:
-    max_t = options.max_t or spec.stop.max_epochs
-    if max_t > spec.stop.max_epochs:
-        raise SweepError(
-            f"max_t {max_t} is larger than stop.max_epochs {spec.stop.max_epochs}; "
-            "trials never get that far", path="scheduler.max_t",
-        )
+    max_t = largest_budget(options.max_t, spec, "max_t", "trials never get that far")
     if options.grace_period > max_t:
         raise SweepError(
             f"grace_period {options.grace_period} is larger than max_t {max_t} "

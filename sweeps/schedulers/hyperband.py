@@ -16,7 +16,7 @@ from pydantic import Field
 
 from lightning_modules.configs.base import ArgsModel
 from sweeps.errors import SweepError
-from sweeps.schedulers import TIME_ATTR
+from sweeps.schedulers import TIME_ATTR, largest_budget
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
@@ -28,12 +28,7 @@ class Options(ArgsModel):
 
 
 def check(options: Options, spec: "SweepSpec") -> None:
-    max_t = options.max_t or spec.stop.max_epochs
-    if max_t > spec.stop.max_epochs:
-        raise SweepError(
-            f"HyperBand's largest budget max_t {max_t} is larger than stop.max_epochs {spec.stop.max_epochs}; "
-            "its last rung would never be reached", path="scheduler.max_t",
-        )
+    largest_budget(options.max_t, spec, "HyperBand's largest budget max_t", "its last rung would never be reached")
     if spec.trials.max_concurrent is not None and spec.trials.max_concurrent < spec.trial_count:
         raise SweepError(
             "HyperBand waits at each rung for every trial of its bracket, so the searcher must create them all: "
