@@ -51,15 +51,35 @@ def describe(spec: SweepSpec, storage: str) -> str:
         f"at most {spec.trials.max_concurrent or 'as resources allow'} at once",
         f"resources  {spec.resources.cpu:g} CPU, {spec.resources.gpu:g} GPU per trial",
         f"stop       max_epochs {spec.stop.max_epochs}, time budget {spec.stop.time_budget_s or 'none'}"
-        + (" s" if spec.stop.time_budget_s else ""),
+        + (" s" if spec.stop.time_budget_s else "")
+        + (f", target {spec.metric} {spec.stop.target:g}" if spec.stop.target is not None else "")
+        + (f", plateau {spec.stop.plateau_trials} trials" if spec.stop.plateau_trials else "")
+        + (f", epoch budget {spec.stop.epoch_budget}" if spec.stop.epoch_budget else ""),
         f"checkpoint every {spec.checkpoint.every} epoch(s), keep {spec.checkpoint.keep or 'all'}; "
         f"retries {spec.failure.max_retries}; seed {spec.seed}",
         "space" + ("      (nothing searched)" if not spec.space else ""),
     ]
+    listed = {key for layer_list in spec.conditions.lists.values() for key in layer_list.elements}
     for key, param in spec.space.items():
-        body = list(getattr(param, "values", ())) or [param.low, param.high]
-        lines.append(f"  {key:<20} {param.kind} {body}")
+        if key not in listed:
+            lines.append(f"  {key:<20} {_domain(param)}{_when(spec.conditions.when.get(key, ()))}")
+    for name, layer_list in spec.conditions.lists.items():
+        lines.append(f"  {name:<20} per layer {_domain(layer_list.element)}, length {layer_list.length}"
+                     f"{_when(layer_list.when)}")
+    if spec.warm_start:
+        lines.append(f"warm start {spec.warm_start.summary()}")
     return "\n".join(lines)
+
+
+def _domain(param: Any) -> str:
+    body = [list(v) if isinstance(v, tuple) else v for v in getattr(param, "values", ())] or [param.low, param.high]
+    return f"{param.kind} {body}"
+
+
+def _when(conditions: Any) -> str:
+    shown = ", ".join(f"{c.parent} in {list(c.values)}" if len(c.values) > 1 else f"{c.parent} = {c.values[0]}"
+                      for c in conditions)
+    return f"  when {shown}" if shown else ""
 
 
 def _args(args: dict[str, Any]) -> str:

@@ -16,7 +16,8 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from lightning_modules.configs.base import ArgsModel
-from lightning_modules.configs.rules import DataInfo
+from lightning_modules.configs.rules import DataInfo, Rule
+from sweeps.conditions import NO_CONDITIONS, Conditions, cases
 from sweeps.errors import SweepError, show
 from sweeps.space import Param
 
@@ -56,40 +57,65 @@ def check_searched(config: type[ArgsModel], name: str, param: Param, owner: str,
             raise SweepError(f"value {show(value)} is not allowed for {owner}: {error}", path=path)
 
 
+def check_searched_list(config: type[ArgsModel], name: str, element: Param, most: int, owner: str, path: str) -> None:
+    """A per-layer list's positions: each value, and the longest list the sweep can make."""
+    for value in element.representatives():
+        error = field_error(config, name, [value])
+        if error and field_error(config, name, value) is None:
+            raise SweepError(f"{name} of {owner} takes one value, not a list; per_layer is for list arguments",
+                             path=f"{path}.per_layer")
+        if error:
+            raise SweepError(f"value {show(value)} is not allowed for {owner}: {error}", path=f"{path}.per_layer")
+    error = field_error(config, name, [element.representatives()[0]] * most)
+    if error:
+        raise SweepError(f"{most} layers is too many for {name} of {owner}: {error}", path=f"{path}.length")
+
+
 def check_rules(
     config: type[ArgsModel],
     fixed: dict[str, Any],
-    searched: dict[str, Param],
+    space: dict[str, Param],
     section: str,
     data_infos: list[DataInfo | None],
-    space_prefix: str = "",
+    prefix: str = "",
+    conditions: Conditions = NO_CONDITIONS,
 ) -> None:
-    """Every rule of ``config`` over every combination of the values it reads."""
+    """Every rule of ``config`` over every way a trial can set the keys it reads. ``space`` is the
+    whole searched space; this section's keys are those named ``prefix`` + argument. A key that
+    does not apply in a case (a conditional key, say) takes its default and counts as not given."""
     defaults = {name: field.get_default(call_default_factory=True) for name, field in config.model_fields.items()}
-    given = set(fixed) | set(searched)
     for rule in config.rules():
-        options = []
-        for key in rule.keys:
-            if key in searched:
-                options.append(searched[key].representatives())
-            else:
-                options.append([fixed.get(key, defaults[key])])
-        count = 1
-        for values in options:
-            count *= len(values)
-        if count > MAX_COMBINATIONS:
+        found = cases(rule.keys, space, conditions, prefix, MAX_COMBINATIONS)
+        if found is None:
             continue  # too many to enumerate here; the trial itself is still checked when built
-        for combination in itertools.product(*options):
-            values = {**defaults, **fixed, **dict(zip(rule.keys, combination))}
+        for case in found:
+            values = {**defaults, **fixed, **case}
+            given = set(fixed) | set(case)
             for data in data_infos:
                 message = rule.check(values, given, data)
                 if message:
-                    searched_keys = [key for key in rule.keys if key in searched]
-                    if searched_keys:
-                        path = f"space.{space_prefix}{searched_keys[0]}"
-                    else:
-                        path = f"{section}.{next((k for k in rule.keys if k in fixed), rule.keys[0])}"
-                    raise SweepError(message, path=path)
+                    raise SweepError(message + _condition_hint(rule, space, conditions, prefix),
+                                     path=_rule_path(rule, fixed, space, conditions, prefix, section))
+
+
+def _rule_path(
+    rule: Rule, fixed: dict[str, Any], space: dict[str, Param], conditions: Conditions, prefix: str, section: str
+) -> str:
+    searched = [key for key in rule.keys if prefix + key in space or prefix + key in conditions.lists]
+    if searched:
+        return f"space.{prefix}{searched[0]}"
+    return f"{section}.{next((key for key in rule.keys if key in fixed), rule.keys[0])}"
+
+
+def _condition_hint(rule: Rule, space: dict[str, Param], conditions: Conditions, prefix: str) -> str:
+    """For a knob searched beside the key it belongs to: how to search it only where it applies."""
+    if rule.needs is None:
+        return ""
+    knob, (owner, allowed) = rule.keys[0], rule.needs
+    if prefix + knob not in space or prefix + owner not in space or prefix + knob in conditions.when:
+        return ""
+    values = ", ".join(str(value) for value in allowed)
+    return f"; to search {knob} only where it applies, add when: {{{prefix}{owner}: [{values}]}} to it"
 
 
 def data_infos(config: type[ArgsModel], fixed: dict[str, Any], searched: dict[str, Param]) -> list[DataInfo]:

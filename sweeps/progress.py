@@ -90,7 +90,7 @@ class ProgressTable(Callback):
             result = trial.last_result or {}
             value = result.get(self.metric)
             shown = f"{value:.4f}" if is_finite_number(value) else "-"
-            params = " ".join(f"{k}={_short(trial.config.get(k))}" for k in self.searched)
+            params = " ".join(f"{k}={_short(trial.config[k])}" for k in self.searched if k in trial.config)
             lines.append(f"  {trial.trial_id}  epoch {result.get('epoch', 0):>3}  {self.metric} {shown}  {params}")
         if len(running) > 8:
             lines.append(f"  ... and {len(running) - 8} more running")

@@ -22,6 +22,9 @@ END = "<!-- reference:end -->"
 def type_name(annotation: Any) -> str:
     """How a sweep file spells a type: ``a \\| b`` for choices, ``list of str``, ``int or null``."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:  # list items with bounds: list[Annotated[int, Field(ge=1)]]
+        constraints = [part for item in args[1:] for part in getattr(item, "metadata", [item])]
+        return allowed(args[0], constraints)
     if origin is typing.Literal:
         return " \\| ".join(str(a) for a in args)
     if origin in (typing.Union, types.UnionType):

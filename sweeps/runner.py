@@ -160,6 +160,13 @@ def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) ->
         StateBackup(str(sweep_dir)),
         ProgressTable(spec.metric, spec.mode, spec.stop.max_epochs, spec.trial_count, searched, progress_interval_s),
     ]
+    stop_rules = None
+    if spec.stop.target is not None or spec.stop.plateau_trials is not None or spec.stop.epoch_budget is not None:
+        from sweeps.stop_rules import SweepStopRules
+
+        stop_rules = SweepStopRules(spec.metric, spec.mode, spec.stop.target, spec.stop.plateau_trials,
+                                    spec.stop.plateau_min_delta, spec.stop.epoch_budget)
+        callbacks.append(stop_rules)  # it counts trial ends as well as judging results
     return tune.Tuner(
         build_trainable(spec),
         param_space=param_space,
@@ -176,6 +183,7 @@ def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) ->
         ),
         run_config=tune.RunConfig(
             name=spec.name,
+            stop=stop_rules,
             storage_path=str(sweep_dir.parent),
             checkpoint_config=tune.CheckpointConfig(
                 num_to_keep=spec.checkpoint.keep,
@@ -221,7 +229,12 @@ def run_sweep(
         from sweeps.export import write_atomically
 
         write_atomically(sweep_dir / SPEC_FILE, yaml.safe_dump(spec.raw, sort_keys=False).encode())
+        if spec.warm_start:
+            print(f"warm start: {spec.warm_start.summary()}", flush=True)
         tuner = build_tuner(spec, sweep_dir, progress_interval_s)
+    # Trials a stop rule or the time budget ended before they started have no results; the
+    # tables list them as not_started, so Tune's warning about each would only repeat that.
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
     result_grid = tuner.fit()
 
     from sweeps.export import records_from_results, write_outputs

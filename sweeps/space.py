@@ -35,6 +35,9 @@ class IntRange:
     def representatives(self) -> list[Any]:
         return [self.low, self.high]
 
+    def contains(self, value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high
+
     def to_tune(self) -> Any:
         from ray import tune
 
@@ -55,6 +58,10 @@ class FloatRange:
     def representatives(self) -> list[Any]:
         return [self.low, self.high]
 
+    def contains(self, value: Any) -> bool:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return number and math.isfinite(value) and self.low <= value <= self.high
+
     def to_tune(self) -> Any:
         from ray import tune
 
@@ -68,6 +75,9 @@ class Choice:
 
     def representatives(self) -> list[Any]:
         return [_as_written(v) for v in self.values]
+
+    def contains(self, value: Any) -> bool:
+        return any(same_value(option, value) for option in self.representatives())
 
     def to_tune(self) -> Any:
         from ray import tune
@@ -83,6 +93,9 @@ class Grid:
     def representatives(self) -> list[Any]:
         return [_as_written(v) for v in self.values]
 
+    def contains(self, value: Any) -> bool:
+        return any(same_value(option, value) for option in self.representatives())
+
     def to_tune(self) -> Any:
         from ray import tune
 
@@ -90,6 +103,14 @@ class Grid:
 
 
 Param = Union[IntRange, FloatRange, Choice, Grid]
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equality that keeps true apart from 1 (and lists of them), as a sweep file's author does."""
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)
+                and all(same_value(x, y) for x, y in zip(a, b)))
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
 
 
 def _as_written(value: Any) -> Any:

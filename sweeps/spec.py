@@ -15,13 +15,16 @@ file, applies ``--set`` overrides and validates every key before anything starts
     checkpoint: {every: 1, keep: 2}
     failure: {max_retries: 1}
     seed: 0
+    warm_start: {points: [{lr: 0.01}]}  # see sweeps.warm_start
 
-A searched key names a model argument (``lr``) or, with the prefix ``data.``, a data argument.
+A searched key names a model argument (``lr``) or, with the prefix ``data.``, a data argument;
+keys may apply only in some trials (``when:``, per-layer lists: see sweeps.conditions).
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,18 +35,21 @@ from pydantic import Field, model_validator
 from lightning_modules.configs.base import ArgsModel
 from lightning_modules.configs.rules import DataInfo
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES, Dataset, ModelFamily
-from sweeps.argument_checks import check_fixed, check_rules, check_searched, data_infos
+from sweeps.argument_checks import check_fixed, check_rules, check_searched, check_searched_list, data_infos
+from sweeps.conditions import NO_CONDITIONS, Conditions, parse_entry, resolve
 from sweeps.errors import SweepError, show
 from sweeps.options import validate_section
 from sweeps.schedulers import SCHEDULERS, scheduler_module
 from sweeps.searchers import SEARCHERS, searcher_module
-from sweeps.space import Param, grid_size, parse_param
+from sweeps.space import Param, grid_size
 from sweeps.trial_config import DATA_PREFIX
+from sweeps.warm_start import NO_WARM_START, WarmStart, load_warm_start
+from sweeps.warm_start import Options as WarmStartOptions
 from sweeps.yaml_loading import parse_yaml, read_yaml_file
 
 TOP_LEVEL_KEYS = (
     "name", "model", "data", "space", "metric", "mode", "searcher", "scheduler", "trials",
-    "resources", "stop", "checkpoint", "failure", "seed",
+    "resources", "stop", "checkpoint", "failure", "seed", "warm_start",
 )
 REQUIRED_KEYS = ("name", "model", "data", "metric", "mode")
 # A sweep name becomes one folder: letters, digits, '_', '-', '.'; no separators, no leading dot.
@@ -69,6 +75,20 @@ class Resources(ArgsModel):
 class Stop(ArgsModel):
     max_epochs: int = Field(10, ge=1, le=1_000_000)
     time_budget_s: float | None = Field(None, gt=0.0, le=10 * 365 * 86400)
+    target: float | None = Field(None, allow_inf_nan=False, description="end the sweep once a trial's metric reaches it")
+    plateau_trials: int | None = Field(
+        None, ge=1, le=1_000_000, description="end the sweep after this many trials end without the best improving"
+    )
+    plateau_min_delta: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="smallest change that counts as improving")
+    epoch_budget: int | None = Field(
+        None, ge=1, le=10**9, description="end the sweep once its trials have trained this many epochs in all"
+    )
+
+    @model_validator(mode="after")
+    def _delta_needs_plateau(self) -> "Stop":
+        if "plateau_min_delta" in self.model_fields_set and self.plateau_trials is None:
+            raise ValueError("plateau_min_delta applies only with plateau_trials")
+        return self
 
 
 class Checkpointing(ArgsModel):
@@ -90,7 +110,8 @@ class SweepSpec:
     model_args: dict[str, Any]
     dataset: Dataset
     data_args: dict[str, Any]
-    space: dict[str, Param]
+    space: dict[str, Param]  # per-layer lists as one key per position: widths[0], widths[1], ...
+    conditions: Conditions  # which searched keys apply in which trials
     metric: str
     mode: Literal["min", "max"]
     searcher_name: str
@@ -106,6 +127,7 @@ class SweepSpec:
     source: str
     data_info: DataInfo
     raw: dict[str, Any] = field(repr=False)
+    warm_start: WarmStart = NO_WARM_START
 
     @property
     def logged_metrics(self) -> tuple[str, ...]:
@@ -149,7 +171,7 @@ def sweep_from_dict(
     try:
         return _build_spec(raw, source)
     except SweepError as error:
-        culprit = next((key for key in applied if error.path and (error.path == key or error.path.startswith(key + "."))), None)
+        culprit = next((key for key in applied if error.path and (error.path == key or error.path.startswith((key + ".", key + "[")))), None)
         where = f"{source} (after --set {culprit})" if culprit and culprit != "name" else source
         if culprit == "name" and name is not None:
             where = "--name"
@@ -195,10 +217,9 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
     name = _check_name(raw["name"])
     family, model_args = _model_section(raw["model"])
     dataset, data_args = _data_section(raw["data"])
-    space = _space_section(raw.get("space"), family, model_args, dataset, data_args)
+    space, conditions = _space_section(raw.get("space"), family, model_args, dataset, data_args)
     data_space = {key[len(DATA_PREFIX):]: param for key, param in space.items() if key.startswith(DATA_PREFIX)}
-    model_space = {key: param for key, param in space.items() if not key.startswith(DATA_PREFIX)}
-    check_rules(dataset.config, data_args, data_space, "data", [None], space_prefix=DATA_PREFIX)
+    check_rules(dataset.config, data_args, space, "data", [None], DATA_PREFIX, conditions)
     infos = data_infos(dataset.config, data_args, data_space)
     for info in infos:
         if info.kind not in family.config.data_kinds:
@@ -206,7 +227,7 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
                 f"the {family.name} model takes {' or '.join(family.config.data_kinds)} data; "
                 f"this {dataset.name} data is {info.kind}", path="data",
             )
-    check_rules(family.config, model_args, model_space, "model", infos)
+    check_rules(family.config, model_args, space, "model", infos, "", conditions)
     metric = _metric(raw["metric"], family, infos)
     mode = raw["mode"]
     if mode not in ("min", "max"):
@@ -228,6 +249,7 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         dataset=dataset,
         data_args=data_args,
         space=space,
+        conditions=conditions,
         metric=metric,
         mode=mode,
         searcher_name=searcher_name,
@@ -244,9 +266,23 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         data_info=infos[0],
         raw=raw,
     )
+    _check_searcher_handles_conditions(spec)
     searcher_module(searcher_name).check(searcher, spec)
     scheduler_module(scheduler_name).check(scheduler, spec)
-    return spec
+    warm_start = load_warm_start(
+        validate_section(WarmStartOptions, raw.get("warm_start"), "warm_start"), space, conditions, metric, mode,
+        searcher_module(searcher_name), searcher_name, spec.trial_count,
+    )
+    return dataclasses.replace(spec, warm_start=warm_start)
+
+
+def _check_searcher_handles_conditions(spec: SweepSpec) -> None:
+    if spec.conditions and not getattr(searcher_module(spec.searcher_name), "CONDITIONAL", False):
+        key = next(iter(spec.conditions.when))
+        raise SweepError(
+            f"{key} applies only in some trials; the {spec.searcher_name} searcher cannot skip keys, "
+            "so use searcher random, tpe or gp", path="searcher.name",
+        )
 
 
 def _check_name(name: Any) -> str:
@@ -286,12 +322,12 @@ def _registered_section(raw: Any, section: str, key: str, what: str, registry: d
 
 def _space_section(
     raw: Any, family: ModelFamily, model_args: dict[str, Any], dataset: Dataset, data_args: dict[str, Any]
-) -> dict[str, Param]:
+) -> tuple[dict[str, Param], Conditions]:
     if raw is None:
-        return {}
+        return {}, NO_CONDITIONS
     if not isinstance(raw, dict):
         raise SweepError(f"got {show(raw)}; must be a mapping of searched keys", path="space")
-    space: dict[str, Param] = {}
+    entries = []
     for key, body in raw.items():
         if not isinstance(key, str):
             raise SweepError(f"key {show(key)} is not a string", path="space")
@@ -310,10 +346,17 @@ def _space_section(
             )
         if argument in fixed:
             raise SweepError(f"{argument!r} is both fixed under {section}: and searched; keep one", path=path)
-        param = parse_param(body, path)
-        check_searched(config, argument, param, owner, path)
-        space[key] = param
-    return space
+        entry = parse_entry(key, body, path)
+        if entry.is_list and section == "data":
+            raise SweepError("per-layer lists are for model arguments", path=path)
+        if not entry.is_list:
+            check_searched(config, argument, entry.param, owner, path)
+        entries.append(entry)
+    space, conditions = resolve(entries)
+    for name, layer_list in conditions.lists.items():
+        check_searched_list(family.config, name, layer_list.element, len(layer_list.elements), f"the {family.name} model",
+                            f"space.{name}")
+    return space, conditions
 
 
 def _metric(metric: Any, family: ModelFamily, infos: list) -> str:

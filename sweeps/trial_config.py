@@ -1,8 +1,9 @@
 """The one place where a trial's flat Tune config becomes typed model and data arguments.
 
-A trial's config holds the searched keys only (``lr``, ``data.val_fraction``); the fixed
-arguments come from the sweep file. Both are merged here and validated by the family's and the
-data set's own config classes, so a LightningModule never reads a raw Tune dict.
+A trial's config holds the searched keys that apply to it (``lr``, ``data.val_fraction``, the
+positions of a per-layer list ``widths[0]``, ...); the fixed arguments come from the sweep file.
+Both are merged here and validated by the family's and the data set's own config classes, so a
+LightningModule never reads a raw Tune dict.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightning_modules.configs.base import ArgsModel
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
+from sweeps.conditions import assemble_lists
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
@@ -61,11 +63,11 @@ def trial_arguments(plan: TrialPlan, config: dict[str, Any]) -> tuple[ArgsModel,
     """The validated (model config, data config) of one trial."""
     model_args = dict(plan.model_args)
     data_args = dict(plan.data_args)
-    for key, value in config.items():
+    for key, value in assemble_lists(config).items():
         if key.startswith(DATA_PREFIX):
             data_args[key[len(DATA_PREFIX):]] = plain(value)
         else:
-            model_args[key] = plain(value)
+            model_args[key] = [plain(v) for v in value] if isinstance(value, list) else plain(value)
     data_config_class = DATASETS[plan.dataset].config
     if "seed" in data_config_class.model_fields and data_args.get("seed") is None:
         data_args["seed"] = plan.seed  # the data split follows the sweep's seed unless set

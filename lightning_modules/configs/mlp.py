@@ -1,6 +1,6 @@
 """Meta-parameters of the MLP classifier (``family: mlp``)."""
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -25,7 +25,9 @@ class MLPConfig(NetworkConfig):
     width: int = Field(128, ge=1, le=8192, description="units of the first (or every) hidden layer")
     width_schedule: Literal["constant", "shrinking"] = Field("constant", description="widths of the hidden layers")
     width_factor: float = Field(0.5, gt=0.0, lt=1.0, description="shrinking: each layer's share of the previous")
-    widths: list[int] | None = Field(None, min_length=1, max_length=32, description="units per hidden layer")
+    widths: list[Annotated[int, Field(ge=1, le=8192)]] | None = Field(
+        None, min_length=1, max_length=32, description="units per hidden layer"
+    )
     dropout: float = Field(0.0, ge=0.0, lt=1.0, description="dropout after each hidden layer")
 
     mutable: ClassVar[frozenset[str]] = frozenset({"dropout"})

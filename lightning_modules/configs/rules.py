@@ -38,6 +38,8 @@ Check = Callable[[dict[str, Any], set[str], "DataInfo | None"], "str | None"]
 class Rule:
     keys: tuple[str, ...]
     check: Check
+    # For a knob that belongs to one setting of another key: (that key, the values it needs).
+    needs: tuple[str, tuple[Any, ...]] | None = None
 
 
 def knob_needs(knob: str, owner: str, allowed: tuple[Any, ...]) -> Rule:
@@ -49,7 +51,7 @@ def knob_needs(knob: str, owner: str, allowed: tuple[Any, ...]) -> Rule:
             return f"{knob} applies only when {owner} is {wanted}, not {values[owner]!r}"
         return None
 
-    return Rule((knob, owner), check)
+    return Rule((knob, owner), check, needs=(owner, allowed))
 
 
 def first_violation(rules: list[Rule], values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:

@@ -30,12 +30,14 @@ def mutated_keys(listed: list[str] | None, spec: "SweepSpec", scheduler: str) ->
     """The keys to mutate: those listed under ``mutate``, or every mutable searched key."""
     allowed = mutable_keys(spec)
     if listed is None:
-        if not allowed:
+        every_trial = [key for key in spec.space if key in allowed and key not in spec.conditions.when]
+        if not every_trial:
             raise SweepError(
-                f"{scheduler} mutates searched keys, but none of the searched keys can change during a trial; "
-                "search lr, weight_decay, dropout or another training key", path="space",
+                f"{scheduler} mutates searched keys, but none of the searched keys can change during a trial "
+                "(conditional keys cannot: not every trial has them); search lr, weight_decay, dropout or "
+                "another training key", path="space",
             )
-        return [key for key in spec.space if key in allowed]
+        return every_trial
     for index, key in enumerate(listed):
         where = f"scheduler.mutate[{index}]"
         if key not in spec.space:
@@ -44,6 +46,9 @@ def mutated_keys(listed: list[str] | None, spec: "SweepSpec", scheduler: str) ->
         if key not in allowed:
             raise SweepError(f"{key!r} cannot change during a trial (a checkpoint could not continue under a new "
                              f"value); mutable searched keys: {', '.join(sorted(allowed)) or 'none'}", path=where)
+        if key in spec.conditions.when:
+            raise SweepError(f"{key!r} applies only in some trials, and a trial that exploits another may not have it; "
+                             "mutate keys that every trial has", path=where)
     return list(listed)
 
 

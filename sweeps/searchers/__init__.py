@@ -2,8 +2,10 @@
 
 One searcher per module; each exposes ``Options`` (its validated settings), ``check(options,
 spec)`` (compatibility with the rest of the sweep, at load time) and ``build(options, spec)``
-(the Ray Tune search algorithm, which enforces ``trials.max_concurrent``, and the parameter
-space; imports Ray lazily).
+(the Ray Tune search algorithm, which enforces ``trials.max_concurrent`` and tries the warm
+start's points first, and the parameter space; imports Ray lazily). Module flags say what a
+searcher supports: ``CHOICES_ARE_GRID``, ``CONDITIONAL`` (keys that apply only in some trials),
+``WARM_START`` (default true) and ``LEARNS_FROM_RESULTS`` (an earlier sweep's trials).
 """
 
 from __future__ import annotations

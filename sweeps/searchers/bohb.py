@@ -25,6 +25,7 @@ class Options(ArgsModel):
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
 
 
+CONDITIONAL = False
 CHOICES_ARE_GRID = False
 SCHEDULER = "hyperband"
 
@@ -49,7 +50,8 @@ def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
 
     param_space = {key: param.to_tune() for key, param in spec.space.items()}
     searcher = TuneBOHB(metric=spec.metric, mode=spec.mode,
-                        seed=spec.seed if options.seed is None else options.seed)
+                        seed=spec.seed if options.seed is None else options.seed,
+                        points_to_evaluate=[dict(point) for point in spec.warm_start.points] or None)
     if spec.trials.max_concurrent:
         searcher = ConcurrencyLimiter(searcher, max_concurrent=spec.trials.max_concurrent)
     return searcher, param_space

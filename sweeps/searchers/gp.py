@@ -23,7 +23,9 @@ class Options(ArgsModel):
     n_startup_trials: int = Field(8, ge=1, le=10_000, description="random proposals before the model is used")
 
 
+LEARNS_FROM_RESULTS = True  # warm start: learns from an earlier sweep's trials
 CHOICES_ARE_GRID = False
+CONDITIONAL = True  # proposes only the keys that apply (define-by-run)
 
 
 def check(options: Options, spec: "SweepSpec") -> None:

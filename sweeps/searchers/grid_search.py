@@ -20,6 +20,8 @@ class Options(ArgsModel):
     pass
 
 
+CONDITIONAL = False
+WARM_START = False  # it runs every combination anyway
 CHOICES_ARE_GRID = True
 
 

@@ -12,8 +12,9 @@ import functools
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from sweeps.conditions import Conditions
 from sweeps.errors import SweepError
-from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, _as_written
+from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, _as_written, same_value
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
@@ -30,24 +31,54 @@ def check_sampled_space(spec: "SweepSpec", searcher: str) -> None:
             )
 
 
-def suggest(space: dict[str, Param], trial: Any) -> dict[str, Any]:
-    """One configuration from an Optuna trial. Returns the values Optuna cannot hold itself."""
+def suggest(space: dict[str, Param], conditions: Conditions, trial: Any) -> dict[str, Any]:
+    """One configuration from an Optuna trial, parents before the keys that depend on them; a key
+    that does not apply is not proposed at all. Returns the values Optuna cannot hold itself."""
+    chosen: dict[str, Any] = {}
     as_written: dict[str, Any] = {}
-    for key, param in space.items():
+    for key in conditions.order or list(space):
+        if not conditions.applies(key, chosen):
+            continue
+        param = space[key]
         if isinstance(param, IntRange):
-            trial.suggest_int(key, param.low, param.high, log=param.log)
+            chosen[key] = trial.suggest_int(key, param.low, param.high, log=param.log)
         elif isinstance(param, FloatRange):
-            trial.suggest_float(key, param.low, param.high, log=param.log)
+            chosen[key] = trial.suggest_float(key, param.low, param.high, log=param.log)
         elif isinstance(param, Choice):
             values = param.representatives()
             if all(not isinstance(value, list) for value in values):
-                trial.suggest_categorical(key, values)
+                chosen[key] = trial.suggest_categorical(key, values)
             else:
                 position = trial.suggest_categorical(key, list(range(len(values))))
-                as_written[key] = _as_written(param.values[position])
+                chosen[key] = as_written[key] = _as_written(param.values[position])
         else:  # refused at load time by check_sampled_space
             raise TypeError(f"{key}: a {param.kind} key cannot be sampled")
     return as_written
+
+
+def _distribution(param: Param) -> Any:
+    """The Optuna distribution ``suggest`` draws ``param`` from (list choices: by position)."""
+    import optuna.distributions as od
+
+    if isinstance(param, IntRange):
+        return od.IntDistribution(param.low, param.high, log=param.log)
+    if isinstance(param, FloatRange):
+        return od.FloatDistribution(param.low, param.high, log=param.log)
+    values = param.representatives()
+    if all(not isinstance(value, list) for value in values):
+        return od.CategoricalDistribution(values)
+    return od.CategoricalDistribution(list(range(len(values))))
+
+
+def _as_optuna(space: dict[str, Param], config: dict[str, Any]) -> dict[str, Any]:
+    """A trial config as Optuna holds its parameters (list choices by position)."""
+    held = {}
+    for key, value in config.items():
+        param = space[key]
+        if isinstance(param, Choice) and any(isinstance(option, list) for option in param.representatives()):
+            value = next(i for i, option in enumerate(param.representatives()) if same_value(option, value))
+        held[key] = value
+    return held
 
 
 def build_optuna(sampler: Any, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
@@ -60,12 +91,21 @@ def build_optuna(sampler: Any, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
     # two), which Tune would report as "computation in the define-by-run function" every trial.
     warnings.filterwarnings("ignore", message="Define-by-run function passed")
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    space = dict(spec.space)
     searcher = OptunaSearch(
-        space=functools.partial(suggest, dict(spec.space)),
+        space=functools.partial(suggest, space, spec.conditions),
         metric=spec.metric,
         mode=spec.mode,
         sampler=sampler,
+        points_to_evaluate=[_as_optuna(space, point) for point in spec.warm_start.points] or None,
     )
+    # Earlier trials join the study as finished ones, so the sampler's model starts from them.
+    # (Tune's own evaluated_rewards does not work with a define-by-run space, hence the study.)
+    for config, value in spec.warm_start.learned:
+        held = _as_optuna(space, config)
+        searcher._ot_study.add_trial(optuna.trial.create_trial(
+            params=held, distributions={key: _distribution(space[key]) for key in held}, value=value,
+        ))
     if spec.trials.max_concurrent:
         searcher = ConcurrencyLimiter(searcher, max_concurrent=spec.trials.max_concurrent)
     return searcher, {}

@@ -1,6 +1,8 @@
 """Random search (``searcher: {name: random}``): every trial samples the space independently.
 
 ``grid:`` keys are still expanded fully, each grid point getting ``num_samples`` random trials.
+Conditional keys (see sweeps.conditions) are sampled with the rest and dropped from the trials
+they do not apply to, so the sequence of proposals stays the seed's.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class Options(ArgsModel):
 
 
 CHOICES_ARE_GRID = False
+CONDITIONAL = True  # handles keys that apply only in some trials
 
 
 def check(options: Options, spec: "SweepSpec") -> None:
@@ -27,8 +30,12 @@ def check(options: Options, spec: "SweepSpec") -> None:
 
 
 def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
-    from ray.tune.search.basic_variant import BasicVariantGenerator
+    from sweeps.searchers.conditional_variants import ConditionalVariantGenerator
 
     seed = spec.seed if options.seed is None else options.seed
     param_space = {key: param.to_tune() for key, param in spec.space.items()}
-    return BasicVariantGenerator(random_state=seed, max_concurrent=spec.trials.max_concurrent or 0), param_space
+    generator = ConditionalVariantGenerator(
+        spec.conditions, random_state=seed, max_concurrent=spec.trials.max_concurrent or 0,
+        points_to_evaluate=[dict(point) for point in spec.warm_start.points] or None,
+    )
+    return generator, param_space

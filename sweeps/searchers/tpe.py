@@ -24,7 +24,9 @@ class Options(ArgsModel):
     multivariate: bool = Field(True, description="model the keys jointly instead of one by one")
 
 
+LEARNS_FROM_RESULTS = True  # warm start: learns from an earlier sweep's trials
 CHOICES_ARE_GRID = False
+CONDITIONAL = True  # proposes only the keys that apply (define-by-run)
 
 
 def check(options: Options, spec: "SweepSpec") -> None:

@@ -38,6 +38,8 @@ def tiny_overrides(spec, tmp_path) -> list[str]:
         overrides.append("scheduler.max_t=null")
     if spec.scheduler_name in ("pbt", "pb2"):
         overrides += ["scheduler.perturbation_interval=1", "trials.num_samples=2"]
+    if spec.warm_start.points:
+        overrides.append(f"trials.num_samples={len(spec.warm_start.points)}")
     if "num_samples" in spec.dataset.config.model_fields:
         overrides.append("data.num_samples=300")
     for key, param in spec.space.items():

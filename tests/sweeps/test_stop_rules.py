@@ -1,0 +1,41 @@
+"""Sweep-level stop rules: a metric target, and a plateau of the best metric over trial ends."""
+
+from sweeps.stop_rules import SweepStopRules
+
+
+def report(rules: SweepStopRules, trial: str, value: float, epoch: int = 1) -> None:
+    assert rules(trial, {"val_loss": value, "epoch": epoch}) is False  # a rule ends the sweep, not one trial
+
+
+def test_target_ends_the_sweep_in_the_metric_direction(capsys):
+    rules = SweepStopRules("val_loss", "min", target=0.2, plateau_trials=None, plateau_min_delta=0.0)
+    report(rules, "a", 0.5)
+    report(rules, "a", float("nan"))  # a diverged result reaches nothing
+    assert not rules.stop_all()
+    report(rules, "b", 0.19, epoch=3)
+    assert rules.stop_all()
+    assert "trial b reached the target val_loss 0.2 (0.19) at epoch 3" in capsys.readouterr().out
+
+
+def test_plateau_counts_trial_ends_since_the_best_last_improved():
+    rules = SweepStopRules("val_loss", "min", target=None, plateau_trials=3, plateau_min_delta=0.01)
+    report(rules, "a", 0.5)
+    rules.on_trial_complete(0, [], None)
+    report(rules, "b", 0.495)  # better, but by less than min_delta: not an improvement
+    rules.on_trial_complete(0, [], None)
+    report(rules, "c", 0.4)  # an improvement: the count starts again
+    rules.on_trial_complete(0, [], None)
+    rules.on_trial_error(0, [], None)
+    assert not rules.stop_all()
+    rules.on_trial_complete(0, [], None)
+    assert rules.stop_all() and "did not improve in the last 3 trials" in rules.reason
+
+
+def test_epoch_budget_counts_every_trial_epoch():
+    rules = SweepStopRules("val_loss", "min", target=None, plateau_trials=None, plateau_min_delta=0.0, epoch_budget=5)
+    for epoch in range(1, 3):
+        report(rules, "a", 0.5, epoch)
+        report(rules, "b", 0.6, epoch)
+    assert not rules.stop_all()
+    report(rules, "a", 0.4, 3)
+    assert rules.stop_all() and "trained 5 epochs" in rules.reason
