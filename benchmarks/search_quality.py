@@ -96,10 +96,9 @@ def epochs_in_order(sweep_dir: Path) -> list[dict[str, Any]]:
     return sorted(results, key=lambda r: (r["timestamp"], r["time_total_s"]))
 
 
-def best_at_fractions(sweep_dir: Path, metric: str, budget: int) -> list[dict[str, Any]]:
+def best_at_fractions(results: list[dict[str, Any]], metric: str, budget: int) -> list[dict[str, Any]]:
     from lightning_modules.evaluation import evaluate_checkpoint
 
-    results = epochs_in_order(sweep_dir)
     points = []
     for fraction in FRACTIONS:
         spent = results[: max(1, round(fraction * min(budget, len(results))))]
@@ -127,10 +126,15 @@ def run_one(family: str, method: str, seed: int, storage: Path, keep: bool) -> d
     started = time.monotonic()
     outcome = run_sweep(spec, storage, progress_interval_s=3600)
     wall = time.monotonic() - started
+    results = epochs_in_order(outcome.sweep_dir)
     run = {
         "family": family, "method": method, "seed": seed, "wall_s": round(wall, 1),
-        "trials": sum(outcome.status_counts.values()), "epochs": outcome.epochs,
-        "curve": best_at_fractions(outcome.sweep_dir, spec.metric, spec.stop.epoch_budget),
+        # Epochs trained, counted from the result logs (a PBT trial's epoch number jumps when it
+        # continues from another trial's checkpoint, so the last epoch numbers would not do).
+        "trials": sum(outcome.status_counts.values()),
+        "trials_started": len({result["trial_id"] for result in results}),
+        "epochs": len(results),
+        "curve": best_at_fractions(results, spec.metric, spec.stop.epoch_budget),
     }
     if not keep:  # every epoch's checkpoint is kept: hundreds of megabytes per sweep
         shutil.rmtree(outcome.sweep_dir)
@@ -148,7 +152,7 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     values = [run["curve"][index][name] for run in group]
                     row[f"{name}@{fraction:g}"] = _mean_spread(values)
             row["epochs"] = statistics.mean(run["epochs"] for run in group)
-            row["trials"] = statistics.mean(run["trials"] for run in group)
+            row["trials"] = statistics.mean(run["trials_started"] for run in group)
             row["wall_s"] = statistics.mean(run["wall_s"] for run in group)
             rows.append(row)
     return rows
@@ -188,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             for method in args.methods:
                 run = run_one(family, method, seed, storage, keep=args.storage is not None)
                 last = run["curve"][-1]
-                print(f"[{family} {method} seed {seed}] {run['epochs']} epochs, {run['trials']} trials, "
+                print(f"[{family} {method} seed {seed}] {run['epochs']} epochs, {run['trials_started']} trials, "
                       f"{run['wall_s']:.0f} s: val {last['val_accuracy']:.4f}, test {last['test_accuracy']:.4f}",
                       flush=True)
                 runs.append(run)

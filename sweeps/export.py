@@ -76,7 +76,7 @@ def records_from_results(result_grid: Any, spec: SweepSpec) -> list[TrialRecord]
                 trial_id=trial_id,
                 status=trial_status(history, error, spec.stop.max_epochs),
                 # Keys that do not apply to a trial (conditional ones) are absent from its config.
-                config={key: plain(value) for key, value in result.config.items() if key in spec.space},
+                config={key: plain(value) for key, value in (result.config or {}).items() if key in spec.space},
                 history=history,
                 checkpoints=checkpoints,
                 error=error,

@@ -64,3 +64,17 @@ def test_the_sweep_ends_once_a_trial_reaches_the_target(tmp_path):
     trained = [row for row in trials if row["epochs"] > 0]
     assert 1 <= len(trained) <= 2 < 12  # the first good trial ends the sweep
     assert json.loads((tmp_path / "conditional" / "best.json").read_text())["value"] >= 0.5
+
+
+def test_an_epoch_budget_ends_a_bohb_sweep_with_trials_still_waiting(tmp_path):
+    # HyperBand holds proposed trials back until their bracket runs; the ones the budget never
+    # reached have no config yet and are listed as not started.
+    run = run_launcher(
+        "local", "sweeps/digits_bohb.yaml", "--storage", str(tmp_path), "--set", "stop.epoch_budget=12",
+        "--set", "stop.time_budget_s=null",
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "stopping the sweep: the trials have trained 12 epochs, the epoch budget" in run.stdout
+    trials = pq.read_table(tmp_path / "digits_bohb" / "trials.parquet").to_pylist()
+    assert sum(row["epochs"] for row in trials) >= 12
+    assert any(row["status"] == "not_started" for row in trials)

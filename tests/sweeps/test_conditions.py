@@ -114,3 +114,13 @@ def test_a_fixed_length_list_and_a_conditional_list():
     for config in random_trials(spec, 12):
         has = config["width_schedule"] == "constant"
         assert ("widths[0]" in config) == has and ("widths[1]" in config) == has
+
+
+def test_gp_proposes_only_keys_that_apply():
+    spec = load_sweep(CONDITIONAL, overrides=["searcher={name: gp, n_startup_trials: 4}", "trials.max_concurrent=null",
+                                              "warm_start=null"])
+    searcher, _ = searcher_module("gp").build(spec.searcher, spec)
+    for index in range(8):
+        config = searcher.suggest(f"trial_{index}")
+        applies(config)
+        searcher.on_trial_complete(f"trial_{index}", {"val_accuracy": config["lr"], "training_iteration": 1})
