@@ -27,6 +27,7 @@ class SweepStopRules(Stopper, Callback):
         self.metric = metric
         self.epoch_budget = epoch_budget
         self.epochs: int | None = None  # trained so far; counted from the trials at the first step
+        self.last_results: dict[str, dict[str, Any]] = {}
         self.sign = 1.0 if mode == "max" else -1.0
         self.target = target
         self.plateau_trials = plateau_trials
@@ -40,7 +41,11 @@ class SweepStopRules(Stopper, Callback):
             self.epochs = sum(int((trial.last_result or {}).get("training_iteration", 0)) for trial in trials)
 
     def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
-        self.epochs = (self.epochs or 0) + 1  # every result is one epoch of one trial
+        # When a trial's function returns, Tune passes its last result once more (the same dict).
+        if self.last_results.get(trial_id) is result:
+            return False
+        self.last_results[trial_id] = result
+        self.epochs = (self.epochs or 0) + 1  # every other result is one epoch of one trial
         if self.epoch_budget is not None and self.epochs >= self.epoch_budget and self.reason is None:
             self._fire(f"the trials have trained {self.epochs} epochs, the epoch budget")
         value = result.get(self.metric)

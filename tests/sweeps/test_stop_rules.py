@@ -39,3 +39,12 @@ def test_epoch_budget_counts_every_trial_epoch():
     assert not rules.stop_all()
     report(rules, "a", 0.4, 3)
     assert rules.stop_all() and "trained 5 epochs" in rules.reason
+
+
+def test_the_repeated_last_result_of_a_finished_trial_is_not_an_epoch():
+    rules = SweepStopRules("val_loss", "min", target=None, plateau_trials=None, plateau_min_delta=0.0, epoch_budget=3)
+    last = {"val_loss": 0.5, "epoch": 2}
+    rules("a", {"val_loss": 0.6, "epoch": 1})
+    rules("a", last)
+    rules("a", last)  # what Tune passes again when the trial's function returns
+    assert rules.epochs == 2 and not rules.stop_all()
