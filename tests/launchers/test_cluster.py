@@ -7,12 +7,14 @@ and two trials at a time means the sweep must use both nodes.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -54,15 +56,16 @@ def wait_for_nodes(address: str, count: int, env: dict[str, str], timeout: float
     subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=timeout + 60, capture_output=True)
 
 
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+@contextlib.contextmanager
+def two_node_cluster(temp: Path) -> Iterator[tuple[str, str, list[subprocess.Popen]]]:
+    """A head and a worker (``ray start --block``, one CPU each, token authentication with a
+    token of their own): yields the address, the token and the two processes; stops them by PID."""
     token = secrets.token_hex(32)
     env = launcher_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token)
     port = free_port()
     address = f"127.0.0.1:{port}"
-    temp = tmp_path_factory.mktemp("ray")
     common = ["--block", "--num-cpus", "1", "--disable-usage-stats", "--node-ip-address", "127.0.0.1"]
-    processes = []
+    processes: list[subprocess.Popen] = []
     try:
         head_temp, worker_temp = temp / "head", temp / "worker"
         head_temp.mkdir()
@@ -86,10 +89,16 @@ def cluster(tmp_path_factory):
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ))
         wait_for_nodes(address, 2, env)
-        yield address, token
+        yield address, token, processes
     finally:
         for process in reversed(processes):
             stop(process)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with two_node_cluster(tmp_path_factory.mktemp("ray")) as (address, token, _):
+        yield address, token
 
 
 def test_cluster_sweep_runs_trials_on_both_nodes(cluster, tmp_path):
