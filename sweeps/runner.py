@@ -215,6 +215,10 @@ def run_sweep(
     started = time.monotonic()
     start_ray(address, verbose)
     check_cluster_resources(spec)
+    if address is not None:
+        from sweeps.storage_check import check_storage_is_shared
+
+        check_storage_is_shared(sweep_dir.parent)
 
     from ray import tune
 

@@ -57,9 +57,11 @@ def wait_for_nodes(address: str, count: int, env: dict[str, str], timeout: float
 
 
 @contextlib.contextmanager
-def two_node_cluster(temp: Path) -> Iterator[tuple[str, str, list[subprocess.Popen]]]:
+def two_node_cluster(temp: Path, hidden: Path | None = None) -> Iterator[tuple[str, str, list[subprocess.Popen]]]:
     """A head and a worker (``ray start --block``, one CPU each, token authentication with a
-    token of their own): yields the address, the token and the two processes; stops them by PID."""
+    token of their own): yields the address, the token and the two processes; stops them by PID.
+    With ``hidden``, the worker runs in a mount namespace of its own with an empty tmpfs over that
+    folder: a node on another machine, which cannot see the driver's folder there."""
     token = secrets.token_hex(32)
     env = launcher_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token)
     port = free_port()
@@ -84,8 +86,12 @@ def two_node_cluster(temp: Path) -> Iterator[tuple[str, str, list[subprocess.Pop
                 assert time.monotonic() < deadline, "the head node did not start"
                 assert processes[0].poll() is None, "the head node exited"
                 time.sleep(0.5)
+        worker = [RAY, "start", "--address", address, "--temp-dir", str(worker_temp), *common]
+        if hidden is not None:
+            worker = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                      'mount -t tmpfs tmpfs "$0" && exec "$@"', str(hidden), *worker]
         processes.append(subprocess.Popen(
-            [RAY, "start", "--address", address, "--temp-dir", str(worker_temp), *common],
+            worker,
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ))
         wait_for_nodes(address, 2, env)
@@ -138,6 +144,30 @@ def test_wrong_token_is_a_clear_error(cluster, tmp_path):
     assert run.returncode == 2, run.stdout + run.stderr
     assert "refused this driver's token" in run.stderr or "cannot connect" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
+
+
+def can_hide_folders() -> bool:
+    probe = ["unshare", "--mount", "--propagation", "private", "true"]
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.mark.skipif(not can_hide_folders(), reason="needs mount namespaces (unshare) to hide a folder from a node")
+def test_storage_that_a_node_cannot_see_is_refused_before_any_trial(tmp_path, tmp_path_factory):
+    storage = tmp_path / "results"
+    storage.mkdir()
+    with two_node_cluster(tmp_path_factory.mktemp("ray"), hidden=storage) as (address, token, _):
+        run = run_launcher(
+            "cluster", "sweeps/digits_grid.yaml", "--address", address, "--storage", str(storage),
+            env=launcher_env(RAY_AUTH_TOKEN=token),
+        )
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"error: storage {storage} is not visible from the node at " in run.stderr, run.stderr
+    assert "mounted at the same path on every node" in run.stderr and "s3://" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert list(storage.iterdir()) == []  # nothing started, nothing left behind
 
 
 def test_cluster_launcher_needs_an_address(tmp_path):
