@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sweeps.errors import SweepError, show
-from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, parse_param, same_value
+from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, parse_param, plain, same_value
 
 MAX_LAYERS = 32
 # A condition on an integer range is checked over all its values when it has at most this many.
@@ -35,10 +35,6 @@ ELEMENT_KEY = re.compile(r"^(?P<name>.+)\[(?P<index>\d+)\]$")
 
 def element_key(name: str, index: int) -> str:
     return f"{name}[{index}]"
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
 
 
 @dataclass(frozen=True)
@@ -51,7 +47,7 @@ class Condition:
     def holds(self, config: dict[str, Any]) -> bool:
         if self.parent not in config:
             return False
-        value = _plain(config[self.parent])
+        value = plain(config[self.parent])
         return any(same_value(value, allowed) for allowed in self.values)
 
 

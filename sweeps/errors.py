@@ -25,6 +25,11 @@ class SweepError(Exception):
         return ": ".join([*parts, self.message])
 
 
+def first_line(error: BaseException) -> str:
+    """An exception's message cut to its first line (its type name when it has none)."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def show(value: object, limit: int = 60) -> str:
     """A short, single-line rendering of a user's value for an error message."""
     text = repr(value).replace("\n", " ")

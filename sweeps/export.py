@@ -30,9 +30,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sweeps.metric_direction import is_finite_number, is_number
-from sweeps.space import Choice, FloatRange, Grid, IntRange, Param
+from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, plain
 from sweeps.spec import SweepSpec
-from sweeps.trial_config import TrialPlan, plain, trial_arguments
+from sweeps.trial_config import TrialPlan, trial_arguments
 
 TRIALS_FILE = "trials.parquet"
 METRICS_FILE = "metrics.parquet"

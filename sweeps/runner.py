@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from sweeps.errors import SweepError
+from sweeps.errors import SweepError, first_line
 from sweeps.spec import SweepSpec
 from sweeps.yaml_loading import read_yaml_file
 
@@ -92,7 +92,7 @@ def start_ray(address: str | None, verbose: bool) -> None:
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=verbose)
     except ConnectionError as error:
-        raise SweepError(f"cannot connect to the Ray cluster at {address}: {_first_line(error)}") from None
+        raise SweepError(f"cannot connect to the Ray cluster at {address}: {first_line(error)}") from None
     except Exception as error:
         if type(error).__name__ == "AuthenticationError":
             raise SweepError(
@@ -110,10 +110,6 @@ def use_cluster_token() -> None:
     token_path = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
     if os.environ.get("RAY_AUTH_TOKEN") or token_path.is_file():
         os.environ["RAY_AUTH_MODE"] = "token"
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def check_cluster_resources(spec: SweepSpec) -> None:

@@ -105,6 +105,11 @@ class Grid:
 Param = Union[IntRange, FloatRange, Choice, Grid]
 
 
+def plain(value: Any) -> Any:
+    """NumPy scalars (what Tune's samplers return) as Python values, for strict validation."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
+
+
 def same_value(a: Any, b: Any) -> bool:
     """Equality that keeps true apart from 1 (and lists of them), as a sweep file's author does."""
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from sweeps.errors import SweepError
+from sweeps.errors import SweepError, first_line
 
 PROBE_TIMEOUT_S = 120.0
 
@@ -49,9 +49,8 @@ def check_storage_is_shared(storage: Path) -> None:
             try:
                 visible = ray.get(reference, timeout=PROBE_TIMEOUT_S)
             except ray.exceptions.RayError as error:  # the node died or never answered
-                first = (str(error).strip().splitlines() or [type(error).__name__])[0]
                 raise SweepError(f"could not check that the node at {addresses[node_id]} sees storage "
-                                 f"{storage}: {first}") from None
+                                 f"{storage}: {first_line(error)}") from None
             if not visible:
                 raise SweepError(
                     f"storage {storage} is not visible from the node at {addresses[node_id]} "

@@ -21,7 +21,7 @@ from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from sweeps.metric_direction import better, direction, is_number
-from sweeps.trial_config import plain
+from sweeps.space import plain
 
 TENSORBOARD_DIR = "tensorboard"
 

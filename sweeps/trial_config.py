@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from lightning_modules.configs.base import ArgsModel
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
 from sweeps.conditions import assemble_lists
+from sweeps.space import plain
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
@@ -52,11 +53,6 @@ class TrialPlan:
             cpus=spec.resources.cpu,
             gpus=spec.resources.gpu,
         )
-
-
-def plain(value: Any) -> Any:
-    """NumPy scalars (what Tune's samplers return) as Python values, for strict validation."""
-    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
 
 
 def trial_arguments(plan: TrialPlan, config: dict[str, Any]) -> tuple[ArgsModel, ArgsModel]:

@@ -26,7 +26,7 @@ from pydantic import Field
 
 from lightning_modules.configs.base import ArgsModel
 from sweeps.conditions import ELEMENT_KEY, Conditions, element_key
-from sweeps.errors import SweepError, show
+from sweeps.errors import SweepError, first_line, show
 from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, same_value
 
 TRIALS_FILE = "trials.parquet"
@@ -176,8 +176,7 @@ def _earlier_trials(
     try:
         table = pq.read_table(path)
     except Exception as error:  # a damaged file: pyarrow raises several kinds
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise SweepError(f"cannot read {path}: {first}", path="warm_start.trials") from None
+        raise SweepError(f"cannot read {path}: {first_line(error)}", path="warm_start.trials") from None
     needed = [f"final_{metric}", f"best_{metric}", "status"]
     missing = [name for name in needed if name not in table.column_names]
     if missing:
