@@ -49,7 +49,7 @@ def describe(spec: SweepSpec, storage: str) -> str:
         f"scheduler  {spec.scheduler_name} {_args(spec.scheduler.model_dump())}",
         f"trials     {spec.trial_count} (num_samples {spec.trials.num_samples}), "
         f"at most {spec.trials.max_concurrent or 'as resources allow'} at once",
-        f"resources  {spec.resources.cpu:g} CPU, {spec.resources.gpu:g} GPU per trial",
+        resources_line(spec.resources),
         f"stop       max_epochs {spec.stop.max_epochs}, time budget {spec.stop.time_budget_s or 'none'}"
         + (" s" if spec.stop.time_budget_s else "")
         + (f", target {spec.metric} {spec.stop.target:g}" if spec.stop.target is not None else "")
@@ -85,6 +85,13 @@ def _when(conditions: Any) -> str:
 def _args(args: dict[str, Any]) -> str:
     shown = {k: v for k, v in args.items() if v is not None}
     return "(" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else ""
+
+
+def resources_line(resources: Any) -> str:
+    each = f"{resources.cpu:g} CPU, {resources.gpu:g} GPU"
+    if resources.workers == 1:
+        return f"resources  {each} per trial"
+    return f"resources  {resources.workers} data-parallel workers per trial (DDP), {each} each"
 
 
 def report(outcome: Any) -> str:

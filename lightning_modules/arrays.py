@@ -145,16 +145,23 @@ class ArrayDataModule(pl.LightningDataModule):
         assert self.splits is not None  # set by setup()
         return self.splits
 
+    def _shard(self) -> tuple[int, int] | None:
+        """(rank, world size) when a data-parallel Trainer runs this module, else None."""
+        trainer = self.trainer
+        if trainer is None or trainer.world_size <= 1:
+            return None
+        return trainer.global_rank, trainer.world_size
+
     def train_dataloader(self) -> TensorBatches:
         s = self._ready()
         augmentation = Augmentation(self.config, self.info.kind, self.seed)
         return TensorBatches(s.train_x, s.train_y, self.batch_size, shuffle=True, seed=self.seed,
-                             transform=augmentation if augmentation.active else None)
+                             transform=augmentation if augmentation.active else None, shard=self._shard())
 
     def val_dataloader(self) -> TensorBatches:
         s = self._ready()
-        return TensorBatches(s.val_x, s.val_y, max(self.batch_size, EVAL_BATCH), shuffle=False)
+        return TensorBatches(s.val_x, s.val_y, max(self.batch_size, EVAL_BATCH), shuffle=False, shard=self._shard())
 
     def test_dataloader(self) -> TensorBatches:
         s = self._ready()
-        return TensorBatches(s.test_x, s.test_y, max(self.batch_size, EVAL_BATCH), shuffle=False)
+        return TensorBatches(s.test_x, s.test_y, max(self.batch_size, EVAL_BATCH), shuffle=False, shard=self._shard())

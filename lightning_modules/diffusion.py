@@ -113,7 +113,7 @@ class DiffusionModel(SupervisedModule):
         self._start_evaluation()
 
     def _log_epoch(self, stage: str) -> None:
-        totals = self._sums.pop(stage, None)
+        totals = self._epoch_totals(stage)
         if totals is not None:
             loss_sum, _, count = totals.tolist()
             self.log(f"{stage}_loss", loss_sum / count)

@@ -78,8 +78,17 @@ class SupervisedModule(pl.LightningModule):
             self._sums[stage] = totals if stage not in self._sums else self._sums[stage] + totals
         return loss
 
-    def _log_epoch(self, stage: str) -> None:
+    def _epoch_totals(self, stage: str) -> torch.Tensor | None:
+        """The epoch's (loss sum, score sum, count) for ``stage``; in data-parallel training summed
+        over the ranks, so every rank logs the metric of the whole split, not of its shard."""
         totals = self._sums.pop(stage, None)
+        trainer = self._trainer
+        if totals is not None and trainer is not None and trainer.world_size > 1:
+            totals = trainer.strategy.reduce(totals, reduce_op="sum")
+        return totals
+
+    def _log_epoch(self, stage: str) -> None:
+        totals = self._epoch_totals(stage)
         if totals is None:
             return
         loss_sum, score, count = totals.tolist()

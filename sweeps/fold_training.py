@@ -46,6 +46,7 @@ class EpochGate(LightningCheckpointCallback):
     def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]) -> None:
         # With the data set's arguments (seed and fold included) a checkpoint rebuilds its splits.
         checkpoint["dataset"] = {**self.dataset, "fold": self.fold}
+        checkpoint["world_size"] = trainer.world_size  # data-parallel processes that trained it
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         metrics = {name: float(value) for name, value in trainer.callback_metrics.items()}
@@ -130,3 +131,26 @@ class FoldTraining:
             except BaseException:
                 break  # the trial is ending anyway; its own error is the one that matters
         self._thread.join()
+
+
+class FoldGroup:
+    """A trial's folds, trained in this process in lockstep: each epoch every fold trains one."""
+
+    def __init__(self, folds: list[FoldTraining]):
+        self.folds = folds
+
+    def next_epoch(self) -> list[EpochResult] | None:
+        """Each fold's next epoch; None when training has ended (its last epoch was reached)."""
+        results = [fold.next_epoch() for fold in self.folds]
+        return None if any(result is None for result in results) else results  # type: ignore[misc]
+
+    def save(self, folder: Path) -> None:
+        """Every fold's checkpoint into ``folder`` (``model.ckpt``, or ``fold-N.ckpt`` per fold)."""
+        from lightning_modules.checkpoint import fold_checkpoint_name
+
+        for fold in self.folds:
+            fold.save(folder / fold_checkpoint_name(fold.fold, len(self.folds)))
+
+    def close(self) -> None:
+        for fold in self.folds:
+            fold.close()

@@ -10,6 +10,7 @@ ever continued (``resume=True``), never overwritten.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -25,6 +26,7 @@ from sweeps.yaml_loading import read_yaml_file
 
 SPEC_FILE = "sweep.yaml"  # the validated sweep as it was started, for --resume
 STATE_GLOB = "experiment_state-*.json"
+UNLIMITED_SCHEDULERS = ("hyperband",)  # needs every trial of a bracket started
 
 
 @dataclass
@@ -112,18 +114,53 @@ def use_cluster_token() -> None:
         os.environ["RAY_AUTH_MODE"] = "token"
 
 
-def check_cluster_resources(spec: SweepSpec) -> None:
-    """Fail fast, instead of trials pending forever, when no node can host one trial."""
+def _alive_node_resources() -> list[dict[str, float]]:
     import ray
 
-    nodes = [node.get("Resources", {}) for node in ray.nodes() if node.get("Alive")]
+    return [node.get("Resources", {}) for node in ray.nodes() if node.get("Alive")]
+
+
+def worker_slots(spec: SweepSpec, nodes: list[dict[str, float]]) -> int:
+    """How many processes with a trial's (or one DDP worker's) CPUs and GPUs the nodes can hold."""
     cpu, gpu = spec.resources.cpu, spec.resources.gpu
+    slots = 0
+    for node in nodes:
+        fits = int(node.get("CPU", 0) // cpu)
+        if gpu > 0:
+            fits = min(fits, int(node.get("GPU", 0) // gpu))
+        slots += fits
+    return slots
+
+
+def check_cluster_resources(spec: SweepSpec) -> None:
+    """Fail fast, instead of trials pending forever, when the cluster cannot host one trial."""
+    nodes = _alive_node_resources()
+    cpu, gpu, workers = spec.resources.cpu, spec.resources.gpu, spec.resources.workers
+    each = "per trial" if workers == 1 else "per worker"
     if not any(node.get("CPU", 0) >= cpu for node in nodes):
         most = max((node.get("CPU", 0) for node in nodes), default=0)
-        raise SweepError(f"asks for {cpu:g} CPUs per trial but the largest node has {most:g}", path="resources.cpu", where=spec.source)
+        raise SweepError(f"asks for {cpu:g} CPUs {each} but the largest node has {most:g}", path="resources.cpu", where=spec.source)
     if gpu > 0 and not any(node.get("GPU", 0) >= gpu for node in nodes):
         most = max((node.get("GPU", 0) for node in nodes), default=0)
-        raise SweepError(f"asks for {gpu:g} GPUs per trial but the largest node has {most:g}", path="resources.gpu", where=spec.source)
+        raise SweepError(f"asks for {gpu:g} GPUs {each} but the largest node has {most:g}", path="resources.gpu", where=spec.source)
+    slots = worker_slots(spec, nodes)
+    if workers > slots:
+        wanted = f"{cpu:g} CPU" + (f" and {gpu:g} GPU" if gpu else "")
+        raise SweepError(
+            f"asks for {workers} data-parallel workers per trial ({wanted} each) but the cluster can place only {slots}",
+            path="resources.workers", where=spec.source,
+        )
+
+
+def with_distributed_concurrency(spec: SweepSpec) -> SweepSpec:
+    """A data-parallel trial's driver holds no CPU (its workers hold the trial's resources), so
+    Tune alone would start every trial at once, each waiting for its workers. Unless the sweep
+    says otherwise, run as many trials as the cluster can place all the workers of. HyperBand
+    needs its whole bracket started and is left as it is."""
+    if spec.resources.workers == 1 or spec.trials.max_concurrent is not None or spec.scheduler_name in UNLIMITED_SCHEDULERS:
+        return spec
+    trials_at_once = max(1, worker_slots(spec, _alive_node_resources()) // spec.resources.workers)
+    return dataclasses.replace(spec, trials=spec.trials.model_copy(update={"max_concurrent": trials_at_once}))
 
 
 def build_trainable(spec: SweepSpec) -> Any:
@@ -132,7 +169,13 @@ def build_trainable(spec: SweepSpec) -> Any:
     from sweeps.trainable import train_trial
     from sweeps.trial_config import TrialPlan
 
-    resources = {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu}
+    if spec.resources.workers > 1:
+        from sweeps.distributed_training import DRIVER_MEMORY_BYTES
+
+        # The trial's function only drives its Ray Train workers, which reserve the CPUs and GPUs.
+        resources = {"cpu": 0, "gpu": 0, "memory": DRIVER_MEMORY_BYTES}
+    else:
+        resources = {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu}
     return tune.with_resources(tune.with_parameters(train_trial, plan=TrialPlan.from_spec(spec)), resources)
 
 
@@ -211,6 +254,7 @@ def run_sweep(
     started = time.monotonic()
     start_ray(address, verbose)
     check_cluster_resources(spec)
+    spec = with_distributed_concurrency(spec)
     if address is not None:
         from sweeps.storage_check import check_storage_is_shared
 

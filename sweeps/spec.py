@@ -62,13 +62,27 @@ class Trials(ArgsModel):
 
 
 class Resources(ArgsModel):
+    """What one trial needs. With ``workers`` > 1 a trial trains data-parallel (DDP) over that many
+    Ray workers, and ``cpu`` and ``gpu`` are what each worker gets."""
+
     cpu: float = Field(1.0, gt=0.0, le=1024.0)
     gpu: float = Field(0.0, ge=0.0, le=64.0)
+    workers: int = Field(1, ge=1, le=1024, description="data-parallel workers per trial (DDP); cpu and gpu are per worker")
 
     @model_validator(mode="after")
-    def _whole_gpus_above_one(self) -> "Resources":
-        if self.gpu > 1 and not float(self.gpu).is_integer():
-            raise ValueError(f"gpu {self.gpu:g}: a fraction of a GPU must be at most 1; above 1 use whole GPUs")
+    def _one_gpu_per_process(self) -> "Resources":
+        # A trial's process (or each of its DDP workers) drives one device; more GPUs for one
+        # trial means more workers, never a bigger share that would sit idle.
+        if self.gpu > 1:
+            raise ValueError(
+                f"gpu {self.gpu:g}: each trial process drives at most one GPU; for data-parallel "
+                f"training over several GPUs use gpu: 1 and workers: N"
+            )
+        if self.workers > 1 and 0 < self.gpu < 1:
+            raise ValueError(
+                f"gpu {self.gpu:g} with workers {self.workers}: data-parallel workers need a whole GPU each "
+                "(two DDP ranks cannot share one GPU); use gpu: 1, or workers: 1 to pack trials onto a GPU"
+            )
         return self
 
 

@@ -19,20 +19,25 @@ import statistics
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytorch_lightning as pl
 import torch
 
 from lightning_modules.checkpoint import fold_checkpoint_name
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
-from sweeps.fold_training import EpochGate, EpochResult, FoldTraining
+from sweeps.fold_training import EpochGate, EpochResult, FoldGroup, FoldTraining
 from sweeps.metric_direction import better
 from sweeps.trial_config import TrialPlan, trial_arguments
 
 DIVERGED = "diverged"
 EPOCH = "epoch"
 PATIENCE_FILE = "patience.json"
+
+if TYPE_CHECKING:
+    from sweeps.distributed_training import DistributedTraining
+
+    Training = FoldGroup | DistributedTraining
 
 
 class Patience:
@@ -73,13 +78,13 @@ def epoch_metrics(plan: TrialPlan, results: list[EpochResult]) -> dict[str, floa
     return metrics
 
 
-def run_epochs(plan: TrialPlan, folds: list[FoldTraining], patience: Patience, node_id: str) -> None:
+def run_epochs(plan: TrialPlan, training: Training, patience: Patience, node_id: str) -> None:
     """Advance every fold an epoch at a time and report each epoch to Tune until the trial ends."""
     from ray import tune
 
     while True:
-        results = [fold.next_epoch() for fold in folds]
-        if any(result is None for result in results):
+        results = training.next_epoch()
+        if results is None:
             return  # training ended by itself: the checkpoint it resumed from was its last epoch
         epoch = results[0].epoch
         metrics: dict[str, Any] = epoch_metrics(plan, results)
@@ -98,8 +103,7 @@ def run_epochs(plan: TrialPlan, folds: list[FoldTraining], patience: Patience, n
             continue
         folder = Path(tempfile.mkdtemp(prefix="sweep-checkpoint-"))
         try:
-            for fold in folds:
-                fold.save(folder / fold_checkpoint_name(fold.fold, len(folds)))
+            training.save(folder)
             (folder / PATIENCE_FILE).write_text(json.dumps(patience.state()))
             tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))
         finally:
@@ -116,15 +120,41 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", module="lightning_fabric")
 
 
+def prepare_process(plan: TrialPlan, rank: int = 0) -> None:
+    """Settings for a process that trains (the trial's own, or one data-parallel worker)."""
+    _quiet_lightning()
+    torch.set_num_threads(max(1, int(plan.cpus)))
+    torch.manual_seed(plan.seed)
+    if rank:
+        # DDP starts every rank from rank 0's weights; the other ranks draw their own dropout
+        # masks and noise, while rank 0 draws what the trial would in a single process.
+        torch.manual_seed(plan.seed + 7919 * rank)
+
+
+def build_folds(plan: TrialPlan, config: dict[str, Any], restored: Path | None, distributed: bool = False) -> FoldGroup:
+    """The trial's folds, each resuming from its file in ``restored`` when given."""
+    model_config, data_config = trial_arguments(plan, config)
+    fold_count = data_config.fold_count()
+    folds: list[FoldTraining] = []
+    try:
+        for fold in range(fold_count):
+            resume_from = restored / fold_checkpoint_name(fold, fold_count) if restored else None
+            if resume_from is not None and not resume_from.is_file():
+                raise FileNotFoundError(f"the trial's checkpoint has no {resume_from.name}")
+            folds.append(_fold_training(plan, model_config, data_config, fold, resume_from, distributed))
+    except BaseException:
+        FoldGroup(folds).close()
+        raise
+    return FoldGroup(folds)
+
+
 def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     """Run one trial (Tune's function-trainable entry point)."""
     import ray
     from ray import tune
 
-    _quiet_lightning()
-    torch.set_num_threads(max(1, int(plan.cpus)))
-    torch.manual_seed(plan.seed)
-    model_config, data_config = trial_arguments(plan, config)
+    prepare_process(plan)
+    model_config, _ = trial_arguments(plan, config)
     node_id = ray.get_runtime_context().get_node_id()
 
     restored: Path | None = None
@@ -132,25 +162,26 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     if checkpoint is not None:
         restored = Path(tempfile.mkdtemp(prefix="sweep-restore-"))
         checkpoint.to_directory(restored)
-    folds: list[FoldTraining] = []
+    training: Training | None = None
     try:
-        fold_count = data_config.fold_count()
-        for fold in range(fold_count):
-            resume_from = restored / fold_checkpoint_name(fold, fold_count) if restored else None
-            if resume_from is not None and not resume_from.is_file():
-                raise FileNotFoundError(f"the trial's checkpoint has no {resume_from.name}")
-            folds.append(_fold_training(plan, model_config, data_config, fold, resume_from))
+        if plan.workers > 1:
+            from sweeps.distributed_training import DistributedTraining
+
+            training = DistributedTraining(plan, config, restored, tune.get_context().get_trial_id())
+        else:
+            training = build_folds(plan, config, restored)
         saved_patience = restored / PATIENCE_FILE if restored else None
         state = json.loads(saved_patience.read_text()) if saved_patience and saved_patience.is_file() else None
-        run_epochs(plan, folds, Patience(plan.mode, model_config.early_stopping_patience, state), node_id)
+        run_epochs(plan, training, Patience(plan.mode, model_config.early_stopping_patience, state), node_id)
     finally:
-        for fold in folds:
-            fold.close()
+        if training is not None:
+            training.close()
         if restored is not None:
             shutil.rmtree(restored, ignore_errors=True)
 
 
-def _fold_training(plan: TrialPlan, model_config: Any, data_config: Any, fold: int, resume_from: Path | None) -> FoldTraining:
+def _fold_training(plan: TrialPlan, model_config: Any, data_config: Any, fold: int, resume_from: Path | None,
+                   distributed: bool = False) -> FoldTraining:
     family = MODEL_FAMILIES[plan.family]
     datamodule = DATASETS[plan.dataset].datamodule_class()(
         data_config, batch_size=model_config.batch_size, seed=plan.seed, fold=fold
@@ -158,10 +189,16 @@ def _fold_training(plan: TrialPlan, model_config: Any, data_config: Any, fold: i
     model = family.module_class()(model_config, datamodule.info)
     gate = EpochGate(fold, {"name": plan.dataset, "config": data_config.to_stored()})
     use_gpu = plan.gpus > 0 and torch.cuda.is_available()
+    placement: dict[str, Any] = {"accelerator": "gpu" if use_gpu else "cpu", "devices": 1}
+    if distributed:
+        from ray.train.lightning import RayDDPStrategy, RayLightningEnvironment
+
+        # Ray Train has set up the process group (gloo on CPU, NCCL on GPU) and each worker's device.
+        placement = {"accelerator": "gpu" if use_gpu else "cpu", "devices": "auto",
+                     "strategy": RayDDPStrategy(), "plugins": [RayLightningEnvironment()]}
     trainer = pl.Trainer(
         max_epochs=plan.max_epochs,
-        accelerator="gpu" if use_gpu else "cpu",
-        devices=1,
+        **placement,
         logger=False,  # the driver writes TensorBoard data for the whole sweep
         enable_checkpointing=True,  # the gate is the only checkpoint callback
         callbacks=[gate],
@@ -170,4 +207,8 @@ def _fold_training(plan: TrialPlan, model_config: Any, data_config: Any, fold: i
         num_sanity_val_steps=0,
         log_every_n_steps=1_000_000,
     )
+    if distributed:
+        from ray.train.lightning import prepare_trainer
+
+        prepare_trainer(trainer)
     return FoldTraining(fold, trainer, model, datamodule, gate, resume_from)

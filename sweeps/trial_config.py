@@ -35,8 +35,9 @@ class TrialPlan:
     max_epochs: int
     checkpoint_every: int
     seed: int
-    cpus: float
+    cpus: float  # per worker with workers > 1
     gpus: float
+    workers: int = 1  # data-parallel workers (Ray Train + DDP) per trial
 
     @classmethod
     def from_spec(cls, spec: "SweepSpec") -> "TrialPlan":
@@ -52,6 +53,7 @@ class TrialPlan:
             seed=spec.seed,
             cpus=spec.resources.cpu,
             gpus=spec.resources.gpu,
+            workers=spec.resources.workers,
         )
 
 

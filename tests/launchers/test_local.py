@@ -192,6 +192,27 @@ def test_user_errors_are_one_line_with_exit_2(args, expected, tmp_path):
     assert not (tmp_path / "s").exists()
 
 
+def _no_gpu() -> bool:
+    import torch
+
+    return not torch.cuda.is_available()
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    (["resources.cpu=64"], "resources.cpu: asks for 64 CPUs per trial but the largest node has"),
+    (["resources.workers=9"], "resources.workers: asks for 9 data-parallel workers per trial (1 CPU each) but the cluster can place only"),
+    pytest.param(["resources.gpu=1"], "resources.gpu: asks for 1 GPUs per trial but the largest node has 0",
+                 marks=pytest.mark.skipif(not _no_gpu(), reason="this machine has a GPU")),
+])
+def test_trials_the_machine_cannot_host_fail_fast_before_any_trial(overrides, expected, tmp_path):
+    sets = [arg for override in overrides for arg in ("--set", override)]
+    run = run_launcher("local", "sweeps/digits_asha.yaml", *sets, "--storage", str(tmp_path / "s"))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.startswith("error: ") and run.stderr.strip().count("\n") == 0, run.stderr
+    assert expected in run.stderr
+    assert not (tmp_path / "s").exists()  # nothing started, nothing written
+
+
 def test_resume_repairs_a_snapshot_that_names_a_deleted_checkpoint(diverging_sweep):
     """Tune may delete the checkpoint its last snapshot calls a trial's latest (the snapshot lags
     behind deletions); a resume must continue from the newest surviving checkpoint instead."""

@@ -6,7 +6,6 @@ starting again at epoch 1."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -18,28 +17,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import ROOT, launcher_env
+from tests.launchers.processes import descendants, results
 from tests.launchers.test_cluster import two_node_cluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
 SWEEP = "tests/launchers/sweeps/node_loss.yaml"
-
-
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def raylet_of(node_process: subprocess.Popen) -> int:
@@ -60,17 +43,6 @@ def worker_node_id(address: str, env: dict[str, str]) -> str:
     )
     done = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True, timeout=120)
     return done.stdout.strip().splitlines()[-1]
-
-
-def results(sweep_dir: Path) -> dict[str, list[dict]]:
-    found = {}
-    for log in sweep_dir.glob("*/result.json"):
-        lines = [line for line in log.read_text().splitlines() if line.strip()]
-        try:
-            found[log.parent.name] = [json.loads(line) for line in lines]
-        except json.JSONDecodeError:  # a line being written
-            continue
-    return found
 
 
 def test_trials_of_a_lost_node_continue_from_their_checkpoints(tmp_path, tmp_path_factory):
