@@ -15,14 +15,17 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m launchers.evaluate", description=__doc__.strip().splitlines()[0])
-    parser.add_argument("checkpoint", help="a checkpoint folder or model.ckpt file")
+    parser.add_argument("checkpoint", help="a checkpoint folder or model.ckpt file (a path or a URI such as s3://...)")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     args = parser.parse_args(argv)
     from lightning_modules.evaluation import evaluate_checkpoint
+    from sweeps.errors import SweepError
+    from sweeps.storage import fetched
 
     try:
-        metrics = evaluate_checkpoint(args.checkpoint)
-    except (FileNotFoundError, ValueError) as error:
+        with fetched(args.checkpoint) as local:  # a URI's checkpoint is copied here first
+            metrics = evaluate_checkpoint(local)
+    except (FileNotFoundError, ValueError, SweepError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.json:

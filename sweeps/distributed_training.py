@@ -168,7 +168,10 @@ class DistributedTraining:
             except Exception:
                 pass  # the link is gone with its node; the Train run ends on its own
             self._thread.join(_STOP_WAIT_S)
-        ray.kill(self.link)
+        try:
+            ray.kill(self.link)
+        except Exception:
+            pass  # already gone with its node
         shutil.rmtree(self._storage, ignore_errors=True)
 
 

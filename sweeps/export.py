@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from sweeps.metric_direction import is_finite_number, is_number
 from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, plain
 from sweeps.spec import SweepSpec
+from sweeps.storage import Location
 from sweeps.trial_config import TrialPlan, trial_arguments
 
 TRIALS_FILE = "trials.parquet"
@@ -61,16 +62,18 @@ def trial_status(record_history: list[dict[str, Any]], error: str | None, max_ep
     return "completed" if int(last.get("epoch", 0)) >= max_epochs else "stopped"
 
 
-def records_from_results(result_grid: Any, spec: SweepSpec) -> list[TrialRecord]:
+def records_from_results(result_grid: Any, spec: SweepSpec, location: Location | None = None) -> list[TrialRecord]:
+    """One record per trial; paths named as the user would (URIs for remote storage)."""
+    name = location.uri_of if location is not None else str
     records = []
     for result in result_grid:
         history = _history(result.metrics_dataframe)
         error = None if result.error is None else _one_line(result.error)
-        trial_dir = str(result.path)
+        trial_dir = name(str(result.path))
         # The folder is named by the trial id. (The last result's trial_id can be another
         # trial's: after a PBT exploit at its last epoch a trial ends on its donor's result.)
         trial_id = Path(trial_dir).name
-        checkpoints = [(checkpoint.path, dict(metrics)) for checkpoint, metrics in (result.best_checkpoints or [])]
+        checkpoints = [(name(checkpoint.path), dict(metrics)) for checkpoint, metrics in (result.best_checkpoints or [])]
         records.append(
             TrialRecord(
                 trial_id=trial_id,

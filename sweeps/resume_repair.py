@@ -21,16 +21,18 @@ after it would leave that epoch out of the metrics.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import shutil
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ray.tune import Callback
 
 from sweeps.errors import SweepError
 from sweeps.runner import STATE_GLOB
+from sweeps.storage import Location
 
 TUNER_FILE = "tuner.pkl"
 BACKUP_DIR = ".resume-backup"
@@ -140,41 +142,43 @@ def restore_damaged_state(sweep_dir: Path) -> list[str]:
             for path in damaged]
 
 
-def repair_missing_checkpoints(sweep_dir: Path) -> list[str]:
-    """Fix the newest experiment snapshot's dangling checkpoints; returns what was done."""
+def repair_missing_checkpoints(sweep: Path | Location) -> list[str]:
+    """Fix the newest experiment snapshot's dangling checkpoints; returns what was done. The
+    sweep is a local folder or a URI's (the same repair: object stores delete checkpoints too)."""
     from ray.tune.trainable.metadata import _TrainingRunMetadata
 
-    snapshots = sorted(sweep_dir.glob(STATE_GLOB))
+    location = sweep if isinstance(sweep, Location) else Location.parse(sweep)
+    snapshots = sorted(name for name in location.names() if fnmatch.fnmatch(name, STATE_GLOB))
     if not snapshots:
         return []
-    state = json.loads(snapshots[-1].read_text())
+    state = json.loads(location.child(snapshots[-1]).read_bytes())
     repaired = []
     for trial_json, metadata_json in state.get("trial_data", []):
         trial_id = json.loads(trial_json).get("trial_id", "?")
         latest = _TrainingRunMetadata.from_json_state(metadata_json).checkpoint_manager.latest_checkpoint_result
-        if latest is None or latest.checkpoint.filesystem.type_name != "local":
+        if latest is None:
             continue
         # Relative to where the sweep is now, in case its folder was moved since.
-        recorded = sweep_dir / Path(latest.checkpoint.path).parent.name / Path(latest.checkpoint.path).name
-        if recorded.exists():
+        trial_folder = location.child(PurePosixPath(latest.checkpoint.path).parent.name)
+        recorded = PurePosixPath(latest.checkpoint.path).name
+        entries = trial_folder.names()
+        if recorded in entries:
             continue
         # Zero-padded names: the last one sorted is the newest.
-        survivors = sorted(p for p in recorded.parent.glob("checkpoint_*") if p.is_dir())
-        logged = _logged_checkpoints(recorded.parent / RESULT_LOG)
-        survivors = [p for p in survivors if p.name in logged] or survivors
+        survivors = sorted(name for name in entries if name.startswith("checkpoint_"))
+        logged = _logged_checkpoints(trial_folder.child(RESULT_LOG)) if RESULT_LOG in entries else set()
+        survivors = [name for name in survivors if name in logged] or survivors
         if not survivors:
             continue
-        shutil.copytree(survivors[-1], recorded)
-        repaired.append(f"trial {trial_id}: {recorded.name} was gone; continuing from {survivors[-1].name}")
+        trial_folder.child(survivors[-1]).copy_folder(trial_folder.child(recorded))
+        repaired.append(f"trial {trial_id}: {recorded} was gone; continuing from {survivors[-1]}")
     return repaired
 
 
-def _logged_checkpoints(result_log: Path) -> set[str]:
+def _logged_checkpoints(result_log: Location) -> set[str]:
     """The checkpoint folders named by the results in a trial's result log."""
     names = set()
-    if not result_log.is_file():
-        return names
-    for line in result_log.read_text().splitlines():
+    for line in result_log.read_bytes().decode(errors="replace").splitlines():
         try:
             name = json.loads(line).get("checkpoint_dir_name")
         except (ValueError, AttributeError):

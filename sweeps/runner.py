@@ -11,7 +11,9 @@ ever continued (``resume=True``), never overwritten.
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import logging
+import tempfile
 import os
 import time
 from dataclasses import dataclass
@@ -22,16 +24,18 @@ import yaml
 
 from sweeps.errors import SweepError, first_line
 from sweeps.spec import SweepSpec
-from sweeps.yaml_loading import read_yaml_file
+from sweeps.storage import Location
+from sweeps.yaml_loading import parse_yaml, read_yaml_file
 
 SPEC_FILE = "sweep.yaml"  # the validated sweep as it was started, for --resume
 STATE_GLOB = "experiment_state-*.json"
+REMOTE_SYNC_PERIOD_S = 30
 UNLIMITED_SCHEDULERS = ("hyperband",)  # needs every trial of a bracket started
 
 
 @dataclass
 class SweepOutcome:
-    sweep_dir: Path
+    sweep_dir: Path | str  # a local folder, or the sweep's URI
     best: dict[str, Any]
     status_counts: dict[str, int]
     epochs: int
@@ -41,39 +45,55 @@ class SweepOutcome:
 def _test_metrics(checkpoint: str) -> dict[str, Any]:
     """The best checkpoint on the held-out test split, or why it could not be evaluated."""
     from lightning_modules.evaluation import evaluate_checkpoint
+    from sweeps.storage import fetched
 
     try:
-        return evaluate_checkpoint(checkpoint)
-    except (FileNotFoundError, ValueError) as error:
+        with fetched(checkpoint) as local:
+            return evaluate_checkpoint(local)
+    except (FileNotFoundError, ValueError, SweepError) as error:
         return {"error": str(error)}
 
 
-def sweep_dir_for(spec: SweepSpec, storage: str | Path) -> Path:
-    return Path(storage).expanduser().resolve() / spec.name
+def sweep_location(spec: SweepSpec, storage: str | Path) -> Location:
+    return Location.parse(storage).child(spec.name)
 
 
-def check_target(spec: SweepSpec, storage: str | Path, resume: bool) -> Path:
+def sweep_dir_for(spec: SweepSpec, storage: str | Path) -> Path | str:
+    """The sweep's folder: a local path, or its URI."""
+    location = sweep_location(spec, storage)
+    return str(location) if location.is_remote else location.local()
+
+
+def check_target(spec: SweepSpec, storage: str | Path, resume: bool) -> Location:
     """The sweep folder, after making sure starting or resuming there loses nothing."""
-    sweep_dir = sweep_dir_for(spec, storage)
+    location = sweep_location(spec, storage)
+    if location.is_remote:
+        names = location.names()
+        holds_sweep = any(fnmatch.fnmatch(name, STATE_GLOB) for name in names)
+        saved = parse_yaml(location.child(SPEC_FILE).read_bytes().decode(), f"{location}/{SPEC_FILE}") \
+            if resume and SPEC_FILE in names else None
+        occupied = bool(names)
+    else:
+        sweep_dir = location.local()
+        holds_sweep = sweep_dir.is_dir() and any(sweep_dir.glob(STATE_GLOB))
+        saved = read_yaml_file(sweep_dir / SPEC_FILE) if resume and (sweep_dir / SPEC_FILE).is_file() else None
+        occupied = sweep_dir.exists() and any(sweep_dir.iterdir())
     if resume:
-        if not sweep_dir.is_dir() or not any(sweep_dir.glob(STATE_GLOB)):
-            raise SweepError(f"{sweep_dir} holds no sweep to resume; run without --resume to start it")
-        saved_file = sweep_dir / SPEC_FILE
-        if saved_file.is_file():
-            saved = read_yaml_file(saved_file)
-            if saved != spec.raw:
-                changed = sorted(k for k in set(saved) | set(spec.raw) if saved.get(k) != spec.raw.get(k))
-                raise SweepError(
-                    f"differs from the sweep being resumed in {sweep_dir} (keys: {', '.join(changed)}); "
-                    f"resume with the same file and --set options, or start a new sweep with --name",
-                    where=spec.source,
-                )
-    elif sweep_dir.exists() and any(sweep_dir.iterdir()):
+        if not holds_sweep:
+            raise SweepError(f"{location} holds no sweep to resume; run without --resume to start it")
+        if saved is not None and saved != spec.raw:
+            changed = sorted(k for k in set(saved) | set(spec.raw) if saved.get(k) != spec.raw.get(k))
+            raise SweepError(
+                f"differs from the sweep being resumed in {location} (keys: {', '.join(changed)}); "
+                f"resume with the same file and --set options, or start a new sweep with --name",
+                where=spec.source,
+            )
+    elif occupied:
         raise SweepError(
-            f"{sweep_dir} already holds a sweep named {spec.name!r}; add --resume to continue it, "
+            f"{location} already holds a sweep named {spec.name!r}; add --resume to continue it, "
             "or pick another name with --name"
         )
-    return sweep_dir
+    return location
 
 
 def start_ray(address: str | None, verbose: bool) -> None:
@@ -179,7 +199,7 @@ def build_trainable(spec: SweepSpec) -> Any:
     return tune.with_resources(tune.with_parameters(train_trial, plan=TrialPlan.from_spec(spec)), resources)
 
 
-def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) -> Any:
+def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float) -> Any:
     from ray import tune
     from sweeps.progress import ProgressTable
     from sweeps.result_log import ResultLog
@@ -194,11 +214,15 @@ def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) ->
     callbacks = [
         # Tune's own result log (what the tables are built from); its TensorBoard logger is
         # left out because TensorBoardCallback writes one run per trial with HParams data.
-        ResultLog(),
-        TensorBoardCallback(str(sweep_dir), spec.metric, spec.mode, spec.logged_metrics, searched),
-        StateBackup(str(sweep_dir)),
+        ResultLog(upload_on_checkpoint=location.is_remote),
+        # With a URI, TensorBoard data goes to Tune's staging folder, which Tune uploads.
+        TensorBoardCallback(None if location.is_remote else str(location), spec.metric, spec.mode,
+                            spec.logged_metrics, searched),
         ProgressTable(spec.metric, spec.mode, spec.stop.max_epochs, spec.trial_count, searched, progress_interval_s),
     ]
+    if not location.is_remote:
+        # Object stores replace whole objects, so only a local folder can hold half-written state.
+        callbacks.append(StateBackup(str(location)))
     stop_rules = None
     if spec.stop.target is not None or spec.stop.plateau_trials is not None or spec.stop.epoch_budget is not None:
         from sweeps.stop_rules import SweepStopRules
@@ -223,7 +247,10 @@ def build_tuner(spec: SweepSpec, sweep_dir: Path, progress_interval_s: float) ->
         run_config=tune.RunConfig(
             name=spec.name,
             stop=stop_rules,
-            storage_path=str(sweep_dir.parent),
+            storage_path=str(location).rsplit("/", 1)[0],
+            # With a URI, the driver's files (state, result logs, TensorBoard) are uploaded this
+            # often, so TensorBoard reading the bucket stays close to live.
+            sync_config=tune.SyncConfig(sync_period=REMOTE_SYNC_PERIOD_S) if location.is_remote else None,
             checkpoint_config=tune.CheckpointConfig(
                 num_to_keep=spec.checkpoint.keep,
                 checkpoint_score_attribute=spec.metric,
@@ -245,7 +272,7 @@ def run_sweep(
     verbose: bool = False,
     progress_interval_s: float = 10.0,
 ) -> SweepOutcome:
-    sweep_dir = check_target(spec, storage, resume)
+    location = check_target(spec, storage, resume)
     # Only the JSON result log from Tune's default loggers (see build_tuner).
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     # Keeping few checkpoints makes Tune snapshot its state after each one, which is what lets
@@ -258,24 +285,31 @@ def run_sweep(
     if address is not None:
         from sweeps.storage_check import check_storage_is_shared
 
-        check_storage_is_shared(sweep_dir.parent)
+        check_storage_is_shared(Location.parse(storage))
 
     from ray import tune
 
+    spec_text = yaml.safe_dump(spec.raw, sort_keys=False).encode()
     if resume:
         from sweeps.resume_repair import repair_missing_checkpoints, restore_damaged_state
 
-        for note in restore_damaged_state(sweep_dir) + repair_missing_checkpoints(sweep_dir):
+        # Only a local folder can hold a half-written state file (object stores replace whole
+        # objects); checkpoints deleted after the last snapshot happen everywhere.
+        notes = [] if location.is_remote else restore_damaged_state(location.local())
+        for note in notes + repair_missing_checkpoints(location):
             print(f"resume: {note}", flush=True)
-        tuner = tune.Tuner.restore(str(sweep_dir), trainable=build_trainable(spec), resume_unfinished=True)
+        tuner = tune.Tuner.restore(str(location), trainable=build_trainable(spec), resume_unfinished=True)
     else:
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        from sweeps.export import write_atomically
+        if location.is_remote:
+            location.child(SPEC_FILE).write_bytes(spec_text)
+        else:
+            from sweeps.export import write_atomically
 
-        write_atomically(sweep_dir / SPEC_FILE, yaml.safe_dump(spec.raw, sort_keys=False).encode())
+            location.local().mkdir(parents=True, exist_ok=True)
+            write_atomically(location.local() / SPEC_FILE, spec_text)
         if spec.warm_start:
             print(f"warm start: {spec.warm_start.summary()}", flush=True)
-        tuner = build_tuner(spec, sweep_dir, progress_interval_s)
+        tuner = build_tuner(spec, location, progress_interval_s)
     # Trials a stop rule or the time budget ended before they started have no results; the
     # tables list them as not_started, so Tune's warning about each would only repeat that.
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
@@ -283,10 +317,16 @@ def run_sweep(
 
     from sweeps.export import records_from_results, write_outputs
 
-    records = records_from_results(result_grid, spec)
-    best = write_outputs(records, spec, sweep_dir, test_metrics=_test_metrics)
+    records = records_from_results(result_grid, spec, location)
+    if location.is_remote:
+        with tempfile.TemporaryDirectory(prefix="sweep-outputs-") as outputs:
+            best = write_outputs(records, spec, Path(outputs), test_metrics=_test_metrics)
+            location.upload(Path(outputs))
+    else:
+        best = write_outputs(records, spec, location.local(), test_metrics=_test_metrics)
     counts: dict[str, int] = {}
     for record in records:
         counts[record.status] = counts.get(record.status, 0) + 1
     epochs = sum(int(record.history[-1]["epoch"]) for record in records if record.history)
+    sweep_dir = str(location) if location.is_remote else location.local()
     return SweepOutcome(sweep_dir, best, counts, epochs, time.monotonic() - started)

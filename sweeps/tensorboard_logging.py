@@ -90,8 +90,10 @@ class TrialRun:
 class TensorBoardCallback(Callback):
     """Tune callback (driver side) writing every trial's TensorBoard run."""
 
-    def __init__(self, sweep_dir: str, metric: str, mode: str, metrics: tuple[str, ...], searched: list[str]):
-        self.root = Path(sweep_dir) / TENSORBOARD_DIR
+    def __init__(self, sweep_dir: str | None, metric: str, mode: str, metrics: tuple[str, ...], searched: list[str]):
+        # None: the sweep's storage is a URI, and the runs go to Tune's local staging folder for
+        # the experiment, which Tune uploads to it.
+        self.root = Path(sweep_dir) / TENSORBOARD_DIR if sweep_dir is not None else None
         self.metric = metric
         self.mode = mode
         self.metrics = metrics
@@ -105,6 +107,8 @@ class TensorBoardCallback(Callback):
     def _run(self, trial: Any) -> TrialRun:
         run = self.runs.get(trial.trial_id)
         if run is None:
+            if self.root is None:
+                self.root = Path(trial.storage.experiment_driver_staging_path) / TENSORBOARD_DIR
             run = self.runs[trial.trial_id] = TrialRun(self.root / trial.trial_id)
             if run.fresh:
                 hparams = {key: trial.config[key] for key in self.searched if key in trial.config}

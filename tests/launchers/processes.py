@@ -4,6 +4,9 @@ per-trial results, for the fault tests that SIGKILL processes by PID."""
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 
@@ -42,3 +45,22 @@ def results(sweep_dir: Path) -> dict[str, list[dict]]:
         except json.JSONDecodeError:  # a line being written
             continue
     return found
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, what: str, timeout_s: float = 60) -> None:
+    """Wait until ``process`` accepts connections on 127.0.0.1:``port``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"{what} did not start"
+            assert process.poll() is None, f"{what} exited"
+            time.sleep(0.2)

@@ -10,10 +10,8 @@ from __future__ import annotations
 import contextlib
 import secrets
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,16 +19,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import launcher_env, run_launcher
+from tests.launchers.processes import free_port, wait_for_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
 RAY = str(Path(sys.executable).with_name("ray"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -77,15 +70,7 @@ def two_node_cluster(temp: Path, hidden: Path | None = None) -> Iterator[tuple[s
              "--temp-dir", str(head_temp), *common],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ))
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the head node did not start"
-                assert processes[0].poll() is None, "the head node exited"
-                time.sleep(0.5)
+        wait_for_port(port, processes[0], "the head node")
         worker = [RAY, "start", "--address", address, "--temp-dir", str(worker_temp), *common]
         if hidden is not None:
             worker = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
