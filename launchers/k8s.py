@@ -1,0 +1,267 @@
+"""Render the Kubernetes manifests that run one sweep on a cluster with the KubeRay operator.
+
+    python -m launchers.k8s SWEEP.yaml [--image IMAGE] [--workers N] [--gpus-per-worker G]
+                            [--namespace NS] [--out DIR] [--apply] [--resume] [--set KEY=VALUE] [--name NAME]
+
+The manifests are those of k8s/base (the working example for the default sweep), made for this
+sweep: the sweep file as a ConfigMap, a RayJob whose entrypoint is ``python -m
+launchers.cluster`` on it, the ReadWriteMany results volume and TensorBoard, and a RayCluster
+for long-lived use whose GPU worker group offers what the sweep's trials ask for. Worker pods are
+sized from the sweep's per-trial resources; names come from the sweep's name, made valid for
+Kubernetes. Without ``--out`` the RayJob's objects are printed as one YAML stream (for
+``kubectl apply -f -``); with it, a folder with one file per object and a kustomization.
+``--apply`` runs kubectl when it is installed, and otherwise says what to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sweeps.errors import SweepError
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = ROOT / "k8s" / "base"
+DEFAULT_IMAGE = "lightning-sweeps:0.1.0"
+SWEEP_MOUNT = "/etc/sweep"
+RESULTS_MOUNT = "/results"
+RAYJOB_NAME_MAX = 47  # KubeRay: a RayJob's name becomes the prefix of its cluster's objects
+CPU_TRIALS_PER_POD = 4  # a CPU-only sweep's worker pod holds this many trial processes
+MEMORY_GI_PER_CPU = 2
+DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+NAMESPACE_MAX = 63
+
+
+def kubernetes_name(sweep_name: str) -> str:
+    """A DNS-1035 label (what a RayJob's name must be) from a sweep name: lower case, '-' for
+    anything else, starting with a letter, at most 47 characters."""
+    name = re.sub(r"[^a-z0-9-]+", "-", sweep_name.lower()).strip("-")
+    name = re.sub(r"-{2,}", "-", name)
+    if not name or not name[0].isalpha():
+        name = f"sweep-{name}".rstrip("-")
+    return name[:RAYJOB_NAME_MAX].rstrip("-")
+
+
+def _read(name: str) -> list[dict[str, Any]]:
+    if not BASE.is_dir():
+        raise SweepError(f"{BASE} not found: run launchers.k8s from a clone of the project, where k8s/base holds the templates")
+    return [doc for doc in yaml.safe_load_all((BASE / name).read_text()) if doc]
+
+
+def _containers(pod_template: dict[str, Any]) -> list[dict[str, Any]]:
+    return pod_template["spec"]["containers"]
+
+
+def _set_image(objects: list[dict[str, Any]], image: str) -> None:
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if "image" in node and "name" in node:
+                node["image"] = image
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(objects)
+
+
+def worker_pod(cpu: float, gpu: float, gpus_per_worker: int | None) -> dict[str, Any]:
+    """CPUs, GPUs and memory of one worker pod for trials (or DDP workers) needing ``cpu`` and
+    ``gpu`` each: a CPU sweep's pod holds CPU_TRIALS_PER_POD of them; a GPU sweep's pod has
+    ``gpus_per_worker`` GPUs (default one, or the whole GPUs a trial asks for) and the CPUs of
+    the trials those GPUs hold."""
+    if gpu > 0:
+        gpus = gpus_per_worker if gpus_per_worker is not None else max(1, math.ceil(gpu))
+        if gpus < gpu:
+            raise SweepError(f"each trial needs {gpu:g} GPUs but --gpus-per-worker gives a worker pod {gpus}",
+                             path="resources.gpu")
+        trials = math.floor(gpus / gpu + 1e-9)
+    else:
+        if gpus_per_worker:
+            raise SweepError("--gpus-per-worker is for sweeps whose trials use GPUs; this one asks for none",
+                             path="resources.gpu")
+        gpus, trials = 0, CPU_TRIALS_PER_POD
+    cpus = max(1, math.ceil(cpu * trials - 1e-9))
+    return {"cpu": cpus, "gpu": gpus, "memory_gi": MEMORY_GI_PER_CPU * cpus, "trials": trials}
+
+
+def _size_worker_group(group: dict[str, Any], pod: dict[str, Any]) -> None:
+    resources: dict[str, Any] = {"cpu": str(pod["cpu"]), "memory": f"{pod['memory_gi']}Gi"}
+    if pod["gpu"]:
+        resources["nvidia.com/gpu"] = str(pod["gpu"])
+    container = _containers(group["template"])[0]
+    container["resources"] = {"requests": dict(resources), "limits": dict(resources)}
+    # Ray offers exactly what the pod was given.
+    group["rayStartParams"] = {"num-cpus": str(pod["cpu"]), **({"num-gpus": str(pod["gpu"])} if pod["gpu"] else {})}
+    shm = next(volume for volume in group["template"]["spec"]["volumes"] if volume["name"] == "dshm")
+    shm["emptyDir"]["sizeLimit"] = f"{max(1, pod['memory_gi'] // 2)}Gi"
+    spec = group["template"]["spec"]
+    if pod["gpu"]:
+        spec["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    else:
+        spec.pop("tolerations", None)
+
+
+def render(spec: Any, sweep_text: str, *, image: str = DEFAULT_IMAGE, workers: int | None = None,
+           gpus_per_worker: int | None = None, namespace: str | None = None,
+           resume: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """The manifests by file name: the RayJob's objects, and raycluster.yaml."""
+    name = kubernetes_name(spec.name)
+    resources = spec.resources
+    pod = worker_pod(resources.cpu, resources.gpu, gpus_per_worker)
+    # Enough pods for one trial's DDP workers, and at least two so that trials run side by side.
+    if workers is None:
+        workers = max(2, math.ceil(resources.workers / pod["trials"]))
+    if workers * pod["trials"] < resources.workers:
+        raise SweepError(f"a trial needs {resources.workers} data-parallel workers but {workers} worker pods "
+                         f"hold only {workers * pod['trials']}", path="resources.workers")
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": f"sweep-{name}", "labels": _labels(name, "sweep-file")},
+        "data": {"sweep.yaml": sweep_text},
+    }
+    (job,) = _read("rayjob.yaml")
+    job["metadata"] = {"name": name, "labels": _labels(name, "sweep")}
+    if resume:  # continue the sweep folder already in the results volume
+        job["spec"]["entrypoint"] += " --resume"
+    head = job["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]
+    next(volume for volume in head["volumes"] if volume["name"] == "sweep")["configMap"]["name"] = config_map["metadata"]["name"]
+    (group,) = job["spec"]["rayClusterSpec"]["workerGroupSpecs"]
+    group["groupName"] = "gpu" if pod["gpu"] else "cpu"
+    group["replicas"] = group["minReplicas"] = group["maxReplicas"] = workers
+    _size_worker_group(group, pod)
+
+    (cluster,) = _read("raycluster.yaml")
+    cluster["metadata"] = {"name": f"{name}-cluster"[:63].rstrip("-"), "labels": _labels(name, "cluster")}
+    (cluster_group,) = cluster["spec"]["workerGroupSpecs"]
+    cluster_group["groupName"] = "gpu" if pod["gpu"] else "cpu"
+    cluster_group["maxReplicas"] = max(workers, cluster_group["maxReplicas"])
+    _size_worker_group(cluster_group, pod)
+
+    files = {
+        "results-pvc.yaml": _read("results-pvc.yaml"),
+        "tensorboard.yaml": _read("tensorboard.yaml"),
+        "sweep-configmap.yaml": [config_map],
+        "rayjob.yaml": [job],
+        "raycluster.yaml": [cluster],
+    }
+    for objects in files.values():
+        _set_image(objects, image)
+        if namespace:
+            for manifest in objects:
+                manifest["metadata"]["namespace"] = namespace
+    return files
+
+
+def _labels(name: str, component: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": "lightning-sweeps", "app.kubernetes.io/component": component,
+            "lightning-sweeps/sweep": name}
+
+
+def kustomization(files: dict[str, list[dict[str, Any]]], namespace: str | None) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "labels": [{"pairs": {"app.kubernetes.io/part-of": "lightning-sweeps"}}],
+        "resources": [file for file in files if file != "raycluster.yaml"],
+    }
+    if namespace:
+        document["namespace"] = namespace
+    return document
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the sweep file in its ConfigMap) as readable literal blocks."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text and not any(line != line.rstrip() for line in text.splitlines()) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_text)
+
+
+def dump(objects: list[dict[str, Any]]) -> str:
+    return yaml.dump_all(objects, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
+
+
+def _check_namespace(namespace: str | None) -> None:
+    if namespace is not None and (len(namespace) > NAMESPACE_MAX or not DNS_1123_LABEL.match(namespace)):
+        raise SweepError(f"--namespace {namespace!r}: a namespace is lower-case letters, digits and '-', "
+                         f"starting and ending with a letter or digit, at most {NAMESPACE_MAX} characters")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from sweeps.spec import load_sweep
+
+    parser = argparse.ArgumentParser(prog="python -m launchers.k8s", description=__doc__.strip().splitlines()[0])
+    parser.add_argument("sweep", help="the sweep file")
+    parser.add_argument("--image", default=DEFAULT_IMAGE, help=f"container image of the project (default {DEFAULT_IMAGE})")
+    parser.add_argument("--workers", type=int, help="Ray worker pods (default: enough for two trials at once)")
+    parser.add_argument("--gpus-per-worker", type=int, help="GPUs of each worker pod (GPU sweeps; default 1)")
+    parser.add_argument("--namespace", help="put every object in this namespace")
+    parser.add_argument("--out", help="write one file per object and a kustomization.yaml here, instead of stdout")
+    parser.add_argument("--apply", action="store_true", help="kubectl apply the manifests (or say how)")
+    parser.add_argument("--resume", action="store_true", help="the RayJob continues the sweep already in the volume")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a key of the sweep file (repeatable)")
+    parser.add_argument("--name", help="the sweep's name (default: the file's)")
+    args = parser.parse_args(argv)
+    try:
+        spec = load_sweep(args.sweep, overrides=args.overrides, name=args.name)
+        _check_namespace(args.namespace)
+        if args.workers is not None and not 1 <= args.workers <= 1000:
+            raise SweepError(f"--workers {args.workers}: give 1 to 1000 worker pods")
+        if args.gpus_per_worker is not None and not 1 <= args.gpus_per_worker <= 16:
+            raise SweepError(f"--gpus-per-worker {args.gpus_per_worker}: give 1 to 16")
+        # The sweep as given when nothing was overridden (comments kept), else as validated.
+        text = Path(args.sweep).read_text() if not args.overrides and not args.name else \
+            yaml.safe_dump(spec.raw, sort_keys=False)
+        files = render(spec, text, image=args.image, workers=args.workers,
+                       gpus_per_worker=args.gpus_per_worker, namespace=args.namespace, resume=args.resume)
+    except SweepError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.out is None:
+        objects = [manifest for file, manifests in files.items() if file != "raycluster.yaml" for manifest in manifests]
+        stream = dump(objects)
+        if not args.apply:
+            print(stream, end="")
+            return 0
+        return _apply(["-f", "-"], stream)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for file, manifests in files.items():
+        (out / file).write_text(dump(manifests))
+    (out / "kustomization.yaml").write_text(dump([kustomization(files, args.namespace)]))
+    print(f"wrote {', '.join([*files, 'kustomization.yaml'])} to {out}")
+    print(f"apply: kubectl apply -k {out}   (raycluster.yaml, for long-lived use: kubectl apply -f {out / 'raycluster.yaml'})")
+    return _apply(["-k", str(out)], None) if args.apply else 0
+
+
+def _apply(target: list[str], stream: str | None) -> int:
+    kubectl = shutil.which("kubectl")
+    command = ["kubectl", "apply", *target]
+    if kubectl is None:
+        where = "the manifests above" if stream is not None else target[-1]
+        print(f"kubectl is not installed here; to apply {where}, run: {' '.join(command)}", file=sys.stderr)
+        if stream is not None:
+            print(stream, end="")
+        return 0
+    done = subprocess.run([kubectl, "apply", *target], input=stream, text=True)
+    return done.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
