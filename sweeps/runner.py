@@ -183,6 +183,14 @@ def with_distributed_concurrency(spec: SweepSpec) -> SweepSpec:
     return dataclasses.replace(spec, trials=spec.trials.model_copy(update={"max_concurrent": trials_at_once}))
 
 
+def _vanished_temporary_file(record: logging.LogRecord) -> bool:
+    """False (drop the record) for Tune's error about a state file that vanished while its copy
+    to storage ran: a searcher's temporary file, renamed into place meanwhile. The next copy
+    carries the renamed file, so nothing is lost; any other failure to save is still shown."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not (isinstance(error, FileNotFoundError) and "-tmp-" in str(error))
+
+
 def build_trainable(spec: SweepSpec) -> Any:
     from ray import tune
 
@@ -313,6 +321,7 @@ def run_sweep(
     # Trials a stop rule or the time budget ended before they started have no results; the
     # tables list them as not_started, so Tune's warning about each would only repeat that.
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
+    logging.getLogger("ray.tune.execution.experiment_state").addFilter(_vanished_temporary_file)
     result_grid = tuner.fit()
 
     from sweeps.export import records_from_results, write_outputs
