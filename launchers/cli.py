@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import time
 from typing import Any
 
 from sweeps.errors import SweepError
@@ -33,6 +35,11 @@ def build_parser(prog: str, description: str, cluster: bool) -> argparse.Argumen
     )
     parser.add_argument("--dry-run", action="store_true", help="validate and print the plan; start nothing")
     parser.add_argument("--verbose", action="store_true", help="also show the trials' own output")
+    parser.add_argument("--tensorboard", action="store_true",
+                        help="serve TensorBoard on the sweep while it runs, and after it until Ctrl-C; prints its URL")
+    parser.add_argument("--tensorboard-host", default="127.0.0.1", metavar="HOST",
+                        help="address TensorBoard listens on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    parser.add_argument("--tensorboard-port", type=int, default=0, metavar="PORT", help="its port (default: a free one)")
     return parser
 
 
@@ -122,6 +129,8 @@ def report(outcome: Any) -> str:
 def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) -> int:
     parser = build_parser(prog, description, cluster)
     args = parser.parse_args(argv)
+    server = None
+    outcome = None
     try:
         spec = load_sweep(args.sweep, overrides=args.overrides, name=args.name)
         address = None
@@ -136,16 +145,42 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
             if cluster:
                 print(f"cluster    {address}")
             return 0
-        from sweeps.runner import check_target, run_sweep
+        from sweeps.runner import check_target, run_sweep, sweep_dir_for
 
         check_target(spec, args.storage, args.resume)
         print(describe(spec, args.storage), flush=True)
+        if args.tensorboard:
+            from launchers.tensorboard_server import TensorBoardServer
+
+            if not 0 <= args.tensorboard_port <= 65535:
+                raise SweepError(f"--tensorboard-port {args.tensorboard_port}: give 1 to 65535, or 0 for a free port")
+            server = TensorBoardServer(str(sweep_dir_for(spec, args.storage)), args.tensorboard_host, args.tensorboard_port)
+            print(f"tensorboard {server.start()}", flush=True)
+            # A plain `kill` must stop TensorBoard too, not leave it behind.
+            signal.signal(signal.SIGTERM, _interrupt)
         outcome = run_sweep(spec, args.storage, resume=args.resume, address=address, verbose=args.verbose)
+        print(report(outcome), flush=True)
+        if server is not None:
+            import ray
+
+            ray.shutdown()  # the sweep is over: only TensorBoard keeps running
+            # Tune leaves its own SIGINT handler (which only flags a stop) installed.
+            signal.signal(signal.SIGINT, _interrupt)
+            print(f"tensorboard still serving {server.url}  (Ctrl-C to stop)", flush=True)
+            while server.process is not None and server.process.poll() is None:
+                time.sleep(1)
     except SweepError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("interrupted: continue with --resume", file=sys.stderr)
-        return 130
-    print(report(outcome), flush=True)
+        if outcome is None:
+            print("interrupted: continue with --resume", file=sys.stderr)
+            return 130
+    finally:
+        if server is not None:
+            server.stop()
     return 0 if outcome.best.get("trial_id") is not None else EXIT_SWEEP_FAILED
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
