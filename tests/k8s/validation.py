@@ -13,10 +13,9 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import ROOT
 
 KUBERNETES_VERSION = "1.37.0"
-SCHEMAS = ROOT.parent / "shared" / "k8s-schemas"
+SCHEMAS = Path(__file__).resolve().parent / "kuberay_crds"
 CRD_FILES = {"RayJob": "ray.io_rayjobs.yaml", "RayCluster": "ray.io_rayclusters.yaml"}
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS_1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
