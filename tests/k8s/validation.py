@@ -1,6 +1,6 @@
 """Offline validation of Kubernetes manifests, strict: core kinds with the kubernetes-validate
 package (its bundled schemas, unknown fields refused), RayJob and RayCluster against KubeRay's CRD
-schemas in ../shared/k8s-schemas/ with every object closed to unknown fields, plus the rules the
+schemas (kept in kuberay_crds/) with every object closed to unknown fields, plus the rules the
 KubeRay operator enforces beyond its schema. A kind neither covers is an error."""
 
 from __future__ import annotations
