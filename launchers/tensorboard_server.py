@@ -22,6 +22,16 @@ def _free_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child, before TensorBoard starts: ask Linux to SIGTERM it when the launcher dies,
+    even by SIGKILL, so that no server outlives its sweep's launcher."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class TensorBoardServer:
     def __init__(self, logdir: str, host: str = "127.0.0.1", port: int = 0):
         self.logdir = logdir
@@ -41,6 +51,7 @@ class TensorBoardServer:
             [sys.executable, "-m", "tensorboard.main", "--logdir", self.logdir, "--host", self.host,
              "--port", str(self.port), "--reload_interval", str(RELOAD_INTERVAL_S)],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:
