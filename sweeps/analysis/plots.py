@@ -1,0 +1,152 @@
+"""The report's PNG plots (matplotlib, no display needed): learning curves of every trial
+(stopped trials end in a cross), best-so-far against epochs spent, parallel coordinates of the
+searched keys coloured by the metric, and importance bars."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from sweeps.analysis.importance import Importance
+from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
+
+ENDS = {"completed": ("o", "ended at max_epochs"), "stopped": ("x", "stopped early"),
+        "diverged": ("v", "diverged"), "errored": ("s", "errored"), "running": (">", "still running")}
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def learning_curves(results: SweepResults, path: Path) -> Path:
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(9, 5.5))
+    best = {row["trial_id"] for row in results.ranked()[:3]}
+    shown: set[str] = set()
+    for row in results.trials:
+        history = [h for h in results.history(row["trial_id"]) if _number(h.get(results.metric))]
+        if not history:
+            continue
+        epochs = [h["epoch"] for h in history]
+        values = [h[results.metric] for h in history]
+        top = row["trial_id"] in best
+        line, = axes.plot(epochs, values, linewidth=2.0 if top else 0.8, alpha=0.95 if top else 0.45,
+                          label=f"{row['trial_id']} (top)" if top else None)
+        marker, meaning = ENDS.get(row.get("status"), ("o", row.get("status")))
+        label = meaning if row.get("status") not in shown else None
+        shown.add(row.get("status"))
+        axes.plot(epochs[-1:], values[-1:], marker=marker, markersize=7, color=line.get_color(), linestyle="none")
+        axes.plot([], [], marker=marker, color="grey", linestyle="none", label=label) if label else None
+    axes.set(xlabel="epoch", ylabel=results.metric, title=f"{results.name}: learning curves ({len(results.trials)} trials)")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8, loc="best")
+    return _save(figure, path, plt)
+
+
+def best_so_far(runs: list[SweepResults], path: Path) -> Path:
+    """Best metric reached against epochs spent across the sweep, epochs in the order they ended."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(8, 5))
+    for results in runs:
+        spent, best, steps = 0, None, []
+        ordered = sorted(results.epochs, key=lambda h: (h.get("timestamp") or 0, h.get("time_total_s") or 0))
+        for epoch in ordered:
+            spent += 1
+            value = epoch.get(results.metric)
+            if _number(value) and (best is None or (value > best if results.mode == "max" else value < best)):
+                best = value
+            steps.append((spent, best))
+        steps = [(x, y) for x, y in steps if y is not None]
+        if steps:
+            axes.step([x for x, _ in steps], [y for _, y in steps], where="post", label=results.name)
+    axes.set(xlabel="epochs spent (all trials)", ylabel=f"best {results.metric if runs else ''} so far",
+             title="best so far against compute")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    return _save(figure, path, plt)
+
+
+def parallel_coordinates(results: SweepResults, path: Path) -> Path:
+    plt = _pyplot()
+    ranked = results.ranked()
+    keys = results.searched
+    figure, axes = plt.subplots(figsize=(max(6, 1.6 * len(keys) + 2), 5))
+    if ranked and keys:
+        scale = {key: _axis([row.get(CONFIG_PREFIX + key) for row in ranked], key in results.log_keys) for key in keys}
+        values = [row[f"best_{results.metric}"] for row in ranked]
+        low, high = min(values), max(values)
+        colours = plt.get_cmap("viridis")
+        for row in reversed(ranked):  # best drawn last, on top
+            ys = [scale[key](row.get(CONFIG_PREFIX + key)) for key in keys]
+            shade = (row[f"best_{results.metric}"] - low) / (high - low) if high > low else 1.0
+            if results.mode == "min":
+                shade = 1 - shade
+            axes.plot(range(len(keys)), ys, color=colours(shade), alpha=0.75, linewidth=1.2)
+        for index, key in enumerate(keys):
+            axes.axvline(index, color="black", linewidth=0.6)
+            for label, y in scale[key].ticks:
+                axes.text(index + 0.03, y, label, fontsize=7, va="center")
+        mappable = plt.cm.ScalarMappable(cmap=colours, norm=plt.Normalize(low, high))
+        figure.colorbar(mappable, ax=axes, label=f"best {results.metric}")
+    axes.set_xticks(range(len(keys)), keys, rotation=20)
+    axes.set_yticks([])
+    axes.set_ylim(-0.08, 1.08)
+    axes.set_title(f"{results.name}: searched keys (absent: below the axis)")
+    return _save(figure, path, plt)
+
+
+def importance_bars(result: Importance, path: Path) -> Path:
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(7, 0.45 * max(3, len(result.scores)) + 1.2))
+    keys = list(result.scores)[::-1]
+    axes.barh(keys, [result.scores[key] for key in keys], color="tab:blue")
+    axes.set(xlabel="share of importance", title=f"importance over {result.trials} trials\n{result.method}")
+    if not keys:
+        axes.text(0.5, 0.5, result.note, ha="center", va="center", transform=axes.transAxes, wrap=True)
+    return _save(figure, path, plt)
+
+
+class _Axis:
+    def __init__(self, place: Any, ticks: list[tuple[str, float]]):
+        self.place, self.ticks = place, ticks
+
+    def __call__(self, value: Any) -> float:
+        return self.place(value)
+
+
+def _axis(values: list[Any], log: bool) -> _Axis:
+    """Where each value of a key sits on its axis (0..1): numbers min-max (of their logarithms
+    for a key searched on a log scale), choices evenly spaced, absent values at -0.05."""
+    present = [value for value in values if value is not None]
+    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        low, high = min(present), max(present)
+        use_log = log and low > 0
+        lo, hi = (math.log10(low), math.log10(high)) if use_log else (low, high)
+
+        def place(value: Any) -> float:
+            if value is None:
+                return -0.05
+            v = math.log10(value) if use_log else value
+            return (v - lo) / (hi - lo) if hi > lo else 0.5
+
+        return _Axis(place, [(f"{low:.3g}", place(low)), (f"{high:.3g}", place(high))])
+    choices = sorted({str(value) for value in present})
+    spots = {choice: (index + 0.5) / len(choices) for index, choice in enumerate(choices)}
+    return _Axis(lambda value: -0.05 if value is None else spots[str(value)], list(spots.items()))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _save(figure: Any, path: Path, plt: Any) -> Path:
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

@@ -1,0 +1,124 @@
+"""The report on one sweep (and others compared with it): a terminal summary, PNG plots, the
+importance, the diagnosis, a follow-up sweep file, and one self-contained HTML page."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sweeps.analysis import plots
+from sweeps.analysis.diagnosis import Diagnosis, diagnose
+from sweeps.analysis.followup import followup_sweep
+from sweeps.analysis.importance import Importance, importance
+from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
+
+STATUSES = ("running", "completed", "stopped", "diverged", "errored", "not_started")
+
+
+@dataclass
+class Report:
+    summary: str
+    images: dict[str, Path]
+    importance: Importance
+    diagnoses: list[Diagnosis]
+    followup: Path
+    page: Path
+
+
+def summary(results: SweepResults, top: int, compared: list[SweepResults] = ()) -> str:
+    counts = {status: sum(row.get("status") == status for row in results.trials) for status in STATUSES}
+    epochs = len(results.epochs)
+    wall = max((row.get("time_total_s") or 0 for row in results.epochs), default=0)
+    ranked = results.ranked()
+    state = "finished" if results.finished else "running (from the result logs so far)"
+    lines = [
+        f"sweep      {results.name}  ({state}; {results.folder})",
+        f"trials     {len(results.trials)}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n),
+        f"epochs     {epochs} spent; longest trial {wall:.1f} s of training",
+    ]
+    if ranked:
+        best = ranked[0]
+        lines.append(f"best       {results.metric} = {best[f'best_{results.metric}']:.4f} (trial {best['trial_id']}, "
+                     f"epoch {best.get('best_epoch', '?')})")
+        lines.append(f"top {min(top, len(ranked))}:")
+        keys = results.searched
+        lines.append("  " + "  ".join([f"{'trial':<13}", f"{results.metric:>12}", f"{'status':<10}", f"{'epochs':>6}"]
+                                      + [f"{key:>12}" for key in keys]))
+        for row in ranked[:top]:
+            cells = [f"{row['trial_id']:<13}", f"{row[f'best_{results.metric}']:>12.4f}", f"{row.get('status', ''):<10}",
+                     f"{row.get('epochs') or 0:>6}"] + [f"{_cell(row.get(CONFIG_PREFIX + key)):>12}" for key in keys]
+            lines.append("  " + "  ".join(cells))
+    else:
+        lines.append(f"best       no trial has a finite {results.metric} yet")
+    for other in compared:
+        other_ranked = other.ranked()
+        best = f"{other_ranked[0][f'best_{other.metric}']:.4f}" if other_ranked else "none"
+        lines.append(f"compare    {other.name}: best {other.metric} {best}, {len(other.trials)} trials, "
+                     f"{len(other.epochs)} epochs")
+    return "\n".join(lines)
+
+
+def write_report(results: SweepResults, out: Path, top: int = 5, compared: list[SweepResults] = ()) -> Report:
+    from sweeps.errors import SweepError
+    from sweeps.spec import load_sweep
+
+    out.mkdir(parents=True, exist_ok=True)
+    found = importance(results)
+    diagnoses = diagnose(results)
+    images = {
+        "learning curves": plots.learning_curves(results, out / "learning_curves.png"),
+        "best so far": plots.best_so_far([results, *compared], out / "best_so_far.png"),
+        "parallel coordinates": plots.parallel_coordinates(results, out / "parallel_coordinates.png"),
+        "importance": plots.importance_bars(found, out / "importance.png"),
+    }
+    followup = out / "followup.yaml"
+    advice = [f"# {d.text()}" for d in diagnoses] or ["# no diagnosis: no trial logged training and validation losses"]
+    followup.write_text(
+        f"# A follow-up to sweep {results.name}, narrowed around its best trials (python -m launchers.report).\n"
+        + "\n".join(advice) + "\n" + yaml.safe_dump(followup_sweep(results, diagnoses), sort_keys=False, default_flow_style=None)
+    )
+    try:
+        load_sweep(followup)
+    except SweepError as error:  # a bug here, never the user's: say so plainly
+        raise SweepError(f"the follow-up sweep written to {followup} does not validate: {error}") from None
+    text = summary(results, top, compared)
+    page = out / "report.html"
+    page.write_text(_page(results, text, images, found, diagnoses, followup))
+    return Report(text, images, found, diagnoses, followup, page)
+
+
+def _page(results: SweepResults, text: str, images: dict[str, Path], found: Importance,
+          diagnoses: list[Diagnosis], followup: Path) -> str:
+    figures = "".join(
+        f"<figure><img alt='{html.escape(name)}' src='data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}'>"
+        f"<figcaption>{html.escape(name)}</figcaption></figure>" for name, path in images.items()
+    )
+    ranking = "".join(f"<li>{html.escape(key)}: {share:.1%}</li>" for key, share in found.scores.items()) \
+        or f"<li>{html.escape(found.note)}</li>"
+    advice = "".join(f"<li>{html.escape(d.text())}</li>" for d in diagnoses) or "<li>no diagnosis</li>"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sweep {html.escape(results.name)}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} pre{{background:#f6f6f6;padding:1em;overflow:auto}}
+figure{{display:inline-block;margin:0.5em}} img{{max-width:520px}}</style></head>
+<body><h1>Sweep {html.escape(results.name)}</h1>
+<h2>Summary</h2><pre>{html.escape(text)}</pre>
+<h2>Plots</h2>{figures}
+<h2>Importance</h2><p>{html.escape(found.method)}, over {found.trials} trials.</p><ol>{ranking}</ol>
+<h2>Diagnosis</h2><ul>{advice}</ul>
+<h2>Follow-up sweep</h2><p>{html.escape(str(followup))}</p><pre>{html.escape(followup.read_text())}</pre>
+</body></html>
+"""
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}" if math.isfinite(value) else str(value)
+    return str(value)

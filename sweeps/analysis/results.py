@@ -1,0 +1,122 @@
+"""A sweep's trials and per-epoch metrics as plain rows, from its Parquet tables, or, while the
+sweep runs (no tables yet), from the trials' result logs; several sweeps as one pyarrow dataset."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from sweeps.errors import SweepError
+from sweeps.yaml_loading import read_yaml_file
+
+TRIALS_FILE = "trials.parquet"
+METRICS_FILE = "metrics.parquet"
+SPEC_FILE = "sweep.yaml"
+CONFIG_PREFIX = "config/"
+
+
+@dataclass
+class SweepResults:
+    folder: Path
+    name: str
+    metric: str
+    mode: str
+    raw: dict[str, Any]  # the sweep file as started
+    trials: list[dict[str, Any]]  # one row per trial (trials.parquet's columns)
+    epochs: list[dict[str, Any]]  # one row per trial and epoch (metrics.parquet's columns, + timestamp)
+    finished: bool  # the tables exist: the sweep ended
+    searched: list[str] = field(default_factory=list)
+
+    @property
+    def log_keys(self) -> set[str]:
+        """Keys searched on a log scale (logint, logfloat): plotted and compared as logarithms."""
+        space = self.raw.get("space") or {}
+        return {key for key, entry in space.items() if isinstance(entry, dict)
+                and any(str(kind).startswith("log") for kind in entry if kind in ("logint", "logfloat"))}
+
+    def history(self, trial_id: str) -> list[dict[str, Any]]:
+        return sorted((row for row in self.epochs if row["trial_id"] == trial_id), key=lambda row: row["epoch"])
+
+    def ranked(self) -> list[dict[str, Any]]:
+        """Trials with a finite best metric, best first."""
+        key = f"best_{self.metric}"
+        scored = [row for row in self.trials if _finite(row.get(key))]
+        return sorted(scored, key=lambda row: row[key], reverse=self.mode == "max")
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and value == value and abs(value) != float("inf")
+
+
+def load_sweep_results(folder: str | Path) -> SweepResults:
+    folder = Path(folder)
+    if not (folder / SPEC_FILE).is_file():
+        raise SweepError(f"{folder} holds no sweep (no {SPEC_FILE}); give a sweep's results folder, such as results/digits_asha")
+    raw = read_yaml_file(folder / SPEC_FILE)
+    metric, mode = raw["metric"], raw["mode"]
+    timestamps = _result_logs(folder)
+    if (folder / TRIALS_FILE).is_file() and (folder / METRICS_FILE).is_file():
+        trials = pq.read_table(folder / TRIALS_FILE).to_pylist()
+        epochs = pq.read_table(folder / METRICS_FILE).to_pylist()
+        for row in epochs:
+            row["timestamp"] = timestamps.get((row["trial_id"], row["epoch"]), {}).get("timestamp")
+        finished = True
+    else:
+        trials, epochs = _from_result_logs(folder, timestamps, metric, mode)
+        finished = False
+    searched = sorted({key[len(CONFIG_PREFIX):] for row in trials for key in row if key.startswith(CONFIG_PREFIX)})
+    return SweepResults(folder, raw["name"], metric, mode, raw, trials, epochs, finished, searched)
+
+
+def _result_logs(folder: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """Every trial's reported results by (trial id, epoch); a later report of an epoch wins."""
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for log in sorted(folder.glob("*/result.json")):
+        for line in log.read_text(errors="replace").splitlines():
+            try:
+                result = json.loads(line)
+            except ValueError:
+                continue  # a line being written
+            if isinstance(result.get("epoch"), int):
+                found[(log.parent.name, result["epoch"])] = result
+    return found
+
+
+def _from_result_logs(folder: Path, logs: dict[tuple[str, int], dict[str, Any]], metric: str, mode: str
+                      ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    by_trial: dict[str, list[dict[str, Any]]] = {}
+    for (trial_id, _), result in sorted(logs.items()):
+        by_trial.setdefault(trial_id, []).append(result)
+    trials, epochs = [], []
+    for trial_id, history in by_trial.items():
+        values = [r[metric] for r in history if _finite(r.get(metric))]
+        best = (max if mode == "max" else min)(values) if values else None
+        config = history[-1].get("config", {})
+        trials.append({
+            "trial_id": trial_id, "status": "running", "epochs": history[-1]["epoch"],
+            f"best_{metric}": best, f"final_{metric}": values[-1] if values else None,
+            "wall_time_s": history[-1].get("time_total_s"),
+            **{f"{CONFIG_PREFIX}{key}": value for key, value in config.items()},
+        })
+        for result in history:
+            epochs.append({key: value for key, value in result.items() if key != "config"} | {"trial_id": trial_id})
+    return trials, epochs
+
+
+def sweeps_dataset(storage: str | Path, table: str = "trials") -> ds.Dataset:
+    """Every sweep's ``trials.parquet`` (or ``metrics.parquet``) under ``storage`` as one pyarrow
+    dataset, with a ``sweep`` column; columns one sweep lacks (another space) are null there."""
+    storage = Path(storage)
+    files = sorted(str(path) for path in storage.glob(f"*/{table}.parquet"))
+    if not files:
+        raise SweepError(f"{storage} holds no finished sweep ({table}.parquet)")
+    schema = pa.unify_schemas([pq.read_schema(file) for file in files] + [pa.schema([("sweep", pa.string())])])
+    return ds.dataset(files, schema=schema, format="parquet",
+                      partitioning=ds.DirectoryPartitioning(pa.schema([("sweep", pa.string())])),
+                      partition_base_dir=str(storage))
