@@ -56,12 +56,28 @@ def summary(results: SweepResults, top: int, compared: list[SweepResults] = ()) 
             lines.append("  " + "  ".join(cells))
     else:
         lines.append(f"best       no trial has a finite {results.metric} yet")
-    for other in compared:
-        other_ranked = other.ranked()
-        best = f"{other_ranked[0][f'best_{other.metric}']:.4f}" if other_ranked else "none"
-        lines.append(f"compare    {other.name}: best {other.metric} {best}, {len(other.trials)} trials, "
-                     f"{len(other.epochs)} epochs")
+    if compared:
+        lines += _comparison(results, compared)
     return "\n".join(lines)
+
+
+def _comparison(results: SweepResults, compared: list[SweepResults]) -> list[str]:
+    """One line per sweep, from the finished sweeps read as one pyarrow dataset."""
+    from sweeps.analysis.results import folders_dataset
+
+    sweeps = [results, *compared]
+    finished = [sweep for sweep in sweeps if sweep.finished]
+    rows = folders_dataset([sweep.folder for sweep in finished]).to_table().to_pylist() if finished else []
+    lines = []
+    for sweep in sweeps:
+        own = [row for row in rows if row["sweep"] == sweep.folder.name] if sweep.finished else sweep.trials
+        values = [row.get(f"best_{sweep.metric}") for row in own]
+        values = [value for value in values if isinstance(value, (int, float)) and math.isfinite(value)]
+        best = (max if sweep.mode == "max" else min)(values) if values else None
+        shown = f"{best:.4f}" if best is not None else "none"
+        epochs = sum(row.get("epochs") or 0 for row in own)
+        lines.append(f"compare    {sweep.name}: best {sweep.metric} {shown}, {len(own)} trials, {epochs} epochs")
+    return lines
 
 
 def write_report(results: SweepResults, out: Path, top: int = 5, compared: list[SweepResults] = ()) -> Report:

@@ -120,3 +120,17 @@ def sweeps_dataset(storage: str | Path, table: str = "trials") -> ds.Dataset:
     return ds.dataset(files, schema=schema, format="parquet",
                       partitioning=ds.DirectoryPartitioning(pa.schema([("sweep", pa.string())])),
                       partition_base_dir=str(storage))
+
+
+def folders_dataset(folders: list[Path], table: str = "trials") -> ds.Dataset:
+    """The finished sweeps among ``folders`` (any storage paths) as one pyarrow dataset, with a
+    ``sweep`` column naming each row's folder."""
+    tables = []
+    for folder in folders:
+        path = Path(folder) / f"{table}.parquet"
+        if path.is_file():
+            part = pq.read_table(path)
+            tables.append(part.append_column("sweep", pa.array([Path(folder).name] * part.num_rows, pa.string())))
+    if not tables:
+        raise SweepError(f"none of {', '.join(map(str, folders))} holds a finished sweep ({table}.parquet)")
+    return ds.dataset(pa.concat_tables(tables, promote_options="default"))

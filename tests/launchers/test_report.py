@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from sweeps.analysis.diagnosis import diagnose_trial
-from sweeps.analysis.results import SweepResults, sweeps_dataset
+from sweeps.analysis.results import SweepResults, folders_dataset, sweeps_dataset
 from tests.conftest import run_launcher
 
 pytestmark = pytest.mark.slow
@@ -36,7 +36,8 @@ def test_report_summarises_plots_diagnoses_and_suggests_a_follow_up(storage, tmp
     assert done.returncode == 0, done.stdout + done.stderr
     text = done.stdout
     assert "sweep      digits_asha  (finished" in text and "trials     8:" in text and "best       val_accuracy = " in text
-    assert "compare    other: best val_accuracy" in text
+    assert "compare    digits_asha: best val_accuracy" in text and "compare    other: best val_accuracy" in text
+    assert "other: best val_accuracy" in text and ", 4 trials," in text
     assert "importance " in text and "random-forest impurity importance" in text
     assert "diagnosis  trial " in text and any(word in text for word in ("overfits", "underfits", "fits well"))
     for name in ("learning_curves", "best_so_far", "parallel_coordinates", "importance"):
@@ -63,6 +64,7 @@ def test_report_on_a_sweep_still_running_reads_its_result_logs(storage, tmp_path
 
 
 def test_sweeps_in_one_storage_read_as_one_dataset(storage):
+    assert folders_dataset([storage / "digits_asha", storage / "other"]).count_rows() == 12
     table = sweeps_dataset(storage).to_table()
     assert sorted(set(table.column("sweep").to_pylist())) == ["digits_asha", "other"]
     assert table.num_rows == 12
