@@ -34,13 +34,14 @@ class Report:
 def summary(results: SweepResults, top: int, compared: list[SweepResults] = ()) -> str:
     counts = {status: sum(row.get("status") == status for row in results.trials) for status in STATUSES}
     epochs = len(results.epochs)
-    wall = max((row.get("time_total_s") or 0 for row in results.epochs), default=0)
+    wall = _wall_time(results)
     ranked = results.ranked()
     state = "finished" if results.finished else "running (from the result logs so far)"
     lines = [
         f"sweep      {results.name}  ({state}; {results.folder})",
         f"trials     {len(results.trials)}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n),
-        f"epochs     {epochs} spent; longest trial {wall:.1f} s of training",
+        f"epochs     {epochs} spent; wall time {wall:.0f} s from the first epoch's start to the last result"
+        if wall is not None else f"epochs     {epochs} spent",
     ]
     if ranked:
         best = ranked[0]
@@ -130,6 +131,15 @@ figure{{display:inline-block;margin:0.5em}} img{{max-width:520px}}</style></head
 <h2>Follow-up sweep</h2><p>{html.escape(str(followup))}</p><pre>{html.escape(followup.read_text())}</pre>
 </body></html>
 """
+
+
+def _wall_time(results: SweepResults) -> float | None:
+    """From the first epoch's start to the last result, by the result logs' clocks."""
+    stamped = [row for row in results.epochs if isinstance(row.get("timestamp"), (int, float))]
+    if not stamped:
+        return None
+    first = min(row["timestamp"] - (row.get("time_this_iter_s") or 0) for row in stamped)
+    return max(row["timestamp"] for row in stamped) - first
 
 
 def _cell(value: Any) -> str:

@@ -65,7 +65,8 @@ def load_sweep_results(folder: str | Path) -> SweepResults:
         trials = pq.read_table(folder / TRIALS_FILE).to_pylist()
         epochs = pq.read_table(folder / METRICS_FILE).to_pylist()
         for row in epochs:
-            row["timestamp"] = timestamps.get((row["trial_id"], row["epoch"]), {}).get("timestamp")
+            logged = timestamps.get((row["trial_id"], row["epoch"]), {})
+            row["timestamp"], row["time_this_iter_s"] = logged.get("timestamp"), logged.get("time_this_iter_s")
         finished = True
     else:
         trials, epochs = _from_result_logs(folder, timestamps, metric, mode)

@@ -4,6 +4,7 @@ running (result logs only), and several sweeps compared (one pyarrow dataset).""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -36,6 +37,7 @@ def test_report_summarises_plots_diagnoses_and_suggests_a_follow_up(storage, tmp
     assert done.returncode == 0, done.stdout + done.stderr
     text = done.stdout
     assert "sweep      digits_asha  (finished" in text and "trials     8:" in text and "best       val_accuracy = " in text
+    assert re.search(r"epochs     \d+ spent; wall time \d+ s", text)
     assert "compare    digits_asha: best val_accuracy" in text and "compare    other: best val_accuracy" in text
     assert "other: best val_accuracy" in text and ", 4 trials," in text
     assert "importance " in text and "random-forest impurity importance" in text
