@@ -1,0 +1,208 @@
+"""Per-trial overhead, side by side: the same 64 digits-MLP trials (fixed configurations, FIFO)
+
+    (a) plain      back to back in one process, plain torch (no Ray, no Lightning); the ideal is
+                   its time divided by the parallel slots (the CPUs);
+    (b) launcher   python -m launchers.local from a cold start (a subprocess: Ray start-up,
+                   trials, export and the test evaluation all counted);
+    (c) tune       plain Ray Tune with a Lightning trainable, every setting at its default
+                   (Tune's TuneReportCheckpointCallback, Lightning's default Trainer);
+    (d) optuna     an in-process Optuna loop over the same trials (plain torch, one core).
+
+    python -m benchmarks.overhead                       # the one-minute workload and the small one
+    python -m benchmarks.overhead --epochs 10 --only plain launcher
+
+Prints each wall time with its ratio to the ideal and writes JSON (benchmarks/overhead.json).
+The one-minute workload's epochs (``--long-epochs``) are chosen so that (a) takes about a minute
+on a 2-core machine; the small one is 64 trials of 10 epochs, where fixed start-up costs weigh most.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDTHS = (32, 64, 128, 256)
+LRS = (0.001, 0.003, 0.01, 0.03)
+DEPTHS = (1, 2, 3, 4)
+CONFIGS = [{"depth": d, "width": w, "lr": lr} for d, w, lr in itertools.product(DEPTHS, WIDTHS, LRS)]  # 64
+BATCH = 64
+SEED = 0
+METHODS = ("plain", "launcher", "tune", "optuna")
+
+
+def _splits() -> Any:
+    """The digits splits every method trains on (the project's own split and normalisation)."""
+    from lightning_modules.arrays import cached_splits
+    from lightning_modules.configs import DigitsConfig
+    from lightning_modules.digits import DigitsDataModule
+
+    return cached_splits(DigitsDataModule, DigitsConfig(seed=SEED), SEED, 0)
+
+
+def _plain_trial(config: dict[str, Any], epochs: int, splits: Any) -> float:
+    """One trial in plain torch: the MLP, Adam, shuffled mini-batches; the best validation accuracy."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(SEED)
+    layers: list[nn.Module] = []
+    width_in = splits.train_x[0].numel()
+    for _ in range(config["depth"]):
+        layers += [nn.Linear(width_in, config["width"]), nn.ReLU()]
+        width_in = config["width"]
+    model = nn.Sequential(nn.Flatten(), *layers, nn.Linear(width_in, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
+    generator = torch.Generator().manual_seed(SEED)
+    best = 0.0
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(len(splits.train_x), generator=generator)
+        for start in range(0, len(order), BATCH):
+            index = order[start : start + BATCH]
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(splits.train_x[index]), splits.train_y[index])
+            loss.backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            accuracy = (model(splits.val_x).argmax(1) == splits.val_y).float().mean().item()
+        best = max(best, accuracy)
+    return best
+
+
+def run_plain(epochs: int) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(1)  # one trial per core, as in every parallel method
+    splits = _splits()
+    started = time.perf_counter()
+    best = max(_plain_trial(config, epochs, splits) for config in CONFIGS)
+    return {"wall_s": time.perf_counter() - started, "best_val_accuracy": best}
+
+
+def run_optuna(epochs: int) -> dict[str, Any]:
+    import optuna
+    import torch
+
+    torch.set_num_threads(1)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    started = time.perf_counter()
+    splits = _splits()
+    study = optuna.create_study(direction="maximize")
+    for config in CONFIGS:
+        study.enqueue_trial(config)
+    study.optimize(lambda trial: _plain_trial(
+        {"depth": trial.suggest_int("depth", 1, 4), "width": trial.suggest_categorical("width", list(WIDTHS)),
+         "lr": trial.suggest_categorical("lr", list(LRS))}, epochs, splits), n_trials=len(CONFIGS))
+    return {"wall_s": time.perf_counter() - started, "best_val_accuracy": study.best_value}
+
+
+def run_launcher(epochs: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="overhead-") as folder:
+        sweep = Path(folder) / "overhead.yaml"
+        sweep.write_text(textwrap.dedent(f"""\
+            name: overhead
+            model: {{family: mlp, optimizer: adam, batch_size: {BATCH}}}
+            data: {{dataset: digits}}
+            space:
+              depth: {{grid: {list(DEPTHS)}}}
+              width: {{grid: {list(WIDTHS)}}}
+              lr: {{grid: {list(LRS)}}}
+            metric: val_accuracy
+            mode: max
+            searcher: {{name: grid}}
+            scheduler: {{name: fifo}}
+            stop: {{max_epochs: {epochs}}}
+            seed: {SEED}
+            """))
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "launchers.local", str(sweep), "--storage", folder],
+                              cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"the launcher failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        best = json.loads((Path(folder) / "overhead" / "best.json").read_text())["value"]
+    return {"wall_s": wall, "best_val_accuracy": best}
+
+
+TUNE_SCRIPT = """
+import json, sys, time
+started = time.perf_counter()
+import pytorch_lightning as pl
+import ray
+from ray import tune
+from ray.tune.integration.pytorch_lightning import TuneReportCheckpointCallback
+from lightning_modules.configs import DigitsConfig, MLPConfig
+from lightning_modules.digits import DigitsDataModule
+from lightning_modules.mlp import MLPClassifier
+
+EPOCHS, CONFIGS, STORAGE = int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+
+def trainable(config):
+    datamodule = DigitsDataModule(DigitsConfig(seed=0), batch_size=64, seed=0)
+    model = MLPClassifier(MLPConfig(optimizer="adam", **config), datamodule.info)
+    trainer = pl.Trainer(max_epochs=EPOCHS, callbacks=[TuneReportCheckpointCallback({"val_accuracy": "val_accuracy"})])
+    trainer.fit(model, datamodule=datamodule)
+
+ray.init()
+grid = {key: tune.grid_search(sorted({c[key] for c in CONFIGS})) for key in CONFIGS[0]}
+results = tune.Tuner(trainable, param_space=grid, tune_config=tune.TuneConfig(metric="val_accuracy", mode="max"),
+                     run_config=tune.RunConfig(storage_path=STORAGE)).fit()
+with open(STORAGE + "/figures.json", "w") as out:
+    json.dump({"wall_s": time.perf_counter() - started, "best_val_accuracy": results.get_best_result().metrics["val_accuracy"]}, out)
+"""
+
+
+def run_tune(epochs: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="overhead-tune-") as folder:
+        env = {**os.environ, "RAY_AUTH_MODE": "token"}
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", TUNE_SCRIPT, str(epochs), json.dumps(CONFIGS), folder],
+                              cwd=folder, capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT)})
+        wall = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"plain Ray Tune failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        figures = json.loads((Path(folder) / "figures.json").read_text())
+    return {"wall_s": wall, "best_val_accuracy": figures["best_val_accuracy"]}
+
+
+RUNNERS = {"plain": run_plain, "launcher": run_launcher, "tune": run_tune, "optuna": run_optuna}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--long-epochs", type=int, default=100, help="epochs per trial of the one-minute workload")
+    parser.add_argument("--epochs", type=int, nargs="+", help="workloads to run (default: the long one and 10)")
+    parser.add_argument("--only", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "overhead.json"))
+    args = parser.parse_args(argv)
+    slots = os.cpu_count() or 1
+    workloads = args.epochs or [args.long_epochs, 10]
+    report: dict[str, Any] = {"trials": len(CONFIGS), "slots": slots, "workloads": {}}
+    print(f"{len(CONFIGS)} digits-MLP trials, FIFO, {slots} parallel slots")
+    print(f"{'epochs':>6} {'method':<9} {'wall s':>8} {'x ideal':>8} {'best val':>9}")
+    for epochs in workloads:
+        figures: dict[str, Any] = {}
+        for method in ["plain", *[m for m in args.only if m != "plain"]]:
+            figures[method] = RUNNERS[method](epochs)
+        ideal = figures["plain"]["wall_s"] / slots
+        for method, row in figures.items():
+            row["ratio_to_ideal"] = row["wall_s"] / ideal
+            print(f"{epochs:>6} {method:<9} {row['wall_s']:>8.1f} {row['ratio_to_ideal']:>8.2f} {row['best_val_accuracy']:>9.4f}")
+        report["workloads"][str(epochs)] = {"ideal_s": ideal, **figures}
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
