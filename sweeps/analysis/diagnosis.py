@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sweeps.analysis.results import SweepResults
+from sweeps.metric_direction import is_finite_number
 
 OVERFIT_GAP = 1.3  # validation loss / training loss at the best epoch
 REBOUND = 1.15  # last validation loss / lowest validation loss
@@ -49,11 +50,11 @@ def diagnose(results: SweepResults, top: int = 3) -> list[Diagnosis]:
 
 
 def diagnose_trial(results: SweepResults, row: dict[str, Any]) -> Diagnosis | None:
-    history = [h for h in results.history(row["trial_id"]) if _number(h.get("train_loss")) and _number(h.get("val_loss"))]
+    history = [h for h in results.history(row["trial_id"]) if is_finite_number(h.get("train_loss")) and is_finite_number(h.get("val_loss"))]
     if not history:
         return None
     better = max if results.mode == "max" else min
-    best = better((h for h in history if _number(h.get(results.metric))), key=lambda h: h[results.metric], default=history[-1])
+    best = better((h for h in history if is_finite_number(h.get(results.metric))), key=lambda h: h[results.metric], default=history[-1])
     gap = best["val_loss"] / best["train_loss"] if best["train_loss"] > 0 else float("inf")
     lowest = min(h["val_loss"] for h in history)
     rebound = history[-1]["val_loss"] / lowest if lowest > 0 else 1.0
@@ -64,12 +65,8 @@ def diagnose_trial(results: SweepResults, row: dict[str, Any]) -> Diagnosis | No
     if gap > OVERFIT_GAP or (rebound > REBOUND and history[-1]["train_loss"] < best["train_loss"]):
         evidence = facts + (f", validation loss {rebound:.2f}x its lowest by the last epoch" if rebound > REBOUND else "")
         return Diagnosis(row["trial_id"], "overfits", evidence, KNOBS["overfits"], improving)
-    if (_number(training_accuracy) and training_accuracy < POOR_TRAINING_ACCURACY) or improving:
-        why = f", training accuracy only {training_accuracy:.3f}" if _number(training_accuracy) and \
+    if (is_finite_number(training_accuracy) and training_accuracy < POOR_TRAINING_ACCURACY) or improving:
+        why = f", training accuracy only {training_accuracy:.3f}" if is_finite_number(training_accuracy) and \
             training_accuracy < POOR_TRAINING_ACCURACY else ", still improving at its last epoch"
         return Diagnosis(row["trial_id"], "underfits", facts + why, KNOBS["underfits"], improving)
     return Diagnosis(row["trial_id"], "fits", facts + ", close together and no longer improving", KNOBS["fits"], improving)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and value == value and abs(value) != float("inf")

@@ -10,6 +10,7 @@ from typing import Any
 
 from sweeps.analysis.importance import Importance
 from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
+from sweeps.metric_direction import better, is_finite_number
 
 ENDS = {"completed": ("o", "ended at max_epochs"), "stopped": ("x", "stopped early"),
         "diverged": ("v", "diverged"), "errored": ("s", "errored"), "running": (">", "still running")}
@@ -30,7 +31,7 @@ def learning_curves(results: SweepResults, path: Path) -> Path:
     best = {row["trial_id"] for row in results.ranked()[:3]}
     shown: set[str] = set()
     for row in results.trials:
-        history = [h for h in results.history(row["trial_id"]) if _number(h.get(results.metric))]
+        history = [h for h in results.history(row["trial_id"]) if is_finite_number(h.get(results.metric))]
         if not history:
             continue
         epochs = [h["epoch"] for h in history]
@@ -59,8 +60,8 @@ def best_so_far(runs: list[SweepResults], path: Path) -> Path:
         for epoch in ordered:
             spent += 1
             value = epoch.get(results.metric)
-            if _number(value) and (best is None or (value > best if results.mode == "max" else value < best)):
-                best = value
+            if is_finite_number(value):
+                best = value if best is None else better(best, value, results.mode)
             steps.append((spent, best))
         steps = [(x, y) for x, y in steps if y is not None]
         if steps:
@@ -139,10 +140,6 @@ def _axis(values: list[Any], log: bool) -> _Axis:
     choices = sorted({str(value) for value in present})
     spots = {choice: (index + 0.5) / len(choices) for index, choice in enumerate(choices)}
     return _Axis(lambda value: -0.05 if value is None else spots[str(value)], list(spots.items()))
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def _save(figure: Any, path: Path, plt: Any) -> Path:

@@ -4,6 +4,7 @@ importance, the diagnosis, a follow-up sweep file, and one self-contained HTML p
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import math
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from sweeps.analysis.diagnosis import Diagnosis, diagnose
 from sweeps.analysis.followup import followup_sweep
 from sweeps.analysis.importance import Importance, importance
 from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
+from sweeps.metric_direction import better, is_finite_number
 
 STATUSES = ("running", "completed", "stopped", "diverged", "errored", "not_started")
 
@@ -73,8 +75,8 @@ def _comparison(results: SweepResults, compared: list[SweepResults]) -> list[str
     for sweep in sweeps:
         own = [row for row in rows if row["sweep"] == sweep.folder.name] if sweep.finished else sweep.trials
         values = [row.get(f"best_{sweep.metric}") for row in own]
-        values = [value for value in values if isinstance(value, (int, float)) and math.isfinite(value)]
-        best = (max if sweep.mode == "max" else min)(values) if values else None
+        values = [value for value in values if is_finite_number(value)]
+        best = functools.reduce(lambda a, b: better(a, b, sweep.mode), values) if values else None
         shown = f"{best:.4f}" if best is not None else "none"
         epochs = sum(row.get("epochs") or 0 for row in own)
         lines.append(f"compare    {sweep.name}: best {sweep.metric} {shown}, {len(own)} trials, {epochs} epochs")

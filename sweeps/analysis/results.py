@@ -3,6 +3,7 @@ sweep runs (no tables yet), from the trials' result logs; several sweeps as one 
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from sweeps.errors import SweepError
+from sweeps.metric_direction import better, is_finite_number
 from sweeps.yaml_loading import read_yaml_file
 
 TRIALS_FILE = "trials.parquet"
@@ -46,12 +48,8 @@ class SweepResults:
     def ranked(self) -> list[dict[str, Any]]:
         """Trials with a finite best metric, best first."""
         key = f"best_{self.metric}"
-        scored = [row for row in self.trials if _finite(row.get(key))]
+        scored = [row for row in self.trials if is_finite_number(row.get(key))]
         return sorted(scored, key=lambda row: row[key], reverse=self.mode == "max")
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and value == value and abs(value) != float("inf")
 
 
 def load_sweep_results(folder: str | Path) -> SweepResults:
@@ -96,8 +94,8 @@ def _from_result_logs(folder: Path, logs: dict[tuple[str, int], dict[str, Any]],
         by_trial.setdefault(trial_id, []).append(result)
     trials, epochs = [], []
     for trial_id, history in by_trial.items():
-        values = [r[metric] for r in history if _finite(r.get(metric))]
-        best = (max if mode == "max" else min)(values) if values else None
+        values = [r[metric] for r in history if is_finite_number(r.get(metric))]
+        best = functools.reduce(lambda a, b: better(a, b, mode), values) if values else None
         config = history[-1].get("config", {})
         trials.append({
             "trial_id": trial_id, "status": "running", "epochs": history[-1]["epoch"],
