@@ -64,3 +64,10 @@ def wait_for_port(port: int, process: subprocess.Popen, what: str, timeout_s: fl
             assert time.monotonic() < deadline, f"{what} did not start"
             assert process.poll() is None, f"{what} exited"
             time.sleep(0.2)
+
+
+def stop_if_running(process: subprocess.Popen) -> None:
+    """SIGKILL a launcher this test started, by its PID, if a failed assertion left it running."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import ROOT, launcher_env
-from tests.launchers.processes import results
+from tests.launchers.processes import results, stop_if_running
 
 pytestmark = pytest.mark.slow
 
@@ -44,9 +44,7 @@ def test_a_trial_that_keeps_crashing_is_errored_without_taking_the_sweep_down(tm
             time.sleep(0.05)
         output = driver.communicate()[0]
     finally:
-        if driver.poll() is None:
-            driver.kill()
-            driver.wait()
+        stop_if_running(driver)
     assert driver.returncode == 0, output
     assert len(killed) == 3, killed  # the first run and its two retries
 

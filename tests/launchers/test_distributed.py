@@ -15,7 +15,7 @@ import pytest
 
 from lightning_modules.checkpoint import read_checkpoint
 from tests.conftest import ROOT, launcher_env, run_launcher
-from tests.launchers.processes import command_line, descendants, results
+from tests.launchers.processes import command_line, descendants, results, stop_if_running
 
 pytestmark = pytest.mark.slow
 
@@ -96,9 +96,7 @@ def test_a_killed_ddp_worker_restarts_the_trial_from_its_checkpoint(tmp_path):
         killed_at = time.time()
         output = driver.communicate(timeout=400)[0]
     finally:
-        if driver.poll() is None:
-            driver.kill()
-            driver.wait()
+        stop_if_running(driver)
     assert driver.returncode == 0, output
 
     (row,) = pq.read_table(sweep_dir / "trials.parquet").to_pylist()

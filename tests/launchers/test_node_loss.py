@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import ROOT, launcher_env
-from tests.launchers.processes import descendants, results
+from tests.launchers.processes import descendants, results, stop_if_running
 from tests.launchers.test_cluster import two_node_cluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
@@ -74,9 +74,7 @@ def test_trials_of_a_lost_node_continue_from_their_checkpoints(tmp_path, tmp_pat
                         os.kill(pid, signal.SIGKILL)
             output = driver.communicate(timeout=400)[0]
         finally:
-            if driver.poll() is None:
-                driver.kill()
-                driver.wait()
+            stop_if_running(driver)
     assert driver.returncode == 0, output
 
     trials = pq.read_table(sweep_dir / "trials.parquet").to_pylist()

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import ROOT, launcher_env
+from tests.launchers.processes import stop_if_running
 
 pytestmark = pytest.mark.slow
 
@@ -102,6 +103,4 @@ def test_tensorboard_serves_every_trial_with_its_scalars_and_hparams(tmp_path):
         with pytest.raises(OSError):  # the server went with the launcher
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
     finally:
-        if launcher.poll() is None:
-            launcher.kill()
-            launcher.wait()
+        stop_if_running(launcher)
