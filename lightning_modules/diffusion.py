@@ -97,10 +97,11 @@ class DiffusionModel(SupervisedModule):
     def _step(self, batch, stage: str) -> torch.Tensor:
         images, _ = batch
         loss = self.denoising_loss(images, None if stage == "train" else self._evaluation_draws)
-        count = torch.tensor(float(len(images)), device=loss.device)
-        totals = torch.stack([loss.detach() * count, torch.zeros_like(count), count])
-        self._sums[stage] = totals if stage not in self._sums else self._sums[stage] + totals
+        self._accumulate(stage, loss, images[:, :0], images.new_zeros(len(images)))
         return loss
+
+    def _score(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return outputs.new_zeros(())  # a denoiser has no accuracy: only its loss is logged
 
     def _start_evaluation(self) -> None:
         # Validation and test draw the same steps and noise every epoch, so losses compare.

@@ -31,6 +31,10 @@ from lightning_modules.configs.network import NetworkConfig
 from lightning_modules.configs.rules import DataInfo
 
 
+# Output values of kept batches (see SupervisedModule._accumulate) that are reduced together.
+PENDING_ELEMENTS = 1 << 20
+
+
 class SupervisedModule(pl.LightningModule):
     family: str = ""
     config_class: type[NetworkConfig] = NetworkConfig
@@ -53,9 +57,12 @@ class SupervisedModule(pl.LightningModule):
         initialize(self.network, config)
         # Epoch sums kept as tensors: logging every step through Lightning costs more than a
         # small model's step; the epoch means are logged once, at the end of the epoch.
-        self._sums: dict[str, torch.Tensor] = {}
+        self._sums: dict[str, torch.Tensor] = {}  # per stage: (loss sum, score sum, count)
+        self._pending: dict[str, list] = {}  # per stage: batches not yet added to the sums
+        self._pending_size = 0
         self.lineage: list[dict[str, Any]] = []
         self._restored_config: dict[str, Any] | None = None
+        self.planned_epochs = 1
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.network(inputs)
@@ -68,19 +75,43 @@ class SupervisedModule(pl.LightningModule):
         inputs, targets = batch
         outputs = self(inputs)
         loss = compute_loss(self.config, outputs, targets, self.data_info.num_classes)
-        with torch.no_grad():
-            count = torch.tensor(float(len(targets)), device=loss.device)
-            if self.classifies:
-                score = (predictions(self.config, outputs) == targets).sum().float()
-            else:
-                score = (outputs.squeeze(-1) - targets.float()).abs().sum()
-            totals = torch.stack([loss.detach() * count, score, count])
-            self._sums[stage] = totals if stage not in self._sums else self._sums[stage] + totals
+        self._accumulate(stage, loss, outputs, targets)
         return loss
+
+    def _score(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The summed score of a batch: correct predictions, or absolute errors for regression."""
+        if self.classifies:
+            return (predictions(self.config, outputs) == targets).sum()
+        return (outputs.squeeze(-1) - targets.float()).abs().sum()
+
+    def _accumulate(self, stage: str, loss: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> None:
+        """Keep a batch for the epoch's metrics. Batches are only kept (detached) and reduced
+        together every ``PENDING_ELEMENTS`` output values and at the epoch's end: for a small
+        model each tensor operation per step costs about as much as a layer."""
+        pending = self._pending.setdefault(stage, [])
+        pending.append((loss.detach(), outputs.detach(), targets))
+        self._pending_size += outputs.numel()
+        if self._pending_size >= PENDING_ELEMENTS:
+            self._reduce_pending()
+
+    def _reduce_pending(self) -> None:
+        with torch.no_grad():
+            for stage, batches in self._pending.items():
+                counts = [len(targets) for _, _, targets in batches]
+                losses = torch.stack([loss for loss, _, _ in batches])
+                loss_sum = (losses * losses.new_tensor(counts)).sum()
+                score = self._score(torch.cat([outputs for _, outputs, _ in batches]),
+                                    torch.cat([targets for _, _, targets in batches])).float()
+                totals = torch.stack([loss_sum, score, loss_sum.new_tensor(float(sum(counts)))])
+                self._sums[stage] = totals if stage not in self._sums else self._sums[stage] + totals
+        self._pending.clear()
+        self._pending_size = 0
 
     def _epoch_totals(self, stage: str) -> torch.Tensor | None:
         """The epoch's (loss sum, score sum, count) for ``stage``; in data-parallel training summed
         over the ranks, so every rank logs the metric of the whole split, not of its shard."""
+        if stage in self._pending:
+            self._reduce_pending()
         totals = self._sums.pop(stage, None)
         trainer = self._trainer
         if totals is not None and trainer is not None and trainer.world_size > 1:
@@ -92,8 +123,7 @@ class SupervisedModule(pl.LightningModule):
         if totals is None:
             return
         loss_sum, score, count = totals.tolist()
-        self.log(f"{stage}_loss", loss_sum / count)
-        self.log(f"{stage}_{'accuracy' if self.classifies else 'mae'}", score / count)
+        self.log_dict({f"{stage}_loss": loss_sum / count, f"{stage}_{'accuracy' if self.classifies else 'mae'}": score / count})
 
     def training_step(self, batch, batch_index):
         loss = self._step(batch, "train")
@@ -124,18 +154,23 @@ class SupervisedModule(pl.LightningModule):
         self.lineage = list(checkpoint.get("lineage", []))
 
     def on_train_start(self) -> None:
+        if self._restored_config is not None:
+            schedulers = [entry.scheduler for entry in self.trainer.lr_scheduler_configs]
+            self.apply_restored_config(self.trainer.optimizers, schedulers, int(self.current_epoch))
+
+    def apply_restored_config(self, optimizers: list, schedulers: list, epoch: int) -> None:
+        """After a restore (by whichever loop trains the module): put this module's optimizer
+        settings in force over the restored ones and record the restore in the lineage."""
         if self._restored_config is None:
             return
         from lightning_modules.checkpoint import state_digest
 
         previous = self.config_class.from_stored(self._restored_config)
         self._restored_config = None
-        schedulers = [entry.scheduler for entry in self.trainer.lr_scheduler_configs]
-        optimizers = self.trainer.optimizers
         for optimizer in optimizers:
             apply_settings(optimizer, schedulers, self.config, previous)
         self.lineage.append({
-            "epoch": int(self.current_epoch),
+            "epoch": epoch,
             "weights_sha256": state_digest(self.state_dict()),
             "optimizer_sha256": state_digest(optimizers[0].state_dict()["state"]) if optimizers else None,
             "lr": float(optimizers[0].param_groups[0]["lr"]) if optimizers else None,
@@ -143,13 +178,19 @@ class SupervisedModule(pl.LightningModule):
         })
 
     def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
-        if self.config.grad_clip != "none":
-            self.clip_gradients(optimizer, gradient_clip_val=self.config.grad_clip_value,
-                                gradient_clip_algorithm=self.config.grad_clip)
+        # Clipped here rather than through Lightning's or Fabric's helpers, so that every loop clips
+        # the same way, and a non-finite gradient norm does not raise: the trial is reported as
+        # diverged from its loss instead.
+        if self.config.grad_clip == "norm":
+            nn.utils.clip_grad_norm_(self.parameters(), self.config.grad_clip_value)
+        elif self.config.grad_clip == "value":
+            nn.utils.clip_grad_value_(self.parameters(), self.config.grad_clip_value)
 
     def configure_optimizers(self):
         optimizer = make_optimizer(self.config, self.parameters())
-        max_epochs = self.trainer.max_epochs if self._trainer is not None and self.trainer.max_epochs else 1
+        # Epoch-based schedules (cosine) span the trial's planned epochs: a Trainer's max_epochs,
+        # or what a lean loop set in ``planned_epochs``.
+        max_epochs = self.trainer.max_epochs if self._trainer is not None and self.trainer.max_epochs else self.planned_epochs
         schedule = make_schedule(self.config, optimizer, max_epochs)
         if schedule is None:
             return optimizer

@@ -1,11 +1,13 @@
-"""Training a trial's models one epoch at a time, in lockstep.
+"""Training a trial's models one epoch at a time, in lockstep, and the Trainer-driven fold.
 
 With k-fold validation a trial trains one model per fold, and its metrics for an epoch are the
 mean over the folds at that epoch, so schedulers such as ASHA can still compare and stop trials
-epoch by epoch. Each fold's Lightning ``Trainer.fit`` runs in a thread of its own that pauses at
-the end of every epoch (after validation) until the trial tells it to go on, save a checkpoint
-or stop. Only one fold trains at a time, so folds never compete for cores and the global torch
-random state is drawn in the same order every run. A hold-out trial is the same with one fold.
+epoch by epoch. A single-process trial trains each fold with the lean loop of
+sweeps/epoch_loop.py. In a data-parallel (DDP) worker each fold's Lightning ``Trainer.fit`` runs
+in a thread of its own that pauses at the end of every epoch (after validation) until the trial
+tells it to go on, save a checkpoint or stop. Only one fold trains at a time, so folds never
+compete for cores and the global torch random state is drawn in the same order every run. A
+hold-out trial is the same with one fold.
 """
 
 from __future__ import annotations
@@ -134,9 +136,11 @@ class FoldTraining:
 
 
 class FoldGroup:
-    """A trial's folds, trained in this process in lockstep: each epoch every fold trains one."""
+    """A trial's folds, trained in this process in lockstep: each epoch every fold trains one.
+    A fold is a ``FoldTraining`` or an ``EpochLoop``: both train an epoch per ``next_epoch``,
+    ``save`` between epochs and ``close``."""
 
-    def __init__(self, folds: list[FoldTraining]):
+    def __init__(self, folds: list[Any]):
         self.folds = folds
 
     def next_epoch(self) -> list[EpochResult] | None:

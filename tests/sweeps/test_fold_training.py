@@ -1,5 +1,7 @@
-"""Folds trained in lockstep: one epoch of every fold before the next epoch of any, checkpoints
-saved at an epoch's end that a new trial resumes from, and errors raised in the trial's thread."""
+"""The Trainer-driven fold (what a data-parallel worker trains with): folds in lockstep, one
+epoch of every fold before the next epoch of any, checkpoints saved at an epoch's end that a new
+trial resumes from, and errors raised in the trial's thread. Run here with a single-process
+Lightning Trainer; Ray Train's DDP runs the same class (tests/launchers/test_distributed.py)."""
 
 import threading
 
@@ -8,7 +10,9 @@ import pytorch_lightning as pl
 import torch
 
 from lightning_modules.checkpoint import fold_checkpoint_name, read_checkpoint
-from sweeps.trainable import _fold_training, _quiet_lightning
+from lightning_modules.registry import DATASETS, MODEL_FAMILIES
+from sweeps.fold_training import EpochGate, FoldTraining
+from sweeps.trainable import _quiet_lightning
 from sweeps.trial_config import TrialPlan, trial_arguments
 
 PLAN = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16}, dataset="digits",
@@ -30,6 +34,16 @@ class EpochLog(pl.Callback):
         self.seen.append((self.fold, trainer.current_epoch + 1))
 
 
+def trainer_fold(plan: TrialPlan, model_config, data_config, fold: int, resume_from) -> FoldTraining:
+    datamodule = DATASETS[plan.dataset].datamodule_class()(data_config, batch_size=model_config.batch_size,
+                                                           seed=plan.seed, fold=fold)
+    model = MODEL_FAMILIES[plan.family].module_class()(model_config, datamodule.info)
+    gate = EpochGate(fold, {"name": plan.dataset, "config": data_config.to_stored()})
+    trainer = pl.Trainer(max_epochs=plan.max_epochs, accelerator="cpu", devices=1, logger=False, callbacks=[gate],
+                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
+    return FoldTraining(fold, trainer, model, datamodule, gate, resume_from)
+
+
 def folds_of(plan: TrialPlan, log: list, resume_from=None, fail_at=None):
     _quiet_lightning()
     torch.manual_seed(0)
@@ -37,7 +51,7 @@ def folds_of(plan: TrialPlan, log: list, resume_from=None, fail_at=None):
     folds = []
     for fold in range(2):
         path = resume_from / fold_checkpoint_name(fold, 2) if resume_from else None
-        training = _fold_training(plan, model_config, data_config, fold, path)
+        training = trainer_fold(plan, model_config, data_config, fold, path)
         training.trainer.callbacks.append(EpochLog(fold, log, fail_at if fold == 1 else None))
         folds.append(training)
     return folds
