@@ -14,6 +14,8 @@ state; a driver killed in between left a state naming checkpoints of epochs that
 log did not hold yet, and the resumed sweep's tables lacked those epochs. So there, each trial's
 log is also uploaded whenever the trial saves a checkpoint (after the checkpoint's own result is
 in it, before Tune's state names the checkpoint).
+
+A result carrying several epochs (sweeps.epoch_results) is written as one line per epoch.
 """
 
 from __future__ import annotations
@@ -24,11 +26,17 @@ from typing import Any
 from ray.tune.logger import JsonLoggerCallback
 from ray.tune.result import EXPR_RESULT_FILE
 
+from sweeps.epoch_results import epoch_results
+
 
 class ResultLog(JsonLoggerCallback):
     def __init__(self, upload_on_checkpoint: bool = False):
         super().__init__()
         self.upload_on_checkpoint = upload_on_checkpoint
+
+    def log_trial_result(self, iteration: int, trial: Any, result: dict) -> None:
+        for epoch_result in epoch_results(result):
+            super().log_trial_result(iteration, trial, epoch_result)
 
     def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any, **info: Any) -> None:
         if not self.upload_on_checkpoint:

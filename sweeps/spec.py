@@ -12,7 +12,7 @@ file, applies ``--set`` overrides and validates every key before anything starts
     trials: {num_samples: 20, max_concurrent: 2}
     resources: {cpu: 1, gpu: 0}
     stop: {max_epochs: 15, time_budget_s: 600}
-    checkpoint: {every: 1, keep: 2}
+    checkpoint: {every: auto, keep: 2}  # auto: see Checkpointing
     failure: {max_retries: 1}
     seed: 0
     warm_start: {points: [{lr: 0.01}]}  # see sweeps.warm_start
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from lightning_modules.configs.base import ArgsModel
 from lightning_modules.configs.rules import DataInfo
@@ -106,7 +106,21 @@ class Stop(ArgsModel):
 
 
 class Checkpointing(ArgsModel):
-    every: int = Field(1, ge=1, le=1_000_000, description="epochs between checkpoints; the last epoch always has one")
+    """When trials save checkpoints. ``every: N`` saves every N epochs. ``auto`` (the default)
+    saves only what is needed: at the epochs where the scheduler acts on a trial (ASHA's rungs,
+    PBT's perturbations; every epoch under HyperBand, which pauses trials), and otherwise at least
+    every ``interval_s`` seconds of training, so a failure loses at most that much of a trial's
+    work while short epochs are not slowed by a checkpoint each. The last epoch always has one."""
+
+    every: int | Literal["auto"] = Field("auto", description="epochs between checkpoints, or auto")
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _auto_or_epochs(cls, every: Any) -> Any:
+        if every == "auto" or (type(every) is int and 1 <= every <= 1_000_000):
+            return every
+        raise ValueError("must be auto or a whole number of epochs from 1 to 1000000")
+    interval_s: float = Field(60.0, gt=0, le=1e7, description="with every: auto, the most training time between checkpoints")
     keep: int | None = Field(2, ge=1, le=10_000, description="best checkpoints kept per trial; null keeps all")
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from ray.tune import Callback, Stopper
 
+from sweeps.epoch_results import epoch_results
+
 
 class SweepStopRules(Stopper, Callback):
     """Both a stopper (it sees every result) and a callback (it sees every trial end)."""
@@ -38,26 +40,31 @@ class SweepStopRules(Stopper, Callback):
 
     def on_step_begin(self, iteration: int, trials: list, **info: Any) -> None:
         if self.epochs is None:  # a resumed sweep starts from what its trials already trained
-            self.epochs = sum(int((trial.last_result or {}).get("training_iteration", 0)) for trial in trials)
+            self.epochs = sum(int((trial.last_result or {}).get("epoch", 0)) for trial in trials)
 
     def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
         # When a trial's function returns, Tune passes its last result once more (the same dict).
         if self.last_results.get(trial_id) is result:
             return False
         self.last_results[trial_id] = result
-        self.epochs = (self.epochs or 0) + 1  # every other result is one epoch of one trial
+        for epoch_result in epoch_results(result):
+            self._judge(trial_id, epoch_result)
+        return False
+
+    def _judge(self, trial_id: str, result: dict[str, Any]) -> None:
+        """One epoch of one trial."""
+        self.epochs = (self.epochs or 0) + 1
         if self.epoch_budget is not None and self.epochs >= self.epoch_budget and self.reason is None:
             self._fire(f"the trials have trained {self.epochs} epochs, the epoch budget")
         value = result.get(self.metric)
         if not isinstance(value, (int, float)) or not math.isfinite(value):
-            return False
+            return
         if self.best is None or self.sign * (value - self.best) > self.plateau_min_delta:
             self.best = value
             self.ended_without_improving = 0
         if self.target is not None and self.sign * (value - self.target) >= 0 and self.reason is None:
             self._fire(f"trial {trial_id} reached the target {self.metric} {self.target:g} ({value:.4g}) "
                        f"at epoch {result.get('epoch', '?')}")
-        return False
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._trial_ended()

@@ -20,6 +20,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
+from sweeps.epoch_results import epoch_results
 from sweeps.metric_direction import better, direction, is_number
 from sweeps.space import plain
 
@@ -120,6 +121,10 @@ class TensorBoardCallback(Callback):
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
         run = self._run(trial)
+        for epoch_result in epoch_results(result):
+            self._write_epoch(run, epoch_result)
+
+    def _write_epoch(self, run: "TrialRun", result: dict) -> None:
         epoch = int(result.get("epoch", result.get("training_iteration", 0)))
         if epoch <= run.last_epoch:
             run.restart_at(epoch)

@@ -1,12 +1,13 @@
 """The Ray Tune trainable: one trial = one configuration, trained with Lightning.
 
-Every epoch the trial reports its metrics (and, every ``checkpoint.every`` epochs and at the last
-epoch, a checkpoint) to Tune; given a checkpoint by Tune (a retry after a failure, or a resumed
-sweep) it continues from that epoch. With k-fold validation it trains one model per fold in
+The trial reports its metrics to Tune (every epoch's, batched when epochs are short: see
+sweeps.epoch_results), with a checkpoint when the sweep's checkpoint schedule asks for one
+(``TrialPlan.checkpoint_due``) and at the last epoch; given a checkpoint by Tune (a retry after
+a failure, or a resumed sweep) it continues from that epoch. With k-fold validation it trains one model per fold in
 lockstep and reports the mean over the folds. A trial whose loss turns NaN or infinite reports
 ``diverged: True`` and stops; one that stops improving for ``early_stopping_patience`` epochs
-ends early. Ray imports this module in its worker processes; torch and Lightning are imported in
-the worker, never by the driver.
+ends early. Ray workers import this module (through sweeps.trial_entry, which the driver
+imports instead): torch and Lightning are imported in the workers, never by the driver.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import math
 import shutil
 import statistics
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,8 @@ import torch
 
 from lightning_modules.checkpoint import fold_checkpoint_name
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
+from sweeps.epoch_loop import EpochLoop
+from sweeps.epoch_results import EPOCH_RESULTS
 from sweeps.fold_training import EpochGate, EpochResult, FoldGroup, FoldTraining
 from sweeps.metric_direction import better
 from sweeps.trial_config import TrialPlan, trial_arguments
@@ -79,9 +83,12 @@ def epoch_metrics(plan: TrialPlan, results: list[EpochResult]) -> dict[str, floa
 
 
 def run_epochs(plan: TrialPlan, training: Training, patience: Patience, node_id: str) -> None:
-    """Advance every fold an epoch at a time and report each epoch to Tune until the trial ends."""
+    """Advance every fold an epoch at a time until the trial ends, reporting to Tune whenever
+    ``plan.report_due`` (with every epoch since the previous report, see sweeps.epoch_results)."""
     from ray import tune
 
+    last_checkpoint = last_report = time.monotonic()
+    unreported: list[dict[str, Any]] = []
     while True:
         results = training.next_epoch()
         if results is None:
@@ -95,19 +102,30 @@ def run_epochs(plan: TrialPlan, training: Training, patience: Patience, node_id:
         if diverged:
             # Never let a diverged trial look good to the scheduler or become the best trial.
             metrics[plan.metric] = float("nan")
-            tune.report(metrics)
-            return
-        last = epoch >= plan.max_epochs or patience.exhausted(metrics[plan.metric])
-        if not (last or epoch % plan.checkpoint_every == 0):
-            tune.report(metrics)
+        unreported.append(dict(metrics))
+        now = time.monotonic()
+        last = diverged or epoch >= plan.max_epochs or patience.exhausted(metrics[plan.metric])
+        checkpoint = not diverged and (last or plan.checkpoint_due(epoch, now - last_checkpoint))
+        if not (last or checkpoint or plan.report_due(epoch, now - last_report)):
             continue
-        folder = Path(tempfile.mkdtemp(prefix="sweep-checkpoint-"))
+        metrics[EPOCH_RESULTS] = unreported
+        folder = Path(tempfile.mkdtemp(prefix="sweep-checkpoint-")) if checkpoint else None
         try:
-            training.save(folder)
-            (folder / PATIENCE_FILE).write_text(json.dumps(patience.state()))
-            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder))
+            if folder is not None:
+                training.save(folder)
+                (folder / PATIENCE_FILE).write_text(json.dumps(patience.state()))
+            if last:
+                # Wind the training down before the last report: once Tune has it, it may hand
+                # this worker the next trial, and waits only briefly for this one to return
+                # (a data-parallel trial's workers take longer to stop).
+                training.close()
+            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder) if folder else None)
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        if checkpoint:
+            last_checkpoint = time.monotonic()
+        unreported, last_report = [], time.monotonic()
         if last:
             return
 
@@ -149,7 +167,7 @@ def build_folds(plan: TrialPlan, config: dict[str, Any], restored: Path | None, 
 
 
 def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
-    """Run one trial (Tune's function-trainable entry point)."""
+    """Run one trial (called by Tune's function trainable, sweeps.trial_entry.train_trial)."""
     import ray
     from ray import tune
 
@@ -181,24 +199,28 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
 
 
 def _fold_training(plan: TrialPlan, model_config: Any, data_config: Any, fold: int, resume_from: Path | None,
-                   distributed: bool = False) -> FoldTraining:
+                   distributed: bool = False) -> FoldTraining | EpochLoop:
+    """One fold's training: the lean loop in a single-process trial, Lightning's Trainer in a
+    data-parallel worker (where Ray Train's DDP integration drives it)."""
     family = MODEL_FAMILIES[plan.family]
     datamodule = DATASETS[plan.dataset].datamodule_class()(
         data_config, batch_size=model_config.batch_size, seed=plan.seed, fold=fold
     )
     model = family.module_class()(model_config, datamodule.info)
-    gate = EpochGate(fold, {"name": plan.dataset, "config": data_config.to_stored()})
+    dataset = {"name": plan.dataset, "config": data_config.to_stored()}
     use_gpu = plan.gpus > 0 and torch.cuda.is_available()
-    placement: dict[str, Any] = {"accelerator": "gpu" if use_gpu else "cpu", "devices": 1}
-    if distributed:
-        from ray.train.lightning import RayDDPStrategy, RayLightningEnvironment
+    if not distributed:
+        return EpochLoop(fold, model, datamodule, plan.max_epochs, dataset, use_gpu, resume_from)
+    from ray.train.lightning import RayDDPStrategy, RayLightningEnvironment, prepare_trainer
 
-        # Ray Train has set up the process group (gloo on CPU, NCCL on GPU) and each worker's device.
-        placement = {"accelerator": "gpu" if use_gpu else "cpu", "devices": "auto",
-                     "strategy": RayDDPStrategy(), "plugins": [RayLightningEnvironment()]}
+    gate = EpochGate(fold, dataset)
+    # Ray Train has set up the process group (gloo on CPU, NCCL on GPU) and each worker's device.
     trainer = pl.Trainer(
         max_epochs=plan.max_epochs,
-        **placement,
+        accelerator="gpu" if use_gpu else "cpu",
+        devices="auto",
+        strategy=RayDDPStrategy(),
+        plugins=[RayLightningEnvironment()],
         logger=False,  # the driver writes TensorBoard data for the whole sweep
         enable_checkpointing=True,  # the gate is the only checkpoint callback
         callbacks=[gate],
@@ -207,8 +229,5 @@ def _fold_training(plan: TrialPlan, model_config: Any, data_config: Any, fold: i
         num_sanity_val_steps=0,
         log_every_n_steps=1_000_000,
     )
-    if distributed:
-        from ray.train.lightning import prepare_trainer
-
-        prepare_trainer(trainer)
+    prepare_trainer(trainer)
     return FoldTraining(fold, trainer, model, datamodule, gate, resume_from)

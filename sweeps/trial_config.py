@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
 
 DATA_PREFIX = "data."
+# The longest a trial keeps finished epochs before reporting them (with a checkpoint or a
+# scheduler's decision epoch it reports at once): how live the progress and TensorBoard are.
+REPORT_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -33,14 +36,39 @@ class TrialPlan:
     metric: str
     mode: str
     max_epochs: int
-    checkpoint_every: int
+    checkpoint_every: int  # epochs between checkpoints; 0: only those below and the last
     seed: int
     cpus: float  # per worker with workers > 1
     gpus: float
     workers: int = 1  # data-parallel workers (Ray Train + DDP) per trial
+    checkpoint_epochs: frozenset[int] = frozenset()  # epochs that must have a checkpoint
+    checkpoint_interval_s: float | None = None  # the most training time between checkpoints
+    report_every: int = 0  # the scheduler judges trials every N epochs (0: never)
+    report_epochs: frozenset[int] = frozenset()  # ... or at these epochs
+
+    def report_due(self, epoch: int, seconds_since_last: float) -> bool:
+        """Whether the trial reports to Tune after ``epoch`` although it saves no checkpoint: where
+        the scheduler judges trials, and otherwise once a report interval has passed."""
+        return bool(
+            (self.report_every and epoch % self.report_every == 0)
+            or epoch in self.report_epochs
+            or seconds_since_last >= REPORT_INTERVAL_S
+        )
+
+    def checkpoint_due(self, epoch: int, seconds_since_last: float) -> bool:
+        """Whether the trial saves a checkpoint after ``epoch`` (besides its last epoch)."""
+        return bool(
+            (self.checkpoint_every and epoch % self.checkpoint_every == 0)
+            or epoch in self.checkpoint_epochs
+            or (self.checkpoint_interval_s is not None and seconds_since_last >= self.checkpoint_interval_s)
+        )
 
     @classmethod
     def from_spec(cls, spec: "SweepSpec") -> "TrialPlan":
+        from sweeps.schedulers import checkpoint_schedule, report_schedule
+
+        every, epochs, interval_s = checkpoint_schedule(spec)
+        report_every, report_epochs = report_schedule(spec)
         return cls(
             family=spec.family.name,
             model_args=dict(spec.model_args),
@@ -49,11 +77,15 @@ class TrialPlan:
             metric=spec.metric,
             mode=spec.mode,
             max_epochs=spec.stop.max_epochs,
-            checkpoint_every=spec.checkpoint.every,
+            checkpoint_every=every,
+            checkpoint_epochs=epochs,
+            checkpoint_interval_s=interval_s,
             seed=spec.seed,
             cpus=spec.resources.cpu,
             gpus=spec.resources.gpu,
             workers=spec.resources.workers,
+            report_every=report_every,
+            report_epochs=report_epochs,
         )
 
 

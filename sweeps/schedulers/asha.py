@@ -7,6 +7,7 @@ the top 1/``reduction_factor`` of the trials that reached that rung. ``max_t`` d
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -33,6 +34,17 @@ def check(options: Options, spec: "SweepSpec") -> None:
             f"grace_period {options.grace_period} is larger than max_t {max_t} "
             "(stop.max_epochs unless set)", path="scheduler.grace_period",
         )
+
+
+def decision_epochs(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+    """The rungs' epochs (as Tune's ASHA brackets place them): a trial reports there at once."""
+    max_t = options.max_t or spec.stop.max_epochs
+    rf, min_t = options.reduction_factor, options.grace_period
+    epochs = set()
+    for bracket in range(options.brackets):
+        rungs = int(math.log(max_t / min_t) / math.log(rf) - bracket + 1)
+        epochs.update(math.ceil(min_t * rf ** (k + bracket)) for k in range(max(0, rungs)))
+    return 0, frozenset(epoch for epoch in epochs if epoch <= max_t)
 
 
 def build(options: Options, spec: "SweepSpec") -> Any:

@@ -3,7 +3,7 @@
 Trials are grouped into brackets; within a bracket every trial trains to the rung's budget, then
 only the best 1/``reduction_factor`` continue, until ``max_t`` epochs. Unlike ASHA, a rung waits
 for all its trials, pausing the early finishers (each resumes from its checkpoint, so
-``checkpoint.every`` must be 1). Every trial of a bracket must exist for its rungs to fill, so
+``checkpoint.every`` must be 1 or auto, which is every epoch here). Every trial of a bracket must exist for its rungs to fill, so
 ``trials.max_concurrent`` stays unset: the CPUs and GPUs per trial limit how many run at once.
 With the bohb searcher this is BOHB's scheduler.
 """
@@ -35,11 +35,19 @@ def check(options: Options, spec: "SweepSpec") -> None:
             "leave trials.max_concurrent out (resources per trial still limit how many run at once)",
             path="trials.max_concurrent",
         )
-    if spec.checkpoint.every != 1:
+    if spec.checkpoint.every not in (1, "auto"):
         raise SweepError(
             f"HyperBand pauses trials at its rungs and resumes them from their last checkpoint, so it needs "
             f"one every epoch; got every {spec.checkpoint.every}", path="checkpoint.every",
         )
+
+
+def decision_epochs(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+    return 1, frozenset()  # any epoch can be a rung of some bracket
+
+
+def auto_checkpoints(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+    return 1, frozenset()  # a trial pauses at its rung and resumes from its checkpoint there
 
 
 def build(options: Options, spec: "SweepSpec") -> Any:

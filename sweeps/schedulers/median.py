@@ -32,6 +32,10 @@ def check(options: Options, spec: "SweepSpec") -> None:
         )
 
 
+def decision_epochs(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+    return 1, frozenset()  # a trial's running average counts every epoch
+
+
 def build(options: Options, spec: "SweepSpec") -> Any:
     from ray.tune.schedulers import MedianStoppingRule
 

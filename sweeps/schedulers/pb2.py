@@ -36,6 +36,14 @@ def check(options: Options, spec: "SweepSpec") -> None:
     check_exploits_are_safe(spec, options.perturbation_interval, "pb2")
 
 
+def decision_epochs(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+    return options.perturbation_interval, frozenset()
+
+
+def auto_checkpoints(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+    return options.perturbation_interval, frozenset()  # exploits copy the donor's latest checkpoint
+
+
 def build(options: Options, spec: "SweepSpec") -> Any:
     from ray.tune.schedulers.pb2 import PB2
 

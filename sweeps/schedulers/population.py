@@ -53,7 +53,7 @@ def mutated_keys(listed: list[str] | None, spec: "SweepSpec", scheduler: str) ->
 
 
 def check_exploits_are_safe(spec: "SweepSpec", interval: int, scheduler: str) -> None:
-    if interval % spec.checkpoint.every:
+    if spec.checkpoint.every != "auto" and interval % spec.checkpoint.every:
         raise SweepError(
             f"{scheduler} exploits every {interval} epochs from the donor's latest checkpoint, so checkpoint.every "
             f"({spec.checkpoint.every}) must divide scheduler.perturbation_interval", path="checkpoint.every",

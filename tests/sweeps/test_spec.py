@@ -22,7 +22,8 @@ def test_defaults_fill_every_section():
     assert spec.searcher_name == "random" and spec.scheduler_name == "fifo"
     assert spec.trials.num_samples == 1 and spec.trials.max_concurrent is None
     assert spec.resources.cpu == 1 and spec.resources.gpu == 0
-    assert spec.checkpoint.every == 1 and spec.failure.max_retries == 0 and spec.seed == 0
+    assert spec.checkpoint.every == "auto" and spec.checkpoint.interval_s == 60
+    assert spec.failure.max_retries == 0 and spec.seed == 0
 
 
 def test_set_overrides_any_key_by_dotted_path():

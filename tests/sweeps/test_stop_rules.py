@@ -48,3 +48,12 @@ def test_the_repeated_last_result_of_a_finished_trial_is_not_an_epoch():
     rules("a", last)
     rules("a", last)  # what Tune passes again when the trial's function returns
     assert rules.epochs == 2 and not rules.stop_all()
+
+
+def test_results_carrying_several_epochs_count_and_are_judged_epoch_by_epoch(capsys):
+    rules = SweepStopRules("val_loss", "min", target=0.2, plateau_trials=None, plateau_min_delta=0.0, epoch_budget=10)
+    batch = {"val_loss": 0.3, "epoch": 4, "epoch_results": [{"val_loss": v, "epoch": e} for e, v in
+                                                            [(1, 0.5), (2, 0.19), (3, 0.25), (4, 0.3)]]}
+    assert rules("a", batch) is False
+    assert rules.epochs == 4  # four epochs, not one result
+    assert "reached the target val_loss 0.2 (0.19) at epoch 2" in capsys.readouterr().out
