@@ -8,9 +8,7 @@ driver sends the token found in RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/au
 storage folder must be one that every node sees (a shared mount) or a storage URI.
 """
 
-import sys
-
-from launchers.cli import main
+from launchers.cli import run_and_exit
 
 if __name__ == "__main__":
-    sys.exit(main(None, prog="python -m launchers.cluster", description=__doc__.strip().splitlines()[0], cluster=True))
+    run_and_exit(prog="python -m launchers.cluster", description=__doc__.strip().splitlines()[0], cluster=True)

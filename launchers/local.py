@@ -4,9 +4,7 @@
                               [--set KEY=VALUE ...] [--dry-run]
 """
 
-import sys
-
-from launchers.cli import main
+from launchers.cli import run_and_exit
 
 if __name__ == "__main__":
-    sys.exit(main(None, prog="python -m launchers.local", description=__doc__.strip().splitlines()[0], cluster=False))
+    run_and_exit(prog="python -m launchers.local", description=__doc__.strip().splitlines()[0], cluster=False)

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 
+from sweeps.child_processes import child_setup, die_with_parent
 from sweeps.errors import SweepError
 
 START_TIMEOUT_S = 60.0
@@ -20,16 +21,6 @@ def _free_port(host: str) -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
         return probe.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    """In the child, before TensorBoard starts: ask Linux to SIGTERM it when the launcher dies,
-    even by SIGKILL, so that no server outlives its sweep's launcher."""
-    import ctypes
-    import signal
-
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class TensorBoardServer:
@@ -51,7 +42,7 @@ class TensorBoardServer:
             [sys.executable, "-m", "tensorboard.main", "--logdir", self.logdir, "--host", self.host,
              "--port", str(self.port), "--reload_interval", str(RELOAD_INTERVAL_S)],
             stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=child_setup(die_with_parent),
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         while True:

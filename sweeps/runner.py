@@ -13,8 +13,9 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import logging
-import tempfile
 import os
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 import yaml
 
 from sweeps.errors import SweepError, first_line
+from sweeps.held_out_evaluation import HeldOutEvaluator
 from sweeps.spec import SweepSpec
 from sweeps.storage import Location
 from sweeps.yaml_loading import parse_yaml, read_yaml_file
@@ -40,18 +42,6 @@ class SweepOutcome:
     status_counts: dict[str, int]
     epochs: int
     wall_time_s: float
-
-
-def _test_metrics(checkpoint: str) -> dict[str, Any]:
-    """The best checkpoint on the held-out test split, or why it could not be evaluated."""
-    from lightning_modules.evaluation import evaluate_checkpoint
-    from sweeps.storage import fetched
-
-    try:
-        with fetched(checkpoint) as local:
-            return evaluate_checkpoint(local)
-    except (FileNotFoundError, ValueError, SweepError) as error:
-        return {"error": str(error)}
 
 
 def sweep_location(spec: SweepSpec, storage: str | Path) -> Location:
@@ -96,7 +86,8 @@ def check_target(spec: SweepSpec, storage: str | Path, resume: bool) -> Location
     return location
 
 
-def start_ray(address: str | None, verbose: bool) -> None:
+def start_ray(address: str | None, verbose: bool) -> bool:
+    """Start (address None) or join a Ray cluster; False when this process was already connected."""
     # The authentication mode is read when Ray is first imported, so it is settled before that.
     if address is None:
         # A new local cluster gets Ray's token authentication; saying so explicitly keeps it on
@@ -107,12 +98,13 @@ def start_ray(address: str | None, verbose: bool) -> None:
     import ray
 
     if ray.is_initialized():
-        return
+        return False
     if address is None:
         ray.init(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=verbose)
-        return
+        return True
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=verbose)
+        return True
     except ConnectionError as error:
         raise SweepError(f"cannot connect to the Ray cluster at {address}: {first_line(error)}") from None
     except Exception as error:
@@ -194,8 +186,8 @@ def _vanished_temporary_file(record: logging.LogRecord) -> bool:
 def build_trainable(spec: SweepSpec) -> Any:
     from ray import tune
 
-    from sweeps.trainable import train_trial
     from sweeps.trial_config import TrialPlan
+    from sweeps.trial_entry import train_trial
 
     if spec.resources.workers > 1:
         from sweeps.distributed_training import DRIVER_MEMORY_BYTES
@@ -287,7 +279,7 @@ def run_sweep(
     # it delete old checkpoints safely; its warning about that would repeat every epoch.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     started = time.monotonic()
-    start_ray(address, verbose)
+    embedded = start_ray(address, verbose) and address is None
     check_cluster_resources(spec)
     spec = with_distributed_concurrency(spec)
     if address is not None:
@@ -322,17 +314,31 @@ def run_sweep(
     # tables list them as not_started, so Tune's warning about each would only repeat that.
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
     logging.getLogger("ray.tune.execution.experiment_state").addFilter(_vanished_temporary_file)
-    result_grid = tuner.fit()
+    evaluator = HeldOutEvaluator().start()  # imports torch while the trials train
+    ray_stopping = None
+    try:
+        result_grid = tuner.fit()
+        if embedded:
+            # Every result is in: the embedded Ray stops (which takes a second of waiting on
+            # its processes) while the tables are written and the best checkpoint evaluated.
+            import ray
 
-    from sweeps.export import records_from_results, write_outputs
+            ray_stopping = threading.Thread(target=ray.shutdown, daemon=True)
+            ray_stopping.start()
 
-    records = records_from_results(result_grid, spec, location)
-    if location.is_remote:
-        with tempfile.TemporaryDirectory(prefix="sweep-outputs-") as outputs:
-            best = write_outputs(records, spec, Path(outputs), test_metrics=_test_metrics)
-            location.upload(Path(outputs))
-    else:
-        best = write_outputs(records, spec, location.local(), test_metrics=_test_metrics)
+        from sweeps.export import records_from_results, write_outputs
+
+        records = records_from_results(result_grid, spec, location)
+        if location.is_remote:
+            with tempfile.TemporaryDirectory(prefix="sweep-outputs-") as outputs:
+                best = write_outputs(records, spec, Path(outputs), test_metrics=evaluator.test_metrics)
+                location.upload(Path(outputs))
+        else:
+            best = write_outputs(records, spec, location.local(), test_metrics=evaluator.test_metrics)
+    finally:
+        evaluator.close()
+        if ray_stopping is not None:
+            ray_stopping.join()
     counts: dict[str, int] = {}
     for record in records:
         counts[record.status] = counts.get(record.status, 0) + 1

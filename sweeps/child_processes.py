@@ -1,0 +1,29 @@
+"""Helper processes the launcher starts (TensorBoard, the held-out evaluator) end with it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+
+def die_with_parent() -> None:
+    """In the child, before it starts: ask Linux to SIGTERM it when the launcher dies, even by
+    SIGKILL, so that no helper outlives the launcher that started it."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def background_child() -> None:
+    """``die_with_parent``, at the lowest CPU priority: the child only uses idle cores."""
+    import os
+
+    die_with_parent()
+    os.nice(19)
+
+
+def child_setup(setup: Callable[[], None]) -> Callable[[], None] | None:
+    """A ``preexec_fn`` for subprocess where Linux offers it."""
+    return setup if sys.platform == "linux" else None

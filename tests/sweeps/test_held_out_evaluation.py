@@ -1,0 +1,59 @@
+"""The best checkpoint's test metrics come from a helper process warmed up during the sweep, at
+the lowest CPU priority; the driver evaluates by itself when the helper is gone."""
+
+import os
+import subprocess
+import sys
+
+from lightning_modules.evaluation import evaluate_checkpoint
+from sweeps.held_out_evaluation import HeldOutEvaluator
+from sweeps.trainable import build_folds, prepare_process
+from sweeps.trial_config import TrialPlan
+from tests.conftest import ROOT
+
+PLAN = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16}, dataset="digits", data_args={},
+                 metric="val_accuracy", mode="max", max_epochs=2, checkpoint_every=0, seed=0, cpus=1, gpus=0)
+
+
+def trained_checkpoint(folder):
+    prepare_process(PLAN)
+    group = build_folds(PLAN, {"lr": 0.01}, None)
+    while group.next_epoch() is not None:
+        pass
+    group.save(folder)
+    return folder
+
+
+def test_the_helper_answers_what_the_driver_would_and_runs_at_the_lowest_priority(tmp_path):
+    checkpoint = trained_checkpoint(tmp_path)
+    evaluator = HeldOutEvaluator().start()
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, evaluator.process.pid) == 19
+        assert evaluator.test_metrics(str(checkpoint)) == evaluate_checkpoint(checkpoint)
+        missing = evaluator.test_metrics(str(tmp_path / "nowhere"))
+        assert "error" in missing and "nowhere" in missing["error"]
+        assert evaluator.process.poll() is None  # a bad checkpoint does not end the helper
+    finally:
+        process = evaluator.process
+        evaluator.close()
+        process.wait(timeout=60)
+
+
+def test_without_the_helper_the_driver_evaluates(tmp_path):
+    checkpoint = trained_checkpoint(tmp_path)
+    evaluator = HeldOutEvaluator().start()
+    evaluator.process.kill()
+    evaluator.process.wait()
+    assert evaluator.test_metrics(str(checkpoint)) == evaluate_checkpoint(checkpoint)
+    evaluator.close()
+
+
+def test_the_driver_builds_the_trainable_without_importing_torch():
+    code = ("import sys\n"
+            "from sweeps.spec import load_sweep\n"
+            "from sweeps.runner import build_trainable\n"
+            "build_trainable(load_sweep('sweeps/digits_asha.yaml'))\n"
+            "print(sorted(m for m in ('torch', 'pytorch_lightning') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[]"
