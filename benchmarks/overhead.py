@@ -6,7 +6,10 @@
                    trials, export and the test evaluation all counted);
     (c) tune       plain Ray Tune with a Lightning trainable, every setting at its default
                    (Tune's TuneReportCheckpointCallback, Lightning's default Trainer);
-    (d) optuna     an in-process Optuna loop over the same trials (plain torch, one core).
+    (d) optuna     an in-process Optuna loop over the same trials (plain torch, one core);
+    (e) loop       the launcher's own training loop (sweeps/epoch_loop.py: the LightningModule
+                   through Lightning Fabric, fused optimizer) back to back in one process, no Ray:
+                   what a trial's training costs, apart from Ray, reporting and start-up.
 
     python -m benchmarks.overhead                       # the one-minute workload and the small one
     python -m benchmarks.overhead --epochs 10 --only plain launcher
@@ -37,7 +40,7 @@ DEPTHS = (1, 2, 3, 4)
 CONFIGS = [{"depth": d, "width": w, "lr": lr} for d, w, lr in itertools.product(DEPTHS, WIDTHS, LRS)]  # 64
 BATCH = 64
 SEED = 0
-METHODS = ("plain", "launcher", "tune", "optuna")
+METHODS = ("plain", "launcher", "tune", "optuna", "loop")
 
 
 def _splits() -> Any:
@@ -87,6 +90,23 @@ def run_plain(epochs: int) -> dict[str, Any]:
     splits = _splits()
     started = time.perf_counter()
     best = max(_plain_trial(config, epochs, splits) for config in CONFIGS)
+    return {"wall_s": time.perf_counter() - started, "best_val_accuracy": best}
+
+
+def run_loop(epochs: int) -> dict[str, Any]:
+    from sweeps.trainable import build_folds, prepare_process
+    from sweeps.trial_config import TrialPlan
+
+    plan = TrialPlan(family="mlp", model_args={"optimizer": "adam", "batch_size": BATCH}, dataset="digits",
+                     data_args={}, metric="val_accuracy", mode="max", max_epochs=epochs, checkpoint_every=0,
+                     seed=SEED, cpus=1, gpus=0)
+    prepare_process(plan)  # one thread, as every parallel method
+    started = time.perf_counter()
+    best = 0.0
+    for config in CONFIGS:
+        folds = build_folds(plan, config, None)
+        while (results := folds.next_epoch()) is not None:
+            best = max(best, results[0].metrics["val_accuracy"])
     return {"wall_s": time.perf_counter() - started, "best_val_accuracy": best}
 
 
@@ -176,7 +196,7 @@ def run_tune(epochs: int) -> dict[str, Any]:
     return {"wall_s": wall, "best_val_accuracy": figures["best_val_accuracy"]}
 
 
-RUNNERS = {"plain": run_plain, "launcher": run_launcher, "tune": run_tune, "optuna": run_optuna}
+RUNNERS = {"plain": run_plain, "launcher": run_launcher, "tune": run_tune, "optuna": run_optuna, "loop": run_loop}
 
 
 def main(argv: list[str] | None = None) -> int:
