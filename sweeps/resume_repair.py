@@ -30,9 +30,11 @@ from typing import Any
 
 from ray.tune import Callback
 
+from lightning_modules.checkpoint import CHECKPOINT_FILE, FOLD_FILE
 from sweeps.errors import SweepError
 from sweeps.runner import STATE_GLOB
 from sweeps.storage import Location
+from sweeps.trial_config import PATIENCE_FILE
 
 TUNER_FILE = "tuner.pkl"
 BACKUP_DIR = ".resume-backup"
@@ -162,17 +164,26 @@ def repair_missing_checkpoints(sweep: Path | Location) -> list[str]:
         trial_folder = location.child(PurePosixPath(latest.checkpoint.path).parent.name)
         recorded = PurePosixPath(latest.checkpoint.path).name
         entries = trial_folder.names()
-        if recorded in entries:
+        if recorded in entries and _complete(trial_folder.child(recorded)):
             continue
-        # Zero-padded names: the last one sorted is the newest.
-        survivors = sorted(name for name in entries if name.startswith("checkpoint_"))
+        # Zero-padded names: the last one sorted is the newest. A folder without its model and
+        # patience files is one whose upload a killed driver cut short.
+        survivors = sorted(name for name in entries if name.startswith("checkpoint_") and name != recorded
+                           and _complete(trial_folder.child(name)))
         logged = _logged_checkpoints(trial_folder.child(RESULT_LOG)) if RESULT_LOG in entries else set()
         survivors = [name for name in survivors if name in logged] or survivors
         if not survivors:
             continue
         trial_folder.child(survivors[-1]).copy_folder(trial_folder.child(recorded))
-        repaired.append(f"trial {trial_id}: {recorded} was gone; continuing from {survivors[-1]}")
+        what = "was incomplete" if recorded in entries else "was gone"
+        repaired.append(f"trial {trial_id}: {recorded} {what}; continuing from {survivors[-1]}")
     return repaired
+
+
+def _complete(checkpoint: Location) -> bool:
+    """Whether a trial's checkpoint folder holds everything a trial writes into one."""
+    names = set(checkpoint.names())
+    return PATIENCE_FILE in names and any(name == CHECKPOINT_FILE or FOLD_FILE.fullmatch(name) for name in names)
 
 
 def _logged_checkpoints(result_log: Location) -> set[str]:

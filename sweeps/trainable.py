@@ -32,11 +32,10 @@ from sweeps.epoch_loop import EpochLoop
 from sweeps.epoch_results import EPOCH_RESULTS
 from sweeps.fold_training import EpochGate, EpochResult, FoldGroup, FoldTraining
 from sweeps.metric_direction import better
-from sweeps.trial_config import TrialPlan, trial_arguments
+from sweeps.trial_config import PATIENCE_FILE, TrialPlan, trial_arguments
 
 DIVERGED = "diverged"
 EPOCH = "epoch"
-PATIENCE_FILE = "patience.json"
 
 if TYPE_CHECKING:
     from sweeps.distributed_training import DistributedTraining

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
 
 DATA_PREFIX = "data."
+PATIENCE_FILE = "patience.json"  # in every trial checkpoint, beside the model file(s)
 # The longest a trial keeps finished epochs before reporting them (with a checkpoint or a
 # scheduler's decision epoch it reports at once): how live the progress and TensorBoard are.
 REPORT_INTERVAL_S = 1.0

@@ -38,3 +38,17 @@ def test_patience_state_survives_a_checkpoint_and_no_patience_never_stops():
     assert restored.state() == {"best": 0.5, "waited": 2} and restored.exhausted(0.49)
     endless = Patience("min", None)
     assert not any(endless.exhausted(1.0) for _ in range(50))
+
+
+def test_a_checkpoint_folder_cut_short_by_a_killed_upload_is_not_resumed_from(tmp_path):
+    from sweeps.resume_repair import _complete
+    from sweeps.storage import Location
+
+    whole, half, folds = tmp_path / "checkpoint_000001", tmp_path / "checkpoint_000002", tmp_path / "checkpoint_000003"
+    for folder, files in ((whole, ["model.ckpt", "patience.json"]), (half, ["patience.json"]),
+                          (folds, ["fold-0.ckpt", "fold-1.ckpt", "patience.json"])):
+        folder.mkdir()
+        for name in files:
+            (folder / name).write_bytes(b"x")
+    assert _complete(Location.parse(str(whole))) and _complete(Location.parse(str(folds)))
+    assert not _complete(Location.parse(str(half)))
