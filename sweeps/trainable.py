@@ -35,6 +35,7 @@ from sweeps.metric_direction import better
 from sweeps.trial_config import PATIENCE_FILE, TrialPlan, trial_arguments
 
 DIVERGED = "diverged"
+METRICS_FILE = "metrics.json"  # in a trial checkpoint: the metrics of the epoch it was saved at
 EPOCH = "epoch"
 
 if TYPE_CHECKING:
@@ -81,17 +82,22 @@ def epoch_metrics(plan: TrialPlan, results: list[EpochResult]) -> dict[str, floa
     return metrics
 
 
-def run_epochs(plan: TrialPlan, training: Training, patience: Patience, node_id: str) -> None:
+def run_epochs(plan: TrialPlan, training: Training, patience: Patience, node_id: str,
+               restored_metrics: dict[str, Any] | None = None) -> None:
     """Advance every fold an epoch at a time until the trial ends, reporting to Tune whenever
     ``plan.report_due`` (with every epoch since the previous report, see sweeps.epoch_results)."""
     from ray import tune
 
-    last_checkpoint = last_report = time.monotonic()
+    started = last_checkpoint = last_report = time.monotonic()
     unreported: list[dict[str, Any]] = []
     while True:
         results = training.next_epoch()
         if results is None:
-            return  # training ended by itself: the checkpoint it resumed from was its last epoch
+            # Restored at its last epoch (a PBT exploit of a finished trial's checkpoint): the
+            # trial is that checkpoint now, so its metrics are the trial's last result.
+            if restored_metrics is not None and not unreported and last_report == started:
+                tune.report({**restored_metrics, EPOCH_RESULTS: [restored_metrics]})
+            return
         epoch = results[0].epoch
         metrics: dict[str, Any] = epoch_metrics(plan, results)
         diverged = any(
@@ -113,6 +119,7 @@ def run_epochs(plan: TrialPlan, training: Training, patience: Patience, node_id:
             if folder is not None:
                 training.save(folder)
                 (folder / PATIENCE_FILE).write_text(json.dumps(patience.state()))
+                (folder / METRICS_FILE).write_text(json.dumps(unreported[-1]))
             if last:
                 # Wind the training down before the last report: once Tune has it, it may hand
                 # this worker the next trial, and waits only briefly for this one to return
@@ -189,7 +196,9 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
             training = build_folds(plan, config, restored)
         saved_patience = restored / PATIENCE_FILE if restored else None
         state = json.loads(saved_patience.read_text()) if saved_patience and saved_patience.is_file() else None
-        run_epochs(plan, training, Patience(plan.mode, model_config.early_stopping_patience, state), node_id)
+        saved_metrics = restored / METRICS_FILE if restored else None
+        metrics = json.loads(saved_metrics.read_text()) if saved_metrics and saved_metrics.is_file() else None
+        run_epochs(plan, training, Patience(plan.mode, model_config.early_stopping_patience, state), node_id, metrics)
     finally:
         if training is not None:
             training.close()
