@@ -88,15 +88,17 @@ def run_epochs(plan: TrialPlan, training: Training, patience: Patience, node_id:
     ``plan.report_due`` (with every epoch since the previous report, see sweeps.epoch_results)."""
     from ray import tune
 
-    started = last_checkpoint = last_report = time.monotonic()
+    last_checkpoint = last_report = time.monotonic()
     unreported: list[dict[str, Any]] = []
     while True:
         results = training.next_epoch()
         if results is None:
-            # Restored at its last epoch (a PBT exploit of a finished trial's checkpoint): the
-            # trial is that checkpoint now, so its metrics are the trial's last result.
-            if restored_metrics is not None and not unreported and last_report == started:
-                tune.report({**restored_metrics, EPOCH_RESULTS: [restored_metrics]})
+            # Only on the first call (a last epoch returns below): restored at its last epoch, as
+            # a PBT exploit of a finished trial's checkpoint is, the trial is that checkpoint now,
+            # so that checkpoint's metrics are the trial's last result.
+            if restored_metrics is not None:
+                final = {**restored_metrics, "node_id": node_id}
+                tune.report({**final, EPOCH_RESULTS: [final]})
             return
         epoch = results[0].epoch
         metrics: dict[str, Any] = epoch_metrics(plan, results)

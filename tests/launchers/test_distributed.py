@@ -57,7 +57,8 @@ def test_ddp_trials_report_checkpoint_and_are_scheduled_like_any_other(tmp_path)
 
     best = trials[0.02]
     folder = sweep_dir / best["trial_id"] / best["checkpoint"].rsplit("/", 1)[-1]
-    assert sorted(path.name for path in folder.iterdir()) == ["model.ckpt", "patience.json"]  # rank 0's files only
+    # rank 0's model only, beside the trial's own files
+    assert sorted(path.name for path in folder.iterdir()) == ["metrics.json", "model.ckpt", "patience.json"]
     assert read_checkpoint(folder)["world_size"] == 2
     # The reported metrics are those of the whole validation split (summed over both ranks'
     # shards), equal to evaluating the checkpoint in a single process.

@@ -49,7 +49,8 @@ def test_killed_driver_resumes_from_checkpoints(tmp_path):
         os.killpg(driver.pid, signal.SIGKILL)
         driver.wait(timeout=30)
     before = reported_epochs(sweep_dir)
-    assert before and all(max(epochs) < EPOCHS for epochs in before.values())
+    # A trial that had only just started may have no result written yet when the driver dies.
+    assert before and all(max(epochs, default=0) < EPOCHS for epochs in before.values())
     assert not (sweep_dir / "trials.parquet").exists()
 
     run = run_launcher("local", *ARGS, "--storage", str(tmp_path), "--resume")
@@ -69,7 +70,7 @@ def test_killed_driver_resumes_from_checkpoints(tmp_path):
     for trial_id, epochs_before in before.items():
         resumed = after[trial_id][len(epochs_before):]
         restart = resumed[0] - 1  # the checkpointed epoch the trial continued from (0: none yet)
-        assert restart % 2 == 0 and max(epochs_before) - 6 <= restart <= max(epochs_before), (epochs_before, resumed)
+        assert restart % 2 == 0 and max(epochs_before, default=0) - 6 <= restart <= max(epochs_before, default=0), (epochs_before, resumed)
         assert resumed == list(range(restart + 1, EPOCHS + 1))
         continued.append(restart)
     # Tune records a trial's checkpoints in its experiment state at least every `keep` (2)
