@@ -30,6 +30,8 @@ def build_parser(prog: str, description: str, cluster: bool) -> argparse.Argumen
     parser.add_argument("--storage", default="results", help="folder that receives <storage>/<name>/ (default: results)")
     parser.add_argument("--name", help="sweep name (default: the file's name key); the results folder's name")
     parser.add_argument("--resume", action="store_true", help="continue the sweep in <storage>/<name>/ where it stopped")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="delete an earlier sweep in <storage>/<name>/ and start afresh (without it, an existing sweep is refused)")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a key of the sweep file by its dotted path, e.g. --set trials.num_samples=4 (repeatable)",
@@ -146,7 +148,7 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
             return 0
         from sweeps.runner import check_target, run_sweep, sweep_dir_for
 
-        check_target(spec, args.storage, args.resume)
+        check_target(spec, args.storage, args.resume, args.overwrite)
         print(describe(spec, args.storage), flush=True)
         if args.tensorboard:
             from launchers.tensorboard_server import TensorBoardServer
@@ -157,7 +159,8 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
             print(f"tensorboard {server.start()}", flush=True)
             # A plain `kill` must stop TensorBoard too, not leave it behind.
             signal.signal(signal.SIGTERM, _interrupt)
-        outcome = run_sweep(spec, args.storage, resume=args.resume, address=address, verbose=args.verbose)
+        outcome = run_sweep(spec, args.storage, resume=args.resume, address=address, verbose=args.verbose,
+                            overwrite=args.overwrite)
         print(report(outcome), flush=True)
         if server is not None:
             import ray

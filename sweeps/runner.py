@@ -54,8 +54,12 @@ def sweep_dir_for(spec: SweepSpec, storage: str | Path) -> Path | str:
     return str(location) if location.is_remote else location.local()
 
 
-def check_target(spec: SweepSpec, storage: str | Path, resume: bool) -> Location:
-    """The sweep folder, after making sure starting or resuming there loses nothing."""
+def check_target(spec: SweepSpec, storage: str | Path, resume: bool, overwrite: bool = False) -> Location:
+    """The sweep folder, after making sure starting or resuming there loses nothing that was not
+    asked for: ``overwrite`` allows replacing an earlier sweep, and only a sweep (a folder with
+    Tune's state or the sweep file), never a folder of other files that happens to share its name."""
+    if resume and overwrite:
+        raise SweepError("--resume continues the sweep in its folder and --overwrite deletes it: give one of them")
     location = sweep_location(spec, storage)
     if location.is_remote:
         names = location.names()
@@ -67,7 +71,10 @@ def check_target(spec: SweepSpec, storage: str | Path, resume: bool) -> Location
         sweep_dir = location.local()
         holds_sweep = sweep_dir.is_dir() and any(sweep_dir.glob(STATE_GLOB))
         saved = read_yaml_file(sweep_dir / SPEC_FILE) if resume and (sweep_dir / SPEC_FILE).is_file() else None
-        occupied = sweep_dir.exists() and any(sweep_dir.iterdir())
+        if sweep_dir.exists() and not sweep_dir.is_dir():
+            raise SweepError(f"{location} is a file; the sweep needs a folder there, so pick another name with --name")
+        names = sorted(path.name for path in sweep_dir.iterdir()) if sweep_dir.is_dir() else []
+        occupied = bool(names)
     if resume:
         if not holds_sweep:
             raise SweepError(f"{location} holds no sweep to resume; run without --resume to start it")
@@ -78,10 +85,15 @@ def check_target(spec: SweepSpec, storage: str | Path, resume: bool) -> Location
                 f"resume with the same file and --set options, or start a new sweep with --name",
                 where=spec.source,
             )
-    elif occupied:
+    elif occupied and not overwrite:
         raise SweepError(
             f"{location} already holds a sweep named {spec.name!r}; add --resume to continue it, "
-            "or pick another name with --name"
+            "--overwrite to replace it, or pick another name with --name"
+        )
+    elif occupied and not (holds_sweep or SPEC_FILE in names):
+        raise SweepError(
+            f"{location} holds files that are not a sweep's ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}); "
+            "--overwrite only replaces an earlier sweep, so nothing was removed: pick another name with --name"
         )
     return location
 
@@ -271,8 +283,9 @@ def run_sweep(
     address: str | None = None,
     verbose: bool = False,
     progress_interval_s: float = 10.0,
+    overwrite: bool = False,
 ) -> SweepOutcome:
-    location = check_target(spec, storage, resume)
+    location = check_target(spec, storage, resume, overwrite)
     # Only the JSON result log from Tune's default loggers (see build_tuner).
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     # Keeping few checkpoints makes Tune snapshot its state after each one, which is what lets
@@ -290,6 +303,10 @@ def run_sweep(
     from ray import tune
 
     spec_text = yaml.safe_dump(spec.raw, sort_keys=False).encode()
+    if overwrite and location.exists():
+        # Only now, with every check passed and Ray up: a refused sweep leaves the old one intact.
+        location.remove_folder()
+        print(f"overwrite: removed the earlier sweep in {location}", flush=True)
     if resume:
         from sweeps.resume_repair import repair_missing_checkpoints, restore_damaged_state
 

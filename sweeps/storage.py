@@ -120,6 +120,17 @@ class Location:
         filesystem.create_dir(target_path)
         pyarrow.fs.copy_files(path, target_path, source_filesystem=filesystem, destination_filesystem=filesystem)
 
+    def remove_folder(self) -> None:
+        """Delete this folder and everything in it (nothing happens when it does not exist)."""
+        import pyarrow.fs
+
+        filesystem, path = self.filesystem()
+        try:
+            if filesystem.get_file_info(path).type != pyarrow.fs.FileType.NotFound:
+                filesystem.delete_dir(path)
+        except OSError as error:
+            raise SweepError(f"storage {self}: cannot remove it ({first_line(error)})") from None
+
     def upload(self, folder: Path) -> None:
         """Copy every file under the local ``folder`` into this location, keeping relative paths."""
         import pyarrow.fs

@@ -303,3 +303,35 @@ def test_kfold_trials_report_the_mean_over_their_fold_models(tmp_path):
     at_checkpoint = [row for row in history if row["trial_id"] == best["trial_id"] and row["epoch"] == best["checkpoint_epoch"]]
     spread = (sum((a - sum(accuracies) / 3) ** 2 for a in accuracies) / 3) ** 0.5
     assert at_checkpoint[0]["val_accuracy_fold_std"] == pytest.approx(spread, abs=1e-6)
+
+
+ONE_TRIAL = ["--set", "trials.num_samples=1", "--set", "stop.max_epochs=1", "--set", "scheduler.grace_period=1"]
+
+
+def test_overwrite_replaces_an_earlier_sweep_and_nothing_else(tmp_path):
+    earlier = tmp_path / "digits_asha"
+    earlier.mkdir()
+    (earlier / "sweep.yaml").write_text("name: digits_asha\n")
+    (earlier / "experiment_state-2026-01-01_00-00-00.json").write_text("{}")
+    (earlier / "old_trial").mkdir()
+    run = run_launcher("local", "sweeps/digits_asha.yaml", "--storage", str(tmp_path), "--overwrite", *ONE_TRIAL)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"overwrite: removed the earlier sweep in {earlier}" in run.stdout
+    assert not (earlier / "old_trial").exists() and not (earlier / "experiment_state-2026-01-01_00-00-00.json").exists()
+    assert pq.read_table(earlier / "trials.parquet").num_rows == 1
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (["--overwrite", "--resume"], "--resume continues the sweep in its folder and --overwrite deletes it"),
+    (["--overwrite"], "holds files that are not a sweep's (notes.txt); --overwrite only replaces an earlier sweep"),
+    (["--overwrite", "--set", "stop.max_epochs=0"], "stop.max_epochs"),  # a refused sweep deletes nothing
+])
+def test_overwrite_never_deletes_what_it_should_not(extra, expected, tmp_path):
+    folder = tmp_path / "digits_asha"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not a sweep")
+    run = run_launcher("local", "sweeps/digits_asha.yaml", "--storage", str(tmp_path), *extra)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.stderr.startswith("error: ") and run.stderr.strip().count("\n") == 0, run.stderr
+    assert expected in run.stderr
+    assert [path.name for path in folder.iterdir()] == ["notes.txt"]
