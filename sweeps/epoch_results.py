@@ -21,9 +21,11 @@ _LAST_EPOCH_ONLY = {"should_checkpoint": False, "checkpoint_dir_name": None, "do
 def epoch_results(result: dict[str, Any]) -> list[dict[str, Any]]:
     """One result per epoch in a Tune result: each epoch's metrics over the report's own fields
     (trial id, time, config, ...); a result from before batching is its own single epoch."""
-    entries = result.get(EPOCH_RESULTS)
-    if not entries:
+    if EPOCH_RESULTS not in result:
         return [result]
+    entries = result[EPOCH_RESULTS]
+    if not entries:
+        return []  # a trial ending on its own after its last report (sweeps.trial_end)
     shared = {key: value for key, value in result.items() if key != EPOCH_RESULTS}
     earlier = {**shared, **{key: value for key, value in _LAST_EPOCH_ONLY.items() if key in shared}}
     return [{**earlier, **entry} for entry in entries[:-1]] + [{**shared, **entries[-1]}]

@@ -5,9 +5,10 @@ checkpoints), so they are complete after a resumed sweep too. Written atomically
 file renamed into place), so a reader never sees half a table.
 
 trials.parquet, one row per trial:
-    trial_id, status (completed | stopped | diverged | errored | not_started), one ``config/<key>``
-    column per searched key (typed as searched), final_<metric>, best_<metric>, best_epoch,
-    epochs, wall_time_s, checkpoint, checkpoint_epoch, checkpoint_<metric>, node_id, error,
+    trial_id, status (completed | stopped | diverged | timed_out | out_of_memory | errored |
+    not_started), one ``config/<key>`` column per searched key (typed as searched),
+    final_<metric>, best_<metric>, best_epoch, epochs, wall_time_s, checkpoint, checkpoint_epoch,
+    checkpoint_<metric>, node_id, error (why an errored, timed-out or out-of-memory trial ended),
     trial_dir, config_json (the model and data arguments the sweep set for the trial)
 metrics.parquet, one row per reported epoch:
     trial_id, epoch, every metric the model logs, time_total_s, diverged, node_id
@@ -34,6 +35,7 @@ from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, plain
 from sweeps.spec import SweepSpec
 from sweeps.storage import Location
 from sweeps.trial_config import TrialPlan, trial_arguments
+from sweeps.trial_end import ENDED, ENDED_REASON
 
 TRIALS_FILE = "trials.parquet"
 METRICS_FILE = "metrics.parquet"
@@ -51,9 +53,12 @@ class TrialRecord:
     trial_dir: str
 
 
-def trial_status(record_history: list[dict[str, Any]], error: str | None, max_epochs: int) -> str:
+def trial_status(record_history: list[dict[str, Any]], error: str | None, max_epochs: int,
+                 ended: str | None = None) -> str:
     if error:
         return "errored"
+    if ended:
+        return ended  # timed_out, out_of_memory: see sweeps.trial_end
     if not record_history:
         return "not_started"
     last = record_history[-1]
@@ -69,6 +74,7 @@ def records_from_results(result_grid: Any, spec: SweepSpec, location: Location |
     for result in result_grid:
         history = _history(result.metrics_dataframe)
         error = None if result.error is None else _one_line(result.error)
+        ended = None if error else (result.metrics or {}).get(ENDED)
         trial_dir = name(str(result.path))
         # The folder is named by the trial id. (The last result's trial_id can be another
         # trial's: after a PBT exploit at its last epoch a trial ends on its donor's result.)
@@ -77,12 +83,12 @@ def records_from_results(result_grid: Any, spec: SweepSpec, location: Location |
         records.append(
             TrialRecord(
                 trial_id=trial_id,
-                status=trial_status(history, error, spec.stop.max_epochs),
+                status=trial_status(history, error, spec.stop.max_epochs, ended),
                 # Keys that do not apply to a trial (conditional ones) are absent from its config.
                 config={key: plain(value) for key, value in (result.config or {}).items() if key in spec.space},
                 history=history,
                 checkpoints=checkpoints,
-                error=error,
+                error=error or ((result.metrics or {}).get(ENDED_REASON) if ended else None),
                 trial_dir=trial_dir,
             )
         )

@@ -13,8 +13,9 @@ from typing import Any, TextIO
 from ray.tune import Callback
 
 from sweeps.metric_direction import is_finite_number
+from sweeps.trial_end import ENDED
 
-STATUS_ORDER = ("running", "pending", "completed", "stopped", "diverged", "errored")
+STATUS_ORDER = ("running", "pending", "completed", "stopped", "diverged", "timed_out", "out_of_memory", "errored")
 
 
 def trial_state(trial: Any, max_epochs: int) -> str:
@@ -26,6 +27,8 @@ def trial_state(trial: Any, max_epochs: int) -> str:
         return "running"
     if trial.status in ("PENDING", "PAUSED"):
         return "pending"
+    if result.get(ENDED):
+        return result[ENDED]
     if result.get("diverged"):
         return "diverged"
     return "completed" if result.get("epoch", 0) >= max_epochs else "stopped"

@@ -89,6 +89,9 @@ class Resources(ArgsModel):
 class Stop(ArgsModel):
     max_epochs: int = Field(10, ge=1, le=1_000_000)
     time_budget_s: float | None = Field(None, gt=0.0, le=10 * 365 * 86400)
+    trial_timeout_s: float | None = Field(
+        None, gt=0.0, le=10 * 365 * 86400, description="end a trial (as timed_out) that runs or hangs longer than this"
+    )
     target: float | None = Field(None, allow_inf_nan=False, description="end the sweep once a trial's metric reaches it")
     plateau_trials: int | None = Field(
         None, ge=1, le=1_000_000, description="end the sweep after this many trials end without the best improving"

@@ -12,12 +12,14 @@ imports instead): torch and Lightning are imported in the workers, never by the 
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import math
 import shutil
 import statistics
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -28,11 +30,13 @@ import torch
 
 from lightning_modules.checkpoint import fold_checkpoint_name
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
+from sweeps import fault_injection
 from sweeps.epoch_loop import EpochLoop
 from sweeps.epoch_results import EPOCH_RESULTS
 from sweeps.fold_training import EpochGate, EpochResult, FoldGroup, FoldTraining
 from sweeps.metric_direction import better
 from sweeps.trial_config import PATIENCE_FILE, TrialPlan, trial_arguments
+from sweeps.trial_end import ENDED, ENDED_REASON, OUT_OF_MEMORY, TIMED_OUT, is_out_of_memory, one_line
 
 DIVERGED = "diverged"
 METRICS_FILE = "metrics.json"  # in a trial checkpoint: the metrics of the epoch it was saved at
@@ -82,60 +86,135 @@ def epoch_metrics(plan: TrialPlan, results: list[EpochResult]) -> dict[str, floa
     return metrics
 
 
-def run_epochs(plan: TrialPlan, training: Training, patience: Patience, node_id: str,
-               restored_metrics: dict[str, Any] | None = None) -> None:
+class TrialReports:
+    """Every report the trial sends to Tune, from its training loop or from its watchdog.
+
+    A lock keeps the two from reporting at once, and once the trial has ended (its last epoch,
+    or ``end`` below) nothing more is reported. ``end`` finishes the trial early on its own,
+    with the epochs it trained since its previous report, its last epoch's metrics (what the
+    searcher learns from) and why it ended (sweeps.trial_end); Tune stops a trial whose result
+    says ``done``."""
+
+    def __init__(self, plan: TrialPlan, node_id: str):
+        self.plan = plan
+        self.node_id = node_id
+        self.lock = threading.Lock()
+        self.unreported: list[dict[str, Any]] = []
+        self.last_metrics: dict[str, Any] = {plan.metric: float("nan"), EPOCH: 0}
+        self.ended = False
+
+    def add(self, metrics: dict[str, Any]) -> None:
+        with self.lock:
+            self.unreported.append(dict(metrics))
+            self.last_metrics = dict(metrics)
+
+    def report(self, metrics: dict[str, Any], folder: Path | None, last: bool) -> bool:
+        """Send the epochs trained since the previous report; False if the trial has ended."""
+        from ray import tune
+
+        with self.lock:
+            if self.ended:
+                return False
+            self.ended = last
+            checkpoint = tune.Checkpoint.from_directory(folder) if folder else None
+            tune.report({**metrics, EPOCH_RESULTS: self.unreported}, checkpoint=checkpoint)
+            self.unreported = []
+            return True
+
+    def end(self, kind: str, reason: str) -> None:
+        from ray import tune
+
+        with self.lock:
+            if self.ended:
+                return
+            self.ended = True
+            final = {**self.last_metrics, "node_id": self.node_id, ENDED: kind, ENDED_REASON: reason, "done": True}
+            # No epoch of its own: the epochs since the previous report are the only new rows.
+            tune.report({**final, EPOCH_RESULTS: self.unreported})
+            self.unreported = []
+
+
+class Watchdog:
+    """Ends the trial with ``timed_out`` once it has run ``timeout_s``, even while its training
+    hangs (a thread of its own; the training loop also checks ``expired`` after each epoch)."""
+
+    def __init__(self, reports: TrialReports, timeout_s: float | None):
+        self.reports = reports
+        self.timeout_s = timeout_s
+        self.deadline = time.monotonic() + timeout_s if timeout_s else math.inf
+        self.timer: threading.Timer | None = None
+        if timeout_s:
+            self.timer = threading.Timer(timeout_s, self.reports.end, (TIMED_OUT, self.reason()))
+            self.timer.daemon = True
+            self.timer.start()
+
+    def reason(self) -> str:
+        return f"ran longer than stop.trial_timeout_s ({self.timeout_s:g} s)"
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+
+def run_epochs(plan: TrialPlan, training: Training, patience: Patience, reports: TrialReports,
+               watchdog: Watchdog, restored_metrics: dict[str, Any] | None = None,
+               faults: frozenset[str] = frozenset()) -> None:
     """Advance every fold an epoch at a time until the trial ends, reporting to Tune whenever
     ``plan.report_due`` (with every epoch since the previous report, see sweeps.epoch_results)."""
-    from ray import tune
-
     last_checkpoint = last_report = time.monotonic()
-    unreported: list[dict[str, Any]] = []
-    while True:
+    trained = 0
+    while not reports.ended:
+        trained += 1
+        fault_injection.before_epoch(faults, trained)
         results = training.next_epoch()
         if results is None:
             # Only on the first call (a last epoch returns below): restored at its last epoch, as
             # a PBT exploit of a finished trial's checkpoint is, the trial is that checkpoint now,
             # so that checkpoint's metrics are the trial's last result.
             if restored_metrics is not None:
-                final = {**restored_metrics, "node_id": node_id}
-                tune.report({**final, EPOCH_RESULTS: [final]})
+                final = {**restored_metrics, "node_id": reports.node_id}
+                reports.add(final)
+                reports.report(final, None, last=True)
             return
         epoch = results[0].epoch
         metrics: dict[str, Any] = epoch_metrics(plan, results)
         diverged = any(
             name.endswith("_loss") and not math.isfinite(value) for result in results for name, value in result.metrics.items()
         )
-        metrics.update({EPOCH: epoch, DIVERGED: diverged, "node_id": node_id})
+        metrics.update({EPOCH: epoch, DIVERGED: diverged, "node_id": reports.node_id})
         if diverged:
             # Never let a diverged trial look good to the scheduler or become the best trial.
             metrics[plan.metric] = float("nan")
-        unreported.append(dict(metrics))
+        reports.add(metrics)
         now = time.monotonic()
-        last = diverged or epoch >= plan.max_epochs or patience.exhausted(metrics[plan.metric])
+        timed_out = watchdog.expired() and epoch < plan.max_epochs
+        last = diverged or timed_out or epoch >= plan.max_epochs or patience.exhausted(metrics[plan.metric])
         checkpoint = not diverged and (last or plan.checkpoint_due(epoch, now - last_checkpoint))
         if not (last or checkpoint or plan.report_due(epoch, now - last_report)):
             continue
-        metrics[EPOCH_RESULTS] = unreported
+        if timed_out:
+            metrics.update({ENDED: TIMED_OUT, ENDED_REASON: watchdog.reason()})
         folder = Path(tempfile.mkdtemp(prefix="sweep-checkpoint-")) if checkpoint else None
         try:
             if folder is not None:
                 training.save(folder)
                 (folder / PATIENCE_FILE).write_text(json.dumps(patience.state()))
-                (folder / METRICS_FILE).write_text(json.dumps(unreported[-1]))
+                (folder / METRICS_FILE).write_text(json.dumps(reports.last_metrics))
             if last:
                 # Wind the training down before the last report: once Tune has it, it may hand
                 # this worker the next trial, and waits only briefly for this one to return
                 # (a data-parallel trial's workers take longer to stop).
                 training.close()
-            tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(folder) if folder else None)
+            reports.report(metrics, folder, last)
         finally:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
         if checkpoint:
             last_checkpoint = time.monotonic()
-        unreported, last_report = [], time.monotonic()
-        if last:
-            return
+        last_report = time.monotonic()
 
 
 def _quiet_lightning() -> None:
@@ -188,8 +267,11 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     if checkpoint is not None:
         restored = Path(tempfile.mkdtemp(prefix="sweep-restore-"))
         checkpoint.to_directory(restored)
+    reports = TrialReports(plan, node_id)
+    watchdog = Watchdog(reports, plan.trial_timeout_s)
     training: Training | None = None
     try:
+        faults = fault_injection.faults_for(config)
         if plan.workers > 1:
             from sweeps.distributed_training import DistributedTraining
 
@@ -200,8 +282,21 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
         state = json.loads(saved_patience.read_text()) if saved_patience and saved_patience.is_file() else None
         saved_metrics = restored / METRICS_FILE if restored else None
         metrics = json.loads(saved_metrics.read_text()) if saved_metrics and saved_metrics.is_file() else None
-        run_epochs(plan, training, Patience(plan.mode, model_config.early_stopping_patience, state), node_id, metrics)
+        patience = Patience(plan.mode, model_config.early_stopping_patience, state)
+        run_epochs(plan, training, patience, reports, watchdog, metrics, faults)
+    except Exception as error:
+        if not is_out_of_memory(error):
+            raise
+        # A retry would run out of memory again: the trial ends here, with what it trained.
+        if training is not None:
+            training.close()
+            training = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        reports.end(OUT_OF_MEMORY, one_line(error))
     finally:
+        watchdog.cancel()
         if training is not None:
             training.close()
         if restored is not None:

@@ -46,6 +46,7 @@ class TrialPlan:
     checkpoint_interval_s: float | None = None  # the most training time between checkpoints
     report_every: int = 0  # the scheduler judges trials every N epochs (0: never)
     report_epochs: frozenset[int] = frozenset()  # ... or at these epochs
+    trial_timeout_s: float | None = None  # wall time of one run of a trial (from its start or restart)
 
     def report_due(self, epoch: int, seconds_since_last: float) -> bool:
         """Whether the trial reports to Tune after ``epoch`` although it saves no checkpoint: where
@@ -87,6 +88,7 @@ class TrialPlan:
             workers=spec.resources.workers,
             report_every=report_every,
             report_epochs=report_epochs,
+            trial_timeout_s=spec.stop.trial_timeout_s,
         )
 
 
