@@ -6,7 +6,7 @@ file renamed into place), so a reader never sees half a table.
 
 trials.parquet, one row per trial:
     trial_id, status (completed | stopped | diverged | timed_out | out_of_memory | errored |
-    not_started), one ``config/<key>`` column per searched key (typed as searched),
+    missing | not_started), one ``config/<key>`` column per searched key (typed as searched),
     final_<metric>, best_<metric>, best_epoch, epochs, wall_time_s, checkpoint, checkpoint_epoch,
     checkpoint_<metric>, node_id, error (why an errored, timed-out or out-of-memory trial ended),
     trial_dir, config_json (the model and data arguments the sweep set for the trial)
@@ -40,6 +40,7 @@ from sweeps.trial_end import ENDED, ENDED_REASON
 TRIALS_FILE = "trials.parquet"
 METRICS_FILE = "metrics.parquet"
 BEST_FILE = "best.json"
+MISSING = "missing"  # a trial whose folder was deleted
 
 
 @dataclass
@@ -55,6 +56,8 @@ class TrialRecord:
 
 def trial_status(record_history: list[dict[str, Any]], error: str | None, max_epochs: int,
                  ended: str | None = None) -> str:
+    if ended == MISSING:
+        return MISSING
     if error:
         return "errored"
     if ended:
@@ -79,6 +82,11 @@ def records_from_results(result_grid: Any, spec: SweepSpec, location: Location |
         # The folder is named by the trial id. (The last result's trial_id can be another
         # trial's: after a PBT exploit at its last epoch a trial ends on its donor's result.)
         trial_id = Path(trial_dir).name
+        reached = (result.metrics or {}).get("epoch")
+        if not history and not error and is_finite_number(reached) and reached >= 1:
+            # Tune's state remembers results whose log is gone: the trial's folder was deleted
+            # (by hand, or lost with a disk). Say so instead of calling the trial not started.
+            error, ended = f"its folder {trial_dir} is gone or emptied; what it trained is lost", MISSING
         checkpoints = [(name(checkpoint.path), dict(metrics)) for checkpoint, metrics in (result.best_checkpoints or [])]
         records.append(
             TrialRecord(

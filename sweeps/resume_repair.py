@@ -25,6 +25,7 @@ import fnmatch
 import json
 import shutil
 import time
+import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -156,15 +157,24 @@ def repair_missing_checkpoints(sweep: Path | Location) -> list[str]:
     state = json.loads(location.child(snapshots[-1]).read_bytes())
     repaired = []
     for trial_json, metadata_json in state.get("trial_data", []):
-        trial_id = json.loads(trial_json).get("trial_id", "?")
+        trial = json.loads(trial_json)
+        trial_id = trial.get("trial_id", "?")
         latest = _TrainingRunMetadata.from_json_state(metadata_json).checkpoint_manager.latest_checkpoint_result
+        # Relative to where the sweep is now, in case its folder was moved since.
+        folder_name = PurePosixPath(latest.checkpoint.path).parent.name if latest else trial.get("relative_logdir")
+        if not folder_name:
+            continue
+        trial_folder = location.child(folder_name)
+        if trial.get("status") != "PENDING" and not trial_folder.exists():
+            # Deleted by hand, or lost with a disk: the trial's results are gone, the others' kept.
+            repaired.append(f"trial {trial_id}: its folder {trial_folder} is gone; what it trained is lost")
+            continue
         if latest is None:
             continue
-        # Relative to where the sweep is now, in case its folder was moved since.
-        trial_folder = location.child(PurePosixPath(latest.checkpoint.path).parent.name)
         recorded = PurePosixPath(latest.checkpoint.path).name
         entries = trial_folder.names()
-        if recorded in entries and _complete(trial_folder.child(recorded)):
+        damage = _damage(trial_folder.child(recorded)) if recorded in entries else "was gone"
+        if damage is None:
             continue
         # Zero-padded names: the last one sorted is the newest. A folder without its model and
         # patience files is one whose upload a killed driver cut short.
@@ -173,17 +183,46 @@ def repair_missing_checkpoints(sweep: Path | Location) -> list[str]:
         logged = _logged_checkpoints(trial_folder.child(RESULT_LOG)) if RESULT_LOG in entries else set()
         survivors = [name for name in survivors if name in logged] or survivors
         if not survivors:
+            repaired.append(f"trial {trial_id}: {recorded} {damage} and no other checkpoint of it is intact; "
+                            "the trial cannot continue")
             continue
+        if recorded in entries:
+            # Set aside, not deleted: a damaged file may still be worth a look.
+            trial_folder.child(recorded).copy_folder(trial_folder.child(recorded + ".damaged"))
+            trial_folder.child(recorded).remove_folder()
         trial_folder.child(survivors[-1]).copy_folder(trial_folder.child(recorded))
-        what = "was incomplete" if recorded in entries else "was gone"
-        repaired.append(f"trial {trial_id}: {recorded} {what}; continuing from {survivors[-1]}")
+        repaired.append(f"trial {trial_id}: {recorded} {damage}; continuing from {survivors[-1]}")
     return repaired
 
 
 def _complete(checkpoint: Location) -> bool:
-    """Whether a trial's checkpoint folder holds everything a trial writes into one."""
+    """Whether a trial's checkpoint folder holds everything a trial writes into one, intact."""
+    return _damage(checkpoint) is None
+
+
+def _damage(checkpoint: Location) -> str | None:
+    """What is wrong with a trial's checkpoint folder (None: nothing). A folder without its
+    model and patience files is one whose upload a killed driver cut short; a model file whose
+    archive does not check out was cut short or damaged on disk."""
     names = set(checkpoint.names())
-    return PATIENCE_FILE in names and any(name == CHECKPOINT_FILE or FOLD_FILE.fullmatch(name) for name in names)
+    models = sorted(name for name in names if name == CHECKPOINT_FILE or FOLD_FILE.fullmatch(name))
+    if PATIENCE_FILE not in names or not models:
+        return "was incomplete"
+    for name in models:
+        if not _whole_archive(checkpoint.child(name)):
+            return f"was damaged ({name} does not read back)"
+    return None
+
+
+def _whole_archive(file: Location) -> bool:
+    """torch.save writes a zip archive; every member's checksum holding means it was written
+    whole. Checked without torch (the driver never imports it) and without running any code."""
+    filesystem, path = file.filesystem()
+    try:
+        with filesystem.open_input_file(path) as stream, zipfile.ZipFile(stream) as archive:
+            return archive.testzip() is None
+    except (OSError, EOFError, zipfile.BadZipFile, ValueError, NotImplementedError):
+        return False
 
 
 def _logged_checkpoints(result_log: Location) -> set[str]:

@@ -285,6 +285,9 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
         patience = Patience(plan.mode, model_config.early_stopping_patience, state)
         run_epochs(plan, training, patience, reports, watchdog, metrics, faults)
     except Exception as error:
+        if restored is not None and str(restored) in str(error):
+            # Name the checkpoint where the user finds it, not the temporary copy read here.
+            raise _retold(error, str(error).replace(str(restored), checkpoint.path)) from error
         if not is_out_of_memory(error):
             raise
         # A retry would run out of memory again: the trial ends here, with what it trained.
@@ -301,6 +304,15 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
             training.close()
         if restored is not None:
             shutil.rmtree(restored, ignore_errors=True)
+
+
+def _retold(error: Exception, message: str) -> Exception:
+    """The same kind of error with another message (a RuntimeError where its type takes other
+    arguments)."""
+    try:
+        return type(error)(message)
+    except Exception:  # constructors of some error types need more than a message
+        return RuntimeError(message)
 
 
 def _fold_training(plan: TrialPlan, model_config: Any, data_config: Any, fold: int, resume_from: Path | None,

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from sweeps.errors import SweepError
+from sweeps.errors import SweepError, first_line
 from sweeps.metric_direction import better, is_finite_number
 from sweeps.yaml_loading import read_yaml_file
 
@@ -52,16 +52,28 @@ class SweepResults:
         return sorted(scored, key=lambda row: row[key], reverse=self.mode == "max")
 
 
+def read_table(path: Path, schema_only: bool = False) -> Any:
+    """A sweep's Parquet table (or its schema); a damaged one is a one-line error naming it."""
+    try:
+        return pq.read_schema(path) if schema_only else pq.read_table(path)
+    except (OSError, pa.ArrowException) as error:
+        raise SweepError(f"{path}: damaged or not a Parquet table ({first_line(error)}); the sweep's "
+                         "trials still hold their results: --resume on it writes its tables again") from None
+
+
 def load_sweep_results(folder: str | Path) -> SweepResults:
     folder = Path(folder)
     if not (folder / SPEC_FILE).is_file():
         raise SweepError(f"{folder} holds no sweep (no {SPEC_FILE}); give a sweep's results folder, such as results/digits_asha")
     raw = read_yaml_file(folder / SPEC_FILE)
+    if not isinstance(raw, dict) or not isinstance(raw.get("metric"), str) or raw.get("mode") not in ("min", "max"):
+        raise SweepError(f"{folder / SPEC_FILE}: damaged (no metric and mode); it is the sweep as started, "
+                         "so restore it from the sweep file and its --set options")
     metric, mode = raw["metric"], raw["mode"]
     timestamps = _result_logs(folder)
     if (folder / TRIALS_FILE).is_file() and (folder / METRICS_FILE).is_file():
-        trials = pq.read_table(folder / TRIALS_FILE).to_pylist()
-        epochs = pq.read_table(folder / METRICS_FILE).to_pylist()
+        trials = read_table(folder / TRIALS_FILE).to_pylist()
+        epochs = read_table(folder / METRICS_FILE).to_pylist()
         for row in epochs:
             logged = timestamps.get((row["trial_id"], row["epoch"]), {})
             row["timestamp"], row["time_this_iter_s"] = logged.get("timestamp"), logged.get("time_this_iter_s")
@@ -115,7 +127,8 @@ def sweeps_dataset(storage: str | Path, table: str = "trials") -> ds.Dataset:
     files = sorted(str(path) for path in storage.glob(f"*/{table}.parquet"))
     if not files:
         raise SweepError(f"{storage} holds no finished sweep ({table}.parquet)")
-    schema = pa.unify_schemas([pq.read_schema(file) for file in files] + [pa.schema([("sweep", pa.string())])])
+    schema = pa.unify_schemas([read_table(Path(file), schema_only=True) for file in files]
+                              + [pa.schema([("sweep", pa.string())])])
     return ds.dataset(files, schema=schema, format="parquet",
                       partitioning=ds.DirectoryPartitioning(pa.schema([("sweep", pa.string())])),
                       partition_base_dir=str(storage))
@@ -128,7 +141,7 @@ def folders_dataset(folders: list[Path], table: str = "trials") -> ds.Dataset:
     for folder in folders:
         path = Path(folder) / f"{table}.parquet"
         if path.is_file():
-            part = pq.read_table(path)
+            part = read_table(path)
             tables.append(part.append_column("sweep", pa.array([Path(folder).name] * part.num_rows, pa.string())))
     if not tables:
         raise SweepError(f"none of {', '.join(map(str, folders))} holds a finished sweep ({table}.parquet)")

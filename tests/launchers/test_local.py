@@ -335,3 +335,39 @@ def test_overwrite_never_deletes_what_it_should_not(extra, expected, tmp_path):
     assert run.stderr.startswith("error: ") and run.stderr.strip().count("\n") == 0, run.stderr
     assert expected in run.stderr
     assert [path.name for path in folder.iterdir()] == ["notes.txt"]
+
+
+def test_resume_sets_a_damaged_checkpoint_aside_and_continues_from_an_intact_one(diverging_sweep, tmp_path):
+    from sweeps.resume_repair import repair_missing_checkpoints
+
+    sweep_dir = tmp_path / "diverging"
+    shutil.copytree(diverging_sweep[0], sweep_dir)
+    trial = next(row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist() if row["config/lr"] == 0.01)
+    trial_dir = sweep_dir / trial["trial_id"]
+    # (checkpoint_999999 is an unlogged one another test adds)
+    intact, recorded = sorted(trial_dir.glob("checkpoint_00*"))[-2:]
+    model = recorded / "model.ckpt"
+    half = model.read_bytes()[: model.stat().st_size // 2]
+    model.write_bytes(half)  # as a crash mid-write leaves it
+    assert repair_missing_checkpoints(sweep_dir) == [
+        f"trial {trial['trial_id']}: {recorded.name} was damaged (model.ckpt does not read back); "
+        f"continuing from {intact.name}"
+    ]
+    assert (recorded / "model.ckpt").read_bytes() == (intact / "model.ckpt").read_bytes()
+    assert (trial_dir / f"{recorded.name}.damaged" / "model.ckpt").read_bytes() == half  # kept for a look
+
+
+def test_resume_of_a_sweep_with_a_deleted_trial_folder_keeps_the_other_trials(diverging_sweep, tmp_path):
+    sweep_dir = tmp_path / "diverging"
+    shutil.copytree(diverging_sweep[0], sweep_dir)
+    rows = {row["config/lr"]: row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist()}
+    lost, kept = rows[10.0], rows[0.01]
+    shutil.rmtree(sweep_dir / lost["trial_id"])
+    run = run_launcher("local", "tests/launchers/sweeps/diverging.yaml", "--storage", str(tmp_path), "--resume")
+    assert run.returncode == 0, run.stdout + run.stderr
+    after = {row["trial_id"]: row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist()}
+    assert after[lost["trial_id"]]["status"] == "missing"
+    assert f"its folder {sweep_dir / lost['trial_id']} is gone" in after[lost["trial_id"]]["error"]
+    assert f"resume: trial {lost['trial_id']}: its folder {sweep_dir / lost['trial_id']} is gone" in run.stdout
+    assert {k: after[kept["trial_id"]][k] for k in ("status", "epochs", "best_val_accuracy")} == \
+        {k: kept[k] for k in ("status", "epochs", "best_val_accuracy")}

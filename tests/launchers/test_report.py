@@ -103,3 +103,22 @@ def test_the_diagnosis_reads_bias_and_variance_from_the_curves(history, verdict)
     diagnosis = diagnose_trial(results_with(history), {"trial_id": "t"})
     assert diagnosis.verdict == verdict, diagnosis.text()
     assert diagnosis.knobs
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ({"trials.parquet": b"PAR1 cut short"}, "trials.parquet: damaged or not a Parquet table"),
+    ({"sweep.yaml": b"- a list\n"}, "sweep.yaml: damaged (no metric and mode)"),
+    ({"sweep.yaml": b"\xff\xfe"}, "sweep.yaml: not UTF-8 text"),
+])
+def test_damaged_sweep_files_are_one_line_errors_naming_the_file(damage, expected, tmp_path):
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    (folder / "sweep.yaml").write_text("name: damaged\nmetric: val_accuracy\nmode: max\n")
+    (folder / "metrics.parquet").write_bytes(b"")
+    (folder / "trials.parquet").write_bytes(b"")
+    for name, content in damage.items():
+        (folder / name).write_bytes(content)
+    done = run_launcher("report", str(folder))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.strip().count("\n") == 0, done.stderr
+    assert expected in done.stderr

@@ -1,5 +1,8 @@
 """A trial's epoch: metrics averaged over folds, and early stopping on that average."""
 
+import io
+import zipfile
+
 import pytest
 
 from sweeps.fold_training import EpochResult
@@ -44,11 +47,16 @@ def test_a_checkpoint_folder_cut_short_by_a_killed_upload_is_not_resumed_from(tm
     from sweeps.resume_repair import _complete
     from sweeps.storage import Location
 
-    whole, half, folds = tmp_path / "checkpoint_000001", tmp_path / "checkpoint_000002", tmp_path / "checkpoint_000003"
+    archive = io.BytesIO()  # what torch.save writes: a zip archive
+    with zipfile.ZipFile(archive, "w") as writing:
+        writing.writestr("archive/data.pkl", b"weights" * 1000)
+    whole, half, folds, cut = (tmp_path / f"checkpoint_00000{index}" for index in range(4))
     for folder, files in ((whole, ["model.ckpt", "patience.json"]), (half, ["patience.json"]),
-                          (folds, ["fold-0.ckpt", "fold-1.ckpt", "patience.json"])):
+                          (folds, ["fold-0.ckpt", "fold-1.ckpt", "patience.json"]), (cut, ["model.ckpt", "patience.json"])):
         folder.mkdir()
         for name in files:
-            (folder / name).write_bytes(b"x")
+            (folder / name).write_bytes(archive.getvalue() if name.endswith(".ckpt") else b"{}")
+    (cut / "model.ckpt").write_bytes(archive.getvalue()[:-40])  # written short: its end is missing
     assert _complete(Location.parse(str(whole))) and _complete(Location.parse(str(folds)))
     assert not _complete(Location.parse(str(half)))
+    assert not _complete(Location.parse(str(cut)))
