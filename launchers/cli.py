@@ -6,6 +6,7 @@ Imports neither torch nor Ray, so ``--help`` and ``--dry-run`` answer at once.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
@@ -174,6 +175,15 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
     except SweepError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+        # The guard keeps a reserve free, so only a disk that others filled, or a very large
+        # checkpoint, gets here: Tune's state is saved after each trial's checkpoint.
+        where = f" writing {error.filename}" if error.filename else ""
+        print(f"error: no space left on the device{where}: free some space, then continue with --resume",
+              file=sys.stderr)
+        return EXIT_SWEEP_FAILED
     except KeyboardInterrupt:
         if outcome is None:
             print("interrupted: continue with --resume", file=sys.stderr)

@@ -233,8 +233,11 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
         ProgressTable(spec.metric, spec.mode, spec.stop.max_epochs, spec.trial_count, searched, progress_interval_s),
     ]
     if not location.is_remote:
+        from sweeps.disk_guard import DiskGuard
+
         # Object stores replace whole objects, so only a local folder can hold half-written state.
         callbacks.append(StateBackup(str(location)))
+        callbacks.append(DiskGuard(str(location)))
     stop_rules = None
     if spec.stop.target is not None or spec.stop.plateau_trials is not None or spec.stop.epoch_budget is not None:
         from sweeps.stop_rules import SweepStopRules
@@ -286,6 +289,10 @@ def run_sweep(
     overwrite: bool = False,
 ) -> SweepOutcome:
     location = check_target(spec, storage, resume, overwrite)
+    if not location.is_remote:
+        from sweeps.disk_space import check_room
+
+        check_room(location.local())
     # Only the JSON result log from Tune's default loggers (see build_tuner).
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     # Keeping few checkpoints makes Tune snapshot its state after each one, which is what lets
@@ -333,8 +340,13 @@ def run_sweep(
     logging.getLogger("ray.tune.execution.experiment_state").addFilter(_vanished_temporary_file)
     evaluator = HeldOutEvaluator().start()  # imports torch while the trials train
     ray_stopping = None
+    from sweeps.disk_guard import DiskGuard
+
+    DiskGuard.tripped = None
     try:
         result_grid = tuner.fit()
+        if DiskGuard.tripped is not None:
+            raise SweepError(DiskGuard.tripped)
         if embedded:
             # Every result is in: the embedded Ray stops (which takes a second of waiting on
             # its processes) while the tables are written and the best checkpoint evaluated.
