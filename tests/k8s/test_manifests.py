@@ -57,6 +57,50 @@ def test_containers_run_as_non_root_with_requests_equal_to_limits(path):
                 assert any(m["mountPath"] == "/dev/shm" for m in pod["containers"][0]["volumeMounts"]), where
 
 
+def exposure_problems(manifest: dict) -> list[str]:
+    """What in a manifest would run as root, escalate privileges, reach into the node or expose a
+    port beyond the cluster (each pod's own services listen inside its pod network only)."""
+    problems = []
+    for where, pod in pod_specs(manifest):
+        if pod.get("hostNetwork") or pod.get("hostPID") or pod.get("hostIPC"):
+            problems.append(f"{where}: shares the node's namespaces")
+        problems += [f"{where}: volume {v['name']} is a host path" for v in pod.get("volumes", []) if "hostPath" in v]
+        if pod.get("securityContext", {}).get("runAsNonRoot") is not True:
+            problems.append(f"{where}: may run as root")
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            context = container.get("securityContext", {})
+            if context.get("privileged") or context.get("allowPrivilegeEscalation") is not False:
+                problems.append(f"{where}/{container['name']}: may gain privileges")
+            if "ALL" not in context.get("capabilities", {}).get("drop", []) or context.get("capabilities", {}).get("add"):
+                problems.append(f"{where}/{container['name']}: keeps Linux capabilities")
+            problems += [f"{where}/{container['name']}: port {port['containerPort']} bound on the node"
+                         for port in container.get("ports", []) if "hostPort" in port]
+    if manifest["kind"] == "Service" and manifest["spec"].get("type", "ClusterIP") != "ClusterIP":
+        problems.append(f"service {manifest['metadata']['name']}: exposed outside the cluster")
+    return problems
+
+
+@pytest.mark.parametrize("path", MANIFEST_FILES, ids=lambda p: str(p.relative_to(K8S)))
+def test_nothing_runs_as_root_reaches_into_the_node_or_is_exposed_outside_the_cluster(path):
+    for manifest in load_manifests(path):
+        assert exposure_problems(manifest) == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda job: job["spec"]["submitterPodTemplate"]["spec"].update(hostNetwork=True), "shares the node's namespaces"),
+    (lambda job: job["spec"]["submitterPodTemplate"]["spec"]["securityContext"].pop("runAsNonRoot"), "may run as root"),
+    (lambda job: job["spec"]["submitterPodTemplate"]["spec"]["containers"][0]["securityContext"].update(privileged=True),
+     "may gain privileges"),
+    (lambda job: job["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]["volumes"].append(
+        {"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}), "volume docker is a host path"),
+])
+def test_exposure_problems_are_caught(change, expected):
+    (job,) = [doc for doc in load_manifests(K8S / "base" / "rayjob.yaml") if doc["kind"] == "RayJob"]
+    job = copy.deepcopy(job)
+    change(job)
+    assert any(expected in problem for problem in exposure_problems(job))
+
+
 def test_the_kustomization_ties_the_example_together():
     kustomization = yaml.safe_load((K8S / "base" / "kustomization.yaml").read_text())
     assert kustomization["kind"] == "Kustomization"

@@ -12,6 +12,7 @@ import yaml
 from launchers.k8s import kubernetes_name, render, worker_pod
 from sweeps.spec import load_sweep
 from tests.conftest import ROOT, SHIPPED_SWEEPS, launcher_env, run_launcher
+from tests.k8s.test_manifests import exposure_problems
 from tests.k8s.validation import load_manifests, validate
 
 
@@ -22,6 +23,7 @@ def test_the_manifests_rendered_for_each_shipped_sweep_validate(path):
     for name, manifests in files.items():
         for manifest in manifests:
             validate(manifest, f"{path.name} -> {name}")
+            assert exposure_problems(manifest) == []
             assert manifest["metadata"]["namespace"] == "sweeps"
     (config_map,) = files["sweep-configmap.yaml"]
     assert yaml.safe_load(config_map["data"]["sweep.yaml"]) == yaml.safe_load(path.read_text())

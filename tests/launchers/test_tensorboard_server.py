@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 from urllib.parse import quote
 
 import pyarrow.parquet as pq
@@ -36,6 +37,31 @@ def post(url: str, body: dict) -> object:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.loads(answer.read())
+
+
+def descendants_command_lines(pid: int) -> list[str]:
+    """The command lines of every process under ``pid``, read from /proc."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    found, grew = {pid}, True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in found and child not in found:
+                found.add(child)
+                grew = True
+    lines = []
+    for child in found - {pid}:
+        try:
+            lines.append(Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return lines
 
 
 def test_tensorboard_serves_every_trial_with_its_scalars_and_hparams(tmp_path):
@@ -62,6 +88,13 @@ def test_tensorboard_serves_every_trial_with_its_scalars_and_hparams(tmp_path):
 
     try:
         url = wait_for(r"^tensorboard (http://127\.0\.0\.1:\d+/)").group(1)
+        wait_for(r"^\[\d\d:\d\d\] trials")  # Ray is up, trials are running
+        dashboards = [line for line in descendants_command_lines(launcher.pid) if "dashboard/dashboard.py" in line]
+        assert all("--host=127.0.0.1" in line for line in dashboards), dashboards  # Ray's own, on loopback
+        own_address = socket.gethostbyname(socket.gethostname())
+        if not own_address.startswith("127."):  # TensorBoard listens on loopback only
+            with pytest.raises(OSError):
+                socket.create_connection((own_address, int(url.rsplit(":", 1)[1].strip("/"))), timeout=2).close()
         wait_for(r"^finished in")
         wait_for(r"^tensorboard still serving")
         trials = pq.read_table(tmp_path / "conditional" / "trials.parquet").to_pylist()
