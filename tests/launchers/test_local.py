@@ -234,10 +234,11 @@ def test_resume_repairs_a_snapshot_that_names_a_deleted_checkpoint(diverging_swe
     assert repair_missing_checkpoints(sweep_dir) == []  # nothing left to repair
 
 
-def test_resume_restores_state_files_damaged_by_a_crash(diverging_sweep):
+def test_resume_restores_state_files_damaged_by_a_crash(diverging_sweep, tmp_path):
     """A driver killed while Tune copies its state leaves a truncated file; without the backup
     Ray would start the sweep afresh beside the old trials."""
-    sweep_dir, _ = diverging_sweep
+    sweep_dir = tmp_path / "diverging"
+    shutil.copytree(diverging_sweep[0], sweep_dir)  # damaged here, not in the shared sweep
     assert sorted(p.name for p in (sweep_dir / ".resume-backup").iterdir())
     searcher_state = sorted(sweep_dir.glob("basic-variant-state-*.json"))[-1]
     searcher_state.write_bytes(b"")

@@ -22,7 +22,7 @@ def test_pbt_exploit_takes_the_donor_weights_and_the_mutated_learning_rate(tmp_p
     assert run.returncode == 0, run.stdout + run.stderr
     sweep = tmp_path / "pbt"
     trials = pq.read_table(sweep / "trials.parquet").to_pylist()
-    assert len({row["trial_id"] for row in trials}) == 4 and all(row["epochs"] == 8 for row in trials)
+    assert len({row["trial_id"] for row in trials}) == 4 and all(row["epochs"] == 12 for row in trials)
     prefix = trials[0]["trial_id"][:-5]
     steps = [json.loads(line) for line in (sweep / "pbt_global.txt").read_text().splitlines()]
     assert steps, "no exploit happened"
