@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
@@ -18,7 +19,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 from lightning_modules.configs.base import ArgsModel
 from lightning_modules.configs.rules import DataInfo, Rule
 from sweeps.conditions import NO_CONDITIONS, Conditions, cases
-from sweeps.errors import SweepError, show
+from sweeps.errors import SweepError, first_line, show
 from sweeps.space import Param
 
 MAX_COMBINATIONS = 20_000
@@ -121,13 +122,19 @@ def _condition_hint(rule: Rule, space: dict[str, Param], conditions: Conditions,
 def data_infos(config: type[ArgsModel], fixed: dict[str, Any], searched: dict[str, Param]) -> list[DataInfo]:
     """The data's shape for every combination of the searched data keys (usually one)."""
     keys = list(searched)
+    options = [searched[key].representatives() for key in keys]
+    count = math.prod(len(values) for values in options)
+    if count > MAX_COMBINATIONS:
+        raise SweepError(f"the searched data keys ({', '.join(keys)}) combine into {count} data sets to check; "
+                         f"at most {MAX_COMBINATIONS} are allowed, so search fewer values", path="space")
     infos = []
-    for combination in itertools.product(*(searched[key].representatives() for key in keys)):
+    for combination in itertools.product(*options):
         args = {**fixed, **dict(zip(keys, combination))}
         try:
             info = config.model_construct(**args).info()
-        except ValueError as error:  # the data cannot be read as named (a table's columns, say)
-            raise SweepError(str(error), path="data") from None
+        # The data cannot be read as named: a table's columns, say, or a path that is a directory.
+        except (ValueError, OSError) as error:
+            raise SweepError(first_line(error), path="data") from None
         if info not in infos:
             infos.append(info)
     return infos

@@ -19,8 +19,9 @@ searchers neither sample nor learn from it, and the results tables show it as nu
 from __future__ import annotations
 
 import itertools
+import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,7 +135,8 @@ def parse_entry(key: str, body: Any, path: str) -> Entry:
     body = dict(body)
     when = body.pop("when", _ABSENT)
     if "per_layer" in body:
-        unknown = sorted(set(body) - {"per_layer", "length"})
+        # In the file's order: keys of mixed types (a number, a string) cannot be sorted.
+        unknown = [key for key in body if key not in ("per_layer", "length")]
         if unknown:
             raise SweepError(f"unknown key {show(unknown[0])}; a per-layer list takes per_layer, length and when",
                              path=f"{path}.{unknown[0]}")
@@ -216,7 +218,7 @@ def _conditions(entry: Entry, singles: dict[str, Param]) -> tuple[Condition, ...
         if not values:
             raise SweepError("lists no value; give the parent's value or values under which the key applies", path=path)
         for value in values:
-            if not any(same_value(value, option) for option in possible):
+            if not _is_value_of(singles[parent], possible, value):
                 shown = ", ".join(str(option) for option in possible[:20]) + (" ..." if len(possible) > 20 else "")
                 raise SweepError(f"{show(value)} is never a value of {parent} ({shown}), so the key would never apply",
                                  path=path)
@@ -224,16 +226,25 @@ def _conditions(entry: Entry, singles: dict[str, Param]) -> tuple[Condition, ...
     return tuple(conditions)
 
 
-def parent_values(param: Param, parent: str, path: str) -> list[Any]:
-    """Every value a parent can take (conditions compare exact values)."""
+def parent_values(param: Param, parent: str, path: str) -> Sequence[Any]:
+    """Every value a parent can take (conditions compare exact values). An integer range stays a
+    ``range``: it may span billions of values."""
     if isinstance(param, FloatRange):
         raise SweepError(f"{parent} is a {param.kind} range; a condition needs a parent with distinct values "
                          "(choice, grid or an integer range)", path=path)
     if isinstance(param, IntRange):
-        return list(range(param.low, param.high + 1))
+        return range(param.low, param.high + 1)
     if any(isinstance(value, tuple) for value in param.values):
         raise SweepError(f"{parent} takes lists; a condition needs a parent with plain values", path=path)
     return list(param.values)
+
+
+def _is_value_of(param: Param, possible: Sequence[Any], value: Any) -> bool:
+    if isinstance(param, IntRange):
+        # As same_value compares (3.0 is 3, true is not 1), without walking the range.
+        number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        return number and value == int(value) and param.low <= value <= param.high
+    return any(same_value(value, option) for option in possible)
 
 
 def _lengths(entry: Entry, singles: dict[str, Param]) -> tuple[list[int], str | None]:
@@ -251,17 +262,19 @@ def _lengths(entry: Entry, singles: dict[str, Param]) -> tuple[list[int], str | 
         )
     param = singles[length]
     if isinstance(param, IntRange):
-        values = list(range(param.low, param.high + 1))
+        low, high = param.low, param.high
     elif isinstance(param, (Choice, Grid)) and all(isinstance(v, int) and not isinstance(v, bool) for v in param.values):
-        values = sorted(param.values)
+        low, high = min(param.values), max(param.values)
     else:
         raise SweepError(f"{length} is a {param.kind} key of {'non-integer ' if param.kind in ('choice', 'grid') else ''}"
                          "values; the length of a per-layer list must be an integer key", path=path)
-    if values[0] < 0 or values[-1] > MAX_LAYERS:
-        raise SweepError(f"{length} ranges over {values[0]}..{values[-1]}; a per-layer list has 0 to {MAX_LAYERS} positions",
+    # Bounds first: an integer range may span billions of values.
+    if low < 0 or high > MAX_LAYERS:
+        raise SweepError(f"{length} ranges over {low}..{high}; a per-layer list has 0 to {MAX_LAYERS} positions",
                          path=path)
-    if values[-1] == 0:
+    if high == 0:
         raise SweepError(f"{length} is always 0, so the list would always be empty", path=path)
+    values = list(range(low, high + 1)) if isinstance(param, IntRange) else sorted(param.values)
     return values, length
 
 

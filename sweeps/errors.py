@@ -22,7 +22,17 @@ class SweepError(Exception):
 
     def __str__(self) -> str:
         parts = [p for p in (self.where, self.path) if p]
-        return ": ".join([*parts, self.message])
+        return one_line(": ".join([*parts, self.message]))
+
+
+# What str.splitlines breaks at. Key paths and some messages quote a user's keys as written, and
+# a key may hold any of these; escaped, the error still prints as one line.
+_LINE_BREAKS = {ord(c): c.encode("unicode_escape").decode("ascii") for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks escaped (a newline becomes the two characters \\n)."""
+    return text.translate(_LINE_BREAKS)
 
 
 def first_line(error: BaseException) -> str:

@@ -142,7 +142,7 @@ def _parse_values(kind: str, body: Any, path: str) -> Param:
         raise SweepError(f"got {show(body)}; must be a non-empty list of values", path=path)
     if len(body) > MAX_VALUES:
         raise SweepError(f"has {len(body)} values; at most {MAX_VALUES} are allowed", path=path)
-    seen = []
+    seen: set[tuple[type, Any]] = set()
     for index, value in enumerate(body):
         # A list of plain values is one value too: the widths of every layer, say.
         parts = value if isinstance(value, list) else [value]
@@ -153,10 +153,12 @@ def _parse_values(kind: str, body: Any, path: str) -> Param:
             )
         if any(isinstance(part, float) and not math.isfinite(part) for part in parts):
             raise SweepError(f"value {show(value)} is not finite", path=f"{path}[{index}]")
-        # 1 and True compare equal in Python; they are different values to a user.
-        if any(type(value) is type(other) and value == other for other in seen):
+        # 1 and True compare equal in Python; they are different values to a user. A set, not a
+        # scan of the values so far: a list may hold 10000 of them.
+        key = (type(value), tuple(value) if isinstance(value, list) else value)
+        if key in seen:
             raise SweepError(f"value {show(value)} is listed twice", path=f"{path}[{index}]")
-        seen.append(value)
+        seen.add(key)
     values = tuple(tuple(v) if isinstance(v, list) else v for v in body)  # hashable, frozen
     return Choice(values) if kind == "choice" else Grid(values)
 

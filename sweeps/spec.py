@@ -317,7 +317,8 @@ def _check_searcher_handles_conditions(spec: SweepSpec) -> None:
 
 
 def _check_name(name: Any) -> str:
-    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+    # fullmatch: with match, '$' would also accept a name ending in a newline.
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
         raise SweepError(
             f"got {show(name)}; a sweep name is 1-100 letters, digits, '_', '-' or '.', "
             "starting with a letter or digit (it becomes a folder name)",
@@ -342,7 +343,7 @@ def _registered_section(raw: Any, section: str, key: str, what: str, registry: d
     name = args.pop(key, None)
     if name is None:
         raise SweepError(f"required key is missing; must be one of: {', '.join(registry)}", path=f"{section}.{key}")
-    if name not in registry:
+    if not isinstance(name, str) or name not in registry:  # a list or mapping here is unhashable
         raise SweepError(f"unknown {what} {show(name)}; must be one of: {', '.join(registry)}", path=f"{section}.{key}")
     entry = registry[name]
     check_fixed(entry.config, args, section)
@@ -408,7 +409,7 @@ def _plugin_section(raw: Any, section: str, registry: dict[str, str], loader: An
         raise SweepError(f"got {show(raw)}; must be a mapping with 'name' and its options", path=section)
     options = dict(raw)
     name = options.pop("name", None)
-    if name not in registry:
+    if not isinstance(name, str) or name not in registry:  # a list or mapping here is unhashable
         what = "required key is missing" if name is None else f"unknown {section} {show(name)}"
         raise SweepError(f"{what}; must be one of: {', '.join(registry)}", path=f"{section}.name")
     return name, validate_section(loader(name).Options, options, section)
