@@ -36,7 +36,8 @@ from sweeps.epoch_results import EPOCH_RESULTS
 from sweeps.fold_training import EpochGate, EpochResult, FoldGroup, FoldTraining
 from sweeps.metric_direction import better
 from sweeps.trial_config import PATIENCE_FILE, TrialPlan, trial_arguments
-from sweeps.trial_end import ENDED, ENDED_REASON, OUT_OF_MEMORY, TIMED_OUT, is_out_of_memory, one_line
+from sweeps.errors import first_line
+from sweeps.trial_end import ENDED, ENDED_REASON, OUT_OF_MEMORY, TIMED_OUT, is_out_of_memory
 
 DIVERGED = "diverged"
 METRICS_FILE = "metrics.json"  # in a trial checkpoint: the metrics of the epoch it was saved at
@@ -96,7 +97,6 @@ class TrialReports:
     says ``done``."""
 
     def __init__(self, plan: TrialPlan, node_id: str):
-        self.plan = plan
         self.node_id = node_id
         self.lock = threading.Lock()
         self.unreported: list[dict[str, Any]] = []
@@ -297,7 +297,7 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
-        reports.end(OUT_OF_MEMORY, one_line(error))
+        reports.end(OUT_OF_MEMORY, f"{type(error).__name__}: {first_line(error)}")
     finally:
         watchdog.cancel()
         if training is not None:

@@ -32,9 +32,3 @@ def is_out_of_memory(error: BaseException) -> bool:
         error = error.__cause__ or error.__context__
     return False
 
-
-def one_line(error: BaseException, limit: int = 300) -> str:
-    """The first non-empty line of an error's message, with its type."""
-    line = next((text.strip() for text in str(error).splitlines() if text.strip()), "")
-    shown = f"{type(error).__name__}: {line}" if line else type(error).__name__
-    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
