@@ -8,6 +8,9 @@ A searched key is a one-entry mapping naming its kind:
     width:      {logint: [16, 512]}            # integer, log-uniform, both bounds included
     activation: {choice: [relu, tanh]}         # one of the values, sampled
     batch_size: {grid: [32, 64]}               # every value, each with num_samples trials
+    hidden:     {int: [32, 512], step: 32}     # 32, 64, ..., 512 (step: with any range kind)
+    dropout:    {float: [0.1, 0.5], step: 0.1} # 0.1, 0.2, ..., 0.5
+    filters:    {logint: [16, 256], step: 2}   # 16, 32, 64, 128, 256 (log: step multiplies)
 """
 
 from __future__ import annotations
@@ -102,6 +105,39 @@ class Grid:
         return tune.grid_search([_as_written(v) for v in self.values])
 
 
+@dataclass(frozen=True)
+class Steps(Choice):
+    """A range with ``step:``, as Keras Tuner's ``hp.Int``/``hp.Float`` take it: the values
+    ``low + k * step`` (log kinds: ``low * step ** k``) up to ``high``. A choice among those values
+    everywhere a choice is (random and grid search, conditions, PBT's neighbours); the Optuna
+    searchers propose it as the stepped range it is (sweeps.searchers.optuna_space)."""
+
+    low: float = 0.0
+    high: float = 0.0
+    step: float = 1.0
+    log: bool = False
+    integer: bool = False
+
+    @property
+    def range_kind(self) -> str:
+        return ("log" if self.log else "") + ("int" if self.integer else "float")
+
+
+def stepped_values(low: float, high: float, step: float, log: bool, integer: bool) -> tuple[Any, ...]:
+    """The values of a stepped range (rounded to 12 significant digits: 0.1 * 3 is 0.3)."""
+    values: list[Any] = []
+    index = 0
+    while True:
+        value = low * step**index if log else low + index * step
+        value = int(round(value)) if integer else float(f"{value:.12g}")
+        if value > high * (1 + 1e-12):
+            return tuple(values)
+        values.append(value)
+        if len(values) > MAX_VALUES:
+            raise ValueError(f"makes more than {MAX_VALUES} values")
+        index += 1
+
+
 Param = Union[IntRange, FloatRange, Choice, Grid]
 
 
@@ -126,6 +162,14 @@ def _as_written(value: Any) -> Any:
 def parse_param(raw: Any, path: str) -> Param:
     """One searched key from its sweep-file form; errors name ``path`` and what is allowed."""
     example = "a one-entry mapping such as {float: [0.0, 0.5]} or {choice: [relu, tanh]}"
+    if isinstance(raw, dict) and "step" in raw and len(raw) == 2:
+        raw = dict(raw)
+        step = raw.pop("step")
+        (kind, body), = raw.items()
+        if kind in ("choice", "grid"):
+            raise SweepError(f"step applies to int, float, logint and logfloat ranges, not {kind}", path=f"{path}.step")
+        param = parse_param(raw, path)
+        return _stepped(param, step, f"{path}.step")  # type: ignore[arg-type]
     if not isinstance(raw, dict) or len(raw) != 1:
         raise SweepError(f"got {show(raw)}; a searched key must be {example}", path=path)
     (kind, body), = raw.items()
@@ -135,6 +179,27 @@ def parse_param(raw: Any, path: str) -> Param:
     if kind in ("choice", "grid"):
         return _parse_values(kind, body, path)
     return _parse_range(kind, body, path)
+
+
+def _stepped(param: IntRange | FloatRange, step: Any, path: str) -> Steps:
+    integer = isinstance(param, IntRange)
+    if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step):
+        raise SweepError(f"got {show(step)}; step is a number", path=path)
+    if integer and not param.log and not isinstance(step, int):
+        raise SweepError(f"got {show(step)}; an int range takes a whole-number step", path=path)
+    if param.log and step <= 1:
+        raise SweepError(f"got {show(step)}; a log range's step multiplies, so it must be above 1", path=path)
+    if not param.log and step <= 0:
+        raise SweepError(f"got {show(step)}; step must be above 0", path=path)
+    if not param.log and step > param.high - param.low:
+        raise SweepError(f"step {step:g} is larger than the range {param.low:g}..{param.high:g}", path=path)
+    try:
+        values = stepped_values(param.low, param.high, step, param.log, integer)
+    except ValueError as error:
+        raise SweepError(f"step {step:g} over {param.low:g}..{param.high:g} {error}; take a larger step", path=path) from None
+    if len(values) < 2:
+        raise SweepError(f"step {step:g} leaves one value ({values[0]}) in {param.low:g}..{param.high:g}", path=path)
+    return Steps(values, low=param.low, high=param.high, step=step, log=param.log, integer=integer)
 
 
 def _parse_values(kind: str, body: Any, path: str) -> Param:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sweeps.errors import SweepError
-from sweeps.space import Choice, FloatRange, Grid, IntRange, Param
+from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, Steps
 from sweeps.trial_config import DATA_PREFIX
 
 if TYPE_CHECKING:
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 
 def mutable_keys(spec: "SweepSpec") -> set[str]:
+    if spec.user is not None:
+        # A user's module: the sweep cannot tell a learning rate from a layer width, so any
+        # searched key may be listed under mutate; unlisted, the real-valued ones mutate.
+        return set(spec.space)
     model = spec.family.config.mutable_keys()
     data = spec.dataset.config.mutable_keys()
     return {key for key in spec.space if (key[len(DATA_PREFIX):] in data if key.startswith(DATA_PREFIX) else key in model)}
@@ -30,7 +34,8 @@ def mutated_keys(listed: list[str] | None, spec: "SweepSpec", scheduler: str) ->
     """The keys to mutate: those listed under ``mutate``, or every mutable searched key."""
     allowed = mutable_keys(spec)
     if listed is None:
-        every_trial = [key for key in spec.space if key in allowed and key not in spec.conditions.when]
+        every_trial = [key for key in spec.space if key in allowed and key not in spec.conditions.when
+                       and (spec.user is None or _real_valued(spec.space[key]))]
         if not every_trial:
             raise SweepError(
                 f"{scheduler} mutates searched keys, but none of the searched keys can change during a trial "
@@ -50,6 +55,10 @@ def mutated_keys(listed: list[str] | None, spec: "SweepSpec", scheduler: str) ->
             raise SweepError(f"{key!r} applies only in some trials, and a trial that exploits another may not have it; "
                              "mutate keys that every trial has", path=where)
     return list(listed)
+
+
+def _real_valued(param: Param) -> bool:
+    return isinstance(param, FloatRange) or (isinstance(param, Steps) and not param.integer)
 
 
 def check_exploits_are_safe(spec: "SweepSpec", interval: int, scheduler: str) -> None:
@@ -77,6 +86,9 @@ def within_space(space: dict[str, Param], keys: list[str]):
     def explore(config: dict[str, Any]) -> dict[str, Any]:
         for key in keys:
             param = space[key]
+            if key in config and isinstance(param, Steps):
+                config[key] = min(param.values, key=lambda value: abs(value - float(config[key])))
+                continue
             if key not in config or not isinstance(param, (IntRange, FloatRange)):
                 continue
             value = min(max(float(config[key]), param.low), param.high)
@@ -95,6 +107,8 @@ def mutation_domain(param: Param) -> Any:
 
 def numeric_bounds(param: Param, key: str, path: str) -> list[float]:
     """PB2's bounds for one key: its range (PB2 models numbers only)."""
+    if isinstance(param, Steps):
+        return [float(param.low), float(param.values[-1])]
     if not isinstance(param, (IntRange, FloatRange)):
         raise SweepError(f"PB2 explores numeric ranges only; {key!r} is a {param.kind} key "
                          "(use pbt, or leave it out of mutate)", path=path)

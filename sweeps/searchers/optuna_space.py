@@ -3,7 +3,9 @@ function, the searcher wrapped to respect ``trials.max_concurrent``, and the loa
 the space holds nothing a model-based searcher cannot sample.
 
 Define-by-run keeps the proposed configuration exactly what the sweep file wrote: a choice among
-lists (per-layer widths, say) is proposed by its position and handed to the trial as the list.
+lists (per-layer widths, say) is proposed by its position and handed to the trial as the list. A
+stepped range is proposed as Optuna's stepped range (a log one by its step count), so the model
+keeps its order, and handed to the trial as one of its values.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sweeps.conditions import Conditions
 from sweeps.errors import SweepError
-from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, _as_written, same_value
+from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, Steps, _as_written, same_value
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
@@ -40,7 +42,9 @@ def suggest(space: dict[str, Param], conditions: Conditions, trial: Any) -> dict
         if not conditions.applies(key, chosen):
             continue
         param = space[key]
-        if isinstance(param, IntRange):
+        if isinstance(param, Steps):
+            chosen[key] = as_written[key] = _suggest_step(trial, key, param)
+        elif isinstance(param, IntRange):
             chosen[key] = trial.suggest_int(key, param.low, param.high, log=param.log)
         elif isinstance(param, FloatRange):
             chosen[key] = trial.suggest_float(key, param.low, param.high, log=param.log)
@@ -56,10 +60,28 @@ def suggest(space: dict[str, Param], conditions: Conditions, trial: Any) -> dict
     return as_written
 
 
+def _suggest_step(trial: Any, key: str, param: Steps) -> Any:
+    """One value of a stepped range: Optuna's own stepped range (values low + k * step), or for a
+    log range the step count k; either way the nearest of the range's own values."""
+    if param.log:
+        return param.values[trial.suggest_int(key, 0, len(param.values) - 1)]
+    if param.integer:
+        proposed = trial.suggest_int(key, int(param.low), int(param.values[-1]), step=int(param.step))
+    else:
+        proposed = trial.suggest_float(key, param.low, param.values[-1], step=param.step)
+    return min(param.values, key=lambda value: abs(value - proposed))
+
+
 def _distribution(param: Param) -> Any:
     """The Optuna distribution ``suggest`` draws ``param`` from (list choices: by position)."""
     import optuna.distributions as od
 
+    if isinstance(param, Steps):
+        if param.log:
+            return od.IntDistribution(0, len(param.values) - 1)
+        if param.integer:
+            return od.IntDistribution(int(param.low), int(param.values[-1]), step=int(param.step))
+        return od.FloatDistribution(param.low, param.values[-1], step=param.step)
     if isinstance(param, IntRange):
         return od.IntDistribution(param.low, param.high, log=param.log)
     if isinstance(param, FloatRange):
@@ -75,7 +97,9 @@ def _as_optuna(space: dict[str, Param], config: dict[str, Any]) -> dict[str, Any
     held = {}
     for key, value in config.items():
         param = space[key]
-        if isinstance(param, Choice) and any(isinstance(option, list) for option in param.representatives()):
+        if isinstance(param, Steps) and param.log:
+            value = next(i for i, option in enumerate(param.values) if same_value(option, value))
+        elif isinstance(param, Choice) and any(isinstance(option, list) for option in param.representatives()):
             value = next(i for i, option in enumerate(param.representatives()) if same_value(option, value))
         held[key] = value
     return held
