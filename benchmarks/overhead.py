@@ -94,7 +94,7 @@ def run_plain(epochs: int) -> dict[str, Any]:
 
 
 def run_loop(epochs: int) -> dict[str, Any]:
-    from sweeps.trainable import build_folds, prepare_process
+    from sweeps.trainable import prepare_process, shipped_folds
     from sweeps.trial_config import TrialPlan
 
     plan = TrialPlan(family="mlp", model_args={"optimizer": "adam", "batch_size": BATCH}, dataset="digits",
@@ -104,7 +104,7 @@ def run_loop(epochs: int) -> dict[str, Any]:
     started = time.perf_counter()
     best = 0.0
     for config in CONFIGS:
-        folds = build_folds(plan, config, None)
+        folds = shipped_folds(plan, config, None)
         while (results := folds.next_epoch()) is not None:
             best = max(best, results[0].metrics["val_accuracy"])
     return {"wall_s": time.perf_counter() - started, "best_val_accuracy": best}

@@ -1,13 +1,14 @@
-"""One trial trained data-parallel: a Ray Train ``TorchTrainer`` whose workers run Lightning with
-Ray's DDP strategy, driven an epoch at a time by the trial (``resources.workers`` > 1).
+"""One trial trained data-parallel (``resources.workers`` > 1): Ray Train's ``TorchTrainer`` runs
+the trial's Lightning Trainer on every worker, with the same callback as a one-process trial
+(sweeps/trainer_loop.py) and Lightning's DDP strategy over the process group Ray Train set up
+(gloo on CPU, NCCL on GPU).
 
-The trial's Tune function stays the driver: it decides after each epoch whether to go on, save a
-checkpoint or stop, exactly as for a trial trained in its own process, so reporting,
-checkpointing, early stopping and every scheduler (ASHA stops, PBT exploits, HyperBand pauses)
-work unchanged. The workers obey through a small ``TrialLink`` actor: every rank gets each order;
-rank 0 alone answers with the epoch's metrics (already summed over the ranks by the model) and
-writes the checkpoint, whose files travel back to the driver, which reports them to Tune. A
-checkpoint given by Tune (a retry, a resumed sweep, a PBT exploit) is sent to every worker.
+Rank 0 holds the trial's session: it decides after each epoch (every rank gets the decision) and
+its reports, with the checkpoint files it wrote, travel through a ``ray.util.queue.Queue`` to the
+trial's own process, which passes them on to Tune. That process keeps the trial's watchdog, and
+when Tune stops the trial (a scheduler's decision) it tells rank 0 through a second queue, which
+ends the training at the next epoch's end. A checkpoint given by Tune (a retry, a resumed sweep,
+a PBT exploit) is sent to every worker, whose Trainer resumes from it.
 
 Ray Train's own retries are off: a failed worker fails the trial, and Tune restarts it from its
 last checkpoint (``failure.max_retries``), on whichever nodes are left.
@@ -15,7 +16,6 @@ last checkpoint (``failure.max_retries``), on whichever nodes are left.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import tempfile
 import threading
@@ -23,164 +23,138 @@ import time
 from pathlib import Path
 from typing import Any
 
-import ray
-
 from sweeps.errors import first_line
-from sweeps.fold_training import EpochResult
 from sweeps.trial_config import TrialPlan
+from sweeps.trial_session import TrialReports, TrialSession
 
-EPOCH, SAVE, STOP = "epoch", "save", "stop"
-DRIVER_MEMORY_BYTES = 256 * 1024**2  # what a distributed trial's driver reserves instead of a CPU
-_POLL_S = 1.0
+DRIVER_MEMORY_BYTES = 256 * 1024**2  # what a distributed trial's own process reserves instead of a CPU
+_WAIT_S = 1.0
 _STOP_WAIT_S = 120.0
 
 
-@ray.remote(num_cpus=0)
-class TrialLink:
-    """Orders from the trial to each rank, and rank 0's answers back."""
-
-    def __init__(self, ranks: int):
-        self._orders: list[asyncio.Queue] = [asyncio.Queue() for _ in range(ranks)]
-        self._answers: asyncio.Queue = asyncio.Queue()
-
-    async def order(self, order: str) -> None:
-        for queue in self._orders:
-            queue.put_nowait(order)
-
-    async def next_order(self, rank: int) -> str:
-        return await self._orders[rank].get()
-
-    async def answer(self, answer: tuple[str, Any]) -> None:
-        self._answers.put_nowait(answer)
-
-    async def next_answer(self, timeout_s: float) -> tuple[str, Any] | None:
-        try:
-            return await asyncio.wait_for(self._answers.get(), timeout_s)
-        except asyncio.TimeoutError:
-            return None
-
-
 def worker_loop(arguments: dict[str, Any]) -> None:
-    """Each Ray Train worker: build the trial's folds with the DDP strategy and obey the trial."""
+    """Each Ray Train worker: the trial's Trainer under DDP; rank 0 decides and reports."""
+    import ray
     import ray.train
 
-    from sweeps.trainable import build_folds, prepare_process
+    from sweeps.trainable import prepare_process, trainer_run, uses_gpu
+    from sweeps.trainer_loop import EpochEnd, fit
 
     plan: TrialPlan = arguments["plan"]
-    link = arguments["link"]
+    config: dict[str, Any] = arguments["config"]
+    relay, stop = arguments["relay"], arguments["stop"]
     rank = ray.train.get_context().get_world_rank()
     prepare_process(plan, rank)
-    restored = _write_files(arguments["checkpoint_files"], "sweep-restore-")
-    group = None
+    restored = _write_files(arguments["checkpoint_files"], tempfile.mkdtemp(prefix="sweep-restore-"))
     try:
-        group = build_folds(plan, arguments["config"], restored, distributed=True)
-        while True:
-            order = ray.get(link.next_order.remote(rank))
-            if order == EPOCH:
-                results = group.next_epoch()
-                if rank == 0:
-                    ray.get(link.answer.remote((EPOCH, results)))
-            elif order == SAVE:
-                folder = Path(tempfile.mkdtemp(prefix="sweep-checkpoint-"))
-                try:
-                    group.save(folder)  # every rank takes part; rank 0 writes
-                    if rank == 0:
-                        ray.get(link.answer.remote((SAVE, _read_files(folder))))
-                finally:
-                    shutil.rmtree(folder, ignore_errors=True)
-            else:
-                return
+        session = None
+        if rank == 0:
+            node_id = ray.get_runtime_context().get_node_id()
+            reports = TrialReports(plan, node_id, send=_relay_sender(relay, stop))
+            session = TrialSession(plan, reports, restored, arguments["faults"], plan.patience_of(config))
+        run, fields = trainer_run(plan, config)
+        end = EpochEnd(session, fields, stop_requested=lambda: not stop.empty(), check_first_validation=False)
+        fit(run, end, plan.max_epochs, uses_gpu(plan), restored, distributed=True)
     finally:
-        if group is not None:
-            group.close()
         if restored is not None:
             shutil.rmtree(restored, ignore_errors=True)
 
 
-class DistributedTraining:
-    """The driver's side: the same ``next_epoch`` / ``save`` / ``close`` as a ``FoldGroup``."""
+def _relay_sender(relay: Any, stop: Any) -> Any:
+    """Rank 0's way of reporting: put the result and its checkpoint's files into the relay, and
+    give up once the trial's process has asked it to stop (nobody reads the relay then)."""
+    from ray.util.queue import Full
 
-    def __init__(self, plan: TrialPlan, config: dict[str, Any], restored: Path | None, trial_name: str):
-        from ray.train import FailureConfig, RunConfig, ScalingConfig
-        from ray.train.torch import TorchConfig, TorchTrainer
-
-        self.link = TrialLink.remote(plan.workers)
-        self._storage = Path(tempfile.mkdtemp(prefix="sweep-train-run-"))
-        use_gpu = plan.gpus > 0
-        self._trainer = TorchTrainer(
-            worker_loop,
-            train_loop_config={
-                "plan": plan,
-                "config": config,
-                "link": self.link,
-                "checkpoint_files": _read_files(restored) if restored is not None else None,
-            },
-            scaling_config=ScalingConfig(
-                num_workers=plan.workers,
-                use_gpu=use_gpu,
-                resources_per_worker={"CPU": plan.cpus, "GPU": plan.gpus} if use_gpu else {"CPU": plan.cpus},
-            ),
-            torch_config=TorchConfig(backend="nccl" if use_gpu else "gloo"),
-            run_config=RunConfig(
-                name=f"{trial_name}-{time.time_ns()}",
-                storage_path=str(self._storage),
-                # Tune retries the trial from its own checkpoints; a Train-level restart would
-                # begin again at epoch 1 inside the same trial.
-                failure_config=FailureConfig(max_failures=0, max_preemption_failures=0),
-            ),
-        )
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._fit, name="trial-train-run", daemon=True)
-        self._thread.start()
-        self._stopped = False
-
-    def _fit(self) -> None:
-        try:
-            self._trainer.fit()
-        except BaseException as error:  # raised to the trial by _answer
-            self._error = error
-
-    def _answer(self, expected: str) -> Any:
+    def send(result: dict[str, Any], folder: Path | None, last: bool) -> None:
+        item = (result, _read_files(folder) if folder is not None else None, last)
         while True:
-            answer = ray.get(self.link.next_answer.remote(_POLL_S))
-            if answer is not None:
-                kind, payload = answer
-                if kind != expected:
-                    raise RuntimeError(f"the trial's workers answered {kind!r} to {expected!r}")
-                return payload
-            if not self._thread.is_alive():
-                raise RuntimeError(f"data-parallel training failed: {_worker_error(self._error)}")
-
-    def next_epoch(self) -> list[EpochResult] | None:
-        self.link.order.remote(EPOCH)
-        return self._answer(EPOCH)
-
-    def save(self, folder: Path) -> None:
-        self.link.order.remote(SAVE)
-        _write_files(self._answer(SAVE), folder=folder)
-
-    def close(self) -> None:
-        """Stop the workers (their ``fit`` returns) and wait for the Train run to end."""
-        if not self._stopped:
-            self._stopped = True
             try:
-                self.link.order.remote(STOP)
-            except Exception:
-                pass  # the link is gone with its node; the Train run ends on its own
-            self._thread.join(_STOP_WAIT_S)
-        try:
-            ray.kill(self.link)
-        except Exception:
-            pass  # already gone with its node
-        shutil.rmtree(self._storage, ignore_errors=True)
+                relay.put(item, timeout=_WAIT_S)
+                return
+            except Full:
+                if not stop.empty():
+                    return
+
+    return send
 
 
-def _worker_error(error: BaseException | None) -> str:
+def train_distributed(plan: TrialPlan, config: dict[str, Any], restored: Path | None, reports: TrialReports,
+                      trial_name: str, faults: frozenset[str]) -> None:
+    """The trial's own process: start the workers, pass rank 0's reports on to Tune, stop the
+    workers when the trial ends (its last epoch, a scheduler's stop, a failure)."""
+    from ray.train import FailureConfig, RunConfig, ScalingConfig
+    from ray.train.torch import TorchConfig, TorchTrainer
+    from ray.util.queue import Empty, Queue
+
+    relay = Queue(maxsize=1, actor_options={"num_cpus": 0})
+    stop = Queue(actor_options={"num_cpus": 0})
+    storage = Path(tempfile.mkdtemp(prefix="sweep-train-run-"))
+    use_gpu = plan.gpus > 0
+    trainer = TorchTrainer(
+        worker_loop,
+        train_loop_config={
+            "plan": plan, "config": config, "relay": relay, "stop": stop, "faults": faults,
+            "checkpoint_files": _read_files(restored) if restored is not None else None,
+        },
+        scaling_config=ScalingConfig(
+            num_workers=plan.workers,
+            use_gpu=use_gpu,
+            resources_per_worker={"CPU": plan.cpus, "GPU": plan.gpus} if use_gpu else {"CPU": plan.cpus},
+        ),
+        torch_config=TorchConfig(backend="nccl" if use_gpu else "gloo"),
+        run_config=RunConfig(
+            name=f"{trial_name}-{time.time_ns()}",
+            storage_path=str(storage),
+            # Tune retries the trial from its own checkpoints; a Train-level restart would
+            # begin again at epoch 1 inside the same trial.
+            failure_config=FailureConfig(max_failures=0, max_preemption_failures=0),
+        ),
+    )
+    failure: list[BaseException] = []
+    run = threading.Thread(target=_fit, args=(trainer, failure), name="trial-train-run", daemon=True)
+    run.start()
+    try:
+        while not reports.ended:
+            try:
+                result, files, last = relay.get(timeout=_WAIT_S)
+            except Empty:
+                if run.is_alive():
+                    continue
+                if relay.empty():
+                    break
+                continue  # rank 0's last words arrived as its run ended
+            if last:
+                # Let the workers wind down before the last report: once Tune has it, it may
+                # hand this process the next trial.
+                run.join(_STOP_WAIT_S)
+            folder = _write_files(files, tempfile.mkdtemp(prefix="sweep-checkpoint-")) if files is not None else None
+            try:
+                reports.forward(result, folder, last)
+            finally:
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+        run.join(_STOP_WAIT_S if reports.ended else 0)
+        if failure:
+            raise RuntimeError(f"data-parallel training failed: {_worker_error(failure[0])}")
+    finally:
+        if run.is_alive():
+            stop.put(True)  # a scheduler's stop, the watchdog or an error here: rank 0 ends the run
+            run.join(_STOP_WAIT_S)
+        for queue in (relay, stop):
+            queue.shutdown(force=True)
+        shutil.rmtree(storage, ignore_errors=True)
+
+
+def _fit(trainer: Any, failure: list[BaseException]) -> None:
+    try:
+        trainer.fit()
+    except BaseException as error:  # raised in the trial's thread
+        failure.append(error)
+
+
+def _worker_error(error: BaseException) -> str:
     """The first line of what went wrong on a worker, without Ray Train's wrapping."""
-    if error is None:
-        return "the workers stopped without a result"
-    text = str(error)
-    for line in text.splitlines():
+    for line in str(error).splitlines():
         stripped = line.strip()
         if stripped and not stripped.startswith(("Traceback", "File ", "ray.", "Training failed", "The Ray Train run")):
             if "Error" in stripped or "error" in stripped:
@@ -192,11 +166,11 @@ def _read_files(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
 
 
-def _write_files(files: dict[str, bytes] | None, prefix: str = "", folder: Path | None = None) -> Path | None:
+def _write_files(files: dict[str, bytes] | None, folder: str) -> Path | None:
     if files is None:
+        shutil.rmtree(folder, ignore_errors=True)
         return None
-    folder = folder or Path(tempfile.mkdtemp(prefix=prefix))
-    folder.mkdir(parents=True, exist_ok=True)
+    path = Path(folder)
     for name, content in files.items():
-        (folder / name).write_bytes(content)
-    return folder
+        (path / name).write_bytes(content)
+    return path

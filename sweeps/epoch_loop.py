@@ -13,13 +13,20 @@ Checkpoints are Lightning checkpoints (``state_dict``, ``optimizer_states``, ``l
 ``hyper_parameters``, ``epoch`` as Lightning counts it, the module's ``on_save_checkpoint``
 additions), so ``load_model``, evaluation and PBT exploits read them as they read the Trainer's.
 They are saved after the epoch's schedule step and also hold the training batches' shuffle state,
-so a resumed trial continues exactly where it stopped. Data-parallel trials keep Lightning's
-Trainer (sweeps/fold_training.py), which Ray Train's DDP integration drives.
+so a resumed trial continues exactly where it stopped. Data-parallel trials and users' own
+modules train under Lightning's Trainer instead (sweeps/trainer_loop.py).
+
+A k-fold trial trains one model per fold in lockstep (``LockstepFolds``): each epoch every fold
+trains one, and the trial decides on the mean of their metrics (sweeps.trial_session), so
+schedulers such as ASHA compare k-fold trials epoch by epoch. Only one fold trains at a time, so
+folds never compete for cores and the random state is drawn in the same order every run.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +35,7 @@ import torch
 from lightning_fabric import Fabric
 
 from lightning_modules.logged_metrics import LoggedMetrics
-from sweeps.fold_training import EpochResult
+from sweeps.trial_session import EpochResult, TrialSession
 
 BATCHES_GENERATOR = "train_batches_generator"  # checkpoint key: the shuffle state of the training batches
 
@@ -157,5 +164,44 @@ class EpochLoop:
         self.global_step = int(checkpoint.get("global_step", 0))
         self.model.apply_restored_config([self.optimizer], [entry["scheduler"] for entry in self.schedules], self.epoch)
 
-    def close(self) -> None:
-        """Nothing runs between epochs, so there is nothing to stop."""
+
+
+class LockstepFolds:
+    """A trial's folds (one ``EpochLoop`` each; one for a hold-out split), an epoch of each per
+    ``next_epoch``."""
+
+    def __init__(self, folds: list[EpochLoop]):
+        self.folds = folds
+
+    def next_epoch(self) -> list[EpochResult] | None:
+        """Each fold's next epoch; None when training has ended (its last epoch was reached)."""
+        results = [fold.next_epoch() for fold in self.folds]
+        return None if any(result is None for result in results) else results  # type: ignore[misc]
+
+    def save(self, folder: Path) -> None:
+        """Every fold's checkpoint into ``folder`` (``model.ckpt``, or ``fold-N.ckpt`` per fold)."""
+        from lightning_modules.checkpoint import fold_checkpoint_name
+
+        for fold in self.folds:
+            fold.save(folder / fold_checkpoint_name(fold.fold, len(self.folds)))
+
+
+def train(session: TrialSession, folds: LockstepFolds) -> None:
+    """Train the folds until the session ends the trial (the lean side of the trial protocol)."""
+    while not session.ended:
+        session.before_epoch()
+        results = folds.next_epoch()
+        if results is None:
+            session.end_without_epochs()  # only on the first call: a last epoch ends the loop below
+            return
+        decision = session.decide(results)
+        folder = Path(tempfile.mkdtemp(prefix="sweep-checkpoint-")) if decision.save else None
+        if folder is not None:
+            try:
+                folds.save(folder)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+        session.deliver(decision, folder)
+        if decision.last:
+            return

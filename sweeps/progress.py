@@ -15,7 +15,8 @@ from ray.tune import Callback
 from sweeps.metric_direction import is_finite_number
 from sweeps.trial_end import ENDED
 
-STATUS_ORDER = ("running", "pending", "completed", "stopped", "diverged", "timed_out", "out_of_memory", "errored")
+STATUS_ORDER = ("running", "pending", "completed", "stopped", "diverged", "timed_out", "out_of_memory", "metric_missing",
+                "errored")
 
 
 def trial_state(trial: Any, max_epochs: int) -> str:

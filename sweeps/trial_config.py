@@ -15,6 +15,7 @@ from lightning_modules.configs.base import ArgsModel
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
 from sweeps.conditions import assemble_lists
 from sweeps.space import plain
+from sweeps.user_model.plan import UserPlan
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
@@ -28,7 +29,9 @@ REPORT_INTERVAL_S = 1.0
 
 @dataclass(frozen=True)
 class TrialPlan:
-    """What every trial of a sweep shares: plain values, cheap to ship to Ray workers."""
+    """What every trial of a sweep shares: plain values, cheap to ship to Ray workers. A sweep of
+    a shipped family names it and its data set (``family``, ``dataset``); one of the user's own
+    model carries ``user`` instead."""
 
     family: str
     model_args: dict[str, Any]
@@ -47,6 +50,18 @@ class TrialPlan:
     report_every: int = 0  # the scheduler judges trials every N epochs (0: never)
     report_epochs: frozenset[int] = frozenset()  # ... or at these epochs
     trial_timeout_s: float | None = None  # wall time of one run of a trial (from its start or restart)
+    user: UserPlan | None = None
+
+    @property
+    def model_name(self) -> str:
+        return self.user.model_name if self.user is not None else f"the {self.family} model"
+
+    def patience_of(self, config: dict[str, Any]) -> int | None:
+        """The trial's early-stopping patience (a shipped family's early_stopping_patience; a
+        user's module stops itself, with Lightning's EarlyStopping callback)."""
+        if self.user is not None:
+            return None
+        return trial_arguments(self, config)[0].early_stopping_patience
 
     def report_due(self, epoch: int, seconds_since_last: float) -> bool:
         """Whether the trial reports to Tune after ``epoch`` although it saves no checkpoint: where
@@ -72,9 +87,9 @@ class TrialPlan:
         every, epochs, interval_s = checkpoint_schedule(spec)
         report_every, report_epochs = report_schedule(spec)
         return cls(
-            family=spec.family.name,
+            family=spec.family.name if spec.family else "",
             model_args=dict(spec.model_args),
-            dataset=spec.dataset.name,
+            dataset=spec.dataset.name if spec.dataset else "",
             data_args=dict(spec.data_args),
             metric=spec.metric,
             mode=spec.mode,
@@ -89,6 +104,7 @@ class TrialPlan:
             report_every=report_every,
             report_epochs=report_epochs,
             trial_timeout_s=spec.stop.trial_timeout_s,
+            user=spec.user.plan if spec.user is not None else None,
         )
 
 

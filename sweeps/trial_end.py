@@ -13,6 +13,9 @@ ENDED = "ended"
 ENDED_REASON = "ended_reason"
 TIMED_OUT = "timed_out"
 OUT_OF_MEMORY = "out_of_memory"
+# The sweep's metric is not among what the model logs: every trial would end the same way, so
+# the driver stops the sweep (sweeps.metric_check).
+METRIC_MISSING = "metric_missing"
 
 # How the allocators say it: torch's CPU allocator ("DefaultCPUAllocator: can't allocate
 # memory"), CUDA ("CUDA out of memory", "CUDA error: out of memory"), MPS and XLA ("out of memory").

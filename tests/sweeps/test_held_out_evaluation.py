@@ -7,7 +7,7 @@ import sys
 
 from lightning_modules.evaluation import evaluate_checkpoint
 from sweeps.held_out_evaluation import HeldOutEvaluator
-from sweeps.trainable import build_folds, prepare_process
+from sweeps.trainable import prepare_process, shipped_folds as build_folds
 from sweeps.trial_config import TrialPlan
 from tests.conftest import ROOT
 

@@ -5,9 +5,12 @@ import zipfile
 
 import pytest
 
-from sweeps.fold_training import EpochResult
-from sweeps.trainable import Patience, epoch_metrics
-from tests.sweeps.test_fold_training import PLAN
+from sweeps.trial_config import TrialPlan
+from sweeps.trial_session import EpochResult, MetricMissing, Patience, epoch_metrics
+
+PLAN = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16}, dataset="digits",
+                 data_args={"validation": "kfold", "folds": 2}, metric="val_accuracy", mode="max",
+                 max_epochs=4, checkpoint_every=1, seed=0, cpus=1, gpus=0)
 
 
 def test_epoch_metrics_are_the_mean_over_folds_with_the_spread_of_the_sweep_metric():
@@ -17,9 +20,10 @@ def test_epoch_metrics_are_the_mean_over_folds_with_the_spread_of_the_sweep_metr
     assert epoch_metrics(PLAN, results[:1]) == {"val_accuracy": 0.8, "val_loss": 0.5}  # hold-out: as logged
 
 
-def test_a_metric_missing_in_one_fold_is_an_error_naming_the_fold():
-    results = [EpochResult(1, {"val_accuracy": 0.8}), EpochResult(1, {"val_loss": 0.3})]
-    with pytest.raises(RuntimeError, match=r"'val_accuracy' was not logged by the mlp model this epoch \(fold 1\); it logged: val_loss"):
+def test_a_metric_missing_in_one_fold_names_the_fold_what_was_logged_and_the_closest_name():
+    results = [EpochResult(1, {"val_accuracy": 0.8}), EpochResult(1, {"val_loss": 0.3, "val_acuracy": 0.7})]
+    with pytest.raises(MetricMissing, match=r"'val_accuracy' was never logged by the mlp model \(fold 1\); it logged: "
+                                            r"val_acuracy, val_loss; did you mean 'val_acuracy'\?"):
         epoch_metrics(PLAN, results)
 
 

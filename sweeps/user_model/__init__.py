@@ -1,0 +1,18 @@
+"""Sweeping a user's own LightningModule and LightningDataModule.
+
+A sweep names the user's classes the way LightningCLI configs do (``class_path`` /
+``init_args``, or a fixed-class config with the classes named in the sweep), optionally merges
+the user's own LightningCLI config files (``lightning_config:``), or names a blueprint function
+``build(hp)`` that asks for its values inline (Keras Tuner style). Searched keys are dotted paths
+into that config (``model.init_args.lr``, ``data.batch_size``, ``trainer.gradient_clip_val``).
+
+    paths.py          dotted searched keys and where they point in the config
+    classes.py        importing class paths, their Lightning package, close names
+    config_files.py   reading and merging LightningCLI configs, both styles
+    checking.py       LightningCLI's own parser (jsonargparse) checking the config and values
+    blueprint.py      build(hp): the hp object, finding the space by running the blueprint
+    spec.py           the user-model part of a sweep file, checked before anything runs
+    plan.py           what every trial needs of it (plain values, shipped to Ray workers)
+    build.py          a trial's module, data and Trainer settings (runs in the workers)
+    code.py           shipping the user's project to a cluster (Ray's runtime_env)
+"""
