@@ -53,8 +53,10 @@ def describe(spec: SweepSpec, storage: str) -> str:
     lines = [
         f"sweep      {spec.name}  (from {spec.source})",
         f"results    {sweep_dir_for(spec, storage)}",
-        f"model      {spec.family.name} {_args(spec.model_args)}",
-        f"data       {spec.dataset.name} {_args(spec.data_args)}",
+        *(_user_model_lines(spec.user) if spec.user is not None else [
+            f"model      {spec.family.name} {_args(spec.model_args)}",
+            f"data       {spec.dataset.name} {_args(spec.data_args)}",
+        ]),
         f"metric     {spec.metric} ({spec.mode})",
         f"searcher   {spec.searcher_name} {_args(spec.searcher.model_dump())}",
         f"scheduler  {spec.scheduler_name} {_args(spec.scheduler.model_dump())}",
@@ -82,7 +84,41 @@ def describe(spec: SweepSpec, storage: str) -> str:
     return "\n".join(lines)
 
 
+def _user_model_lines(user: Any) -> list[str]:
+    """The user's model, data, Trainer settings and what the sweep sets over them."""
+    config = user.plan.config
+    lines = []
+    if user.plan.builder is not None:
+        lines.append(f"model      blueprint {user.plan.builder} ({user.plan.flavour}; its space found in "
+                     f"{user.blueprint.runs} runs)")
+    else:
+        model = config["model"]
+        lines.append(f"model      {model['class_path']} {_args(model.get('init_args') or {})} ({user.plan.flavour})")
+    if config.get("data"):
+        lines.append(f"data       {config['data']['class_path']} {_args(config['data'].get('init_args') or {})}")
+    for section in ("optimizer", "lr_scheduler"):
+        if config.get(section):
+            lines.append(f"{section:<10} {config[section]['class_path']} {_args(config[section].get('init_args') or {})}")
+    trainer = {key: value for key, value in (config.get("trainer") or {}).items() if value is not None}
+    if trainer:
+        callbacks = trainer.pop("callbacks", None) or []
+        shown = _args(trainer)
+        if callbacks:
+            names = ", ".join(str(c.get("class_path", c)).rsplit(".", 1)[-1] if isinstance(c, dict) else str(c)
+                              for c in callbacks)
+            shown = (shown[:-1] + ", " if shown else "(") + f"callbacks=[{names}])"
+        lines.append(f"trainer    {shown}")
+    if user.config_files:
+        lines.append(f"config     {', '.join(user.config_files)}")
+    lines += [f"note       {note}" for note in user.notes]
+    return lines
+
+
 def _domain(param: Any) -> str:
+    from sweeps.space import Steps
+
+    if isinstance(param, Steps):
+        return f"{param.range_kind} [{param.low:g}, {param.high:g}] step {param.step:g}"
     body = [list(v) if isinstance(v, tuple) else v for v in getattr(param, "values", ())] or [param.low, param.high]
     return f"{param.kind} {body}"
 

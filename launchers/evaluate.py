@@ -4,6 +4,8 @@
 
 CHECKPOINT is a trial's checkpoint folder (as in best.json) or its model.ckpt file. The
 checkpoint is read as tensors and plain values only; it rebuilds its own model and data split.
+A user's own module is rebuilt from the config its checkpoint records (run this from the project's
+folder, so that its classes import) and tested with its data module's test_dataloader.
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("checkpoint", help="a checkpoint folder or model.ckpt file (a path or a URI such as s3://...)")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     args = parser.parse_args(argv)
-    from lightning_modules.evaluation import evaluate_checkpoint
-    from sweeps.errors import SweepError
+    from sweeps.checkpoint_evaluation import evaluate
+    from sweeps.errors import SweepError, first_line
     from sweeps.storage import fetched
 
     try:
         with fetched(args.checkpoint) as local:  # a URI's checkpoint is copied here first
-            metrics = evaluate_checkpoint(local)
+            metrics = evaluate(local)
     except (FileNotFoundError, ValueError, SweepError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # a user's own module failed while being rebuilt or tested
+        print(f"error: {args.checkpoint}: {type(error).__name__}: {first_line(error)}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(metrics))
     else:

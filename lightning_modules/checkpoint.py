@@ -75,7 +75,10 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         return torch.load(file, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for damaged files
-        raise ValueError(f"{file}: not a readable checkpoint ({type(error).__name__}: {error})") from None
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        # torch's refusal of an object it will not unpickle names it on a line of its own.
+        reason = next((line for line in lines if "Unsupported global" in line), lines[0] if lines else "")
+        raise ValueError(f"{file}: not a readable checkpoint ({type(error).__name__}: {reason[:300]})") from None
 
 
 def load_model(path: str | Path) -> Any:

@@ -64,26 +64,3 @@ def _test_pass(model: Any, datamodule: Any) -> dict[str, float]:
             model.test_step(batch, index)
         model.on_test_epoch_end()
     return dict(logged.metrics)
-
-
-def serve() -> None:
-    """Evaluate checkpoints named on stdin, one path per line, answering each with one JSON
-    line on stdout (the test metrics, or ``{"error": ...}``). Lightning is imported before the
-    first request, so a process started early answers at once when the sweep is over."""
-    import json
-    import sys
-
-    # The slow imports, done while waiting: Lightning, and scikit-learn for the data splits.
-    import pytorch_lightning  # noqa: F401
-    import sklearn.model_selection  # noqa: F401
-
-    for line in sys.stdin:
-        try:
-            answer: dict[str, Any] = evaluate_checkpoint(line.rstrip("\n"))
-        except (FileNotFoundError, ValueError) as error:
-            answer = {"error": str(error)}
-        print(json.dumps(answer), flush=True)
-
-
-if __name__ == "__main__":
-    serve()

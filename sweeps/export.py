@@ -5,13 +5,14 @@ checkpoints), so they are complete after a resumed sweep too. Written atomically
 file renamed into place), so a reader never sees half a table.
 
 trials.parquet, one row per trial:
-    trial_id, status (completed | stopped | diverged | timed_out | out_of_memory | errored |
-    missing | not_started), one ``config/<key>`` column per searched key (typed as searched),
+    trial_id, status (completed | stopped | diverged | timed_out | out_of_memory | metric_missing |
+    errored | missing | not_started), one ``config/<key>`` column per searched key (typed as searched),
     final_<metric>, best_<metric>, best_epoch, epochs, wall_time_s, checkpoint, checkpoint_epoch,
     checkpoint_<metric>, node_id, error (why an errored, timed-out or out-of-memory trial ended),
     trial_dir, config_json (the model and data arguments the sweep set for the trial)
 metrics.parquet, one row per reported epoch:
-    trial_id, epoch, every metric the model logs, time_total_s, diverged, node_id
+    trial_id, epoch, every metric the model logs (a user's module: every number it logged),
+    time_total_s, diverged, node_id
 best.json: sweep, metric, mode, trial_id, value, epoch, config, model, data, checkpoint,
     checkpoint_epoch, checkpoint_value, test (the best checkpoint's metrics on the held-out test
     split); all null when no trial has a finite metric
@@ -30,6 +31,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sweeps.epoch_results import logged_values
 from sweeps.metric_direction import is_finite_number, is_number
 from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, plain
 from sweeps.spec import SweepSpec
@@ -174,7 +176,7 @@ def write_outputs(
     best checkpoint on the held-out test split (recorded under ``test``)."""
     plan = TrialPlan.from_spec(spec)
     metric, mode = spec.metric, spec.mode
-    logged = list(spec.logged_metrics)
+    logged = list(spec.logged_metrics) or discovered_metrics(records)
     rows = []
     best_overall: tuple[float, TrialRecord, int] | None = None
     for record in records:
@@ -245,7 +247,7 @@ def write_outputs(
         ))
     else:
         value, record, epoch = best_overall
-        model_config, data_config = trial_arguments(plan, record.config)
+        model, data = _model_and_data(plan, spec, record.config)
         checkpoint = _best_checkpoint(record, metric, mode)
         best_json.update({
             "trial_id": record.trial_id,
@@ -253,8 +255,8 @@ def write_outputs(
             "epoch": epoch,
             "config": record.config,
             # The keys the sweep set (fixed or searched), ready to paste into a sweep file.
-            "model": {"family": spec.family.name, **model_config.model_dump(exclude_unset=True)},
-            "data": {"dataset": spec.dataset.name, **data_config.model_dump(exclude_unset=True)},
+            "model": model,
+            "data": data,
             "checkpoint": checkpoint[0] if checkpoint else None,
             "checkpoint_epoch": checkpoint[1] if checkpoint else None,
             "checkpoint_value": checkpoint[2] if checkpoint else None,
@@ -264,14 +266,43 @@ def write_outputs(
     return best_json
 
 
+def _model_and_data(plan: TrialPlan, spec: SweepSpec, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The model and data sections that reproduce a trial, as a sweep file writes them: a shipped
+    family's arguments, or the user's class paths with their init_args (a blueprint: its values)."""
+    if plan.user is not None:
+        from sweeps.user_model.build import trial_config
+
+        trial, hp_values = trial_config(plan.user, config)
+        model = {"builder": plan.user.builder, "values": hp_values} if plan.user.builder else trial.get("model")
+        return model, trial.get("data")
+    model_config, data_config = trial_arguments(plan, config)
+    return ({"family": spec.family.name, **model_config.model_dump(exclude_unset=True)},
+            {"dataset": spec.dataset.name, **data_config.model_dump(exclude_unset=True)})
+
+
 def _arguments_json(plan: TrialPlan, config: dict[str, Any]) -> str | None:
     """The trial's full model and data arguments; None for a trial whose config is incomplete
     (one restored from damaged state)."""
+    if plan.user is not None:
+        from sweeps.user_model.build import trial_config
+
+        trial, hp_values = trial_config(plan.user, config)
+        return json.dumps({**trial, **({"blueprint": hp_values} if plan.user.builder else {})}, default=str)
     try:
         model_config, data_config = trial_arguments(plan, config)
     except ValueError:  # pydantic's ValidationError is a ValueError
         return None
     return json.dumps({"model": model_config.model_dump(exclude_unset=True), "data": data_config.model_dump(exclude_unset=True)})
+
+
+def discovered_metrics(records: list[TrialRecord]) -> list[str]:
+    """Every metric a user's module logged, in the order first seen."""
+    found: dict[str, None] = {}
+    for record in records:
+        for entry in record.history:
+            for name in logged_values(entry):
+                found.setdefault(name, None)
+    return list(found)
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:

@@ -1,7 +1,7 @@
 """The best checkpoint's test metrics, from a helper process warmed up during the sweep.
 
 Evaluating needs torch and Lightning, which take seconds to import and which the driver never
-needs otherwise. A helper process (``python -m lightning_modules.evaluation``) is started when
+needs otherwise. A helper process (``python -m sweeps.checkpoint_evaluation``) is started when
 the trials start, at the lowest CPU priority so that it only uses idle cores, and imports them
 while the sweep runs; at the end it evaluates the best checkpoint at once. Should the helper be
 gone, the driver evaluates in its own process.
@@ -10,15 +10,24 @@ gone, the driver evaluates in its own process.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from sweeps.child_processes import background_child, child_setup
-from sweeps.errors import SweepError
+from sweeps.errors import SweepError, first_line
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _with_working_directory() -> dict[str, str]:
+    """This environment with the working directory on the import path: a user's own module is
+    imported from the project the sweep was started in, as the trials import it."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")]))
+    return env
 
 
 class HeldOutEvaluator:
@@ -28,9 +37,9 @@ class HeldOutEvaluator:
     def start(self) -> "HeldOutEvaluator":
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "lightning_modules.evaluation"], cwd=ROOT, text=True,
+                [sys.executable, "-m", "sweeps.checkpoint_evaluation"], cwd=ROOT, text=True,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                preexec_fn=child_setup(background_child),
+                preexec_fn=child_setup(background_child), env=_with_working_directory(),
             )
         except OSError:
             self.process = None  # evaluated in the driver instead
@@ -45,11 +54,13 @@ class HeldOutEvaluator:
                 answer = self._ask(str(local))
                 if answer is not None:
                     return answer
-                from lightning_modules.evaluation import evaluate_checkpoint
+                from sweeps.checkpoint_evaluation import evaluate
 
-                return evaluate_checkpoint(local)
+                return evaluate(local)
         except (FileNotFoundError, ValueError, SweepError) as error:
             return {"error": str(error)}
+        except Exception as error:  # the user's own code failed while being evaluated
+            return {"error": f"{type(error).__name__}: {first_line(error)}"}
 
     def _ask(self, path: str) -> dict[str, Any] | None:
         process = self.process

@@ -27,6 +27,7 @@ from sweeps.errors import SweepError, first_line
 from sweeps.held_out_evaluation import HeldOutEvaluator
 from sweeps.spec import SweepSpec
 from sweeps.storage import Location
+from sweeps.trial_end import METRIC_MISSING
 from sweeps.yaml_loading import parse_yaml, read_yaml_file
 
 SPEC_FILE = "sweep.yaml"  # the validated sweep as it was started, for --resume
@@ -98,8 +99,9 @@ def check_target(spec: SweepSpec, storage: str | Path, resume: bool, overwrite: 
     return location
 
 
-def start_ray(address: str | None, verbose: bool) -> bool:
-    """Start (address None) or join a Ray cluster; False when this process was already connected."""
+def start_ray(address: str | None, verbose: bool, runtime_env: dict[str, Any] | None = None) -> bool:
+    """Start (address None) or join a Ray cluster; False when this process was already connected.
+    ``runtime_env`` ships the user's project to a cluster's nodes (sweeps.user_model.code)."""
     # The authentication mode is read when Ray is first imported, so it is settled before that.
     if address is None:
         # A new local cluster gets Ray's token authentication; saying so explicitly keeps it on
@@ -115,7 +117,7 @@ def start_ray(address: str | None, verbose: bool) -> bool:
         ray.init(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=verbose)
         return True
     try:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=verbose)
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=verbose, runtime_env=runtime_env)
         return True
     except ConnectionError as error:
         raise SweepError(f"cannot connect to the Ray cluster at {address}: {first_line(error)}") from None
@@ -238,13 +240,18 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
         # Object stores replace whole objects, so only a local folder can hold half-written state.
         callbacks.append(StateBackup(str(location)))
         callbacks.append(DiskGuard(str(location)))
-    stop_rules = None
+    from sweeps.metric_check import MetricCheck
+
+    stopper: Any = MetricCheck()
     if spec.stop.target is not None or spec.stop.plateau_trials is not None or spec.stop.epoch_budget is not None:
+        from ray.tune.stopper import CombinedStopper
+
         from sweeps.stop_rules import SweepStopRules
 
         stop_rules = SweepStopRules(spec.metric, spec.mode, spec.stop.target, spec.stop.plateau_trials,
                                     spec.stop.plateau_min_delta, spec.stop.epoch_budget)
         callbacks.append(stop_rules)  # it counts trial ends as well as judging results
+        stopper = CombinedStopper(stopper, stop_rules)
     return tune.Tuner(
         build_trainable(spec),
         param_space=param_space,
@@ -261,7 +268,7 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
         ),
         run_config=tune.RunConfig(
             name=spec.name,
-            stop=stop_rules,
+            stop=stopper,
             storage_path=str(location).rsplit("/", 1)[0],
             # With a URI, the driver's files (state, result logs, TensorBoard) are uploaded this
             # often, so TensorBoard reading the bucket stays close to live.
@@ -299,7 +306,15 @@ def run_sweep(
     # it delete old checkpoints safely; its warning about that would repeat every epoch.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     started = time.monotonic()
-    embedded = start_ray(address, verbose) and address is None
+    runtime_env = None
+    if address is not None and (spec.user is not None or spec.code is not None):
+        from sweeps.user_model.code import runtime_env as code_runtime_env
+
+        try:
+            runtime_env = code_runtime_env(spec.code)  # checked (size included) before Ray starts
+        except SweepError as error:
+            raise error.located(spec.source) from None
+    embedded = start_ray(address, verbose, runtime_env) and address is None
     check_cluster_resources(spec)
     spec = with_distributed_concurrency(spec)
     if address is not None:
@@ -358,6 +373,7 @@ def run_sweep(
         from sweeps.export import records_from_results, write_outputs
 
         records = records_from_results(result_grid, spec, location)
+        missing = next((record.error for record in records if record.status == METRIC_MISSING), None)
         if location.is_remote:
             with tempfile.TemporaryDirectory(prefix="sweep-outputs-") as outputs:
                 best = write_outputs(records, spec, Path(outputs), test_metrics=evaluator.test_metrics)
@@ -368,6 +384,8 @@ def run_sweep(
         evaluator.close()
         if ray_stopping is not None:
             ray_stopping.join()
+    if missing is not None:
+        raise SweepError(f"{missing} (fix metric:, then start again with --overwrite)", where=spec.source, path="metric")
     counts: dict[str, int] = {}
     for record in records:
         counts[record.status] = counts.get(record.status, 0) + 1

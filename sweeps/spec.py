@@ -17,8 +17,14 @@ file, applies ``--set`` overrides and validates every key before anything starts
     seed: 0
     warm_start: {points: [{lr: 0.01}]}  # see sweeps.warm_start
 
-A searched key names a model argument (``lr``) or, with the prefix ``data.``, a data argument;
-keys may apply only in some trials (``when:``, per-layer lists: see sweeps.conditions).
+A searched key names a model argument (``lr``, or ``model.lr``) or, with the prefix ``data.``, a
+data argument; keys may apply only in some trials (``when:``, per-layer lists: see
+sweeps.conditions). A shipped family may also be named by its class path
+(``model: {class_path: lightning_modules.mlp.MLPClassifier, init_args: {depth: 2}}``).
+
+A sweep of the user's own LightningModule names it by class path (or a blueprint ``build(hp)``),
+with ``trainer:``, ``lightning_config:`` and dotted searched keys (see sweeps.user_model.spec);
+``code:`` says how the user's project reaches a cluster (sweeps.user_model.code).
 """
 
 from __future__ import annotations
@@ -42,16 +48,20 @@ from sweeps.options import validate_section
 from sweeps.schedulers import SCHEDULERS, scheduler_module
 from sweeps.searchers import SEARCHERS, searcher_module
 from sweeps.space import Param, grid_size
+from sweeps.user_model.spec import UserModel, is_user_model, load_user_model
 from sweeps.trial_config import DATA_PREFIX
 from sweeps.warm_start import NO_WARM_START, WarmStart, load_warm_start
 from sweeps.warm_start import Options as WarmStartOptions
+from sweeps.user_model.code import CodeOptions, load_code_options
 from sweeps.yaml_loading import parse_yaml, read_yaml_file
 
 TOP_LEVEL_KEYS = (
-    "name", "model", "data", "space", "metric", "mode", "searcher", "scheduler", "trials",
-    "resources", "stop", "checkpoint", "failure", "seed", "warm_start",
+    "name", "model", "data", "trainer", "lightning_config", "optimizer", "lr_scheduler", "space", "metric",
+    "mode", "searcher", "scheduler", "trials", "resources", "stop", "checkpoint", "failure", "seed",
+    "warm_start", "code",
 )
-REQUIRED_KEYS = ("name", "model", "data", "metric", "mode")
+REQUIRED_KEYS = ("name", "metric", "mode")  # and model, unless a lightning_config names it
+USER_MODEL_KEYS = ("trainer", "lightning_config", "optimizer", "lr_scheduler")  # a user's own model only
 # A sweep name becomes one folder: letters, digits, '_', '-', '.'; no separators, no leading dot.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
@@ -137,9 +147,9 @@ class SweepSpec:
     compare sweeps (``sweep.yaml`` in the results)."""
 
     name: str
-    family: ModelFamily
+    family: ModelFamily | None  # None for a user's own model (``user``)
     model_args: dict[str, Any]
-    dataset: Dataset
+    dataset: Dataset | None
     data_args: dict[str, Any]
     space: dict[str, Param]  # per-layer lists as one key per position: widths[0], widths[1], ...
     conditions: Conditions  # which searched keys apply in which trials
@@ -156,13 +166,22 @@ class SweepSpec:
     failure: Failure
     seed: int
     source: str
-    data_info: DataInfo
+    data_info: DataInfo | None
     raw: dict[str, Any] = field(repr=False)
     warm_start: WarmStart = NO_WARM_START
+    user: UserModel | None = None  # the user's own LightningModule, when the sweep names one
+    code: CodeOptions | None = None  # how the user's project reaches a cluster's nodes
+
+    @property
+    def model_name(self) -> str:
+        return self.user.model_name if self.user is not None else f"the {self.family.name} model"
 
     @property
     def logged_metrics(self) -> tuple[str, ...]:
-        """What every trial reports each epoch (k-fold trials add the spread of the metric)."""
+        """What every trial reports each epoch (k-fold trials add the spread of the metric). A
+        user's module logs what it logs: those are found in its results."""
+        if self.user is not None:
+            return ()
         names = tuple(self.family.metrics(self.data_info))
         if self.data_args.get("validation") == "kfold" or f"{DATA_PREFIX}validation" in self.space:
             names += (f"{self.metric}_fold_std",)
@@ -244,6 +263,16 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
     for key in REQUIRED_KEYS:
         if key not in raw:
             raise SweepError("required key is missing", path=key)
+    raw = _shipped_class_paths(raw)
+    if is_user_model(raw):
+        return _user_model_spec(raw, source)
+    for key in USER_MODEL_KEYS:
+        if key in raw:
+            raise SweepError(f"{key}: applies to your own LightningModule (model: {{class_path: ...}}); the shipped "
+                             "families take their training settings under model:", path=key)
+    for key in ("model", "data"):
+        if key not in raw:
+            raise SweepError("required key is missing", path=key)
 
     name = _check_name(raw["name"])
     family, model_args = _model_section(raw["model"])
@@ -260,19 +289,11 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
             )
     check_rules(family.config, model_args, space, "model", infos, "", conditions)
     metric = _metric(raw["metric"], family, infos)
-    mode = raw["mode"]
-    if mode not in ("min", "max"):
-        raise SweepError(f"got {show(mode)}; must be one of: min, max", path="mode")
-    searcher_name, searcher = _plugin_section(raw.get("searcher"), "searcher", SEARCHERS, searcher_module, "random")
-    # A searcher that needs its own scheduler (bohb: HyperBand) gets it unless one is named.
-    default_scheduler = getattr(searcher_module(searcher_name), "SCHEDULER", "fifo")
-    scheduler_name, scheduler = _plugin_section(
-        raw.get("scheduler"), "scheduler", SCHEDULERS, scheduler_module, default_scheduler
-    )
-    seed = raw.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 2**32 - 1:
-        raise SweepError(f"got {show(seed)}; must be an integer from 0 to {2**32 - 1}", path="seed")
+    mode = _mode(raw)
+    searcher_name, searcher, scheduler_name, scheduler = _plugins(raw)
+    seed = _seed(raw)
 
+    code = load_code_options(raw.get("code"))
     spec = SweepSpec(
         name=name,
         family=family,
@@ -296,15 +317,107 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         source=source,
         data_info=infos[0],
         raw=raw,
+        code=code,
     )
+    return _with_plugins_checked(spec, raw)
+
+
+def _user_model_spec(raw: dict[str, Any], source: str) -> SweepSpec:
+    """A sweep of the user's own LightningModule (see sweeps.user_model.spec)."""
+    name = _check_name(raw["name"])
+    seed = _seed(raw)
+    user = load_user_model(raw, seed if "seed" in raw else None)
+    metric = raw["metric"]
+    if not isinstance(metric, str) or not metric.strip():
+        raise SweepError(f"got {show(metric)}; the metric is a name the module logs with self.log", path="metric")
+    mode = _mode(raw)
+    searcher_name, searcher, scheduler_name, scheduler = _plugins(raw)
+    spec = SweepSpec(
+        name=name,
+        family=None,
+        model_args={},
+        dataset=None,
+        data_args={},
+        space=user.space,
+        conditions=user.conditions,
+        metric=metric,
+        mode=mode,
+        searcher_name=searcher_name,
+        searcher=searcher,
+        scheduler_name=scheduler_name,
+        scheduler=scheduler,
+        trials=validate_section(Trials, raw.get("trials"), "trials"),
+        resources=validate_section(Resources, raw.get("resources"), "resources"),
+        stop=validate_section(Stop, raw.get("stop"), "stop"),
+        checkpoint=validate_section(Checkpointing, raw.get("checkpoint"), "checkpoint"),
+        failure=validate_section(Failure, raw.get("failure"), "failure"),
+        seed=user.plan.seed,
+        source=source,
+        data_info=None,
+        raw=raw,
+        user=user,
+        code=load_code_options(raw.get("code")),
+    )
+    return _with_plugins_checked(spec, raw)
+
+
+def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
+    """The searcher's and scheduler's checks against the whole sweep, and the warm start."""
+    searcher_name, space, conditions, metric, mode = spec.searcher_name, spec.space, spec.conditions, spec.metric, spec.mode
     _check_searcher_handles_conditions(spec)
-    searcher_module(searcher_name).check(searcher, spec)
-    scheduler_module(scheduler_name).check(scheduler, spec)
+    searcher_module(searcher_name).check(spec.searcher, spec)
+    scheduler_module(spec.scheduler_name).check(spec.scheduler, spec)
     warm_start = load_warm_start(
         validate_section(WarmStartOptions, raw.get("warm_start"), "warm_start"), space, conditions, metric, mode,
         searcher_module(searcher_name), searcher_name, spec.trial_count,
     )
     return dataclasses.replace(spec, warm_start=warm_start)
+
+
+def _mode(raw: dict[str, Any]) -> str:
+    mode = raw["mode"]
+    if mode not in ("min", "max"):
+        raise SweepError(f"got {show(mode)}; must be one of: min, max", path="mode")
+    return mode
+
+
+def _seed(raw: dict[str, Any]) -> int:
+    seed = raw.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 2**32 - 1:
+        raise SweepError(f"got {show(seed)}; must be an integer from 0 to {2**32 - 1}", path="seed")
+    return seed
+
+
+def _plugins(raw: dict[str, Any]) -> tuple[str, ArgsModel, str, ArgsModel]:
+    searcher_name, searcher = _plugin_section(raw.get("searcher"), "searcher", SEARCHERS, searcher_module, "random")
+    # A searcher that needs its own scheduler (bohb: HyperBand) gets it unless one is named.
+    default_scheduler = getattr(searcher_module(searcher_name), "SCHEDULER", "fifo")
+    scheduler_name, scheduler = _plugin_section(
+        raw.get("scheduler"), "scheduler", SCHEDULERS, scheduler_module, default_scheduler
+    )
+    return searcher_name, searcher, scheduler_name, scheduler
+
+
+def _shipped_class_paths(raw: dict[str, Any]) -> dict[str, Any]:
+    """A shipped family or data set named by its class path, as its short name: the same sweep."""
+    result = raw
+    for section, key, registry in (("model", "family", MODEL_FAMILIES), ("data", "dataset", DATASETS)):
+        value = raw.get(section)
+        if not isinstance(value, dict) or not isinstance(value.get("class_path"), str):
+            continue
+        target = value["class_path"].replace(":", ".")
+        name = next((entry.name for entry in registry.values() if entry.implementation.replace(":", ".") == target), None)
+        if name is None:
+            continue
+        extra = [k for k in value if k not in ("class_path", "init_args")]
+        if extra:
+            raise SweepError(f"unknown key {show(extra[0])} beside class_path; allowed: class_path, init_args",
+                             path=f"{section}.{extra[0]}")
+        init_args = value.get("init_args") or {}
+        if not isinstance(init_args, dict):
+            raise SweepError(f"got {show(init_args)}; init_args is a mapping", path=f"{section}.init_args")
+        result = {**result, section: {key: name, **init_args}}
+    return result
 
 
 def _check_searcher_handles_conditions(spec: SweepSpec) -> None:

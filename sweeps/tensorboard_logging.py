@@ -20,7 +20,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-from sweeps.epoch_results import epoch_results
+from sweeps.epoch_results import epoch_results, logged_values
 from sweeps.metric_direction import better, direction, is_number
 from sweeps.space import plain
 
@@ -129,7 +129,10 @@ class TensorBoardCallback(Callback):
         if epoch <= run.last_epoch:
             run.restart_at(epoch)
         run.last_epoch = epoch
-        values = {name: float(result[name]) for name in self.metrics if is_number(result.get(name))}
+        if self.metrics:
+            values = {name: float(result[name]) for name in self.metrics if is_number(result.get(name))}
+        else:  # a user's own module: whatever it logged
+            values = logged_values(result)
         run.write(scalars(values), step=epoch)
         for name, value in values.items():
             if not math.isfinite(value):

@@ -8,6 +8,7 @@ and two trials at a time means the sweep must use both nodes.
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import signal
 import subprocess
@@ -153,6 +154,59 @@ def test_storage_that_a_node_cannot_see_is_refused_before_any_trial(tmp_path, tm
     assert "mounted at the same path on every node" in run.stderr and "s3://" in run.stderr
     assert "Traceback" not in run.stderr
     assert list(storage.iterdir()) == []  # nothing started, nothing left behind
+
+
+@pytest.mark.skipif(not can_hide_folders(), reason="needs mount namespaces (unshare) to hide a folder from a node")
+def test_a_users_project_is_shipped_to_a_node_that_cannot_see_it(tmp_path, tmp_path_factory):
+    """The project lies only in the driver's working directory: the worker node sees an empty
+    folder there, so its trials can only import the project that Ray shipped (code:)."""
+    import yaml
+
+    from tests.user_project import write_project
+
+    project = write_project(tmp_path / "project")
+    (project / "data").mkdir()
+    (project / "data" / "big.bin").write_bytes(b"\0" * 2**20)
+    (project / ".gitignore").write_text("data/\n")
+    (project / "ship.yaml").write_text(yaml.safe_dump({
+        "name": "ship", "model": {"class_path": "sweepable.models.Classifier"},
+        "data": {"class_path": "sweepable.data.Blobs"}, "space": {"model.lr": {"grid": [0.01, 0.02, 0.03, 0.04]}},
+        "searcher": {"name": "grid"}, "metric": "val/acc", "mode": "max", "stop": {"max_epochs": 2},
+    }))
+    storage = tmp_path / "results"
+    with two_node_cluster(tmp_path_factory.mktemp("ray"), hidden=project) as (address, token, _):
+        run = subprocess.run(
+            [sys.executable, "-m", "launchers.cluster", "ship.yaml", "--address", address, "--storage", str(storage)],
+            cwd=project, capture_output=True, text=True, timeout=400, env=launcher_env(RAY_AUTH_TOKEN=token),
+        )
+    assert run.returncode == 0, run.stdout + run.stderr
+    trials = pq.read_table(storage / "ship" / "trials.parquet").to_pylist()
+    assert [row["status"] for row in trials] == ["completed"] * 4
+    assert len({row["node_id"] for row in trials}) == 2, "a trial should have run on the node that cannot see the project"
+
+
+def test_a_project_over_rays_upload_limit_is_refused_before_anything_starts(tmp_path):
+    import yaml
+
+    from tests.user_project import write_project
+
+    project = write_project(tmp_path / "project")
+    (project / "weights").mkdir()
+    (project / "weights" / "huge.bin").write_bytes(os.urandom(3 * 2**20))  # random bytes: no compression helps
+    (project / "big.yaml").write_text(yaml.safe_dump({
+        "name": "big", "model": {"class_path": "sweepable.models.Classifier"},
+        "data": {"class_path": "sweepable.data.Blobs"}, "metric": "val/acc", "mode": "max",
+    }))
+    run = subprocess.run(
+        [sys.executable, "-m", "launchers.cluster", "big.yaml", "--address", "127.0.0.1:1", "--storage", str(tmp_path / "r")],
+        cwd=project, capture_output=True, text=True, timeout=120,
+        env=launcher_env(RAY_max_grpc_message_size=str(2 * 2**20)),  # a 2 MB limit stands for Ray's 512 MB
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith(f"error: big.yaml: code.working_dir: {project} is 3 MB to upload, over Ray's limit of 2 MB; "
+                           "the largest: weights/ (3 MB)"), line
+    assert not (tmp_path / "r").exists()
 
 
 def test_cluster_launcher_needs_an_address(tmp_path):

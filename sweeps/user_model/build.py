@@ -1,0 +1,186 @@
+"""A trial of the user's own model: its LightningModule, data module and Trainer settings, built
+where the trial runs (a Ray worker imports the user's classes from their class paths).
+
+The trial's searched values are written into the sweep's config at their paths (or handed to the
+blueprint's ``hp``), LightningCLI's parser builds the classes from it, and LightningCLI's own
+``optimizer``/``lr_scheduler`` keys become the module's ``configure_optimizers`` as under
+LightningCLI. Every checkpoint records that config (``sweep_model``), so evaluation and PBT
+exploits rebuild the same module. A PBT exploit continues from another trial's checkpoint with
+mutated values: after Lightning restores the optimizer state, the values this trial's config
+gives (learning rate, weight decay, ...) are put back in force, the learning rate keeping the
+schedule's progress, and each such restore is recorded in the checkpoint's ``sweep_lineage``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from types import MethodType
+from typing import Any
+
+from sweeps.conditions import assemble_lists
+from sweeps.space import plain
+from sweeps.trainer_loop import TrainerRun, lightning
+from sweeps.user_model.blueprint import HyperParameters, call_blueprint
+from sweeps.user_model.checking import MODEL_CHECKPOINT, TOOL_TRAINER, ConfigChecker
+from sweeps.user_model.classes import import_target
+from sweeps.user_model.config_files import LIGHTNING_KEYS
+from sweeps.user_model.paths import with_values
+from sweeps.user_model.plan import UserPlan
+
+MODEL_FIELD = "sweep_model"  # in every checkpoint: how to rebuild the module (and its data)
+LINEAGE_FIELD = "sweep_lineage"  # restores with other values (PBT exploits)
+INITIAL_FIELD = "sweep_optimizer_initial"  # each optimizer's settings as its trial configured them
+
+
+def prepare_user_process(user: UserPlan) -> None:
+    """Lightning's own package logs at INFO per Trainer; the trial's output stays readable."""
+    import logging
+
+    logging.getLogger(user.flavour).setLevel(logging.WARNING)
+
+
+def trial_config(user: UserPlan, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the sweep's config with the trial's searched values at their paths, the blueprint's values)."""
+    joined = assemble_lists(config)
+    values = {}
+    for key, value in joined.items():
+        if key in user.paths:
+            values[user.paths[key]] = [plain(v) for v in value] if isinstance(value, list) else plain(value)
+    hp_values = {key: plain(joined[key]) for key in user.blueprint_keys if key in joined}
+    return with_values(user.config, values), hp_values
+
+
+@functools.cache
+def _checker(flavour: str, model_class_path: str | None, data_class_path: str | None) -> ConfigChecker:
+    """One parser per process and classes (trials of a sweep reuse their worker process)."""
+    model_class = import_target(model_class_path, "model.class_path") if model_class_path else None
+    data_class = import_target(data_class_path, "data.class_path") if data_class_path else None
+    return ConfigChecker(flavour, model_class, data_class)
+
+
+def checker_for(user_config: dict[str, Any], flavour: str, builder: str | None) -> ConfigChecker:
+    model = None if builder else user_config["model"]["class_path"]
+    data = (user_config.get("data") or {}).get("class_path")
+    return _checker(flavour, model, data)
+
+
+def build_parts(flavour: str, config: dict[str, Any], builder: str | None, hp_values: dict[str, Any],
+                seed: int) -> tuple[Any, Any, Any]:
+    """(module, data module or None, the parsed and instantiated config)."""
+    lightning(flavour).seed_everything(seed, workers=True, verbose=False)
+    checker = checker_for(config, flavour, builder)
+    parsed = {key: value for key, value in config.items() if key in LIGHTNING_KEYS}
+    init = checker.instantiate(checker.namespace(parsed))
+    datamodule = init.get("data")
+    if builder is not None:
+        model, built_data = call_blueprint(import_target(builder, "model.builder"), HyperParameters(hp_values))
+        datamodule = datamodule if built_data is None else built_data
+    else:
+        model = init.model
+    if init.get("optimizer") is not None:
+        _configure_optimizers(flavour, model, init)
+    return model, datamodule, init
+
+
+def _configure_optimizers(flavour: str, model: Any, init: Any) -> None:
+    """LightningCLI's ``optimizer``/``lr_scheduler`` keys as the module's configure_optimizers."""
+    cli = importlib.import_module(f"{flavour}.cli")
+    optimizer = cli.instantiate_class(model.parameters(), init.optimizer.as_dict())
+    scheduler = init.get("lr_scheduler")
+    lr_scheduler = cli.instantiate_class(optimizer, scheduler.as_dict()) if scheduler is not None else None
+    configure = functools.partial(cli.LightningCLI.configure_optimizers, optimizer=optimizer, lr_scheduler=lr_scheduler)
+    functools.update_wrapper(configure, cli.LightningCLI.configure_optimizers)
+    model.configure_optimizers = MethodType(configure, model)
+
+
+def user_trainer_run(user: UserPlan, config: dict[str, Any]) -> tuple[TrainerRun, dict[str, Any]]:
+    """The trial's Trainer run, and the fields every checkpoint of it carries."""
+    trial, hp_values = trial_config(user, config)
+    model, datamodule, init = build_parts(user.flavour, trial, user.builder, hp_values, user.seed)
+    trainer = init.trainer.as_dict() if hasattr(init.trainer, "as_dict") else dict(init.trainer)
+    callbacks = [callback for callback in (trainer.pop("callbacks", None) or [])
+                 if type(callback).__name__ != MODEL_CHECKPOINT]
+    plugins = trainer.pop("plugins", None) or []
+    settings = {key: value for key, value in trainer.items() if key not in TOOL_TRAINER}
+    fields = {MODEL_FIELD: {"flavour": user.flavour, "config": trial, "builder": user.builder, "hp": hp_values,
+                            "seed": user.seed, "model_name": user.model_name}}
+    callbacks.append(restore_settings_class(user.flavour)(trial))
+    return TrainerRun(user.flavour, model, datamodule, settings, callbacks,
+                      plugins if isinstance(plugins, list) else [plugins]), fields
+
+
+@functools.cache
+def restore_settings_class(flavour: str) -> type:
+    pl = lightning(flavour)
+
+    class RestoreSettings(pl.Callback):
+        """Keeps the trial's own optimizer settings in force over a checkpoint's (see the module's
+        docstring), and carries the lineage of restores in every checkpoint."""
+
+        def __init__(self, config: dict[str, Any]):
+            self.config = config
+            self.initial: list[list[dict[str, Any]]] = []
+            self.restored: dict[str, Any] | None = None
+            self.lineage: list[dict[str, Any]] = []
+
+        def on_fit_start(self, trainer: Any, module: Any) -> None:
+            # After the optimizers are made, before a checkpoint's state is loaded into them.
+            self.initial = [[_settings(group) for group in optimizer.param_groups] for optimizer in trainer.optimizers]
+
+        def on_load_checkpoint(self, trainer: Any, module: Any, checkpoint: dict[str, Any]) -> None:
+            self.restored = checkpoint
+            self.lineage = list(checkpoint.get(LINEAGE_FIELD, []))
+
+        def on_train_start(self, trainer: Any, module: Any) -> None:
+            restored, self.restored = self.restored, None
+            if restored is None or (restored.get(MODEL_FIELD) or {}).get("config") == self.config:
+                return  # a fresh start, or a resume with the same values: nothing to put back
+            donor_initial = restored.get(INITIAL_FIELD) or self.initial
+            schedulers = [config.scheduler for config in trainer.lr_scheduler_configs]
+            for index, optimizer in enumerate(trainer.optimizers):
+                for position, group in enumerate(optimizer.param_groups):
+                    fresh = _at(self.initial, index, position)
+                    before = _at(donor_initial, index, position)
+                    _put_back(group, fresh, before)
+            for scheduler in schedulers:
+                if hasattr(scheduler, "base_lrs"):
+                    scheduler.base_lrs = [group.get("initial_lr", group["lr"]) for group in scheduler.optimizer.param_groups]
+            optimizers = trainer.optimizers
+            self.lineage.append({
+                "epoch": int(trainer.current_epoch),
+                "lr": float(optimizers[0].param_groups[0]["lr"]) if optimizers else None,
+                "config": self.config,
+            })
+
+        def on_save_checkpoint(self, trainer: Any, module: Any, checkpoint: dict[str, Any]) -> None:
+            checkpoint[INITIAL_FIELD] = self.initial
+            checkpoint[LINEAGE_FIELD] = list(self.lineage)
+
+    return RestoreSettings
+
+
+def _settings(group: dict[str, Any]) -> dict[str, Any]:
+    """A param group's hyperparameters (plain numbers, tuples and flags)."""
+    return {key: value for key, value in group.items()
+            if key != "params" and isinstance(value, (int, float, bool, tuple, type(None)))}
+
+
+def _at(table: list[list[dict[str, Any]]], index: int, position: int) -> dict[str, Any]:
+    try:
+        return table[index][position]
+    except (IndexError, TypeError):
+        return {}
+
+
+def _put_back(group: dict[str, Any], fresh: dict[str, Any], before: dict[str, Any]) -> None:
+    """The trial's own settings in a restored param group: a changed learning rate scales the
+    restored one (a schedule's progress is kept); any other changed setting is set."""
+    for key, value in fresh.items():
+        if key == "lr":
+            start = before.get("lr")
+            if isinstance(start, (int, float)) and start and value != start:
+                group["lr"] = group["lr"] * value / start
+            group["initial_lr"] = value
+        elif key != "initial_lr" and before.get(key, value) != value:
+            group[key] = value

@@ -1,0 +1,177 @@
+"""Checking a user's config with LightningCLI's own parser (jsonargparse), so that what the user's
+``fit.yaml`` accepts, the sweep accepts, and nothing else.
+
+One parser per sweep: the Trainer's arguments, the model's and data module's classes (their
+subclasses in subclass mode), LightningCLI's ``optimizer`` and ``lr_scheduler``, and
+``seed_everything``. Unknown keys are reported with the closest names; type errors with the key
+and what its type hint expects; both as one line.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import importlib
+import re
+from typing import Any
+
+from sweeps.errors import SweepError, first_line, show
+from sweeps.user_model.config_files import LIGHTNING_KEYS
+from sweeps.user_model.paths import INIT_ARGS, get_path, with_values
+
+# Trainer arguments the sweep sets itself, and from what.
+TOOL_TRAINER = {
+    "max_epochs": "stop.max_epochs",
+    "min_epochs": "stop.max_epochs",
+    "max_steps": "stop.max_epochs",
+    "min_steps": "stop.max_epochs",
+    "max_time": "stop.trial_timeout_s",
+    "logger": "the sweep's TensorBoard and tables",
+    "enable_checkpointing": "the sweep's checkpoints",
+    "enable_progress_bar": "the sweep's progress table",
+    "enable_model_summary": "the sweep",
+    "default_root_dir": "the trial's folder",
+    "accelerator": "resources.gpu",
+    "devices": "resources",
+    "num_nodes": "resources.workers",
+    "strategy": "resources.workers",
+    "check_val_every_n_epoch": "validation every epoch, for the sweep's metric",
+    "fast_dev_run": "the sweep",
+    "barebones": "the sweep",
+}
+MODEL_CHECKPOINT = "ModelCheckpoint"  # the user's checkpoint callbacks: the sweep checkpoints trials itself
+
+
+@functools.cache
+def _cli(flavour: str) -> Any:
+    return importlib.import_module(f"{flavour}.cli")
+
+
+def trainer_class(flavour: str) -> type:
+    return importlib.import_module(flavour).Trainer
+
+
+@functools.cache
+def accepted_arguments(klass: type) -> tuple[str, ...]:
+    """The constructor arguments jsonargparse accepts for ``klass`` (``**kwargs`` passed on to a
+    parent's constructor included)."""
+    from jsonargparse import ArgumentParser
+
+    parser = ArgumentParser(exit_on_error=False)
+    parser.add_class_arguments(klass, "x", fail_untyped=False)
+    defaults = parser.get_defaults()
+    return tuple(defaults.x.keys()) if "x" in defaults else ()
+
+
+def trainer_defaults(flavour: str) -> dict[str, Any]:
+    from jsonargparse import ArgumentParser
+
+    parser = ArgumentParser(exit_on_error=False)
+    parser.add_class_arguments(trainer_class(flavour), "trainer", fail_untyped=False)
+    return parser.get_defaults().trainer.as_dict()
+
+
+def unknown_key_message(name: str, accepted: tuple[str, ...], owner: str) -> str:
+    close = difflib.get_close_matches(name, accepted, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    return f"{owner} takes no argument {name!r}; {hint}it takes: {', '.join(accepted) or 'no arguments'}"
+
+
+class ConfigChecker:
+    """LightningCLI's parser for one sweep's classes (see the module's docstring)."""
+
+    def __init__(self, flavour: str, model_class: type | None, data_class: type | None):
+        import torch
+
+        cli = _cli(flavour)
+        lightning = importlib.import_module(flavour)
+        self.flavour = flavour
+        parser = cli.LightningArgumentParser(exit_on_error=False)
+        parser.add_lightning_class_args(lightning.Trainer, "trainer")
+        if model_class is not None:
+            parser.add_lightning_class_args(model_class, "model", subclass_mode=True)
+        if data_class is not None:
+            parser.add_lightning_class_args(data_class, "data", subclass_mode=True)
+        parser.add_optimizer_args((torch.optim.Optimizer,), nested_key="optimizer")
+        schedulers = (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+        parser.add_lr_scheduler_args(schedulers, nested_key="lr_scheduler")
+        parser.add_argument("--seed_everything", type=bool | int, default=True)
+        self.parser = parser
+
+    def check(self, config: dict[str, Any], where: str = "") -> None:
+        """The whole config; a SweepError naming the key that is wrong."""
+        try:
+            self.parser.parse_object(parseable(config))
+        except Exception as error:  # jsonargparse's ArgumentError, or an import inside a class path
+            key, message = explain(error)
+            raise SweepError(message, path=f"{where}{key}" if key else where.rstrip(".") or None) from None
+
+    def check_value(self, config: dict[str, Any], path: tuple[str, ...], value: Any, key: str) -> None:
+        """A searched value at ``path``: its type hint must take it."""
+        try:
+            self.parser.parse_object(parseable(with_values(config, {path: value})))
+        except Exception as error:
+            _, message = explain(error)
+            raise SweepError(f"value {show(value)} is not allowed for {'.'.join(path)}: {message}", path=f"space.{key}") from None
+
+    def namespace(self, config: dict[str, Any]) -> Any:
+        return self.parser.parse_object(parseable(config))
+
+    def instantiate(self, namespace: Any) -> Any:
+        return self.parser.instantiate(namespace)
+
+
+def parseable(config: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the config (jsonargparse changes what it parses in place) without what the
+    parser does not take (fit's own ``ckpt_path`` and ``weights_only``)."""
+    return copy.deepcopy({key: value for key, value in config.items() if key in LIGHTNING_KEYS})
+
+
+_PARSER_KEY = re.compile(r'Parser key "([^"]+)"')
+_CLASS_PATH = re.compile(r"Problem with given class_path '([^']+)'")
+_EXPECTED = re.compile(r"Expected a <class '([^']+)'>")
+_GOT = re.compile(r"Got value: (.*)$", re.MULTILINE)
+_GIVEN = re.compile(r"Given value: (.*)$", re.MULTILINE)
+_NOT_ACCEPTED = re.compile(r"Option '([^']+)' is not accepted|does not accept option '([^']+)'")
+_REQUIRED = re.compile(r"following arguments are required: ([\w, ]+)|Key \"([^\"]+)\" is required")
+_GROUP = re.compile(r"Group '([^']+)' does not accept")
+
+
+def explain(error: BaseException) -> tuple[str | None, str]:
+    """(the key path jsonargparse complains about, what is wrong), from its nested message."""
+    text = str(error)
+    keys = _PARSER_KEY.findall(text)
+    path: list[str] = []
+    for index, key in enumerate(keys):
+        path.append(key)
+        if index < len(keys) - 1 and _CLASS_PATH.search(text):
+            path.append(INIT_ARGS)
+    group = _GROUP.search(text)
+    if group and not path:
+        path.append(group.group(1))
+    unknown = _NOT_ACCEPTED.search(text)
+    if unknown:
+        name = unknown.group(1) or unknown.group(2)
+        return ".".join([*path, *([INIT_ARGS] if path and path[-1] != INIT_ARGS and _CLASS_PATH.search(text) else []), name]), \
+            f"unknown argument {name!r}"
+    required = _REQUIRED.search(text)
+    if required:
+        names = required.group(1) or required.group(2)
+        return ".".join(path) or None, f"required argument missing: {names.strip()}"
+    expected = sorted(set(_EXPECTED.findall(text)) - {"NoneType"})
+    got = _GOT.findall(text) or _GIVEN.findall(text)
+    if expected:
+        value = got[0].strip() if got else "?"
+        return ".".join(path) or None, f"expected {' or '.join(expected)}, got {value[:60]}"
+    lines = [line.strip(" -") for line in text.splitlines() if line.strip(" -")]
+    meaningful = [line for line in lines if not line.startswith(("Parser key", "Does not validate", "Subtypes", "Errors",
+                                                                  "Given value", "Problem with given", "Expected a <class 'NoneType'>"))]
+    return ".".join(path) or None, (meaningful[0] if meaningful else first_line(error))[:300]
+
+
+def user_value(config: dict[str, Any], path: tuple[str, ...]) -> Any:
+    try:
+        return get_path(config, path)
+    except KeyError:
+        return None
