@@ -2,6 +2,7 @@
 
     python -m launchers.k8s SWEEP.yaml [--image IMAGE] [--workers N] [--gpus-per-worker G]
                             [--namespace NS] [--out DIR] [--apply] [--resume] [--set KEY=VALUE] [--name NAME]
+                            [--code image|URI] [--project-image IMAGE]
 
 The manifests are those of k8s/base (the working example for the default sweep), made for this
 sweep: the sweep file as a ConfigMap, a RayJob whose entrypoint is ``python -m
@@ -11,6 +12,13 @@ sized from the sweep's per-trial resources; names come from the sweep's name, ma
 Kubernetes. Without ``--out`` the RayJob's objects are printed as one YAML stream (for
 ``kubectl apply -f -``); with it, a folder with one file per object and a kustomization.
 ``--apply`` runs kubectl when it is installed, and otherwise says what to run.
+
+A sweep of the user's own model (run from the project's folder) needs the project in the pods:
+``--code image`` (the default) writes a Dockerfile beside the manifests that builds
+``--project-image`` from the tool's image (``--image``) with the project copied in, and the pods
+run that image from the project's folder; ``--code s3://bucket/project.zip`` (any URI Ray reads a
+working_dir from) leaves the tool's image and has Ray fetch the project through the RayJob's
+``runtimeEnvYAML``.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ SWEEP_MOUNT = "/etc/sweep"
 RESULTS_MOUNT = "/results"
 RAYJOB_NAME_MAX = 47  # KubeRay: a RayJob's name becomes the prefix of its cluster's objects
 CPU_TRIALS_PER_POD = 4  # a CPU-only sweep's worker pod holds this many trial processes
+PROJECT_DIR = "/home/ray/project"  # where a user's project lies in its image
 MEMORY_GI_PER_CPU = 2
 DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 NAMESPACE_MAX = 63
@@ -111,10 +120,38 @@ def _size_worker_group(group: dict[str, Any], pod: dict[str, Any]) -> None:
         spec.pop("tolerations", None)
 
 
+def project_dockerfile(tool_image: str, project_image: str, project: Path) -> str:
+    """The Dockerfile of a user project's image: the tool's image with the project copied in."""
+    lines = [
+        "# A sweep of this project: the sweep tool's image with the project copied in. Build it from the",
+        "# project's folder (a .dockerignore there keeps data and results out of the image):",
+        f"#   docker build -f <this file> -t {project_image} {project}",
+        f"FROM {tool_image}",
+        f"COPY --chown=1000:1000 . {PROJECT_DIR}",
+        f"WORKDIR {PROJECT_DIR}",
+        f"ENV PYTHONPATH={PROJECT_DIR}",
+    ]
+    if (project / "requirements.txt").is_file():
+        lines.append("RUN pip install --user -r requirements.txt")
+    lines.append("USER 1000:1000")
+    return "\n".join(lines) + "\n"
+
+
+def _code_in_pods(job: dict[str, Any], code: str) -> None:
+    """Where the RayJob's driver and trials find a user's project: the project image's folder,
+    or a URI Ray fetches it from."""
+    if code == "image":
+        job["spec"]["entrypoint"] = f"cd {PROJECT_DIR} && {job['spec']['entrypoint']}"
+    else:
+        job["spec"]["runtimeEnvYAML"] = yaml.safe_dump({"working_dir": code}, sort_keys=False)
+
+
 def render(spec: Any, sweep_text: str, *, image: str = DEFAULT_IMAGE, workers: int | None = None,
            gpus_per_worker: int | None = None, namespace: str | None = None,
-           resume: bool = False) -> dict[str, list[dict[str, Any]]]:
-    """The manifests by file name: the RayJob's objects, and raycluster.yaml."""
+           resume: bool = False, code: str | None = None, project_image: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The manifests by file name: the RayJob's objects, and raycluster.yaml. ``code`` says how a
+    user's project reaches the pods (see the module's docstring); with ``image``, the pods run
+    ``project_image``."""
     name = kubernetes_name(spec.name)
     resources = spec.resources
     pod = worker_pod(resources.cpu, resources.gpu, gpus_per_worker)
@@ -134,6 +171,8 @@ def render(spec: Any, sweep_text: str, *, image: str = DEFAULT_IMAGE, workers: i
     job["metadata"] = {"name": name, "labels": _labels(name, "sweep")}
     if resume:  # continue the sweep folder already in the results volume
         job["spec"]["entrypoint"] += " --resume"
+    if code is not None:
+        _code_in_pods(job, code)
     head = job["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]
     next(volume for volume in head["volumes"] if volume["name"] == "sweep")["configMap"]["name"] = config_map["metadata"]["name"]
     (group,) = job["spec"]["rayClusterSpec"]["workerGroupSpecs"]
@@ -155,8 +194,9 @@ def render(spec: Any, sweep_text: str, *, image: str = DEFAULT_IMAGE, workers: i
         "rayjob.yaml": [job],
         "raycluster.yaml": [cluster],
     }
+    pod_image = project_image if code == "image" and project_image else image
     for objects in files.values():
-        _set_image(objects, image)
+        _set_image(objects, image if objects is files["tensorboard.yaml"] else pod_image)
         if namespace:
             for manifest in objects:
                 manifest["metadata"]["namespace"] = namespace
@@ -217,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a key of the sweep file (repeatable)")
     parser.add_argument("--name", help="the sweep's name (default: the file's)")
+    parser.add_argument("--code", help="a sweep of your own model: 'image' (default: a Dockerfile that copies the project "
+                                       "into --image) or the URI of the project's zip (s3://..., gs://..., https://...)")
+    parser.add_argument("--project-image", help="with --code image: the image the Dockerfile builds (default NAME-project:latest)")
     args = parser.parse_args(argv)
     try:
         spec = load_sweep(args.sweep, overrides=args.overrides, name=args.name)
@@ -228,8 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         # The sweep as given when nothing was overridden (comments kept), else as validated.
         text = Path(args.sweep).read_text() if not args.overrides and not args.name else \
             yaml.safe_dump(spec.raw, sort_keys=False)
-        files = render(spec, text, image=args.image, workers=args.workers,
-                       gpus_per_worker=args.gpus_per_worker, namespace=args.namespace, resume=args.resume)
+        code, project_image = _code_choice(spec, args)
+        files = render(spec, text, image=args.image, workers=args.workers, gpus_per_worker=args.gpus_per_worker,
+                       namespace=args.namespace, resume=args.resume, code=code, project_image=project_image)
     except SweepError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -245,9 +289,32 @@ def main(argv: list[str] | None = None) -> int:
     for file, manifests in files.items():
         (out / file).write_text(dump(manifests))
     (out / "kustomization.yaml").write_text(dump([kustomization(files, args.namespace)]))
-    print(f"wrote {', '.join([*files, 'kustomization.yaml'])} to {out}")
+    written = [*files, "kustomization.yaml"]
+    if code == "image":
+        (out / "Dockerfile").write_text(project_dockerfile(args.image, project_image, Path.cwd()))
+        written.append("Dockerfile")
+    print(f"wrote {', '.join(written)} to {out}")
+    if code == "image":
+        print(f"build: docker build -f {out / 'Dockerfile'} -t {project_image} . && docker push {project_image}")
     print(f"apply: kubectl apply -k {out}   (raycluster.yaml, for long-lived use: kubectl apply -f {out / 'raycluster.yaml'})")
     return _apply(["-k", str(out)], None) if args.apply else 0
+
+
+def _code_choice(spec: Any, args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """How the user's project reaches the pods (None for the shipped families, already in the
+    tool's image), and the project image's name."""
+    if spec.user is None:
+        if args.code or args.project_image:
+            raise SweepError("--code and --project-image are for a sweep of your own model; the shipped families are in "
+                             "the tool's image")
+        return None, None
+    code = args.code or "image"
+    if code != "image" and "://" not in code:
+        raise SweepError(f"--code {code!r}: give image, or the URI of a zip of the project (s3://bucket/project.zip)")
+    if code == "image" and args.out is None:
+        raise SweepError("--code image writes a Dockerfile beside the manifests: give --out DIR")
+    project_image = args.project_image or f"{kubernetes_name(spec.name)}-project:latest"
+    return code, project_image if code == "image" else None
 
 
 def _apply(target: list[str], stream: str | None) -> int:

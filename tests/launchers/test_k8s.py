@@ -107,3 +107,45 @@ def test_bad_options_are_one_line_errors(args, expected, tmp_path):
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith("error: ") and done.stderr.strip().count("\n") == 0 and expected in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_of_a_users_project_brings_the_project_into_the_pods(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.user_project import write_project
+
+    project = write_project(tmp_path / "project")
+    (project / "requirements.txt").write_text("scikit-learn\n")
+    (project / "mine.yaml").write_text(yaml.safe_dump({
+        "name": "Mine", "model": {"class_path": "sweepable.models.Classifier"}, "data": {"class_path": "sweepable.data.Blobs"},
+        "lightning_config": ["configs/fit.yaml"], "space": {"model.lr": {"logfloat": [1e-3, 0.1]}},
+        "metric": "val/acc", "mode": "max",
+    }))
+
+    def k8s(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "launchers.k8s", "mine.yaml", *args], cwd=project,
+                              capture_output=True, text=True, timeout=300, env=launcher_env())
+
+    built = k8s("--out", str(tmp_path / "image"), "--image", "registry.example/sweeps:1",
+                "--project-image", "registry.example/mine:3")
+    assert built.returncode == 0, built.stderr
+    assert "docker build -f" in built.stdout and "-t registry.example/mine:3" in built.stdout
+    dockerfile = (tmp_path / "image" / "Dockerfile").read_text()
+    assert "FROM registry.example/sweeps:1\n" in dockerfile and "COPY --chown=1000:1000 . /home/ray/project" in dockerfile
+    assert "RUN pip install --user -r requirements.txt" in dockerfile and dockerfile.rstrip().endswith("USER 1000:1000")
+    (job,) = load_manifests(tmp_path / "image" / "rayjob.yaml")
+    validate(job, "rayjob.yaml")
+    assert job["spec"]["entrypoint"].startswith("cd /home/ray/project && python -m launchers.cluster")
+    head = job["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]["containers"][0]
+    assert head["image"] == "registry.example/mine:3"
+
+    fetched = k8s("--code", "s3://bucket/mine.zip", "--out", str(tmp_path / "uri"))
+    assert fetched.returncode == 0, fetched.stderr
+    (job,) = load_manifests(tmp_path / "uri" / "rayjob.yaml")
+    validate(job, "rayjob.yaml")
+    assert yaml.safe_load(job["spec"]["runtimeEnvYAML"]) == {"working_dir": "s3://bucket/mine.zip"}
+    assert not (tmp_path / "uri" / "Dockerfile").exists()
+
+    refused = k8s("--code", "image")
+    assert refused.returncode == 2 and "--code image writes a Dockerfile beside the manifests: give --out DIR" in refused.stderr

@@ -1,0 +1,1 @@
+"""An ordinary Lightning project: a digit classifier, its data module and a LightningCLI."""
