@@ -4,7 +4,8 @@ A shipped family's checkpoint is evaluated on the test split of the data set it 
 (lightning_modules.evaluation); a user's own module through its data module's test_dataloader
 (sweeps.user_model.evaluation). ``python -m sweeps.checkpoint_evaluation`` serves requests: one
 checkpoint path per line on stdin, one JSON line of metrics (or ``{"error": ...}``) back, with
-the slow imports done before the first request (see sweeps.held_out_evaluation).
+the slow imports done before the first request (see sweeps.held_out_evaluation); the modules named
+on its command line are imported then too.
 """
 
 from __future__ import annotations
@@ -31,13 +32,20 @@ def evaluate(path: str | Path) -> dict[str, float]:
     return evaluate_checkpoint(path)
 
 
-def serve() -> None:
+def serve(preload: list[str]) -> None:
+    import importlib
     import json
     import sys
 
     # The slow imports, done while waiting: Lightning, and scikit-learn for the data splits.
     import pytorch_lightning  # noqa: F401
     import sklearn.model_selection  # noqa: F401
+
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a module that fails now fails again, reported, when evaluated
+            pass
 
     for line in sys.stdin:
         try:
@@ -50,4 +58,6 @@ def serve() -> None:
 
 
 if __name__ == "__main__":
-    serve()
+    import sys
+
+    serve(sys.argv[1:])

@@ -34,10 +34,12 @@ class HeldOutEvaluator:
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "HeldOutEvaluator":
+    def start(self, preload: list[str] | None = None) -> "HeldOutEvaluator":
+        """``preload``: modules to import before the first request besides Lightning's (a user's
+        own classes and their Lightning package)."""
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "sweeps.checkpoint_evaluation"], cwd=ROOT, text=True,
+                [sys.executable, "-m", "sweeps.checkpoint_evaluation", *(preload or [])], cwd=ROOT, text=True,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 preexec_fn=child_setup(background_child), env=_with_working_directory(),
             )

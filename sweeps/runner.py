@@ -114,7 +114,8 @@ def start_ray(address: str | None, verbose: bool, runtime_env: dict[str, Any] | 
     if ray.is_initialized():
         return False
     if address is None:
-        ray.init(include_dashboard=False, logging_level=logging.WARNING, log_to_driver=verbose)
+        # address="local": always a new instance of its own, never one already running here.
+        ray.init(address="local", include_dashboard=False, logging_level=logging.WARNING, log_to_driver=verbose)
         return True
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=verbose, runtime_env=runtime_env)
@@ -128,6 +129,17 @@ def start_ray(address: str | None, verbose: bool, runtime_env: dict[str, Any] | 
                 "RAY_AUTH_TOKEN_PATH) to the cluster's token, found in ~/.ray/auth_token on its head node"
             ) from None
         raise
+
+
+def evaluator_preload(spec: SweepSpec) -> list[str]:
+    """What evaluating a user's checkpoint imports: its Lightning package, LightningCLI's parser
+    and the modules of the user's classes."""
+    if spec.user is None:
+        return []
+    config = spec.user.plan.config
+    targets = [spec.user.plan.builder, *((config.get(section) or {}).get("class_path") for section in ("model", "data"))]
+    modules = [target.partition(":")[0] if ":" in target else target.rpartition(".")[0] for target in targets if target]
+    return [f"{spec.user.plan.flavour}.cli", "sweeps.user_model.evaluation", *modules]
 
 
 def use_cluster_token() -> None:
@@ -353,7 +365,7 @@ def run_sweep(
     # tables list them as not_started, so Tune's warning about each would only repeat that.
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
     logging.getLogger("ray.tune.execution.experiment_state").addFilter(_vanished_temporary_file)
-    evaluator = HeldOutEvaluator().start()  # imports torch while the trials train
+    evaluator = HeldOutEvaluator().start(evaluator_preload(spec))  # imports torch while the trials train
     ray_stopping = None
     from sweeps.disk_guard import DiskGuard
 

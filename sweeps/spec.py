@@ -319,7 +319,19 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         raw=raw,
         code=code,
     )
+    _check_folds_train_in_one_process(spec)
     return _with_plugins_checked(spec, raw)
+
+
+def _check_folds_train_in_one_process(spec: SweepSpec) -> None:
+    kfold = spec.data_args.get("validation") == "kfold" or (
+        f"{DATA_PREFIX}validation" in spec.space and "kfold" in spec.space[f"{DATA_PREFIX}validation"].representatives())
+    if kfold and spec.resources.workers > 1:
+        raise SweepError(
+            f"k-fold validation trains its fold models in lockstep in one process; data-parallel trials (workers "
+            f"{spec.resources.workers}) use a hold-out split (data.validation: holdout), or set workers: 1",
+            path="resources.workers",
+        )
 
 
 def _user_model_spec(raw: dict[str, Any], source: str) -> SweepSpec:

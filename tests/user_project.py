@@ -5,6 +5,7 @@ installed: what the tests of sweeping a user's LightningModule sweep.
                             TwoOptimizers (manual optimisation with two optimizers)
     sweepable/data.py       Blobs, ClassicBlobs: Gaussian blobs made from a seed (no download)
     sweepable/tuning.py     build(hp): a Keras-Tuner-style blueprint with a conditional value
+    sweepable/callbacks.py  Settings: a callback logging the Trainer settings it finds in force
     sweepable/cli.py        the project's own LightningCLI
     configs/fit.yaml        a LightningCLI config (fixed-class style: classes named by the CLI)
 """
@@ -190,6 +191,19 @@ def build(hp):
     return model, Blobs(batch_size=hp.Choice("batch_size", [16, 32]))
 '''
 
+CALLBACKS = '''
+import lightning.pytorch as L
+
+
+class Settings(L.Callback):
+    """Logs what the Trainer runs with, so that a test sees the user's settings in force."""
+
+    def on_train_epoch_end(self, trainer, module):
+        module.log("seen/accumulate_grad_batches", float(trainer.accumulate_grad_batches))
+        module.log("seen/bf16", float("bf16" in str(trainer.precision)))
+        module.log("seen/global_step", float(trainer.global_step))
+'''
+
 CLI = '''
 import sys
 
@@ -244,7 +258,7 @@ def write_project(folder: Path) -> Path:
     package = folder / PACKAGE
     package.mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text("")
-    for name, text in (("models", MODELS), ("data", DATA), ("tuning", TUNING), ("cli", CLI)):
+    for name, text in (("models", MODELS), ("data", DATA), ("tuning", TUNING), ("callbacks", CALLBACKS), ("cli", CLI)):
         (package / f"{name}.py").write_text(textwrap.dedent(text).lstrip())
     (folder / "configs").mkdir(exist_ok=True)
     (folder / "configs" / "fit.yaml").write_text(FIT_CONFIG.lstrip())

@@ -71,6 +71,10 @@ def test_a_users_module_is_swept_with_its_lightning_config(project, tmp_path):
     assert 0 < best["test"]["test/acc"] <= 1  # the data module's test_dataloader through the module's test_step
     stored = torch.load(Path(best["checkpoint"]) / "model.ckpt", weights_only=False)
     assert stored["sweep_model"]["config"]["model"]["init_args"]["lr"] == best["config"]["model.init_args.lr"]
+    evaluated = subprocess.run([sys.executable, "-m", "launchers.evaluate", best["checkpoint"], "--json"], cwd=project,
+                               capture_output=True, text=True, timeout=120, env=launcher_env())
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout.strip().splitlines()[-1]) == pytest.approx(best["test"])
 
     # One TensorBoard run per trial, with the scalars the module logged.
     run = EventAccumulator(str(sweep_dir / "tensorboard" / best["trial_id"]))

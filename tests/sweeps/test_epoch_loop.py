@@ -8,7 +8,7 @@ import torch
 from lightning_modules.checkpoint import fold_checkpoint_name, load_model, read_checkpoint
 from lightning_modules.evaluation import evaluate_checkpoint
 from sweeps.epoch_loop import EpochLoop
-from sweeps.trainable import prepare_process, shipped_folds as build_folds
+from sweeps.trainable import prepare_process, shipped_folds
 from sweeps.trial_config import TrialPlan
 
 PLAN = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16, "dropout": 0.2}, dataset="digits",
@@ -22,7 +22,7 @@ def weights(group) -> list[dict[str, torch.Tensor]]:
 
 def test_folds_advance_in_lockstep_and_a_resumed_trial_continues_exactly(tmp_path):
     prepare_process(PLAN)
-    group = build_folds(PLAN, {"lr": 0.01}, None)
+    group = shipped_folds(PLAN, {"lr": 0.01}, None)
     assert all(isinstance(fold, EpochLoop) for fold in group.folds)
     for epoch in (1, 2):
         results = group.next_epoch()
@@ -39,7 +39,7 @@ def test_folds_advance_in_lockstep_and_a_resumed_trial_continues_exactly(tmp_pat
     assert group.next_epoch() is None  # max_epochs reached
     uninterrupted = weights(group)
 
-    resumed = build_folds(PLAN, {"lr": 0.01}, tmp_path)
+    resumed = shipped_folds(PLAN, {"lr": 0.01}, tmp_path)
     torch.manual_seed(123)
     assert [result.epoch for result in resumed.next_epoch()] == [3, 3]
     assert [result.epoch for result in resumed.next_epoch()] == [4, 4]
@@ -52,7 +52,7 @@ def test_checkpoints_load_as_models_and_evaluate_on_the_test_split(tmp_path):
     plan = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16}, dataset="digits", data_args={},
                      metric="val_accuracy", mode="max", max_epochs=3, checkpoint_every=0, seed=0, cpus=1, gpus=0)
     prepare_process(plan)
-    group = build_folds(plan, {"lr": 0.01}, None)
+    group = shipped_folds(plan, {"lr": 0.01}, None)
     while (results := group.next_epoch()) is not None:
         last = results
     group.save(tmp_path)
@@ -66,13 +66,13 @@ def test_schedules_step_once_per_epoch_and_plateau_watches_validation_loss():
     plan = TrialPlan(family="mlp", model_args={"depth": 1, "width": 8, "schedule": "step", "step_size": 1,
                                                "gamma": 0.5, "lr": 0.08}, dataset="digits", data_args={},
                      metric="val_accuracy", mode="max", max_epochs=3, checkpoint_every=0, seed=0, cpus=1, gpus=0)
-    group = build_folds(plan, {}, None)
+    group = shipped_folds(plan, {}, None)
     group.next_epoch(), group.next_epoch()
     assert group.folds[0].optimizer.param_groups[0]["lr"] == pytest.approx(0.02)
 
     plateau = TrialPlan(**{**plan.__dict__, "model_args": {"depth": 1, "width": 8, "schedule": "plateau",
                                                            "plateau_patience": 0, "plateau_factor": 0.5, "lr": 3.0}})
-    group = build_folds(plateau, {}, None)
+    group = shipped_folds(plateau, {}, None)
     rates = []
     for _ in range(3):
         group.next_epoch()
@@ -84,7 +84,7 @@ def test_gradient_clipping_by_norm_bounds_each_step():
     plan = TrialPlan(family="mlp", model_args={"depth": 1, "width": 8, "grad_clip": "norm", "grad_clip_value": 1e-3,
                                                "optimizer": "sgd", "lr": 1.0}, dataset="digits", data_args={},
                      metric="val_accuracy", mode="max", max_epochs=1, checkpoint_every=0, seed=0, cpus=1, gpus=0)
-    group = build_folds(plan, {}, None)
+    group = shipped_folds(plan, {}, None)
     before = weights(group)[0]
     group.next_epoch()
     after = weights(group)[0]
@@ -94,7 +94,7 @@ def test_gradient_clipping_by_norm_bounds_each_step():
 
 
 def test_an_error_in_a_training_step_is_raised_to_the_trial():
-    group = build_folds(PLAN, {}, None)
+    group = shipped_folds(PLAN, {}, None)
     model = group.folds[1].model
 
     def broken(batch, index):
@@ -113,7 +113,7 @@ def test_the_test_evaluation_equals_lightnings_own_test_loop(tmp_path):
     plan = TrialPlan(family="mlp", model_args={"depth": 2, "width": 16, "norm": "batch", "dropout": 0.3},
                      dataset="digits", data_args={}, metric="val_accuracy", mode="max", max_epochs=2,
                      checkpoint_every=0, seed=0, cpus=1, gpus=0)
-    group = build_folds(plan, {"lr": 0.01}, None)
+    group = shipped_folds(plan, {"lr": 0.01}, None)
     while group.next_epoch() is not None:
         pass
     group.save(tmp_path)

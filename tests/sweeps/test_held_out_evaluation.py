@@ -7,7 +7,7 @@ import sys
 
 from lightning_modules.evaluation import evaluate_checkpoint
 from sweeps.held_out_evaluation import HeldOutEvaluator
-from sweeps.trainable import prepare_process, shipped_folds as build_folds
+from sweeps.trainable import prepare_process, shipped_folds
 from sweeps.trial_config import TrialPlan
 from tests.conftest import ROOT
 
@@ -17,7 +17,7 @@ PLAN = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16}, dataset="di
 
 def trained_checkpoint(folder):
     prepare_process(PLAN)
-    group = build_folds(PLAN, {"lr": 0.01}, None)
+    group = shipped_folds(PLAN, {"lr": 0.01}, None)
     while group.next_epoch() is not None:
         pass
     group.save(folder)

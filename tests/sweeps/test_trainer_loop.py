@@ -92,6 +92,15 @@ def test_each_epoch_is_reported_with_its_checkpoint_and_a_resumed_trial_continue
     assert resumed.epochs[0]["lr"] == pytest.approx(third["lr"], rel=1e-5)
 
 
+def test_the_users_precision_and_gradient_accumulation_are_in_force(project):
+    settings = {"class_path": "sweepable.callbacks.Settings"}
+    sent = run(plan_for({"class_path": "sweepable.models.Classifier"}, max_epochs=2,
+                        trainer={"precision": "bf16-mixed", "accumulate_grad_batches": 2, "callbacks": [settings]}))
+    first, second = sent.epochs
+    assert first["seen/bf16"] == 1.0 and first["seen/accumulate_grad_batches"] == 2.0
+    assert (first["seen/global_step"], second["seen/global_step"]) == (4.0, 8.0)  # 8 batches an epoch, 2 per step
+
+
 def test_a_pytorch_lightning_module_and_manual_optimisation_with_two_optimizers_train(project):
     classic = plan_for({"class_path": "sweepable.models.ClassicClassifier"}, {"class_path": "sweepable.data.ClassicBlobs"},
                        max_epochs=2)

@@ -176,3 +176,45 @@ def test_relative_paths_among_the_arguments_become_absolute_from_the_working_dir
     spec = sweep_from_dict(sweep(data={"class_path": "sweepable.data.Blobs", "init_args": {"root": "data/"}}),
                            source="mine.yaml")
     assert spec.user.plan.config["data"]["init_args"]["root"] == str(in_project / "data")
+
+
+STEPPED_SPACE = {"model.init_args.lr": {"logfloat": [1e-3, 0.3]}, "model.hidden": {"int": [16, 64], "step": 16},
+                 "data.batch_size": {"choice": [16, 32]}}
+
+
+@pytest.mark.parametrize("searcher", ["random", "grid", "tpe", "gp", "bohb"])
+def test_every_searcher_proposes_a_users_dotted_keys(in_project, searcher):
+    from sweeps.searchers import searcher_module
+
+    space = {"model.hidden": {"choice": [16, 32]}, "data.batch_size": {"choice": [16, 32]}} if searcher == "grid" else STEPPED_SPACE
+    spec = sweep_from_dict(sweep(space=space, searcher={"name": searcher}), source="mine.yaml")
+    search_alg, param_space = searcher_module(searcher).build(spec.searcher, spec)
+    assert search_alg is not None
+    if searcher in ("tpe", "gp"):  # define-by-run: one proposal straight from Optuna
+        import optuna
+
+        from sweeps.searchers.optuna_space import suggest
+
+        trial = optuna.create_study().ask()
+        as_written = suggest(spec.space, spec.conditions, trial)
+        proposed = {**trial.params, **as_written}
+        assert proposed["model.hidden"] in (16, 32, 48, 64) and proposed["data.batch_size"] in (16, 32)
+    else:
+        assert set(param_space) == set(space)
+
+
+@pytest.mark.parametrize("scheduler", [
+    {"name": "fifo"}, {"name": "asha", "grace_period": 1}, {"name": "hyperband"}, {"name": "median"},
+    {"name": "pbt", "perturbation_interval": 2}, {"name": "pb2", "perturbation_interval": 2, "mutate": ["model.init_args.lr"]},
+])
+def test_every_scheduler_takes_a_users_dotted_keys(in_project, scheduler):
+    from sweeps.schedulers import scheduler_module
+
+    checkpoint = {"every": 1, "keep": None} if scheduler["name"] in ("pbt", "pb2") else None
+    spec = sweep_from_dict(sweep(space=STEPPED_SPACE, scheduler=scheduler, checkpoint=checkpoint, stop={"max_epochs": 4}),
+                           source="mine.yaml")
+    assert scheduler_module(spec.scheduler_name).build(spec.scheduler, spec) is not None
+    if scheduler["name"] == "pbt":  # unlisted, the real-valued keys mutate
+        from sweeps.schedulers.population import mutated_keys
+
+        assert mutated_keys(None, spec, "pbt") == ["model.init_args.lr"]
