@@ -24,6 +24,7 @@ folds never compete for cores and the random state is drawn in the same order ev
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -38,6 +39,15 @@ from lightning_modules.logged_metrics import LoggedMetrics
 from sweeps.trial_session import EpochResult, TrialSession
 
 BATCHES_GENERATOR = "train_batches_generator"  # checkpoint key: the shuffle state of the training batches
+
+
+@functools.cache
+def _fabric(use_gpu: bool) -> tuple[Fabric, LoggedMetrics]:
+    """One Fabric per process and device kind, with the logger its modules log into. Making a
+    Fabric scans the installed packages for callbacks (tens of milliseconds), which trials that
+    reuse their process need not pay again; only one fold trains at a time, so they share it."""
+    logged = LoggedMetrics()
+    return Fabric(accelerator="cuda" if use_gpu else "cpu", devices=1, loggers=[logged]), logged
 
 
 def _optimization(configured: Any) -> tuple[torch.optim.Optimizer, list[dict[str, Any]]]:
@@ -68,8 +78,7 @@ class EpochLoop:
         self.dataset = dataset
         self.epoch = 0  # epochs completed
         self.global_step = 0
-        self._logged = LoggedMetrics()
-        self.fabric = Fabric(accelerator="cuda" if use_gpu else "cpu", devices=1, loggers=[self._logged])
+        self.fabric, self._logged = _fabric(use_gpu)
         self._to_device = use_gpu
         model.planned_epochs = max_epochs  # what epoch-spanning schedules (cosine) are fitted to
         # Fabric places the module and routes its self.log() here; the optimizer is stepped

@@ -114,8 +114,13 @@ def start_ray(address: str | None, verbose: bool, runtime_env: dict[str, Any] | 
     if ray.is_initialized():
         return False
     if address is None:
+        # Tune and the driver's callbacks are imported while Ray's processes start (the main
+        # thread mostly waits on them meanwhile).
+        importing = threading.Thread(target=_import_driver_modules, daemon=True)
+        importing.start()
         # address="local": always a new instance of its own, never one already running here.
         ray.init(address="local", include_dashboard=False, logging_level=logging.WARNING, log_to_driver=verbose)
+        importing.join()
         return True
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=verbose, runtime_env=runtime_env)
@@ -129,6 +134,14 @@ def start_ray(address: str | None, verbose: bool, runtime_env: dict[str, Any] | 
                 "RAY_AUTH_TOKEN_PATH) to the cluster's token, found in ~/.ray/auth_token on its head node"
             ) from None
         raise
+
+
+def _import_driver_modules() -> None:
+    import importlib
+
+    for name in ("ray.tune", "sweeps.progress", "sweeps.tensorboard_logging", "sweeps.result_log",
+                 "sweeps.resume_repair", "sweeps.disk_guard", "sweeps.metric_check", "sweeps.export"):
+        importlib.import_module(name)
 
 
 def evaluator_preload(spec: SweepSpec) -> list[str]:
@@ -318,6 +331,18 @@ def run_sweep(
     # it delete old checkpoints safely; its warning about that would repeat every epoch.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     started = time.monotonic()
+    # The test evaluation's helper imports torch and Lightning while Ray starts (mostly waiting
+    # on its processes), so that it answers at once when the sweep is over.
+    evaluator = HeldOutEvaluator().start(evaluator_preload(spec))
+    try:
+        return _run(spec, storage, location, evaluator, started, resume=resume, address=address, verbose=verbose,
+                    progress_interval_s=progress_interval_s, overwrite=overwrite)
+    finally:
+        evaluator.close()
+
+
+def _run(spec: SweepSpec, storage: str | Path, location: Location, evaluator: HeldOutEvaluator, started: float, *,
+         resume: bool, address: str | None, verbose: bool, progress_interval_s: float, overwrite: bool) -> SweepOutcome:
     runtime_env = None
     if address is not None and (spec.user is not None or spec.code is not None):
         from sweeps.user_model.code import runtime_env as code_runtime_env
@@ -365,7 +390,6 @@ def run_sweep(
     # tables list them as not_started, so Tune's warning about each would only repeat that.
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
     logging.getLogger("ray.tune.execution.experiment_state").addFilter(_vanished_temporary_file)
-    evaluator = HeldOutEvaluator().start(evaluator_preload(spec))  # imports torch while the trials train
     ray_stopping = None
     from sweeps.disk_guard import DiskGuard
 
@@ -393,7 +417,7 @@ def run_sweep(
         else:
             best = write_outputs(records, spec, location.local(), test_metrics=evaluator.test_metrics)
     finally:
-        evaluator.close()
+        evaluator.close()  # its teardown is not waited for
         if ray_stopping is not None:
             ray_stopping.join()
     if missing is not None:
