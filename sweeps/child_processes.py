@@ -16,6 +16,14 @@ def die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def background_child() -> None:
+    """``die_with_parent``, at the lowest CPU priority: the child only uses idle cores."""
+    import os
+
+    die_with_parent()
+    os.nice(19)
+
+
 def child_setup(setup: Callable[[], None]) -> Callable[[], None] | None:
     """A ``preexec_fn`` for subprocess where Linux offers it."""
     return setup if sys.platform == "linux" else None

@@ -2,9 +2,10 @@
 
 Evaluating needs torch and Lightning, which take seconds to import and which the driver never
 needs otherwise. A helper process (``python -m sweeps.checkpoint_evaluation``) is started as
-Ray starts, and imports them while Ray's processes come up (mostly waiting, not computing); then
-it waits, idle, and at the end it evaluates the best checkpoint at once. Should the helper be
-gone, the driver evaluates in its own process.
+Ray starts, at the lowest CPU priority, so that it imports them on cores nobody else uses: while
+Ray's processes come up (mostly waiting, not computing), and whenever trials leave a core idle;
+at the end it evaluates the best checkpoint. Should the helper be gone, the driver evaluates in
+its own process.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sweeps.child_processes import child_setup, die_with_parent
+from sweeps.child_processes import background_child, child_setup
 from sweeps.errors import SweepError, first_line
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,7 @@ class HeldOutEvaluator:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "sweeps.checkpoint_evaluation", *(preload or [])], cwd=ROOT, text=True,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                preexec_fn=child_setup(die_with_parent), env=_with_working_directory(),
+                preexec_fn=child_setup(background_child), env=_with_working_directory(),
             )
         except OSError:
             self.process = None  # evaluated in the driver instead

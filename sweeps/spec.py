@@ -277,7 +277,7 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
     name = _check_name(raw["name"])
     family, model_args = _model_section(raw["model"])
     dataset, data_args = _data_section(raw["data"])
-    space, conditions = _space_section(raw.get("space"), family, model_args, dataset, data_args)
+    space, conditions = _space_section(_shipped_space_keys(raw.get("space")), family, model_args, dataset, data_args)
     data_space = {key[len(DATA_PREFIX):]: param for key, param in space.items() if key.startswith(DATA_PREFIX)}
     check_rules(dataset.config, data_args, space, "data", [None], DATA_PREFIX, conditions)
     infos = data_infos(dataset.config, data_args, data_space)
@@ -475,6 +475,38 @@ def _registered_section(raw: Any, section: str, key: str, what: str, registry: d
     if section == "data":
         args = entry.config.resolve(args)
     return entry, args
+
+
+def _shipped_key(key: Any) -> Any:
+    """A shipped family's searched key written as a path into its config, as a user's model's
+    keys are (``model.lr``, ``model.init_args.lr``, ``data.init_args.val_fraction``), in its
+    short form (``lr``, ``data.val_fraction``)."""
+    if not isinstance(key, str):
+        return key
+    for prefix, short in (("model.init_args.", ""), ("model.", ""), ("data.init_args.", DATA_PREFIX)):
+        if key.startswith(prefix) and len(key) > len(prefix):
+            return short + key[len(prefix):]
+    return key
+
+
+def _shipped_space_keys(raw: Any) -> Any:
+    """The space with every key (and every key a when: or length: names) in its short form."""
+    if not isinstance(raw, dict):
+        return raw
+    space: dict[Any, Any] = {}
+    for key, body in raw.items():
+        short = _shipped_key(key)
+        if short in space:
+            written = next(other for other in raw if _shipped_key(other) == short)
+            raise SweepError(f"names the same key as {written}; keep one", path=f"space.{key}")
+        if isinstance(body, dict):
+            body = dict(body)
+            if isinstance(body.get("when"), dict):
+                body["when"] = {_shipped_key(parent): values for parent, values in body["when"].items()}
+            if "length" in body:
+                body["length"] = _shipped_key(body["length"])
+        space[short] = body
+    return space
 
 
 def _space_section(

@@ -14,5 +14,6 @@ into that config (``model.init_args.lr``, ``data.batch_size``, ``trainer.gradien
     spec.py           the user-model part of a sweep file, checked before anything runs
     plan.py           what every trial needs of it (plain values, shipped to Ray workers)
     build.py          a trial's module, data and Trainer settings (runs in the workers)
+    evaluation.py     a checkpoint's test metrics, through the module's test_step
     code.py           shipping the user's project to a cluster (Ray's runtime_env)
 """

@@ -18,7 +18,7 @@ from typing import Any
 
 from sweeps.errors import SweepError, first_line, show
 from sweeps.user_model.config_files import LIGHTNING_KEYS
-from sweeps.user_model.paths import INIT_ARGS, get_path, with_values
+from sweeps.user_model.paths import INIT_ARGS, with_values
 
 # Trainer arguments the sweep sets itself, and from what.
 TOOL_TRAINER = {
@@ -129,49 +129,38 @@ def parseable(config: dict[str, Any]) -> dict[str, Any]:
 
 
 _PARSER_KEY = re.compile(r'Parser key "([^"]+)"')
-_CLASS_PATH = re.compile(r"Problem with given class_path '([^']+)'")
 _EXPECTED = re.compile(r"Expected a <class '([^']+)'>")
 _GOT = re.compile(r"Got value: (.*)$", re.MULTILINE)
 _GIVEN = re.compile(r"Given value: (.*)$", re.MULTILINE)
-_NOT_ACCEPTED = re.compile(r"Option '([^']+)' is not accepted|does not accept option '([^']+)'")
+_NOT_ACCEPTED = re.compile(r"Option '([^']+)' is not accepted|Group '([^']+)' does not accept option '([^']+)'")
 _REQUIRED = re.compile(r"following arguments are required: ([\w, ]+)|Key \"([^\"]+)\" is required")
-_GROUP = re.compile(r"Group '([^']+)' does not accept")
+# Lines of jsonargparse's nested message that only frame the one that says what is wrong.
+_FRAMING = ("Parser key", "Does not validate", "Subtypes", "Errors", "Given value", "Problem with given",
+            "Expected a <class 'NoneType'>")
 
 
 def explain(error: BaseException) -> tuple[str | None, str]:
-    """(the key path jsonargparse complains about, what is wrong), from its nested message."""
+    """(the key path jsonargparse complains about, what is wrong), from its nested message: a key
+    of a class's arguments is reported inside its section's ("model", then "hidden" of its
+    init_args)."""
     text = str(error)
     keys = _PARSER_KEY.findall(text)
-    path: list[str] = []
-    for index, key in enumerate(keys):
-        path.append(key)
-        if index < len(keys) - 1 and _CLASS_PATH.search(text):
-            path.append(INIT_ARGS)
-    group = _GROUP.search(text)
-    if group and not path:
-        path.append(group.group(1))
+    path = [*keys[:1], *(part for key in keys[1:] for part in (INIT_ARGS, key))]
     unknown = _NOT_ACCEPTED.search(text)
     if unknown:
-        name = unknown.group(1) or unknown.group(2)
-        return ".".join([*path, *([INIT_ARGS] if path and path[-1] != INIT_ARGS and _CLASS_PATH.search(text) else []), name]), \
-            f"unknown argument {name!r}"
+        option, group, group_option = unknown.groups()
+        if group is not None:
+            return f"{group}.{group_option}", f"unknown argument {group_option!r}"
+        return ".".join([*path, INIT_ARGS, option]) if path else option, f"unknown argument {option!r}"
     required = _REQUIRED.search(text)
     if required:
         names = required.group(1) or required.group(2)
         return ".".join(path) or None, f"required argument missing: {names.strip()}"
     expected = sorted(set(_EXPECTED.findall(text)) - {"NoneType"})
-    got = _GOT.findall(text) or _GIVEN.findall(text)
     if expected:
+        got = _GOT.findall(text) or _GIVEN.findall(text)
         value = got[0].strip() if got else "?"
         return ".".join(path) or None, f"expected {' or '.join(expected)}, got {value[:60]}"
     lines = [line.strip(" -") for line in text.splitlines() if line.strip(" -")]
-    meaningful = [line for line in lines if not line.startswith(("Parser key", "Does not validate", "Subtypes", "Errors",
-                                                                  "Given value", "Problem with given", "Expected a <class 'NoneType'>"))]
+    meaningful = [line for line in lines if not line.startswith(_FRAMING)]
     return ".".join(path) or None, (meaningful[0] if meaningful else first_line(error))[:300]
-
-
-def user_value(config: dict[str, Any], path: tuple[str, ...]) -> Any:
-    try:
-        return get_path(config, path)
-    except KeyError:
-        return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
-import sys
 from typing import Any
 
 from sweeps.errors import SweepError, first_line
@@ -108,10 +107,3 @@ def lightning_class(target: Any, base: str, path: str) -> tuple[type, str]:
                          f"pytorch_lightning.{base}", path=path)
     return klass, flavour
 
-
-def class_path_of(klass: type) -> str:
-    return f"{klass.__module__}.{klass.__qualname__}"
-
-
-def loaded(module_name: str) -> bool:
-    return module_name in sys.modules

@@ -32,15 +32,14 @@ FIT_KEYS = ("ckpt_path", "weights_only")  # fit's own arguments: a sweep starts 
 CLASS_KEYS = ("class_path", INIT_ARGS, "dict_kwargs")
 
 
-def read_lightning_configs(paths: Any) -> tuple[dict[str, Any], list[str]]:
-    """The merged content of the files ``lightning_config:`` lists (relative paths from the working
-    directory, as ``--config`` takes them), and the files' paths as read."""
+def read_lightning_configs(paths: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Each file ``lightning_config:`` lists (relative paths from the working directory, as
+    ``--config`` takes them) with its content, normalised; merge them in this order."""
     if isinstance(paths, str):
         paths = [paths]
     if not isinstance(paths, list) or not paths or not all(isinstance(path, str) and path for path in paths):
         raise SweepError(f"got {show(paths)}; give a LightningCLI config file or a list of them", path="lightning_config")
-    merged: dict[str, Any] = {}
-    read: list[str] = []
+    read: list[tuple[str, dict[str, Any]]] = []
     for index, name in enumerate(paths):
         file = Path(name).expanduser().absolute()
         where = f"lightning_config[{index}]"
@@ -51,16 +50,15 @@ def read_lightning_configs(paths: Any) -> tuple[dict[str, Any], list[str]]:
         except SweepError as error:
             raise SweepError(f"{file} does not parse: {error.message}", path=where) from None
         if content is None:
-            continue
+            content = {}
         if not isinstance(content, dict):
             raise SweepError(f"{file} holds a {type(content).__name__}; a LightningCLI config is a mapping", path=where)
         unknown = [key for key in content if key not in LIGHTNING_KEYS + FIT_KEYS]
         if unknown:
             raise SweepError(f"{file}: unknown key {show(unknown[0])}; a LightningCLI fit config has: "
                              f"{', '.join(LIGHTNING_KEYS + FIT_KEYS)}", path=where)
-        merged = merge(merged, normalized(content, f"{file}"))
-        read.append(str(file))
-    return merged, read
+        read.append((str(file), normalized(content, str(file))))
+    return read
 
 
 def normalized(config: dict[str, Any], where: str) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sweeps.conditions import NO_CONDITIONS, Conditions, Entry, parse_entry, resolve
@@ -36,7 +35,7 @@ from sweeps.user_model.checking import (
     MODEL_CHECKPOINT, TOOL_TRAINER, ConfigChecker, accepted_arguments, trainer_class, trainer_defaults, unknown_key_message,
 )
 from sweeps.user_model.classes import import_target, lightning_class
-from sweeps.user_model.config_files import FIT_KEYS, LIGHTNING_KEYS, class_section, merge, normalized, read_lightning_configs
+from sweeps.user_model.config_files import FIT_KEYS, LIGHTNING_KEYS, class_section, merge, read_lightning_configs
 from sweeps.user_model.paths import CLASS_SECTIONS, INIT_ARGS, key_path
 from sweeps.user_model.plan import UserPlan
 
@@ -56,11 +55,6 @@ class UserModel:
     def model_name(self) -> str:
         return self.plan.model_name
 
-    def mutable_keys(self) -> set[str]:
-        """Searched keys PBT may change during a trial: any of them the sweep lists; unlisted, the
-        real-valued ones (learning rates, regularisation), which a checkpoint can continue under."""
-        return set(self.space)
-
 
 def is_user_model(raw: dict[str, Any]) -> bool:
     """Whether a sweep file names a user's model (class path, blueprint or LightningCLI config)."""
@@ -75,15 +69,9 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
     """The user-model sections of a sweep file (``raw``), checked; ``seed`` is the sweep's own
     (None: not given, then the config's seed_everything or 0)."""
     sources: list[tuple[str | None, dict[str, Any]]] = []
-    config: dict[str, Any] = {}
-    files: list[str] = []
     if "lightning_config" in raw:
-        merged, files = read_lightning_configs(raw["lightning_config"])
-        config = merged
-        for file in files:
-            from sweeps.yaml_loading import read_yaml_file
-
-            sources.append((file, normalized(read_yaml_file(Path(file)) or {}, file)))
+        sources += read_lightning_configs(raw["lightning_config"])
+    files = [file for file, _ in sources]
     builder_target = None
     own: dict[str, Any] = {}
     for section in SWEEP_SECTIONS:
@@ -104,7 +92,9 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
         else:
             own[section] = copy.deepcopy(value)
     sources.append((None, own))
-    config = merge(config, own)
+    config: dict[str, Any] = {}
+    for _, content in sources:
+        config = merge(config, content)
     for key in FIT_KEYS:
         if config.get(key) is not None:
             raise SweepError(f"{key} {show(config[key])}: a sweep starts every trial afresh; leave it null "

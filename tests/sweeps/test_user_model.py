@@ -143,6 +143,17 @@ def test_the_shipped_families_are_short_names_for_class_paths():
                               source="a.yaml")
     assert by_path.family.name == by_name.family.name == "mlp" and by_path.model_args == by_name.model_args
     assert by_path.user is None and by_path.dataset.name == "digits"
+    # Their keys may be written as paths into the config too, as a user's model's are.
+    as_paths = sweep_from_dict({"name": "a", "model": {"family": "mlp"}, "data": {"dataset": "digits"}, "space": {
+        "model.lr": {"logfloat": [1e-3, 1e-1]}, "model.init_args.optimizer": {"choice": ["sgd", "adam"]},
+        "model.momentum": {"float": [0.5, 0.9], "when": {"model.optimizer": "sgd"}},
+        "data.init_args.val_fraction": {"choice": [0.1, 0.2]}}, "metric": "val_accuracy", "mode": "max"}, source="a.yaml")
+    assert list(as_paths.space) == ["lr", "optimizer", "momentum", "data.val_fraction"]
+    assert as_paths.conditions.when["momentum"][0].parent == "optimizer"
+    with pytest.raises(SweepError, match="space.model.lr: names the same key as lr"):
+        sweep_from_dict({"name": "a", "model": {"family": "mlp"}, "data": {"dataset": "digits"}, "space": {
+            "lr": {"logfloat": [1e-3, 1e-1]}, "model.lr": {"logfloat": [1e-3, 1e-1]}}, "metric": "val_accuracy",
+            "mode": "max"}, source="a.yaml")
 
 
 def test_a_blueprint_is_searched_by_what_it_asks_for_with_conditional_values(in_project):
