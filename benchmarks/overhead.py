@@ -153,14 +153,7 @@ def run_launcher(epochs: int) -> dict[str, Any]:
             stop: {{max_epochs: {epochs}}}
             seed: {SEED}
             """))
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "launchers.local", str(sweep), "--storage", folder],
-                              cwd=ROOT, capture_output=True, text=True)
-        wall = time.perf_counter() - started
-        if done.returncode != 0:
-            raise SystemExit(f"the launcher failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-        best = json.loads((Path(folder) / "overhead" / "best.json").read_text())["value"]
-    return {"wall_s": wall, "best_val_accuracy": best}
+        return _launch(sweep, ROOT, folder)
 
 
 TUNE_SCRIPT = """
@@ -259,13 +252,18 @@ def run_user(epochs: int) -> dict[str, Any]:
             "space": space, "metric": "val/acc", "mode": "max", "searcher": {"name": "grid"},
             "scheduler": {"name": "fifo"}, "stop": {"max_epochs": epochs}, "seed": SEED,
         }))
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "launchers.local", str(sweep), "--storage", folder],
-                              cwd=PROJECT, capture_output=True, text=True)
-        wall = time.perf_counter() - started
-        if done.returncode != 0:
-            raise SystemExit(f"the launcher failed on the user's module:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-        best = json.loads((Path(folder) / "overhead_user" / "best.json").read_text())["value"]
+        return _launch(sweep, PROJECT, folder)
+
+
+def _launch(sweep: Path, cwd: Path, storage: str) -> dict[str, Any]:
+    """``python -m launchers.local SWEEP`` from ``cwd``, timed from a cold start."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "launchers.local", str(sweep), "--storage", storage],
+                          cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"the launcher failed on {sweep.name}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    best = json.loads((Path(storage) / sweep.stem / "best.json").read_text())["value"]
     return {"wall_s": wall, "best_val_accuracy": best}
 
 

@@ -308,11 +308,7 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         searcher=searcher,
         scheduler_name=scheduler_name,
         scheduler=scheduler,
-        trials=validate_section(Trials, raw.get("trials"), "trials"),
-        resources=validate_section(Resources, raw.get("resources"), "resources"),
-        stop=validate_section(Stop, raw.get("stop"), "stop"),
-        checkpoint=validate_section(Checkpointing, raw.get("checkpoint"), "checkpoint"),
-        failure=validate_section(Failure, raw.get("failure"), "failure"),
+        **_run_settings(raw),
         seed=seed,
         source=source,
         data_info=infos[0],
@@ -358,11 +354,7 @@ def _user_model_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         searcher=searcher,
         scheduler_name=scheduler_name,
         scheduler=scheduler,
-        trials=validate_section(Trials, raw.get("trials"), "trials"),
-        resources=validate_section(Resources, raw.get("resources"), "resources"),
-        stop=validate_section(Stop, raw.get("stop"), "stop"),
-        checkpoint=validate_section(Checkpointing, raw.get("checkpoint"), "checkpoint"),
-        failure=validate_section(Failure, raw.get("failure"), "failure"),
+        **_run_settings(raw),
         seed=user.plan.seed,
         source=source,
         data_info=None,
@@ -384,6 +376,17 @@ def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
         searcher_module(searcher_name), searcher_name, spec.trial_count,
     )
     return dataclasses.replace(spec, warm_start=warm_start)
+
+
+def _run_settings(raw: dict[str, Any]) -> dict[str, Any]:
+    """The sections every sweep has, whatever its model: trials, resources, stop, checkpoint, failure."""
+    return {
+        "trials": validate_section(Trials, raw.get("trials"), "trials"),
+        "resources": validate_section(Resources, raw.get("resources"), "resources"),
+        "stop": validate_section(Stop, raw.get("stop"), "stop"),
+        "checkpoint": validate_section(Checkpointing, raw.get("checkpoint"), "checkpoint"),
+        "failure": validate_section(Failure, raw.get("failure"), "failure"),
+    }
 
 
 def _mode(raw: dict[str, Any]) -> str:

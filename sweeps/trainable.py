@@ -99,23 +99,15 @@ def uses_gpu(plan: TrialPlan) -> bool:
     return plan.gpus > 0 and torch.cuda.is_available()
 
 
-def train_in_process(plan: TrialPlan, config: dict[str, Any], session: TrialSession, restored: Path | None) -> None:
-    """One process trains the trial: the lean loop, or a user's module under the Trainer."""
+def train_in_process(plan: TrialPlan, config: dict[str, Any], session: TrialSession, restored: Path | None,
+                     trial_dir: str | None = None) -> None:
+    """One process trains the trial: the lean loop, or a user's module under the Trainer (which
+    may write files of its own into ``trial_dir``)."""
     if plan.user is None:
         train(session, shipped_folds(plan, config, restored))
         return
     run, fields = trainer_run(plan, config)
-    fit(run, EpochEnd(session, fields), plan.max_epochs, uses_gpu(plan), restored, root_dir=_trial_dir())
-
-
-def _trial_dir() -> str | None:
-    """Where the Trainer may write files of its own (the trial's folder, when Tune gives one)."""
-    from ray import tune
-
-    try:
-        return tune.get_context().get_trial_dir()
-    except Exception:  # outside a Tune session (tests)
-        return None
+    fit(run, EpochEnd(session, fields), plan.max_epochs, uses_gpu(plan), restored, root_dir=trial_dir)
 
 
 def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
@@ -140,7 +132,7 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
             train_distributed(plan, config, restored, reports, tune.get_context().get_trial_id(), faults)
         else:
             session = TrialSession(plan, reports, restored, faults, plan.patience_of(config))
-            train_in_process(plan, config, session, restored)
+            train_in_process(plan, config, session, restored, tune.get_context().get_trial_dir())
     except Exception as error:
         if restored is not None and str(restored) in str(error):
             # Name the checkpoint where the user finds it, not the temporary copy read here.

@@ -53,3 +53,19 @@ def run_launcher(module: str, *args: str, timeout: float = 300, env: dict[str, s
         [sys.executable, "-m", f"launchers.{module}", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env or launcher_env(),
     )
+
+
+@pytest.fixture(scope="module")
+def importable_user_project(tmp_path_factory):
+    """A user's project (tests/user_project.py) written outside the repository and importable in
+    this process, as from its own folder; forgotten again afterwards."""
+    import sys
+
+    from tests.user_project import PACKAGE, write_project
+
+    folder = write_project(tmp_path_factory.mktemp("user-project"))
+    sys.path.insert(0, str(folder))
+    yield folder
+    sys.path.remove(str(folder))
+    for name in [name for name in sys.modules if name == PACKAGE or name.startswith(PACKAGE + ".")]:
+        del sys.modules[name]

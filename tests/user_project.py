@@ -28,9 +28,13 @@ from torch import nn
 
 
 class Body:
-    """What both Lightning packages' classifiers share."""
+    """What both Lightning packages' classifiers share (their constructor included)."""
 
-    def setup_body(self, features, hidden, classes):
+    def __init__(self, features: int = 8, hidden: int = 32, lr: float = 0.05, classes: int = 3,
+                 optimizer: str = "sgd", momentum: float = 0.0, step_gamma: float | None = None,
+                 log_vector: bool = False):
+        super().__init__()
+        self.save_hyperparameters()
         self.net = nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, classes))
 
     def forward(self, x):
@@ -71,28 +75,16 @@ class Body:
 
 
 class Classifier(Body, L.LightningModule):
-    """A small classifier.
+    """A small classifier (lightning.pytorch).
 
     Args:
         hidden: units of the hidden layer
         lr: learning rate
     """
 
-    def __init__(self, features: int = 8, hidden: int = 32, lr: float = 0.05, classes: int = 3,
-                 optimizer: str = "sgd", momentum: float = 0.0, step_gamma: float | None = None,
-                 log_vector: bool = False):
-        super().__init__()
-        self.save_hyperparameters()
-        self.setup_body(features, hidden, classes)
-
 
 class ClassicClassifier(Body, pl.LightningModule):
-    def __init__(self, features: int = 8, hidden: int = 32, lr: float = 0.05, classes: int = 3,
-                 optimizer: str = "sgd", momentum: float = 0.0, step_gamma: float | None = None,
-                 log_vector: bool = False):
-        super().__init__()
-        self.save_hyperparameters()
-        self.setup_body(features, hidden, classes)
+    """The same classifier written against pytorch_lightning."""
 
 
 class TwoOptimizers(L.LightningModule):
@@ -173,6 +165,8 @@ class Blobs(BlobsBody, L.LightningDataModule):
 
 
 class ClassicBlobs(BlobsBody, pl.LightningDataModule):
+    """The same data written against pytorch_lightning."""
+
     def __init__(self, batch_size: int = 32, samples: int = 400, features: int = 8, classes: int = 3, seed: int = 0):
         super().__init__()
         self.save_hyperparameters()

@@ -7,7 +7,6 @@ put in force over a donor's checkpoint."""
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -20,17 +19,11 @@ from sweeps.trainable import prepare_process, train_in_process
 from sweeps.trial_config import TrialPlan
 from sweeps.trial_end import ENDED, ENDED_REASON, METRIC_MISSING
 from sweeps.trial_session import TrialReports, TrialSession
-from tests.user_project import write_project
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    folder = write_project(tmp_path_factory.mktemp("user-project"))
-    sys.path.insert(0, str(folder))
-    yield folder
-    sys.path.remove(str(folder))
-    for name in [name for name in sys.modules if name == "sweepable" or name.startswith("sweepable.")]:
-        del sys.modules[name]
+def project(importable_user_project):
+    return importable_user_project
 
 
 class Sent:

@@ -5,7 +5,6 @@ repository and is not installed: it is imported from the working directory, as a
 
 from __future__ import annotations
 
-import sys
 import time
 
 import pytest
@@ -14,17 +13,12 @@ import yaml
 from sweeps.errors import SweepError
 from sweeps.space import Steps
 from sweeps.spec import sweep_from_dict
-from tests.user_project import printed_config, write_project
+from tests.user_project import printed_config
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    folder = write_project(tmp_path_factory.mktemp("user-project"))
-    sys.path.insert(0, str(folder))
-    yield folder
-    sys.path.remove(str(folder))
-    for name in [name for name in sys.modules if name == "sweepable" or name.startswith("sweepable.")]:
-        del sys.modules[name]
+def project(importable_user_project):
+    return importable_user_project
 
 
 @pytest.fixture
