@@ -175,7 +175,7 @@ def trainable(config):
     trainer = pl.Trainer(max_epochs=EPOCHS, callbacks=[TuneReportCheckpointCallback({"val_accuracy": "val_accuracy"})])
     trainer.fit(model, datamodule=datamodule)
 
-ray.init()
+ray.init(address="local")
 grid = {key: tune.grid_search(sorted({c[key] for c in CONFIGS})) for key in CONFIGS[0]}
 results = tune.Tuner(trainable, param_space=grid, tune_config=tune.TuneConfig(metric="val_accuracy", mode="max"),
                      run_config=tune.RunConfig(storage_path=STORAGE)).fit()
