@@ -14,6 +14,7 @@ import dataclasses
 import fnmatch
 import logging
 import os
+import secrets
 import tempfile
 import threading
 import time
@@ -105,8 +106,13 @@ def start_ray(address: str | None, verbose: bool, runtime_env: dict[str, Any] | 
     # The authentication mode is read when Ray is first imported, so it is settled before that.
     if address is None:
         # A new local cluster gets Ray's token authentication; saying so explicitly keeps it on
-        # and spares the user Ray's notice about the default.
+        # and spares the user Ray's notice about the default. Its token is its own: in this
+        # process's environment, which the processes Ray starts inherit, and never written to
+        # ~/.ray/auth_token, where a later driver would take it for another cluster's.
         os.environ.setdefault("RAY_AUTH_MODE", "token")
+        if os.environ["RAY_AUTH_MODE"].lower() == "token":
+            os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+            os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
     else:
         use_cluster_token()
     import ray

@@ -18,7 +18,7 @@ from lightning_modules.checkpoint import load_model
 from lightning_modules.configs import DigitsConfig
 from lightning_modules.arrays import cached_splits
 from lightning_modules.digits import DigitsDataModule
-from tests.conftest import ROOT, run_launcher
+from tests.conftest import ROOT, launcher_env, run_launcher
 
 pytestmark = pytest.mark.slow
 
@@ -30,9 +30,11 @@ SMALL = ["--set", "trials.num_samples=6", "--set", "stop.max_epochs=4",
 @pytest.fixture(scope="module")
 def asha_sweep(tmp_path_factory):
     storage = tmp_path_factory.mktemp("storage")
-    run = run_launcher("local", "sweeps/digits_asha.yaml", "--storage", str(storage), *SMALL)
+    home = tmp_path_factory.mktemp("home")  # a home of its own: what the run leaves there is checked
+    run = run_launcher("local", "sweeps/digits_asha.yaml", "--storage", str(storage), *SMALL,
+                       env=launcher_env(HOME=str(home)))
     assert run.returncode == 0, run.stdout + run.stderr
-    return storage / "digits_asha", run
+    return storage / "digits_asha", run, home
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +46,22 @@ def diverging_sweep(tmp_path_factory):
 
 
 def test_sweep_prints_plan_progress_and_best(asha_sweep):
-    sweep_dir, run = asha_sweep
+    sweep_dir, run, _ = asha_sweep
     assert "scheduler  asha" in run.stdout
     assert "trials 6/6" in run.stdout  # the live table
     assert "best       trial" in run.stdout and f"tensorboard --logdir {sweep_dir}" in run.stdout
     assert "Traceback" not in run.stderr
 
 
+def test_the_embedded_instance_keeps_its_token_to_itself(asha_sweep):
+    """The embedded Ray's token lives in the environment of the processes it starts, never in
+    ~/.ray/auth_token, where a later driver would take it for another cluster's."""
+    home = asha_sweep[2]
+    assert not (home / ".ray" / "auth_token").exists()
+
+
 def test_trials_parquet_has_a_typed_row_per_trial(asha_sweep):
-    sweep_dir, _ = asha_sweep
+    sweep_dir, _, _ = asha_sweep
     table = pq.read_table(sweep_dir / "trials.parquet")
     assert table.num_rows == 6
     schema = table.schema
@@ -74,7 +83,7 @@ def test_trials_parquet_has_a_typed_row_per_trial(asha_sweep):
 
 
 def test_metrics_parquet_has_each_epoch_once(asha_sweep):
-    sweep_dir, _ = asha_sweep
+    sweep_dir, _, _ = asha_sweep
     trials = {row["trial_id"]: row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist()}
     metrics = pq.read_table(sweep_dir / "metrics.parquet").to_pylist()
     assert {"train_loss", "train_accuracy", "val_loss", "val_accuracy"} <= set(metrics[0])
@@ -86,7 +95,7 @@ def test_metrics_parquet_has_each_epoch_once(asha_sweep):
 
 
 def test_best_json_names_the_best_trial_and_a_checkpoint_that_rebuilds_it(asha_sweep):
-    sweep_dir, _ = asha_sweep
+    sweep_dir, _, _ = asha_sweep
     best = json.loads((sweep_dir / "best.json").read_text())
     trials = pq.read_table(sweep_dir / "trials.parquet").to_pylist()
     assert best["value"] == pytest.approx(max(row["best_val_accuracy"] for row in trials))
@@ -103,7 +112,7 @@ def test_best_json_names_the_best_trial_and_a_checkpoint_that_rebuilds_it(asha_s
 
 
 def test_tensorboard_has_one_run_per_trial_with_scalars_and_hparams(asha_sweep):
-    sweep_dir, _ = asha_sweep
+    sweep_dir, _, _ = asha_sweep
     trials = {row["trial_id"]: row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist()}
     runs = sorted(p.name for p in (sweep_dir / "tensorboard").iterdir())
     assert runs == sorted(trials)
@@ -126,7 +135,7 @@ def test_tensorboard_has_one_run_per_trial_with_scalars_and_hparams(asha_sweep):
 
 
 def test_same_name_again_is_refused_and_nothing_is_touched(asha_sweep):
-    sweep_dir, _ = asha_sweep
+    sweep_dir, _, _ = asha_sweep
     before = {p: p.stat().st_mtime_ns for p in sweep_dir.iterdir()}
     run = run_launcher("local", "sweeps/digits_asha.yaml", "--storage", str(sweep_dir.parent), *SMALL)
     assert run.returncode == 2
@@ -136,14 +145,14 @@ def test_same_name_again_is_refused_and_nothing_is_touched(asha_sweep):
 
 
 def test_resume_with_a_changed_sweep_is_refused(asha_sweep):
-    sweep_dir, _ = asha_sweep
+    sweep_dir, _, _ = asha_sweep
     run = run_launcher("local", "sweeps/digits_asha.yaml", "--storage", str(sweep_dir.parent), "--resume",
                        *SMALL, "--set", "stop.max_epochs=5")
     assert run.returncode == 2 and "differs from the sweep being resumed" in run.stderr and "stop" in run.stderr
 
 
 def test_resume_of_a_finished_sweep_reruns_nothing(asha_sweep):
-    sweep_dir, _ = asha_sweep
+    sweep_dir, _, _ = asha_sweep
     metrics_before = pq.read_table(sweep_dir / "metrics.parquet").num_rows
     logs_before = {p: p.read_bytes() for p in sweep_dir.glob("*/result.json")}
     run = run_launcher("local", "sweeps/digits_asha.yaml", "--storage", str(sweep_dir.parent), "--resume", *SMALL)
@@ -256,7 +265,7 @@ def test_resume_restores_state_files_damaged_by_a_crash(diverging_sweep, tmp_pat
 
 
 def test_best_json_has_test_metrics_and_evaluate_reproduces_them(asha_sweep, tmp_path):
-    sweep_dir, run = asha_sweep
+    sweep_dir, run, _ = asha_sweep
     best = json.loads((sweep_dir / "best.json").read_text())
     assert set(best["test"]) == {"test_loss", "test_accuracy"} and 0.5 < best["test"]["test_accuracy"] <= 1
     assert "test       test_accuracy = " in run.stdout
