@@ -9,20 +9,31 @@ import argparse
 import errno
 import json
 import os
-import signal
 import sys
 import time
 from typing import Any, NoReturn
 
-from sweeps.errors import SweepError
+from sweeps import stop_requests
+from sweeps.errors import SweepError, summary
+from sweeps.ray_session import ClusterError, resolve_address
 from sweeps.spec import SweepSpec, load_sweep
 
-EXIT_USER_ERROR = 2
+EXIT_BEST_FOUND = 0
 EXIT_SWEEP_FAILED = 1
+EXIT_USER_ERROR = 2
+EXIT_CLUSTER = 3
+EXIT_INTERRUPTED = 130
+EXIT_STATUSES = f"""exit status:
+  {EXIT_BEST_FOUND}    the sweep finished and found its best trial
+  {EXIT_SWEEP_FAILED}    no trial reached a finite metric
+  {EXIT_USER_ERROR}    a mistake in the sweep file or the command line; nothing was started
+  {EXIT_CLUSTER}    the Ray cluster could not be reached, was lost mid-sweep, or refused this driver
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C or SIGTERM); the sweep's state is saved for --resume"""
 
 
 def build_parser(prog: str, description: str, cluster: bool) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=EXIT_STATUSES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sweep", help="the sweep file (YAML), e.g. sweeps/digits_asha.yaml")
     if cluster:
         parser.add_argument(
@@ -185,6 +196,9 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
             return 0
         from sweeps.runner import check_target, run_sweep, sweep_dir_for
 
+        if address is not None:
+            address = resolve_address(address)
+
         check_target(spec, args.storage, args.resume, args.overwrite)
         print(describe(spec, args.storage), flush=True)
         if args.tensorboard:
@@ -194,8 +208,6 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
                 raise SweepError(f"--tensorboard-port {args.tensorboard_port}: give 1 to 65535, or 0 for a free port")
             server = TensorBoardServer(str(sweep_dir_for(spec, args.storage)), args.tensorboard_host, args.tensorboard_port)
             print(f"tensorboard {server.start()}", flush=True)
-            # A plain `kill` must stop TensorBoard too, not leave it behind.
-            signal.signal(signal.SIGTERM, _interrupt)
         outcome = run_sweep(spec, args.storage, resume=args.resume, address=address, verbose=args.verbose,
                             overwrite=args.overwrite)
         print(report(outcome), flush=True)
@@ -203,14 +215,16 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
             import ray
 
             ray.shutdown()  # the sweep is over: only TensorBoard keeps running
-            # Tune leaves its own SIGINT handler (which only flags a stop) installed.
-            signal.signal(signal.SIGINT, _interrupt)
             print(f"tensorboard still serving {server.url}  (Ctrl-C to stop)", flush=True)
             while server.process is not None and server.process.poll() is None:
                 time.sleep(1)
     except SweepError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for line in summary(error, args.sweep):
+            print(f"error: {line}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except ClusterError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CLUSTER
     except OSError as error:
         if error.errno != errno.ENOSPC:
             raise
@@ -221,9 +235,13 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
               file=sys.stderr)
         return EXIT_SWEEP_FAILED
     except KeyboardInterrupt:
+        stopped = stop_requests.requested()
+        if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:
+            print(f"error: {stopped.message}", file=sys.stderr)
+            return EXIT_CLUSTER
         if outcome is None:
-            print("interrupted: continue with --resume", file=sys.stderr)
-            return 130
+            print(stop_requests.interrupted_line(), file=sys.stderr)
+            return EXIT_INTERRUPTED
     finally:
         if server is not None:
             server.stop()
@@ -234,16 +252,15 @@ def run_and_exit(*, prog: str, description: str, cluster: bool) -> NoReturn:
     """A launcher's ``__main__``: run, shut Ray down, and end the process without the
     interpreter's teardown of torch, Lightning and Ray, which takes over a second and has
     nothing left to do (every file is written and closed, every helper stopped)."""
+    stop_requests.install()
     code = main(None, prog=prog, description=description, cluster=cluster)
+    stopped = stop_requests.requested()
+    if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:
+        stop_requests.end_now(code)  # Ray's shutdown would wait on a GCS that is gone
     if "ray" in sys.modules:
-        import ray
+        from sweeps.ray_session import shutdown
 
-        if ray.is_initialized():
-            ray.shutdown()
+        shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt

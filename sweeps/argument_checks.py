@@ -19,7 +19,7 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 from lightning_modules.configs.base import ArgsModel
 from lightning_modules.configs.rules import DataInfo, Rule
 from sweeps.conditions import NO_CONDITIONS, Conditions, cases
-from sweeps.errors import SweepError, first_line, show
+from sweeps.errors import Mistakes, SweepError, did_you_mean, first_line, show
 from sweeps.space import Param
 
 MAX_COMBINATIONS = 20_000
@@ -43,12 +43,17 @@ def field_error(config: type[ArgsModel], name: str, value: Any) -> str | None:
 
 
 def check_fixed(config: type[ArgsModel], args: dict[str, Any], section: str) -> None:
+    """Each fixed argument against its field; every bad one is reported."""
+    mistakes = Mistakes()
     for name, value in args.items():
         if not isinstance(name, str) or name not in config.model_fields:
-            raise SweepError(f"unknown key; allowed here: {', '.join(sorted(config.model_fields))}", path=f"{section}.{name}")
+            mistakes.add(SweepError(f"unknown key{did_you_mean(name, config.model_fields)} (allowed here: "
+                                    f"{', '.join(sorted(config.model_fields))})", path=f"{section}.{name}"))
+            continue
         error = field_error(config, name, value)
         if error:
-            raise SweepError(f"{error} (got {show(value)})", path=f"{section}.{name}")
+            mistakes.add(SweepError(f"{error} (got {show(value)})", path=f"{section}.{name}"))
+    mistakes.raise_if_any()
 
 
 def check_searched(config: type[ArgsModel], name: str, param: Param, owner: str, path: str) -> None:

@@ -13,7 +13,6 @@ stored at a URI is not watched.)
 from __future__ import annotations
 
 import os
-import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from ray.tune import Callback
 
 from sweeps.disk_space import MB, RESERVE_FLOOR_BYTES, free_bytes
+from sweeps.stop_requests import ask_tune_to_stop
 
 CHECK_INTERVAL_S = 0.5
 
@@ -57,5 +57,4 @@ class DiskGuard(Callback):
                 f"{self.reserve() / MB:.0f} MB a sweep keeps free): the sweep stopped with its state saved; "
                 "free some space, then continue it with --resume"
             )
-            # Tune ends a run on SIGUSR1 as on Ctrl-C: it saves its state and stops the trials.
-            os.kill(os.getpid(), signal.SIGUSR1)
+            ask_tune_to_stop()

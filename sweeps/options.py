@@ -6,13 +6,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from sweeps.errors import SweepError, show
+from sweeps.errors import Mistakes, SweepError, SweepErrors, did_you_mean, show
 
 M = TypeVar("M", bound=BaseModel)
 
 
 def validate_section(model: type[M], raw: Any, path: str) -> M:
-    """Validate ``raw`` as ``model``; the first problem becomes a SweepError at ``path.key``."""
+    """Validate ``raw`` as ``model``; each problem becomes a SweepError at ``path.key``."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -27,20 +27,19 @@ def validate_section(model: type[M], raw: Any, path: str) -> M:
 
 
 def error_from_pydantic(error: ValidationError, model: type[BaseModel], path: str) -> SweepError:
-    details = error.errors()
-    first = details[0]
-    location = [str(part) for part in first["loc"] if part != "__root__"]
-    key_path = ".".join([path, *location]) if path else ".".join(location)
-    kind = first["type"]
-    if kind == "extra_forbidden":
-        allowed = ", ".join(sorted(model.model_fields))
-        message = f"unknown key; allowed here: {allowed}"
-    elif kind == "missing":
-        message = "required key is missing"
-    else:
-        text = first["msg"].removeprefix("Value error, ")
-        message = text if not location else f"{text} (got {show(first.get('input'))})"
-    more = len(details) - 1
-    if more:
-        message += f" [and {more} more problem{'s' if more > 1 else ''}]"
-    return SweepError(message, path=key_path)
+    """Every problem pydantic found, each at its key path."""
+    mistakes = Mistakes()
+    for detail in error.errors():
+        location = [str(part) for part in detail["loc"] if part != "__root__"]
+        key_path = ".".join([path, *location]) if path else ".".join(location)
+        kind = detail["type"]
+        if kind == "extra_forbidden":
+            allowed = ", ".join(sorted(model.model_fields))
+            message = f"unknown key{did_you_mean(location[-1] if location else '', model.model_fields)} (allowed here: {allowed})"
+        elif kind == "missing":
+            message = "required key is missing"
+        else:
+            text = detail["msg"].removeprefix("Value error, ")
+            message = text if not location else f"{text} (got {show(detail.get('input'))})"
+        mistakes.add(SweepError(message, path=key_path))
+    return SweepErrors(mistakes.found) if len(mistakes.found) > 1 else mistakes.found[0]

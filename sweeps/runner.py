@@ -14,7 +14,7 @@ import dataclasses
 import fnmatch
 import logging
 import os
-import secrets
+import sys
 import tempfile
 import threading
 import time
@@ -24,7 +24,8 @@ from typing import Any
 
 import yaml
 
-from sweeps.errors import SweepError, first_line
+from sweeps import ray_session, stop_requests
+from sweeps.errors import SweepError
 from sweeps.held_out_evaluation import HeldOutEvaluator
 from sweeps.spec import SweepSpec
 from sweeps.storage import Location
@@ -101,45 +102,22 @@ def check_target(spec: SweepSpec, storage: str | Path, resume: bool, overwrite: 
 
 
 def start_ray(address: str | None, verbose: bool, runtime_env: dict[str, Any] | None = None) -> bool:
-    """Start (address None) or join a Ray cluster; False when this process was already connected.
-    ``runtime_env`` ships the user's project to a cluster's nodes (sweeps.user_model.code)."""
-    # The authentication mode is read when Ray is first imported, so it is settled before that.
-    if address is None:
-        # A new local cluster gets Ray's token authentication; saying so explicitly keeps it on
-        # and spares the user Ray's notice about the default. Its token is its own: in this
-        # process's environment, which the processes Ray starts inherit, and never written to
-        # ~/.ray/auth_token, where a later driver would take it for another cluster's.
-        os.environ.setdefault("RAY_AUTH_MODE", "token")
-        if os.environ["RAY_AUTH_MODE"].lower() == "token":
-            os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
-            os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
-    else:
-        use_cluster_token()
-    import ray
+    """Start this sweep's own Ray (address None) or join the cluster at ``address``; False when
+    this process was already connected. ``runtime_env`` ships the user's project to a cluster's
+    nodes (sweeps.user_model.code)."""
+    if "ray" in sys.modules:
+        import ray
 
-    if ray.is_initialized():
-        return False
+        if ray.is_initialized():
+            return False
     if address is None:
         # Tune and the driver's callbacks are imported while Ray's processes start (the main
         # thread mostly waits on them meanwhile).
-        importing = threading.Thread(target=_import_driver_modules, daemon=True)
-        importing.start()
-        # address="local": always a new instance of its own, never one already running here.
-        ray.init(address="local", include_dashboard=False, logging_level=logging.WARNING, log_to_driver=verbose)
-        importing.join()
-        return True
-    try:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=verbose, runtime_env=runtime_env)
-        return True
-    except ConnectionError as error:
-        raise SweepError(f"cannot connect to the Ray cluster at {address}: {first_line(error)}") from None
-    except Exception as error:
-        if type(error).__name__ == "AuthenticationError":
-            raise SweepError(
-                f"the Ray cluster at {address} refused this driver's token: set RAY_AUTH_TOKEN (or "
-                "RAY_AUTH_TOKEN_PATH) to the cluster's token, found in ~/.ray/auth_token on its head node"
-            ) from None
-        raise
+        ray_session.start_embedded(verbose, while_starting=_import_driver_modules)
+    else:
+        how = ray_session.connect(address, verbose, runtime_env)
+        print(f"cluster    {address} ({how})", flush=True)
+    return True
 
 
 def _import_driver_modules() -> None:
@@ -159,16 +137,6 @@ def evaluator_preload(spec: SweepSpec) -> list[str]:
     targets = [spec.user.plan.builder, *((config.get(section) or {}).get("class_path") for section in ("model", "data"))]
     modules = [target.partition(":")[0] if ":" in target else target.rpartition(".")[0] for target in targets if target]
     return [f"{spec.user.plan.flavour}.cli", "sweeps.user_model.evaluation", *modules]
-
-
-def use_cluster_token() -> None:
-    """Clusters keep Ray's token authentication on; a driver must send the token, which Ray only
-    does when RAY_AUTH_MODE=token. Set it when a token is there and nobody chose otherwise."""
-    if os.environ.get("RAY_AUTH_MODE"):
-        return
-    token_path = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", Path.home() / ".ray" / "auth_token"))
-    if os.environ.get("RAY_AUTH_TOKEN") or token_path.is_file():
-        os.environ["RAY_AUTH_MODE"] = "token"
 
 
 def _alive_node_resources() -> list[dict[str, float]]:
@@ -226,6 +194,12 @@ def _vanished_temporary_file(record: logging.LogRecord) -> bool:
     carries the renamed file, so nothing is lost; any other failure to save is still shown."""
     error = record.exc_info[1] if record.exc_info else None
     return not (isinstance(error, FileNotFoundError) and "-tmp-" in str(error))
+
+
+def _not_tunes_stop_notice(record: logging.LogRecord) -> bool:
+    """False for Tune's notices of a stop, which tell how to resume with Tune's Python API: the
+    launcher says in its own line how to continue the sweep."""
+    return not record.getMessage().startswith(("Stop signal received", "Experiment has been interrupted"))
 
 
 def build_trainable(spec: SweepSpec) -> Any:
@@ -337,6 +311,8 @@ def run_sweep(
     # it delete old checkpoints safely; its warning about that would repeat every epoch.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
     started = time.monotonic()
+    stop_requests.reset()
+    stop_requests.set_resume_hint("continue with --resume" if resume else "nothing was started")
     # The test evaluation's helper imports torch and Lightning while Ray starts (mostly waiting
     # on its processes), so that it answers at once when the sweep is over.
     evaluator = HeldOutEvaluator().start(evaluator_preload(spec))
@@ -357,7 +333,34 @@ def _run(spec: SweepSpec, storage: str | Path, location: Location, evaluator: He
             runtime_env = code_runtime_env(spec.code)  # checked (size included) before Ray starts
         except SweepError as error:
             raise error.located(spec.source) from None
-    embedded = start_ray(address, verbose, runtime_env) and address is None
+    started_here = start_ray(address, verbose, runtime_env)
+    embedded = started_here and address is None
+    watch = None
+    if started_here and not ray_session.is_client_address(address):  # a Ray Client driver has no GCS to ask
+        watch = ray_session.ClusterWatch(ray_session.gcs_address(), _cluster_lost(address, location)).start()
+    try:
+        return _sweep(spec, storage, location, evaluator, started, embedded, resume=resume, address=address,
+                      progress_interval_s=progress_interval_s, overwrite=overwrite)
+    finally:
+        if watch is not None:
+            watch.stop()
+
+
+def _cluster_lost(address: str | None, location: Location) -> Any:
+    def on_lost(gcs: str) -> None:
+        what = f"the Ray cluster at {address}" if address else f"this sweep's own Ray instance (its GCS at {gcs})"
+        stop_requests.request(
+            stop_requests.CLUSTER_LOST,
+            f"lost {what}: it has not answered for {ray_session.LOST_AFTER_S:g} s; the sweep stopped with its state "
+            f"as last saved in {location}: continue with --resume" + (" once the cluster is back" if address else ""),
+        )
+
+    return on_lost
+
+
+def _sweep(spec: SweepSpec, storage: str | Path, location: Location, evaluator: HeldOutEvaluator, started: float,
+           embedded: bool, *, resume: bool, address: str | None, progress_interval_s: float,
+           overwrite: bool) -> SweepOutcome:
     check_cluster_resources(spec)
     spec = with_distributed_concurrency(spec)
     if address is not None:
@@ -392,16 +395,24 @@ def _run(spec: SweepSpec, storage: str | Path, location: Location, evaluator: He
         if spec.warm_start:
             print(f"warm start: {spec.warm_start.summary()}", flush=True)
         tuner = build_tuner(spec, location, progress_interval_s)
+    stop_requests.set_resume_hint(f"the sweep's state is saved in {location}; continue with --resume")
     # Trials a stop rule or the time budget ended before they started have no results; the
     # tables list them as not_started, so Tune's warning about each would only repeat that.
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
     logging.getLogger("ray.tune.execution.experiment_state").addFilter(_vanished_temporary_file)
+    logging.getLogger("ray.tune.tune").addFilter(_not_tunes_stop_notice)
     ray_stopping = None
     from sweeps.disk_guard import DiskGuard
 
     DiskGuard.tripped = None
     try:
-        result_grid = tuner.fit()
+        with stop_requests.tune_run():
+            result_grid = tuner.fit()
+        stopped = stop_requests.requested()
+        if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:
+            raise ray_session.ClusterError(stopped.message)
+        if stopped is not None:
+            raise KeyboardInterrupt
         if DiskGuard.tripped is not None:
             raise SweepError(DiskGuard.tripped)
         if embedded:

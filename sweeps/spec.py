@@ -43,7 +43,7 @@ from lightning_modules.configs.rules import DataInfo
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES, Dataset, ModelFamily
 from sweeps.argument_checks import check_fixed, check_rules, check_searched, check_searched_list, data_infos
 from sweeps.conditions import NO_CONDITIONS, Conditions, parse_entry, resolve
-from sweeps.errors import SweepError, show
+from sweeps.errors import Mistakes, SweepError, SweepErrors, did_you_mean, show
 from sweeps.options import validate_section
 from sweeps.schedulers import SCHEDULERS, scheduler_module
 from sweeps.searchers import SEARCHERS, searcher_module
@@ -53,7 +53,7 @@ from sweeps.trial_config import DATA_PREFIX
 from sweeps.warm_start import NO_WARM_START, WarmStart, load_warm_start
 from sweeps.warm_start import Options as WarmStartOptions
 from sweeps.user_model.code import CodeOptions, load_code_options
-from sweeps.yaml_loading import parse_yaml, read_yaml_file
+from sweeps.yaml_loading import key_positions, parse_yaml, read_yaml_file
 
 TOP_LEVEL_KEYS = (
     "name", "model", "data", "trainer", "lightning_config", "optimizer", "lr_scheduler", "space", "metric",
@@ -203,7 +203,17 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, name: str |
     """Read, override and validate a sweep file. Raises SweepError with file and key path."""
     path = Path(path)
     raw = read_yaml_file(path)
-    return sweep_from_dict(raw, source=str(path), overrides=overrides or [], name=name)
+    try:
+        return sweep_from_dict(raw, source=str(path), overrides=overrides or [], name=name)
+    except SweepError as error:
+        # Line and column only for keys the file holds: a --set override has none there.
+        positions = key_positions(path.read_text(encoding="utf-8"))
+        raise _placed_in_file(error, str(path), positions) from None
+
+
+def _placed_in_file(error: SweepError, source: str, positions: dict[str, tuple[int, int]]) -> SweepError:
+    placed = [one.placed(positions) if one.where == source else one for one in error.every]
+    return SweepErrors(placed) if len(placed) > 1 else placed[0]
 
 
 def sweep_from_dict(
@@ -214,18 +224,26 @@ def sweep_from_dict(
         what = "empty" if raw is None else f"a {type(raw).__name__}"
         raise SweepError(f"the file is {what}; a sweep file is a mapping with keys: {', '.join(TOP_LEVEL_KEYS)}", where=source)
     raw = copy.deepcopy(raw)
-    applied = [_apply_override(raw, text) for text in overrides]
+    mistakes = Mistakes()
+    applied = [key for key in (mistakes.attempt(_apply_override, raw, text) for text in overrides) if key]
     if name is not None:
         raw["name"] = name
         applied.append("name")
     try:
-        return _build_spec(raw, source)
+        spec = _build_spec(raw, source)
     except SweepError as error:
-        culprit = next((key for key in applied if error.path and (error.path == key or error.path.startswith((key + ".", key + "[")))), None)
-        where = f"{source} (after --set {culprit})" if culprit and culprit != "name" else source
-        if culprit == "name" and name is not None:
-            where = "--name"
-        raise error.located(where) from None
+        for one in error.every:
+            mistakes.add(one.located(_culprit(one, applied, source, name)))
+    mistakes.raise_if_any()
+    return spec
+
+
+def _culprit(error: SweepError, applied: list[str], source: str, name: str | None) -> str:
+    """Where a mistake was made: the file, a --set override that wrote the key, or --name."""
+    culprit = next((key for key in applied if error.path and (error.path == key or error.path.startswith((key + ".", key + "[")))), None)
+    if culprit == "name" and name is not None:
+        return "--name"
+    return f"{source} (after --set {culprit})" if culprit else source
 
 
 def _apply_override(raw: dict[str, Any], text: str) -> str:
@@ -241,7 +259,8 @@ def _apply_override(raw: dict[str, Any], text: str) -> str:
     if any(not part for part in parts):
         raise SweepError(f"key {show(key)} has an empty part", where="--set")
     if parts[0] not in TOP_LEVEL_KEYS:
-        raise SweepError(f"unknown key {show(parts[0])}; top-level keys are: {', '.join(TOP_LEVEL_KEYS)}", where="--set")
+        raise SweepError(f"unknown key {show(parts[0])}{did_you_mean(parts[0], TOP_LEVEL_KEYS)} (top-level keys are: "
+                         f"{', '.join(TOP_LEVEL_KEYS)})", where="--set")
     value = parse_yaml(value_text, where=f"--set {key}")
     target = raw
     for depth, part in enumerate(parts[:-1]):
@@ -257,41 +276,59 @@ def _apply_override(raw: dict[str, Any], text: str) -> str:
 
 
 def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
+    """Every section is checked, and every mistake found is reported at once: a section that
+    depends on another (the space on the model) is checked when that one could be read."""
+    mistakes = Mistakes()
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
-            raise SweepError(f"unknown key; top-level keys are: {', '.join(TOP_LEVEL_KEYS)}", path=str(key)[:60])
+            mistakes.add(SweepError(f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)} (top-level keys are: "
+                                    f"{', '.join(TOP_LEVEL_KEYS)})", path=str(key)[:60]))
     for key in REQUIRED_KEYS:
         if key not in raw:
-            raise SweepError("required key is missing", path=key)
-    raw = _shipped_class_paths(raw)
+            mistakes.add(SweepError("required key is missing", path=key))
+    raw = {key: value for key, value in raw.items() if key in TOP_LEVEL_KEYS}
+    raw = mistakes.attempt(_shipped_class_paths, raw) or raw
     if is_user_model(raw):
-        return _user_model_spec(raw, source)
+        return _user_model_spec(raw, source, mistakes)
     for key in USER_MODEL_KEYS:
         if key in raw:
-            raise SweepError(f"{key}: applies to your own LightningModule (model: {{class_path: ...}}); the shipped "
-                             "families take their training settings under model:", path=key)
+            mistakes.add(SweepError(f"{key}: applies to your own LightningModule (model: {{class_path: ...}}); the "
+                                    "shipped families take their training settings under model:", path=key))
     for key in ("model", "data"):
         if key not in raw:
-            raise SweepError("required key is missing", path=key)
+            mistakes.add(SweepError("required key is missing", path=key))
 
-    name = _check_name(raw["name"])
-    family, model_args = _model_section(raw["model"])
-    dataset, data_args = _data_section(raw["data"])
-    space, conditions = _space_section(_shipped_space_keys(raw.get("space")), family, model_args, dataset, data_args)
-    data_space = {key[len(DATA_PREFIX):]: param for key, param in space.items() if key.startswith(DATA_PREFIX)}
-    check_rules(dataset.config, data_args, space, "data", [None], DATA_PREFIX, conditions)
-    infos = data_infos(dataset.config, data_args, data_space)
-    for info in infos:
-        if info.kind not in family.config.data_kinds:
-            raise SweepError(
-                f"the {family.name} model takes {' or '.join(family.config.data_kinds)} data; "
-                f"this {dataset.name} data is {info.kind}", path="data",
-            )
-    check_rules(family.config, model_args, space, "model", infos, "", conditions)
-    metric = _metric(raw["metric"], family, infos)
-    mode = _mode(raw)
-    searcher_name, searcher, scheduler_name, scheduler = _plugins(raw)
-    seed = _seed(raw)
+    name = mistakes.attempt(_check_name, raw["name"]) if "name" in raw else None
+    before = len(mistakes.found)
+    family = mistakes.attempt(_registered_entry, raw["model"], "model", "family", "family", MODEL_FAMILIES) if "model" in raw else None
+    dataset = mistakes.attempt(_registered_entry, raw["data"], "data", "dataset", "data set", DATASETS) if "data" in raw else None
+    model_args = mistakes.attempt(_entry_args, family, raw["model"], "model", "family") if family else None
+    data_args = mistakes.attempt(_entry_args, dataset, raw["data"], "data", "dataset") if dataset else None
+    space, conditions, infos = {}, NO_CONDITIONS, None
+    if family is not None and dataset is not None:
+        found = mistakes.attempt(_space_section, _shipped_space_keys(raw.get("space")), family, model_args or {},
+                                 dataset, data_args or {})
+        if found is not None:
+            space, conditions = found
+        data_space = {key[len(DATA_PREFIX):]: param for key, param in space.items() if key.startswith(DATA_PREFIX)}
+        if len(mistakes.found) == before:
+            mistakes.attempt(check_rules, dataset.config, data_args, space, "data", [None], DATA_PREFIX, conditions)
+        if len(mistakes.found) == before:
+            infos = mistakes.attempt(data_infos, dataset.config, data_args, data_space)
+        else:
+            infos = _default_data_infos(dataset)
+        if len(mistakes.found) == before and infos is not None:
+            mistakes.attempt(_check_model_rules, family, model_args, dataset, space, conditions, infos)
+        if infos is not None and "metric" in raw:
+            mistakes.attempt(_metric, raw["metric"], family, infos)
+    mode = mistakes.attempt(_mode, raw) if "mode" in raw else None
+    plugins = mistakes.attempt(_plugins, raw)
+    seed = mistakes.attempt(_seed, raw)
+    settings = _run_settings(raw, mistakes)
+    code = mistakes.attempt(load_code_options, raw.get("code"))
+    mistakes.raise_if_any()
+    searcher_name, searcher, scheduler_name, scheduler = plugins
+    metric = raw["metric"]
 
     code = load_code_options(raw.get("code"))
     spec = SweepSpec(
@@ -308,7 +345,7 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         searcher=searcher,
         scheduler_name=scheduler_name,
         scheduler=scheduler,
-        **_run_settings(raw),
+        **settings,
         seed=seed,
         source=source,
         data_info=infos[0],
@@ -317,6 +354,27 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
     )
     _check_folds_train_in_one_process(spec)
     return _with_plugins_checked(spec, raw)
+
+
+def _default_data_infos(dataset: Dataset) -> list[DataInfo] | None:
+    """The data's shape from its defaults, when its own arguments have mistakes: enough to check
+    the metric's name against the model, while the rules over several keys wait for them."""
+    try:
+        return data_infos(dataset.config, {}, {})
+    except Exception:  # the defaults need not describe any data (a table without its path)
+        return None
+
+
+def _check_model_rules(family: ModelFamily, model_args: dict[str, Any], dataset: Dataset, space: dict[str, Param],
+                       conditions: Conditions, infos: list[DataInfo]) -> None:
+    """Whether the model takes this kind of data, and its rules over several keys."""
+    for info in infos:
+        if info.kind not in family.config.data_kinds:
+            raise SweepError(
+                f"the {family.name} model takes {' or '.join(family.config.data_kinds)} data; "
+                f"this {dataset.name} data is {info.kind}", path="data",
+            )
+    check_rules(family.config, model_args, space, "model", infos, "", conditions)
 
 
 def _check_folds_train_in_one_process(spec: SweepSpec) -> None:
@@ -330,16 +388,20 @@ def _check_folds_train_in_one_process(spec: SweepSpec) -> None:
         )
 
 
-def _user_model_spec(raw: dict[str, Any], source: str) -> SweepSpec:
+def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> SweepSpec:
     """A sweep of the user's own LightningModule (see sweeps.user_model.spec)."""
-    name = _check_name(raw["name"])
-    seed = _seed(raw)
-    user = load_user_model(raw, seed if "seed" in raw else None)
-    metric = raw["metric"]
-    if not isinstance(metric, str) or not metric.strip():
-        raise SweepError(f"got {show(metric)}; the metric is a name the module logs with self.log", path="metric")
-    mode = _mode(raw)
-    searcher_name, searcher, scheduler_name, scheduler = _plugins(raw)
+    name = mistakes.attempt(_check_name, raw["name"]) if "name" in raw else None
+    seed = mistakes.attempt(_seed, raw)
+    user = mistakes.attempt(load_user_model, raw, seed if "seed" in raw else None)
+    metric = raw.get("metric")
+    if "metric" in raw and (not isinstance(metric, str) or not metric.strip()):
+        mistakes.add(SweepError(f"got {show(metric)}; the metric is a name the module logs with self.log", path="metric"))
+    mode = mistakes.attempt(_mode, raw) if "mode" in raw else None
+    plugins = mistakes.attempt(_plugins, raw)
+    settings = _run_settings(raw, mistakes)
+    code = mistakes.attempt(load_code_options, raw.get("code"))
+    mistakes.raise_if_any()
+    searcher_name, searcher, scheduler_name, scheduler = plugins
     spec = SweepSpec(
         name=name,
         family=None,
@@ -354,13 +416,13 @@ def _user_model_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         searcher=searcher,
         scheduler_name=scheduler_name,
         scheduler=scheduler,
-        **_run_settings(raw),
+        **settings,
         seed=user.plan.seed,
         source=source,
         data_info=None,
         raw=raw,
         user=user,
-        code=load_code_options(raw.get("code")),
+        code=code,
     )
     return _with_plugins_checked(spec, raw)
 
@@ -378,14 +440,12 @@ def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
     return dataclasses.replace(spec, warm_start=warm_start)
 
 
-def _run_settings(raw: dict[str, Any]) -> dict[str, Any]:
+def _run_settings(raw: dict[str, Any], mistakes: Mistakes) -> dict[str, Any]:
     """The sections every sweep has, whatever its model: trials, resources, stop, checkpoint, failure."""
     return {
-        "trials": validate_section(Trials, raw.get("trials"), "trials"),
-        "resources": validate_section(Resources, raw.get("resources"), "resources"),
-        "stop": validate_section(Stop, raw.get("stop"), "stop"),
-        "checkpoint": validate_section(Checkpointing, raw.get("checkpoint"), "checkpoint"),
-        "failure": validate_section(Failure, raw.get("failure"), "failure"),
+        section: mistakes.attempt(validate_section, model, raw.get(section), section)
+        for section, model in (("trials", Trials), ("resources", Resources), ("stop", Stop),
+                               ("checkpoint", Checkpointing), ("failure", Failure))
     }
 
 
@@ -455,29 +515,26 @@ def _check_name(name: Any) -> str:
     return name
 
 
-def _model_section(raw: Any) -> tuple[ModelFamily, dict[str, Any]]:
-    return _registered_section(raw, "model", "family", "family", MODEL_FAMILIES)
-
-
-def _data_section(raw: Any) -> tuple[Dataset, dict[str, Any]]:
-    return _registered_section(raw, "data", "dataset", "data set", DATASETS)
-
-
-def _registered_section(raw: Any, section: str, key: str, what: str, registry: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """A section naming a registered entry by ``key``, plus that entry's fixed arguments."""
+def _registered_entry(raw: Any, section: str, key: str, what: str, registry: dict[str, Any]) -> Any:
+    """The registered family or data set a section names by ``key``."""
     if not isinstance(raw, dict):
         raise SweepError(f"got {show(raw)}; must be a mapping with '{key}' and its fixed arguments", path=section)
-    args = dict(raw)
-    name = args.pop(key, None)
+    name = raw.get(key)
     if name is None:
         raise SweepError(f"required key is missing; must be one of: {', '.join(registry)}", path=f"{section}.{key}")
     if not isinstance(name, str) or name not in registry:  # a list or mapping here is unhashable
-        raise SweepError(f"unknown {what} {show(name)}; must be one of: {', '.join(registry)}", path=f"{section}.{key}")
-    entry = registry[name]
+        raise SweepError(f"unknown {what} {show(name)}{did_you_mean(name, registry) if isinstance(name, str) else ''}; "
+                         f"must be one of: {', '.join(registry)}", path=f"{section}.{key}")
+    return registry[name]
+
+
+def _entry_args(entry: Any, raw: dict[str, Any], section: str, key: str) -> dict[str, Any]:
+    """The section's fixed arguments, each checked against the entry's config."""
+    args = {name: value for name, value in raw.items() if name != key}
     check_fixed(entry.config, args, section)
     if section == "data":
         args = entry.config.resolve(args)
-    return entry, args
+    return args
 
 
 def _shipped_key(key: Any) -> Any:
@@ -520,30 +577,12 @@ def _space_section(
     if not isinstance(raw, dict):
         raise SweepError(f"got {show(raw)}; must be a mapping of searched keys", path="space")
     entries = []
+    mistakes = Mistakes()
     for key, body in raw.items():
-        if not isinstance(key, str):
-            raise SweepError(f"key {show(key)} is not a string", path="space")
-        path = f"space.{key}"
-        if key.startswith(DATA_PREFIX):
-            argument, config, fixed, owner = key[len(DATA_PREFIX):], dataset.config, data_args, f"the {dataset.name} data set"
-            section = "data"
-        else:
-            argument, config, fixed, owner = key, family.config, model_args, f"the {family.name} model"
-            section = "model"
-        if argument not in config.model_fields:
-            hint = "" if section == "data" else f" (data arguments take the prefix '{DATA_PREFIX}')"
-            raise SweepError(
-                f"{owner} has no argument {show(argument)}; it accepts: {', '.join(sorted(config.model_fields))}{hint}",
-                path=path,
-            )
-        if argument in fixed:
-            raise SweepError(f"{argument!r} is both fixed under {section}: and searched; keep one", path=path)
-        entry = parse_entry(key, body, path)
-        if entry.is_list and section == "data":
-            raise SweepError("per-layer lists are for model arguments", path=path)
-        if not entry.is_list:
-            check_searched(config, argument, entry.param, owner, path)
-        entries.append(entry)
+        entry = mistakes.attempt(_space_entry, key, body, family, model_args, dataset, data_args)
+        if entry is not None:
+            entries.append(entry)
+    mistakes.raise_if_any()
     space, conditions = resolve(entries)
     for name, layer_list in conditions.lists.items():
         check_searched_list(family.config, name, layer_list.element, len(layer_list.elements), f"the {family.name} model",
@@ -551,12 +590,41 @@ def _space_section(
     return space, conditions
 
 
+def _space_entry(key: Any, body: Any, family: ModelFamily, model_args: dict[str, Any], dataset: Dataset,
+                 data_args: dict[str, Any]) -> Any:
+    """One searched key, checked against the argument it names."""
+    if not isinstance(key, str):
+        raise SweepError(f"key {show(key)} is not a string", path="space")
+    path = f"space.{key}"
+    if key.startswith(DATA_PREFIX):
+        argument, config, fixed, owner = key[len(DATA_PREFIX):], dataset.config, data_args, f"the {dataset.name} data set"
+        section = "data"
+    else:
+        argument, config, fixed, owner = key, family.config, model_args, f"the {family.name} model"
+        section = "model"
+    if argument not in config.model_fields:
+        hint = "" if section == "data" else f" (data arguments take the prefix '{DATA_PREFIX}')"
+        raise SweepError(
+            f"{owner} has no argument {show(argument)}; it accepts: {', '.join(sorted(config.model_fields))}{hint}",
+            path=path,
+        )
+    if argument in fixed:
+        raise SweepError(f"{argument!r} is both fixed under {section}: and searched; keep one", path=path)
+    entry = parse_entry(key, body, path)
+    if entry.is_list and section == "data":
+        raise SweepError("per-layer lists are for model arguments", path=path)
+    if not entry.is_list:
+        check_searched(config, argument, entry.param, owner, path)
+    return entry
+
+
 def _metric(metric: Any, family: ModelFamily, infos: list) -> str:
     for info in infos:
         logged = family.metrics(info)
         if metric not in logged:
             raise SweepError(
-                f"got {show(metric)}, which the {family.name} model never logs on this data; it logs: {', '.join(logged)}",
+                f"got {show(metric)}, which the {family.name} model never logs on this data"
+                f"{did_you_mean(metric, logged) if isinstance(metric, str) else ''} (it logs: {', '.join(logged)})",
                 path="metric",
             )
     return metric

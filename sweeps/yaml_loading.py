@@ -192,3 +192,28 @@ def read_yaml_file(path: Path) -> Any:
     except OSError as error:
         raise SweepError(f"cannot read: {error.strerror}", where=where) from None
     return parse_yaml(text, where)
+
+
+def key_positions(text: str) -> dict[str, tuple[int, int]]:
+    """Line and column (from 1) of every mapping key of a YAML text that ``parse_yaml`` accepted,
+    by dotted key path (``space.lr.logfloat``; list items as ``widths[0]``)."""
+    positions: dict[str, tuple[int, int]] = {}
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != _MERGE_TAG:
+                    child = f"{path}.{key.value}" if path else str(key.value)
+                    positions.setdefault(child, (key.start_mark.line + 1, key.start_mark.column + 1))
+                    walk(value, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                child = f"{path}[{index}]"
+                positions.setdefault(child, (item.start_mark.line + 1, item.start_mark.column + 1))
+                walk(item, child)
+
+    try:
+        walk(yaml.compose(text, Loader=_SweepLoader), "")  # noqa: S506 - _SweepLoader is a SafeLoader
+    except (yaml.YAMLError, SweepError, RecursionError):
+        return {}
+    return positions

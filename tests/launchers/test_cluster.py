@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from sweeps.ray_session import ANSWERED, NEEDS_TOKEN, probe
 from tests.conftest import launcher_env, run_launcher
 from tests.launchers.processes import free_port, wait_for_port
 
@@ -121,15 +122,37 @@ def test_ray_address_variable_works_too(cluster, tmp_path):
     assert pq.read_table(tmp_path / "from_env" / "trials.parquet").num_rows == 1
 
 
-def test_wrong_token_is_a_clear_error(cluster, tmp_path):
+def test_the_probe_reads_a_token_cluster(cluster):
+    address, token = cluster
+    assert probe(address) == NEEDS_TOKEN
+    assert probe(address, secrets.token_hex(32)) == NEEDS_TOKEN
+    assert probe(address, token) == ANSWERED
+
+
+def test_a_refused_token_is_one_line_naming_its_source_before_any_trial(cluster, tmp_path):
     address, _ = cluster
     run = run_launcher(
         "cluster", "sweeps/digits_grid.yaml", "--address", address, "--storage", str(tmp_path),
         env=launcher_env(RAY_AUTH_TOKEN=secrets.token_hex(32)), timeout=180,
     )
-    assert run.returncode == 2, run.stdout + run.stderr
-    assert "refused this driver's token" in run.stderr or "cannot connect" in run.stderr, run.stderr
-    assert "Traceback" not in run.stderr
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert run.stderr.strip().splitlines() == [
+        f"error: the Ray cluster at {address} refused the token from RAY_AUTH_TOKEN: set RAY_AUTH_TOKEN to the "
+        "cluster's token (ray get-auth-token on its head node)"]
+    assert not (tmp_path / "digits_grid").exists()
+
+
+def test_no_token_for_a_token_cluster_is_one_line_before_any_trial(cluster, tmp_path):
+    address, _ = cluster
+    home = tmp_path / "home"  # no ~/.ray/auth_token there
+    run = run_launcher(
+        "cluster", "sweeps/digits_grid.yaml", "--address", address, "--storage", str(tmp_path),
+        env=launcher_env(HOME=str(home)), timeout=180,
+    )
+    assert run.returncode == 3, run.stdout + run.stderr
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith(f"error: the Ray cluster at {address} uses token authentication and this driver has no token")
+    assert not (tmp_path / "digits_grid").exists()
 
 
 def can_hide_folders() -> bool:

@@ -173,6 +173,13 @@ def test_diverged_trial_is_recorded_and_never_best(diverging_sweep):
     assert len(diverged) == 1 and diverged[0]["trial_id"] == rows[10.0]["trial_id"]
 
 
+def test_help_lists_the_exit_statuses():
+    run = run_launcher("local", "--help")
+    assert run.returncode == 0, run.stderr
+    statuses = run.stdout.split("exit status:", 1)[1].split()
+    assert [word for word in statuses if word.isdigit()] == ["0", "1", "2", "3", "130"]
+
+
 def test_dry_run_validates_and_starts_nothing(tmp_path):
     # The launcher's main, in a process of its own that then lists what it imported (the module
     # entry point ends the process at once, so it is called here instead).

@@ -11,6 +11,7 @@ import copy
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -24,7 +25,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sweeps.errors import SweepError
+from sweeps.errors import MAX_REPORTED, SweepError
 from sweeps.spec import SweepSpec, load_sweep
 from sweeps.yaml_loading import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES
 from tests.conftest import ROOT, SHIPPED_SWEEPS, launcher_env, run_launcher
@@ -53,15 +54,20 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def load_cleanly(path: Path, **options: Any) -> SweepSpec | SweepError:
-    """Load ``path``: a valid sweep, or a SweepError that is one line naming the file (or the
-    ``--set``/``--name`` option at fault). Any other exception fails the test."""
+    """Load ``path``: a valid sweep, or a SweepError of at most MAX_REPORTED mistakes, each one
+    line naming the file (with the key's line and column where the file has it) or the
+    ``--set``/``--name`` option at fault, none twice. Any other exception fails the test."""
     try:
         spec = load_sweep(path, **options)
     except SweepError as error:
-        message = str(error)
-        assert message.splitlines() == [message], f"not one line: {message!r}"
-        assert message.startswith((f"{path}: ", f"{path} (after --set ", "--set", "--name: ")), message
-        assert len(message) < 2000, f"{len(message)} characters"
+        lines = [str(one) for one in error.errors]
+        assert 1 <= len(lines) <= MAX_REPORTED and len(set(lines)) == len(lines), lines
+        assert str(error).splitlines() == lines
+        for message in lines:
+            assert message.splitlines() == [message], f"not one line: {message!r}"
+            assert re.match(rf"({re.escape(str(path))}(:\d+:\d+)?: |{re.escape(str(path))} \(after --set |--set|--name: )",
+                            message), message
+            assert len(message) < 2000, f"{len(message)} characters"
         return error
     assert_safe_folder_name(spec.name)
     assert spec.trial_count >= 1 and spec.metric in spec.logged_metrics
@@ -187,7 +193,8 @@ def test_mutations_reach_valid_sweeps_and_errors_alike(workdir):
     @properties(60, slow_examples=True)
     @given(tree=mutated_sweeps())
     def collect(tree):
-        outcomes.add(type(load_cleanly(write(workdir, dump(tree)))))
+        outcome = load_cleanly(write(workdir, dump(tree)))
+        outcomes.add(SweepError if isinstance(outcome, SweepError) else type(outcome))
 
     collect()
     assert outcomes == {SweepSpec, SweepError}
