@@ -23,7 +23,7 @@ COPY lightning_modules/ lightning_modules/
 COPY launchers/ launchers/
 # The launchers the manifests call must import from any working directory.
 RUN pip install . \
-    && cd / && python -c "import launchers.cluster, launchers.local, launchers.evaluate, sweeps.trainable"
+    && cd / && python -c "import launchers.cluster, launchers.local, launchers.evaluate, sweeps.trial.trainable"
 
 USER 1000:1000
 WORKDIR /home/ray

@@ -8,7 +8,7 @@
     (c) tune       plain Ray Tune with a Lightning trainable, every setting at its default
                    (Tune's TuneReportCheckpointCallback, Lightning's default Trainer);
     (d) optuna     an in-process Optuna loop over the same trials (plain torch, one core);
-    (e) loop       the launcher's own training loop (sweeps/epoch_loop.py: the LightningModule
+    (e) loop       the launcher's own training loop (sweeps/trial/epoch_loop.py: the LightningModule
                    through Lightning Fabric, fused optimizer) back to back in one process, no Ray:
                    what a trial's training costs, apart from Ray, reporting and start-up;
     (f) trainer    the same trials written as a user's own LightningModule and data module (the
@@ -102,8 +102,8 @@ def run_plain(epochs: int) -> dict[str, Any]:
 
 
 def run_loop(epochs: int) -> dict[str, Any]:
-    from sweeps.trainable import prepare_process, shipped_folds
-    from sweeps.trial_config import TrialPlan
+    from sweeps.trial.parts import prepare_process, shipped_folds
+    from sweeps.trial.plan import TrialPlan
 
     plan = TrialPlan(family="mlp", model_args={"optimizer": "adam", "batch_size": BATCH}, dataset="digits",
                      data_args={}, metric="val_accuracy", mode="max", max_epochs=epochs, checkpoint_every=0,

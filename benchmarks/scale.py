@@ -48,7 +48,7 @@ seed: 0
 # Run in a fresh process per sweep size, so each driver's memory and CPU time are its own.
 DRIVER = """
 import json, resource, sys, time
-from sweeps.runner import run_sweep
+from sweeps.run.runner import run_sweep
 from sweeps.spec import load_sweep
 spec = load_sweep(sys.argv[1])
 started = time.perf_counter()
@@ -83,7 +83,7 @@ def _ray_env() -> dict[str, str]:
 
 def synthetic_records(count: int, spec: Any) -> list[Any]:
     """``count`` finished trials of the scale sweep, each with a learning curve of 20 epochs."""
-    from sweeps.export import TrialRecord
+    from sweeps.results.export import TrialRecord
 
     rng = random.Random(0)
     records = []
@@ -106,7 +106,7 @@ def synthetic_records(count: int, spec: Any) -> list[Any]:
 def export_and_report(count: int) -> dict[str, Any]:
     from sweeps.analysis.report import write_report
     from sweeps.analysis.results import load_sweep_results
-    from sweeps.export import write_outputs
+    from sweeps.results.export import write_outputs
     from sweeps.spec import sweep_from_dict
 
     import yaml

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sweeps.yaml_loading import read_yaml_file
+from sweeps.spec.yaml_loading import read_yaml_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = {
@@ -118,7 +118,7 @@ def best_at_fractions(results: list[dict[str, Any]], metric: str, budget: int) -
 
 
 def run_one(family: str, method: str, seed: int, storage: Path, keep: bool) -> dict[str, Any]:
-    from sweeps.runner import run_sweep
+    from sweeps.run.runner import run_sweep
     from sweeps.spec import sweep_from_dict
 
     raw = sweep_file(family, method, seed)

@@ -13,9 +13,9 @@ import sys
 import time
 from typing import Any, NoReturn
 
-from sweeps import stop_requests
+from sweeps.run import stop_requests
 from sweeps.errors import SweepError, summary
-from sweeps.ray_session import ClusterError, resolve_address
+from sweeps.run.ray_session import ClusterError, resolve_address
 from sweeps.spec import SweepSpec, load_sweep
 
 EXIT_BEST_FOUND = 0
@@ -59,7 +59,7 @@ def build_parser(prog: str, description: str, cluster: bool) -> argparse.Argumen
 
 
 def describe(spec: SweepSpec, storage: str) -> str:
-    from sweeps.runner import sweep_dir_for
+    from sweeps.run.runner import sweep_dir_for
 
     lines = [
         f"sweep      {spec.name}  (from {spec.source})",
@@ -126,7 +126,7 @@ def _user_model_lines(user: Any) -> list[str]:
 
 
 def _domain(param: Any) -> str:
-    from sweeps.space import Steps
+    from sweeps.spec.space import Steps
 
     if isinstance(param, Steps):
         return f"{param.range_kind} [{param.low:g}, {param.high:g}] step {param.step:g}"
@@ -194,7 +194,7 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
             if cluster:
                 print(f"cluster    {address}")
             return 0
-        from sweeps.runner import check_target, run_sweep, sweep_dir_for
+        from sweeps.run.runner import check_target, run_sweep, sweep_dir_for
 
         if address is not None:
             address = resolve_address(address)
@@ -258,7 +258,7 @@ def run_and_exit(*, prog: str, description: str, cluster: bool) -> NoReturn:
     if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:
         stop_requests.end_now(code)  # Ray's shutdown would wait on a GCS that is gone
     if "ray" in sys.modules:
-        from sweeps.ray_session import shutdown
+        from sweeps.run.ray_session import shutdown
 
         shutdown()
     sys.stdout.flush()

@@ -20,9 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("checkpoint", help="a checkpoint folder or model.ckpt file (a path or a URI such as s3://...)")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     args = parser.parse_args(argv)
-    from sweeps.checkpoint_evaluation import evaluate
+    from sweeps.run.checkpoint_evaluation import evaluate
     from sweeps.errors import SweepError, first_line
-    from sweeps.storage import fetched
+    from sweeps.results.storage import fetched
 
     try:
         with fetched(args.checkpoint) as local:  # a URI's checkpoint is copied here first

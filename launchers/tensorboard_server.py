@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 
-from sweeps.child_processes import child_setup, die_with_parent
+from sweeps.run.child_processes import child_setup, die_with_parent
 from sweeps.errors import SweepError
 
 START_TIMEOUT_S = 60.0

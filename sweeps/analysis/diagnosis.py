@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sweeps.analysis.results import SweepResults
-from sweeps.metric_direction import is_finite_number
+from sweeps.results.metric_values import is_finite_number
 
 OVERFIT_GAP = 1.3  # validation loss / training loss at the best epoch
 REBOUND = 1.15  # last validation loss / lowest validation loss

@@ -10,7 +10,7 @@ from typing import Any
 
 from sweeps.analysis.importance import Importance
 from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
-from sweeps.metric_direction import better, is_finite_number
+from sweeps.results.metric_values import better, is_finite_number
 
 ENDS = {"completed": ("o", "ended at max_epochs"), "stopped": ("x", "stopped early"),
         "diverged": ("v", "diverged"), "errored": ("s", "errored"), "running": (">", "still running")}

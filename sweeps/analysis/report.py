@@ -18,7 +18,7 @@ from sweeps.analysis.diagnosis import Diagnosis, diagnose
 from sweeps.analysis.followup import followup_sweep
 from sweeps.analysis.importance import Importance, importance
 from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
-from sweeps.metric_direction import better, is_finite_number
+from sweeps.results.metric_values import better, is_finite_number
 
 STATUSES = ("running", "completed", "stopped", "diverged", "errored", "not_started")
 

@@ -14,12 +14,10 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from sweeps.errors import SweepError, first_line
-from sweeps.metric_direction import better, is_finite_number
-from sweeps.yaml_loading import read_yaml_file
+from sweeps.results.metric_values import better, is_finite_number
+from sweeps.spec.yaml_loading import read_yaml_file
+from sweeps.results.layout import METRICS_FILE, SPEC_FILE, TRIALS_FILE
 
-TRIALS_FILE = "trials.parquet"
-METRICS_FILE = "metrics.parquet"
-SPEC_FILE = "sweep.yaml"
 CONFIG_PREFIX = "config/"
 
 

@@ -4,7 +4,7 @@ One scheduler per module; each exposes ``Options``, ``check(options, spec)`` and
 ``build(options, spec)`` (the Ray Tune scheduler; imports Ray lazily). Time is measured in
 epochs: every trial reports ``epoch`` (completed epochs) with each result. A scheduler that judges
 trials at known epochs exposes ``decision_epochs(options, spec)`` (an epoch period, and single
-epochs), where trials report at once instead of batching epochs (sweeps.epoch_results); one that
+epochs), where trials report at once instead of batching epochs (sweeps.results.epoch_results); one that
 needs checkpoints there (to pause or copy trials) exposes ``auto_checkpoints`` alike, where
 ``checkpoint: {every: auto}`` saves (see ``checkpoint_schedule``).
 """

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sweeps.errors import SweepError
-from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, Steps
-from sweeps.trial_config import DATA_PREFIX
+from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, Steps
+from sweeps.spec.space import DATA_PREFIX
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec

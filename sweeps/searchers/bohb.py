@@ -15,7 +15,7 @@ from pydantic import Field
 from lightning_modules.configs.base import ArgsModel
 from sweeps.errors import SweepError
 from sweeps.searchers.optuna_space import check_sampled_space
-from sweeps.space import Choice
+from sweeps.spec.space import Choice
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec

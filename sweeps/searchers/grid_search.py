@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightning_modules.configs.base import ArgsModel
 from sweeps.errors import SweepError
-from sweeps.space import Choice, Grid
+from sweeps.spec.space import Choice, Grid
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec

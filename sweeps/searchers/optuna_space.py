@@ -14,9 +14,9 @@ import functools
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from sweeps.conditions import Conditions
+from sweeps.spec.conditions import Conditions
 from sweeps.errors import SweepError
-from sweeps.space import Choice, FloatRange, Grid, IntRange, Param, Steps, _as_written, same_value
+from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, Steps, _as_written, same_value
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec

@@ -25,9 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sweeps.conditions import Conditions, Entry, resolve
+from sweeps.spec.conditions import Conditions, Entry, resolve
 from sweeps.errors import SweepError, first_line, show
-from sweeps.space import Choice, FloatRange, IntRange, Param, Steps, parse_param
+from sweeps.spec.space import Choice, FloatRange, IntRange, Param, Steps, parse_param
 
 MAX_RUNS = 256  # runs of the blueprint to find its space
 MAX_SECONDS = 60.0

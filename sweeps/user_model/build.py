@@ -18,9 +18,9 @@ import importlib
 from types import MethodType
 from typing import Any
 
-from sweeps.conditions import assemble_lists
-from sweeps.space import plain
-from sweeps.trainer_loop import TrainerRun, lightning
+from sweeps.spec.conditions import assemble_lists
+from sweeps.spec.space import plain
+from sweeps.trial.trainer_loop import TrainerRun, lightning
 from sweeps.user_model.blueprint import HyperParameters, call_blueprint
 from sweeps.user_model.checking import MODEL_CHECKPOINT, TOOL_TRAINER, ConfigChecker
 from sweeps.user_model.classes import import_target

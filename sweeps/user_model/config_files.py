@@ -25,7 +25,7 @@ from typing import Any
 
 from sweeps.errors import SweepError, show
 from sweeps.user_model.paths import CLASS_SECTIONS, INIT_ARGS
-from sweeps.yaml_loading import read_yaml_file
+from sweeps.spec.yaml_loading import read_yaml_file
 
 LIGHTNING_KEYS = ("seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler")
 FIT_KEYS = ("ckpt_path", "weights_only")  # fit's own arguments: a sweep starts every trial afresh

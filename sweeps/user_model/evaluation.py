@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sweeps.trainer_loop import lightning, scalars
+from sweeps.trial.trainer_loop import lightning, scalars
 from sweeps.user_model.build import MODEL_FIELD, build_parts
 
 

@@ -27,9 +27,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from sweeps.conditions import NO_CONDITIONS, Conditions, Entry, parse_entry, resolve
+from sweeps.spec.conditions import NO_CONDITIONS, Conditions, Entry, parse_entry, resolve
 from sweeps.errors import SweepError, show
-from sweeps.space import Choice, FloatRange, IntRange, Param
+from sweeps.spec.space import Choice, FloatRange, IntRange, Param
 from sweeps.user_model.blueprint import Blueprint, discover
 from sweeps.user_model.checking import (
     MODEL_CHECKPOINT, TOOL_TRAINER, ConfigChecker, accepted_arguments, trainer_class, trainer_defaults, unknown_key_message,

@@ -226,7 +226,7 @@ def test_the_dockerfile_installs_the_project_with_a_cuda_capable_torch():
     assert "pyproject.toml" in " ".join(line for line in instructions if line.startswith("COPY "))
     install = next(line for line in instructions if "pip install ." in line)
     # What the manifests run must import from anywhere (the image checks it at build time).
-    for module in ("launchers.cluster", "launchers.local", "sweeps.trainable"):
+    for module in ("launchers.cluster", "launchers.local", "sweeps.trial.trainable"):
         assert module in install and (ROOT / (module.replace(".", "/") + ".py")).is_file()
     user = [line for line in instructions if line.startswith("USER ")]
     assert user and not user[-1].split()[1].startswith(("0", "root"))

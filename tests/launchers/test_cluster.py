@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sweeps.ray_session import ANSWERED, NEEDS_TOKEN, probe
+from sweeps.run.ray_session import ANSWERED, NEEDS_TOKEN, probe
 from tests.conftest import launcher_env, run_launcher
 from tests.launchers.processes import free_port, wait_for_port
 

@@ -9,7 +9,7 @@ import subprocess
 import pyarrow.parquet as pq
 import pytest
 
-from sweeps.disk_space import RESERVE_FLOOR_BYTES, free_bytes
+from sweeps.run.disk_space import RESERVE_FLOOR_BYTES, free_bytes
 from tests.conftest import run_launcher
 
 pytestmark = pytest.mark.slow
@@ -68,7 +68,7 @@ def test_a_sweep_is_not_started_on_a_disk_already_below_the_reserve(small_disk):
 def test_tables_written_to_a_full_disk_keep_their_previous_version_whole(small_disk):
     import errno
 
-    from sweeps.export import write_atomically
+    from sweeps.results.export import write_atomically
 
     table = small_disk / "trials.parquet"
     write_atomically(table, b"the previous table")

@@ -234,7 +234,7 @@ def test_trials_the_machine_cannot_host_fail_fast_before_any_trial(overrides, ex
 def test_resume_repairs_a_snapshot_that_names_a_deleted_checkpoint(diverging_sweep):
     """Tune may delete the checkpoint its last snapshot calls a trial's latest (the snapshot lags
     behind deletions); a resume must continue from the newest surviving checkpoint instead."""
-    from sweeps.resume_repair import repair_missing_checkpoints
+    from sweeps.run.resume_repair import repair_missing_checkpoints
 
     sweep_dir, _ = diverging_sweep
     trial = next(row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist() if row["config/lr"] == 0.01)
@@ -355,7 +355,7 @@ def test_overwrite_never_deletes_what_it_should_not(extra, expected, tmp_path):
 
 
 def test_resume_sets_a_damaged_checkpoint_aside_and_continues_from_an_intact_one(diverging_sweep, tmp_path):
-    from sweeps.resume_repair import repair_missing_checkpoints
+    from sweeps.run.resume_repair import repair_missing_checkpoints
 
     sweep_dir = tmp_path / "diverging"
     shutil.copytree(diverging_sweep[0], sweep_dir)

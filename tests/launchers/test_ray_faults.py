@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sweeps.ray_session import ANSWERED, probe
+from sweeps.run.ray_session import ANSWERED, probe
 from tests.conftest import ROOT, launcher_env, run_launcher
 from tests.launchers.processes import (
     free_port, gcs_server_of, kill_head, ray_head, results, session_members, stop_if_running, wait_for_epochs,

@@ -7,9 +7,9 @@ import torch
 
 from lightning_modules.checkpoint import fold_checkpoint_name, load_model, read_checkpoint
 from lightning_modules.evaluation import evaluate_checkpoint
-from sweeps.epoch_loop import EpochLoop
-from sweeps.trainable import prepare_process, shipped_folds
-from sweeps.trial_config import TrialPlan
+from sweeps.trial.epoch_loop import EpochLoop
+from sweeps.trial.parts import prepare_process, shipped_folds
+from sweeps.trial.plan import TrialPlan
 
 PLAN = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16, "dropout": 0.2}, dataset="digits",
                  data_args={"validation": "kfold", "folds": 2}, metric="val_accuracy", mode="max",

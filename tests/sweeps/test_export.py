@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from sweeps.export import trial_status, write_atomically
+from sweeps.results.export import trial_status, write_atomically
 
 
 @pytest.mark.parametrize("history, error, expected", [

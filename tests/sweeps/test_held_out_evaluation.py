@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 from lightning_modules.evaluation import evaluate_checkpoint
-from sweeps.held_out_evaluation import HeldOutEvaluator
-from sweeps.trainable import prepare_process, shipped_folds
-from sweeps.trial_config import TrialPlan
+from sweeps.run.held_out_evaluation import HeldOutEvaluator
+from sweeps.trial.parts import prepare_process, shipped_folds
+from sweeps.trial.plan import TrialPlan
 from tests.conftest import ROOT
 
 PLAN = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16}, dataset="digits", data_args={},
@@ -49,7 +49,7 @@ def test_without_the_helper_the_driver_evaluates(tmp_path):
 def test_the_driver_builds_the_trainable_without_importing_torch():
     code = ("import sys\n"
             "from sweeps.spec import load_sweep\n"
-            "from sweeps.runner import build_trainable\n"
+            "from sweeps.run.runner import build_trainable\n"
             "build_trainable(load_sweep('sweeps/digits_asha.yaml'))\n"
             "print(sorted(m for m in ('torch', 'pytorch_lightning') if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from sweeps.errors import MAX_REPORTED, SweepError
 from sweeps.spec import SweepSpec, load_sweep
-from sweeps.yaml_loading import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES
+from sweeps.spec.yaml_loading import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES
 from tests.conftest import ROOT, SHIPPED_SWEEPS, launcher_env, run_launcher
 
 DEFAULT = ROOT / "sweeps" / "digits_asha.yaml"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sweeps.errors import SweepError
-from sweeps.ray_session import UNREACHABLE, ClusterError, find_token, probe, resolve_address
+from sweeps.run.ray_session import UNREACHABLE, ClusterError, find_token, probe, resolve_address
 from tests.launchers.processes import free_port
 
 

@@ -1,13 +1,13 @@
 """The README's key reference is the one generated from the config classes."""
 
-from sweeps.reference import BEGIN, END, reference
+from sweeps.spec.reference import BEGIN, END, reference
 from tests.conftest import ROOT
 
 
 def test_readme_carries_the_current_reference():
     readme = (ROOT / "README.md").read_text()
     current = readme[readme.index(BEGIN): readme.index(END) + len(END)]
-    assert current == reference(), "regenerate it: python -m sweeps.reference --write"
+    assert current == reference(), "regenerate it: python -m sweeps.spec.reference --write"
 
 
 def test_reference_lists_every_key_of_every_family_and_data_set():

@@ -4,7 +4,7 @@ import pytest
 from ray import tune
 
 from sweeps.errors import SweepError
-from sweeps.space import Choice, FloatRange, Grid, IntRange
+from sweeps.spec.space import Choice, FloatRange, Grid, IntRange
 from sweeps.spec import load_sweep, sweep_from_dict
 from tests.conftest import ROOT
 

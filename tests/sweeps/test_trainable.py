@@ -5,8 +5,8 @@ import zipfile
 
 import pytest
 
-from sweeps.trial_config import TrialPlan
-from sweeps.trial_session import EpochResult, MetricMissing, Patience, epoch_metrics
+from sweeps.trial.plan import TrialPlan
+from sweeps.trial.session import EpochResult, MetricMissing, Patience, epoch_metrics
 
 PLAN = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16}, dataset="digits",
                  data_args={"validation": "kfold", "folds": 2}, metric="val_accuracy", mode="max",
@@ -48,8 +48,8 @@ def test_patience_state_survives_a_checkpoint_and_no_patience_never_stops():
 
 
 def test_a_checkpoint_folder_cut_short_by_a_killed_upload_is_not_resumed_from(tmp_path):
-    from sweeps.resume_repair import _complete
-    from sweeps.storage import Location
+    from sweeps.run.resume_repair import _complete
+    from sweeps.results.storage import Location
 
     archive = io.BytesIO()  # what torch.save writes: a zip archive
     with zipfile.ZipFile(archive, "w") as writing:

@@ -1,5 +1,5 @@
 """A trial of the user's own module under Lightning's Trainer, driven by the one trial protocol
-(sweeps.trial_session) without Ray: what it reports and when, its checkpoints and resuming from
+(sweeps.trial.session) without Ray: what it reports and when, its checkpoints and resuming from
 them, the user's callbacks, step-interval schedules, both Lightning packages, manual optimisation
 with two optimizers, EarlyStopping, a misspelt or non-scalar metric, and a PBT exploit's values
 put in force over a donor's checkpoint."""
@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from sweeps.epoch_results import EPOCH_RESULTS
+from sweeps.results.epoch_results import EPOCH_RESULTS
 from sweeps.spec import sweep_from_dict
-from sweeps.trainable import prepare_process, train_in_process
-from sweeps.trial_config import TrialPlan
-from sweeps.trial_end import ENDED, ENDED_REASON, METRIC_MISSING
-from sweeps.trial_session import TrialReports, TrialSession
+from sweeps.trial.parts import prepare_process
+from sweeps.trial.trainable import train_in_process
+from sweeps.trial.plan import TrialPlan
+from sweeps.results.trial_status import ENDED, ENDED_REASON, METRIC_MISSING
+from sweeps.trial.session import TrialReports, TrialSession
 
 
 @pytest.fixture(scope="module")

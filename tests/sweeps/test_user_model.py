@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from sweeps.errors import SweepError
-from sweeps.space import Steps
+from sweeps.spec.space import Steps
 from sweeps.spec import sweep_from_dict
 from tests.user_project import printed_config
 

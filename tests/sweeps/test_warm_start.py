@@ -28,7 +28,7 @@ def sweep(searcher: str, warm_start: dict, space=None, num_samples: int = 40):
 
 
 def earlier_sweep(folder, rows: list[dict]) -> str:
-    """A trials.parquet laid out as sweeps.export writes it."""
+    """A trials.parquet laid out as sweeps.results.export writes it."""
     columns = {
         "trial_id": pa.string(), "status": pa.string(), "config/optimizer": pa.string(), "config/lr": pa.float64(),
         "config/momentum": pa.float64(), "config/depth": pa.int64(), "config/widths[0]": pa.int64(),

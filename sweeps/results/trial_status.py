@@ -1,0 +1,37 @@
+"""Trials that end on their own before their last epoch, and why, as their last result says.
+
+A trial that runs longer than ``stop.trial_timeout_s`` (hung, or only slow) or runs out of memory
+is ended by the trial itself instead of failing: a retry from its checkpoint would hang or run out
+of memory again, so Tune must not spend ``failure.max_retries`` on it. Its last result carries
+``ENDED`` (its status in trials.parquet and the progress table) and ``ENDED_REASON`` (one line,
+the tables' error column). Everything it trained before stays in the results.
+"""
+
+from __future__ import annotations
+
+ENDED = "ended"
+ENDED_REASON = "ended_reason"
+TIMED_OUT = "timed_out"
+OUT_OF_MEMORY = "out_of_memory"
+# The sweep's metric is not among what the model logs: every trial would end the same way, so
+# the driver stops the sweep (sweeps.run.metric_check).
+METRIC_MISSING = "metric_missing"
+
+# How the allocators say it: torch's CPU allocator ("DefaultCPUAllocator: can't allocate
+# memory"), CUDA ("CUDA out of memory", "CUDA error: out of memory"), MPS and XLA ("out of memory").
+_OUT_OF_MEMORY_TEXTS = ("out of memory", "can't allocate memory", "cannot allocate memory")
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` (or an error it was raised from) is an allocation failure."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+            return True
+        # By text too: a data-parallel worker's error reaches the trial wrapped in Ray's own.
+        if any(text in str(error).lower() for text in _OUT_OF_MEMORY_TEXTS):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+

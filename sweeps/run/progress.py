@@ -1,0 +1,124 @@
+"""The live progress table printed while a sweep runs (driver side).
+
+Every few seconds, and whenever a trial finishes: counts by status, epochs done against the
+sweep's epoch budget, the best result so far, and one line per running trial.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from ray.tune import Callback
+
+from sweeps.results.metric_values import is_finite_number
+from sweeps.results.trial_status import ENDED
+
+STATUS_ORDER = ("running", "pending", "completed", "stopped", "diverged", "timed_out", "out_of_memory", "metric_missing",
+                "errored")
+
+
+def trial_state(trial: Any, max_epochs: int) -> str:
+    """A trial's state in the sweep's words (Tune says TERMINATED for finished and stopped)."""
+    result = trial.last_result or {}
+    if trial.status == "ERROR":
+        return "errored"
+    if trial.status in ("RUNNING",):
+        return "running"
+    if trial.status in ("PENDING", "PAUSED"):
+        return "pending"
+    if result.get(ENDED):
+        return result[ENDED]
+    if result.get("diverged"):
+        return "diverged"
+    return "completed" if result.get("epoch", 0) >= max_epochs else "stopped"
+
+
+class ProgressTable(Callback):
+    def __init__(self, metric: str, mode: str, max_epochs: int, total_trials: int, searched: list[str],
+                 interval_s: float = 10.0, stream: TextIO | None = None):
+        self.metric = metric
+        self.mode = mode
+        self.max_epochs = max_epochs
+        self.total_trials = total_trials
+        self.searched = searched
+        self.interval_s = interval_s
+        self.stream = stream
+        self.started = time.monotonic()
+        self.last_print = 0.0
+        self.finished_since_print = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "stream": None}
+
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.finished_since_print = True
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.finished_since_print = True
+
+    def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
+        now = time.monotonic()
+        if now - self.last_print >= self.interval_s or (self.finished_since_print and now - self.last_print >= 2):
+            self.print_table(trials)
+
+    def on_experiment_end(self, trials: list, **info: Any) -> None:
+        self.print_table(trials)
+
+    def print_table(self, trials: list) -> None:
+        self.last_print = time.monotonic()
+        self.finished_since_print = False
+        stream = self.stream or sys.stdout
+        counts = {state: 0 for state in STATUS_ORDER}
+        epochs = 0
+        best: tuple[float, Any] | None = None
+        for trial in trials:
+            counts[trial_state(trial, self.max_epochs)] += 1
+            result = trial.last_result or {}
+            epochs += int(result.get("epoch", 0))
+            value = _best_value(trial, self.metric, self.mode)
+            if value is not None and (best is None or (value > best[0] if self.mode == "max" else value < best[0])):
+                best = (value, trial)
+        elapsed = time.monotonic() - self.started
+        budget = self.total_trials * self.max_epochs
+        lines = [
+            f"[{_clock(elapsed)}] trials {len(trials)}/{self.total_trials}: "
+            + ", ".join(f"{counts[s]} {s}" for s in STATUS_ORDER if counts[s]),
+            f"  epochs {epochs} of at most {budget} {_bar(epochs, budget)}",
+        ]
+        if best is not None:
+            lines.append(f"  best {self.metric} so far: {best[0]:.4f} (trial {best[1].trial_id})")
+        running = [t for t in trials if t.status == "RUNNING"]
+        for trial in running[:8]:
+            result = trial.last_result or {}
+            value = result.get(self.metric)
+            shown = f"{value:.4f}" if is_finite_number(value) else "-"
+            params = " ".join(f"{k}={_short(trial.config[k])}" for k in self.searched if k in trial.config)
+            lines.append(f"  {trial.trial_id}  epoch {result.get('epoch', 0):>3}  {self.metric} {shown}  {params}")
+        if len(running) > 8:
+            lines.append(f"  ... and {len(running) - 8} more running")
+        print("\n".join(lines), file=stream, flush=True)
+
+
+def _best_value(trial: Any, metric: str, mode: str) -> float | None:
+    # Tune keeps per-metric summaries (min/max/last) of every reported value.
+    stats = getattr(trial, "metric_analysis", {}).get(metric, {})
+    value = stats.get(mode)
+    if trial.last_result and trial.last_result.get("diverged"):
+        return None
+    return float(value) if is_finite_number(value) else None
+
+
+def _short(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def _bar(done: int, total: int, width: int = 24) -> str:
+    filled = min(width, int(width * done / total)) if total else width
+    return "[" + "#" * filled + "." * (width - filled) + "]"

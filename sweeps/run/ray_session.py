@@ -1,0 +1,268 @@
+"""The driver's Ray: a private embedded instance, or a cluster reached at an address.
+
+* ``launchers.local`` starts an instance of its own (``address="local"``): never one that
+  ``RAY_ADDRESS`` or the record of the last ``ray start`` points at. Its token lives in the
+  environment of the processes it starts, never in ``~/.ray/auth_token``.
+* Before Ray is imported for a cluster, the driver asks the cluster's GCS whether it uses token
+  authentication and, if it does, whether it takes the token found here; a cluster that cannot be
+  reached, wants a token this driver lacks or refuses it is one line (``ClusterError``, exit
+  status 3) before any trial. Ray itself reads the authentication mode once, at import.
+* While the sweep runs, ``ClusterWatch`` asks the GCS every second whether it is there, and once
+  it has not answered for ``LOST_AFTER_S`` the run is stopped (sweeps.run.stop_requests), instead of
+  Ray's own warnings every few seconds until its 60 s limit kills the process.
+
+The probe is one gRPC call of Ray's wire protocol (``GetClusterId``, an empty request); a test
+runs it against real clusters with and without authentication.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from sweeps.run import stop_requests
+from sweeps.errors import SweepError, first_line
+
+LOST_AFTER_S = 10.0  # the GCS not answering this long ends the run
+PROBE_TIMEOUT_S = 2.0
+CONNECT_WAIT_S = 10.0  # an address that does not answer this long is not a cluster
+_GCS_METHOD = "/ray.rpc.NodeInfoGcsService/GetClusterId"
+
+ANSWERED, NEEDS_TOKEN, UNREACHABLE = "answered", "needs_token", "unreachable"
+
+
+class ClusterError(Exception):
+    """The Ray cluster could not be reached, was lost, or refused this driver (exit status 3)."""
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    source: str  # where it was found, as the user would set it
+
+
+def find_token() -> Token | None:
+    """The token Ray's driver would send, looked up in Ray's order."""
+    if os.environ.get("RAY_AUTH_TOKEN", "").strip():
+        return Token(os.environ["RAY_AUTH_TOKEN"].strip(), "RAY_AUTH_TOKEN")
+    if os.environ.get("RAY_AUTH_TOKEN_PATH"):
+        path = Path(os.environ["RAY_AUTH_TOKEN_PATH"]).expanduser()
+        return Token(_read_token(path), f"RAY_AUTH_TOKEN_PATH ({path})") if path.is_file() else None
+    path = Path.home() / ".ray" / "auth_token"
+    return Token(_read_token(path), f"~/.ray/auth_token ({path})") if path.is_file() else None
+
+
+def _read_token(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError as error:
+        raise ClusterError(f"cannot read the Ray token in {path}: {error.strerror}") from None
+
+
+def resolve_address(address: str) -> str:
+    """HOST:PORT for ``address``. ``auto`` is RAY_ADDRESS when set (a Ray job's entrypoint has
+    it), else the cluster the last ``ray start`` here recorded. A Ray Client address (``ray://``)
+    is kept as it is."""
+    if address == "auto" and os.environ.get("RAY_ADDRESS", "auto") != "auto":
+        address = os.environ["RAY_ADDRESS"]
+    if address.startswith("ray://"):
+        return address
+    if address == "auto":
+        record = _current_cluster_record()
+        try:
+            address = record.read_text().strip()
+        except OSError:
+            raise ClusterError(f"--address auto: no Ray cluster was started on this machine ({record} is "
+                               "missing): give the head's HOST:PORT, or start one with ray start --head") from None
+        if not address:
+            raise ClusterError(f"--address auto: {record} is empty: give the head's HOST:PORT")
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SweepError(f"address {address!r}: give HOST:PORT of the head node (e.g. 10.0.0.5:6379), or auto")
+    return address
+
+
+def _current_cluster_record() -> Path:
+    # Where `ray start` records its head, as Ray finds it (ray._common.utils), computed here
+    # because importing Ray would settle the authentication mode too early.
+    temp = os.environ.get("RAY_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
+    return Path(temp) / "ray" / "ray_current_cluster"
+
+
+def probe(address: str, token: str | None = None, timeout_s: float = PROBE_TIMEOUT_S) -> str:
+    """ANSWERED, NEEDS_TOKEN (it refused the request: no token, or not this one) or UNREACHABLE."""
+    import grpc
+
+    metadata = [("authorization", f"Bearer {token}")] if token else None
+    # Never through an HTTP proxy from the environment: the GCS is reached directly, as Ray does.
+    with grpc.insecure_channel(address, options=[("grpc.enable_http_proxy", 0)]) as channel:
+        call = channel.unary_unary(_GCS_METHOD, request_serializer=None, response_deserializer=None)
+        try:
+            call(b"", timeout=timeout_s, metadata=metadata)
+            return ANSWERED
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.UNAUTHENTICATED:
+                return NEEDS_TOKEN
+            if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                return UNREACHABLE
+            return ANSWERED  # it answered, if not to this request: it is there
+
+
+def settle_authentication(address: str, wait_s: float = CONNECT_WAIT_S) -> str:
+    """Wait (up to ``wait_s``) for the cluster at ``address`` to answer, then set RAY_AUTH_MODE
+    to what it uses. Returns how the driver authenticates, for the start-up line."""
+    deadline = time.monotonic() + wait_s
+    while (answer := probe(address)) == UNREACHABLE:
+        if time.monotonic() >= deadline:
+            raise ClusterError(
+                f"no Ray cluster answers at {address} (waited {wait_s:g} s): check the address, or start the "
+                "cluster (ray start --head), then run again (--resume continues a started sweep)"
+            )
+        time.sleep(0.5)
+    if answer == ANSWERED:
+        # Sending a token to a cluster without authentication makes its workers fail to start.
+        os.environ["RAY_AUTH_MODE"] = "disabled"
+        return "no token authentication"
+    token = find_token()
+    if token is None:
+        raise ClusterError(
+            f"the Ray cluster at {address} uses token authentication and this driver has no token "
+            "(none in RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token): set RAY_AUTH_TOKEN to the "
+            "cluster's token (ray get-auth-token on its head node)"
+        )
+    if probe(address, token.value) == NEEDS_TOKEN:
+        raise ClusterError(
+            f"the Ray cluster at {address} refused the token from {token.source}: set RAY_AUTH_TOKEN to the "
+            "cluster's token (ray get-auth-token on its head node)"
+        )
+    os.environ["RAY_AUTH_MODE"] = "token"
+    return f"token from {token.source}"
+
+
+def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = None) -> None:
+    """A new Ray instance of this process's own, with a token of its own."""
+    # Explicit token mode keeps authentication on and spares the user Ray's notice about the
+    # default. The token is in this process's environment, which the processes Ray starts
+    # inherit; Ray writes none to ~/.ray/auth_token, where a later driver would take it for
+    # another cluster's. The address variable must not lead any of them elsewhere.
+    os.environ.pop("RAY_ADDRESS", None)
+    os.environ.setdefault("RAY_AUTH_MODE", "token")
+    if os.environ["RAY_AUTH_MODE"].lower() == "token":
+        os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
+        os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
+    import ray
+
+    helper = threading.Thread(target=while_starting, daemon=True) if while_starting else None
+    if helper is not None:
+        helper.start()
+    # address="local": always a new instance, never one already running here.
+    ray.init(address="local", include_dashboard=False, logging_level=logging.WARNING, log_to_driver=verbose)
+    stop_requests.take_back_signals()
+    stop_requests.add_cleanup(_stop_own_processes)
+    if helper is not None:
+        helper.join()
+
+
+def _stop_own_processes() -> None:
+    """SIGKILL every process under this one: the embedded instance's, when its GCS is gone and
+    Ray's shutdown would wait on it (the agents its node manager started would outlive it)."""
+    if not Path("/proc").is_dir():
+        return  # no process table to read: the instance's own reaper ends what it can
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [os.getpid()]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    for pid in found:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def connect(address: str, verbose: bool, runtime_env: dict[str, Any] | None = None) -> str:
+    """Join the cluster at ``address`` (authentication settled first); returns the line saying how."""
+    if is_client_address(address):
+        # The Ray Client server speaks another protocol than the GCS: it is asked nothing first,
+        # and gets the token when one is there.
+        token = find_token()
+        os.environ.setdefault("RAY_AUTH_MODE", "token" if token else "disabled")
+        how = f"Ray Client, token from {token.source}" if token else "Ray Client, no token"
+    else:
+        how = settle_authentication(address)
+    import ray
+
+    try:
+        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=verbose, runtime_env=runtime_env)
+        stop_requests.take_back_signals()
+    except ConnectionError as error:
+        raise ClusterError(f"cannot connect to the Ray cluster at {address}: {first_line(error)}") from None
+    except Exception as error:
+        if type(error).__name__ == "AuthenticationError":
+            raise ClusterError(f"the Ray cluster at {address} refused this driver: {first_line(error)}") from None
+        raise
+    return how
+
+
+def is_client_address(address: str | None) -> bool:
+    return bool(address) and address.startswith("ray://")
+
+
+def gcs_address() -> str:
+    import ray
+
+    return ray.get_runtime_context().gcs_address
+
+
+class ClusterWatch:
+    """Asks the GCS at ``address`` every second whether it is there; calls ``on_lost`` once, when
+    it has not answered for ``lost_after_s``."""
+
+    def __init__(self, address: str, on_lost: Callable[[str], None], lost_after_s: float = LOST_AFTER_S):
+        self.address = address
+        self.on_lost = on_lost
+        self.lost_after_s = lost_after_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="cluster-watch", daemon=True)
+
+    def start(self) -> "ClusterWatch":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _watch(self) -> None:
+        token = find_token() if os.environ.get("RAY_AUTH_MODE", "").lower() == "token" else None
+        silent_since = None
+        while not self._stop.wait(1.0):
+            if probe(self.address, token.value if token else None) != UNREACHABLE:
+                silent_since = None
+                continue
+            now = time.monotonic()
+            silent_since = silent_since or now
+            if now - silent_since >= self.lost_after_s:
+                self.on_lost(self.address)
+                return
+
+
+def shutdown() -> None:
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()

@@ -1,0 +1,446 @@
+"""The one runner behind every launcher: SweepSpec -> Ray Tune Tuner -> results folder -> tables.
+
+    spec = load_sweep("sweeps/digits_asha.yaml")
+    outcome = run_sweep(spec, storage="results")            # embedded Ray
+    outcome = run_sweep(spec, storage="results", address="auto")  # an existing cluster
+
+Everything a user can get wrong is checked before Ray starts; an existing sweep folder is only
+ever continued (``resume=True``), never overwritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sweeps.run import ray_session, stop_requests
+from sweeps.errors import SweepError
+from sweeps.run.held_out_evaluation import HeldOutEvaluator
+from sweeps.spec import SweepSpec
+from sweeps.results.storage import Location
+from sweeps.results.trial_status import METRIC_MISSING
+from sweeps.spec.yaml_loading import parse_yaml, read_yaml_file
+from sweeps.results.layout import SPEC_FILE, STATE_GLOB
+
+REMOTE_SYNC_PERIOD_S = 30
+UNLIMITED_SCHEDULERS = ("hyperband",)  # needs every trial of a bracket started
+
+
+@dataclass
+class SweepOutcome:
+    sweep_dir: Path | str  # a local folder, or the sweep's URI
+    best: dict[str, Any]
+    status_counts: dict[str, int]
+    epochs: int
+    wall_time_s: float
+
+
+def sweep_location(spec: SweepSpec, storage: str | Path) -> Location:
+    return Location.parse(storage).child(spec.name)
+
+
+def sweep_dir_for(spec: SweepSpec, storage: str | Path) -> Path | str:
+    """The sweep's folder: a local path, or its URI."""
+    location = sweep_location(spec, storage)
+    return str(location) if location.is_remote else location.local()
+
+
+def check_target(spec: SweepSpec, storage: str | Path, resume: bool, overwrite: bool = False) -> Location:
+    """The sweep folder, after making sure starting or resuming there loses nothing that was not
+    asked for: ``overwrite`` allows replacing an earlier sweep, and only a sweep (a folder with
+    Tune's state or the sweep file), never a folder of other files that happens to share its name."""
+    if resume and overwrite:
+        raise SweepError("--resume continues the sweep in its folder and --overwrite deletes it: give one of them")
+    location = sweep_location(spec, storage)
+    if location.is_remote:
+        names = location.names()
+        holds_sweep = any(fnmatch.fnmatch(name, STATE_GLOB) for name in names)
+        saved = parse_yaml(location.child(SPEC_FILE).read_bytes().decode(), f"{location}/{SPEC_FILE}") \
+            if resume and SPEC_FILE in names else None
+        occupied = bool(names)
+    else:
+        sweep_dir = location.local()
+        holds_sweep = sweep_dir.is_dir() and any(sweep_dir.glob(STATE_GLOB))
+        saved = read_yaml_file(sweep_dir / SPEC_FILE) if resume and (sweep_dir / SPEC_FILE).is_file() else None
+        if sweep_dir.exists() and not sweep_dir.is_dir():
+            raise SweepError(f"{location} is a file; the sweep needs a folder there, so pick another name with --name")
+        names = sorted(path.name for path in sweep_dir.iterdir()) if sweep_dir.is_dir() else []
+        occupied = bool(names)
+    if resume:
+        if not holds_sweep:
+            raise SweepError(f"{location} holds no sweep to resume; run without --resume to start it")
+        if saved is not None and saved != spec.raw:
+            changed = sorted(k for k in set(saved) | set(spec.raw) if saved.get(k) != spec.raw.get(k))
+            raise SweepError(
+                f"differs from the sweep being resumed in {location} (keys: {', '.join(changed)}); "
+                f"resume with the same file and --set options, or start a new sweep with --name",
+                where=spec.source,
+            )
+    elif occupied and not overwrite:
+        raise SweepError(
+            f"{location} already holds a sweep named {spec.name!r}; add --resume to continue it, "
+            "--overwrite to replace it, or pick another name with --name"
+        )
+    elif occupied and not (holds_sweep or SPEC_FILE in names):
+        raise SweepError(
+            f"{location} holds files that are not a sweep's ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}); "
+            "--overwrite only replaces an earlier sweep, so nothing was removed: pick another name with --name"
+        )
+    return location
+
+
+def start_ray(address: str | None, verbose: bool, runtime_env: dict[str, Any] | None = None) -> bool:
+    """Start this sweep's own Ray (address None) or join the cluster at ``address``; False when
+    this process was already connected. ``runtime_env`` ships the user's project to a cluster's
+    nodes (sweeps.user_model.code)."""
+    if "ray" in sys.modules:
+        import ray
+
+        if ray.is_initialized():
+            return False
+    if address is None:
+        # Tune and the driver's callbacks are imported while Ray's processes start (the main
+        # thread mostly waits on them meanwhile).
+        ray_session.start_embedded(verbose, while_starting=_import_driver_modules)
+    else:
+        how = ray_session.connect(address, verbose, runtime_env)
+        print(f"cluster    {address} ({how})", flush=True)
+    return True
+
+
+def _import_driver_modules() -> None:
+    import importlib
+
+    for name in ("ray.tune", "sweeps.run.progress", "sweeps.results.tensorboard_logging", "sweeps.results.result_log",
+                 "sweeps.run.resume_repair", "sweeps.run.disk_guard", "sweeps.run.metric_check", "sweeps.results.export"):
+        importlib.import_module(name)
+
+
+def evaluator_preload(spec: SweepSpec) -> list[str]:
+    """What evaluating a user's checkpoint imports: its Lightning package, LightningCLI's parser
+    and the modules of the user's classes."""
+    if spec.user is None:
+        return []
+    config = spec.user.plan.config
+    targets = [spec.user.plan.builder, *((config.get(section) or {}).get("class_path") for section in ("model", "data"))]
+    modules = [target.partition(":")[0] if ":" in target else target.rpartition(".")[0] for target in targets if target]
+    return [f"{spec.user.plan.flavour}.cli", "sweeps.user_model.evaluation", *modules]
+
+
+def _alive_node_resources() -> list[dict[str, float]]:
+    import ray
+
+    return [node.get("Resources", {}) for node in ray.nodes() if node.get("Alive")]
+
+
+def worker_slots(spec: SweepSpec, nodes: list[dict[str, float]]) -> int:
+    """How many processes with a trial's (or one DDP worker's) CPUs and GPUs the nodes can hold."""
+    cpu, gpu = spec.resources.cpu, spec.resources.gpu
+    slots = 0
+    for node in nodes:
+        fits = int(node.get("CPU", 0) // cpu)
+        if gpu > 0:
+            fits = min(fits, int(node.get("GPU", 0) // gpu))
+        slots += fits
+    return slots
+
+
+def check_cluster_resources(spec: SweepSpec) -> None:
+    """Fail fast, instead of trials pending forever, when the cluster cannot host one trial."""
+    nodes = _alive_node_resources()
+    cpu, gpu, workers = spec.resources.cpu, spec.resources.gpu, spec.resources.workers
+    each = "per trial" if workers == 1 else "per worker"
+    if not any(node.get("CPU", 0) >= cpu for node in nodes):
+        most = max((node.get("CPU", 0) for node in nodes), default=0)
+        raise SweepError(f"asks for {cpu:g} CPUs {each} but the largest node has {most:g}", path="resources.cpu", where=spec.source)
+    if gpu > 0 and not any(node.get("GPU", 0) >= gpu for node in nodes):
+        most = max((node.get("GPU", 0) for node in nodes), default=0)
+        raise SweepError(f"asks for {gpu:g} GPUs {each} but the largest node has {most:g}", path="resources.gpu", where=spec.source)
+    slots = worker_slots(spec, nodes)
+    if workers > slots:
+        wanted = f"{cpu:g} CPU" + (f" and {gpu:g} GPU" if gpu else "")
+        raise SweepError(
+            f"asks for {workers} data-parallel workers per trial ({wanted} each) but the cluster can place only {slots}",
+            path="resources.workers", where=spec.source,
+        )
+
+
+def with_distributed_concurrency(spec: SweepSpec) -> SweepSpec:
+    """A data-parallel trial's driver holds no CPU (its workers hold the trial's resources), so
+    Tune alone would start every trial at once, each waiting for its workers. Unless the sweep
+    says otherwise, run as many trials as the cluster can place all the workers of. HyperBand
+    needs its whole bracket started and is left as it is."""
+    if spec.resources.workers == 1 or spec.trials.max_concurrent is not None or spec.scheduler_name in UNLIMITED_SCHEDULERS:
+        return spec
+    trials_at_once = max(1, worker_slots(spec, _alive_node_resources()) // spec.resources.workers)
+    return dataclasses.replace(spec, trials=spec.trials.model_copy(update={"max_concurrent": trials_at_once}))
+
+
+def _vanished_temporary_file(record: logging.LogRecord) -> bool:
+    """False (drop the record) for Tune's error about a state file that vanished while its copy
+    to storage ran: a searcher's temporary file, renamed into place meanwhile. The next copy
+    carries the renamed file, so nothing is lost; any other failure to save is still shown."""
+    error = record.exc_info[1] if record.exc_info else None
+    return not (isinstance(error, FileNotFoundError) and "-tmp-" in str(error))
+
+
+def _not_tunes_stop_notice(record: logging.LogRecord) -> bool:
+    """False for Tune's notices of a stop, which tell how to resume with Tune's Python API: the
+    launcher says in its own line how to continue the sweep."""
+    return not record.getMessage().startswith(("Stop signal received", "Experiment has been interrupted"))
+
+
+def build_trainable(spec: SweepSpec) -> Any:
+    from ray import tune
+
+    from sweeps.trial.plan import TrialPlan
+    from sweeps.trial.entry import train_trial
+
+    if spec.resources.workers > 1:
+        from sweeps.trial.distributed import DRIVER_MEMORY_BYTES
+
+        # The trial's function only drives its Ray Train workers, which reserve the CPUs and GPUs.
+        resources = {"cpu": 0, "gpu": 0, "memory": DRIVER_MEMORY_BYTES}
+    else:
+        resources = {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu}
+    return tune.with_resources(tune.with_parameters(train_trial, plan=TrialPlan.from_spec(spec)), resources)
+
+
+def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float) -> Any:
+    from ray import tune
+    from sweeps.run.progress import ProgressTable
+    from sweeps.results.result_log import ResultLog
+    from sweeps.run.resume_repair import StateBackup
+    from sweeps.schedulers import scheduler_module
+    from sweeps.searchers import searcher_module
+    from sweeps.results.tensorboard_logging import TensorBoardCallback
+
+    search_alg, param_space = searcher_module(spec.searcher_name).build(spec.searcher, spec)
+    scheduler = scheduler_module(spec.scheduler_name).build(spec.scheduler, spec)
+    searched = list(spec.space)
+    callbacks = [
+        # Tune's own result log (what the tables are built from); its TensorBoard logger is
+        # left out because TensorBoardCallback writes one run per trial with HParams data.
+        ResultLog(upload_on_checkpoint=location.is_remote),
+        # With a URI, TensorBoard data goes to Tune's staging folder, which Tune uploads.
+        TensorBoardCallback(None if location.is_remote else str(location), spec.metric, spec.mode,
+                            spec.logged_metrics, searched),
+        ProgressTable(spec.metric, spec.mode, spec.stop.max_epochs, spec.trial_count, searched, progress_interval_s),
+    ]
+    if not location.is_remote:
+        from sweeps.run.disk_guard import DiskGuard
+
+        # Object stores replace whole objects, so only a local folder can hold half-written state.
+        callbacks.append(StateBackup(str(location)))
+        callbacks.append(DiskGuard(str(location)))
+    from sweeps.run.metric_check import MetricCheck
+
+    stopper: Any = MetricCheck()
+    if spec.stop.target is not None or spec.stop.plateau_trials is not None or spec.stop.epoch_budget is not None:
+        from ray.tune.stopper import CombinedStopper
+
+        from sweeps.run.stop_rules import SweepStopRules
+
+        stop_rules = SweepStopRules(spec.metric, spec.mode, spec.stop.target, spec.stop.plateau_trials,
+                                    spec.stop.plateau_min_delta, spec.stop.epoch_budget)
+        callbacks.append(stop_rules)  # it counts trial ends as well as judging results
+        stopper = CombinedStopper(stopper, stop_rules)
+    return tune.Tuner(
+        build_trainable(spec),
+        param_space=param_space,
+        tune_config=tune.TuneConfig(
+            metric=spec.metric,
+            mode=spec.mode,
+            search_alg=search_alg,
+            scheduler=scheduler,
+            num_samples=spec.trials.num_samples,
+            time_budget_s=spec.stop.time_budget_s,
+            # Many short trials: keep worker processes (and their loaded data) between trials.
+            reuse_actors=True,
+            trial_dirname_creator=lambda trial: trial.trial_id,
+        ),
+        run_config=tune.RunConfig(
+            name=spec.name,
+            stop=stopper,
+            storage_path=str(location).rsplit("/", 1)[0],
+            # With a URI, the driver's files (state, result logs, TensorBoard) are uploaded this
+            # often, so TensorBoard reading the bucket stays close to live.
+            sync_config=tune.SyncConfig(sync_period=REMOTE_SYNC_PERIOD_S) if location.is_remote else None,
+            checkpoint_config=tune.CheckpointConfig(
+                num_to_keep=spec.checkpoint.keep,
+                checkpoint_score_attribute=spec.metric,
+                checkpoint_score_order=spec.mode,
+            ),
+            failure_config=tune.FailureConfig(max_failures=spec.failure.max_retries),
+            callbacks=callbacks,
+            verbose=0,
+        ),
+    )
+
+
+def run_sweep(
+    spec: SweepSpec,
+    storage: str | Path = "results",
+    *,
+    resume: bool = False,
+    address: str | None = None,
+    verbose: bool = False,
+    progress_interval_s: float = 10.0,
+    overwrite: bool = False,
+) -> SweepOutcome:
+    location = check_target(spec, storage, resume, overwrite)
+    if not location.is_remote:
+        from sweeps.run.disk_space import check_room
+
+        check_room(location.local())
+    # Only the JSON result log from Tune's default loggers (see build_tuner).
+    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
+    # Keeping few checkpoints makes Tune snapshot its state after each one, which is what lets
+    # it delete old checkpoints safely; its warning about that would repeat every epoch.
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    started = time.monotonic()
+    stop_requests.reset()
+    stop_requests.set_resume_hint("continue with --resume" if resume else "nothing was started")
+    # The test evaluation's helper imports torch and Lightning while Ray starts (mostly waiting
+    # on its processes), so that it answers at once when the sweep is over.
+    evaluator = HeldOutEvaluator().start(evaluator_preload(spec))
+    try:
+        return _run(spec, storage, location, evaluator, started, resume=resume, address=address, verbose=verbose,
+                    progress_interval_s=progress_interval_s, overwrite=overwrite)
+    finally:
+        evaluator.close()
+
+
+def _run(spec: SweepSpec, storage: str | Path, location: Location, evaluator: HeldOutEvaluator, started: float, *,
+         resume: bool, address: str | None, verbose: bool, progress_interval_s: float, overwrite: bool) -> SweepOutcome:
+    runtime_env = None
+    if address is not None and (spec.user is not None or spec.code is not None):
+        from sweeps.user_model.code import runtime_env as code_runtime_env
+
+        try:
+            runtime_env = code_runtime_env(spec.code)  # checked (size included) before Ray starts
+        except SweepError as error:
+            raise error.located(spec.source) from None
+    started_here = start_ray(address, verbose, runtime_env)
+    embedded = started_here and address is None
+    watch = None
+    if started_here and not ray_session.is_client_address(address):  # a Ray Client driver has no GCS to ask
+        watch = ray_session.ClusterWatch(ray_session.gcs_address(), _cluster_lost(address, location)).start()
+    try:
+        return _sweep(spec, storage, location, evaluator, started, embedded, resume=resume, address=address,
+                      progress_interval_s=progress_interval_s, overwrite=overwrite)
+    finally:
+        if watch is not None:
+            watch.stop()
+
+
+def _cluster_lost(address: str | None, location: Location) -> Any:
+    def on_lost(gcs: str) -> None:
+        what = f"the Ray cluster at {address}" if address else f"this sweep's own Ray instance (its GCS at {gcs})"
+        stop_requests.request(
+            stop_requests.CLUSTER_LOST,
+            f"lost {what}: it has not answered for {ray_session.LOST_AFTER_S:g} s; the sweep stopped with its state "
+            f"as last saved in {location}: continue with --resume" + (" once the cluster is back" if address else ""),
+        )
+
+    return on_lost
+
+
+def _sweep(spec: SweepSpec, storage: str | Path, location: Location, evaluator: HeldOutEvaluator, started: float,
+           embedded: bool, *, resume: bool, address: str | None, progress_interval_s: float,
+           overwrite: bool) -> SweepOutcome:
+    check_cluster_resources(spec)
+    spec = with_distributed_concurrency(spec)
+    if address is not None:
+        from sweeps.run.storage_check import check_storage_is_shared
+
+        check_storage_is_shared(Location.parse(storage))
+
+    from ray import tune
+
+    spec_text = yaml.safe_dump(spec.raw, sort_keys=False).encode()
+    if overwrite and location.exists():
+        # Only now, with every check passed and Ray up: a refused sweep leaves the old one intact.
+        location.remove_folder()
+        print(f"overwrite: removed the earlier sweep in {location}", flush=True)
+    if resume:
+        from sweeps.run.resume_repair import repair_missing_checkpoints, restore_damaged_state
+
+        # Only a local folder can hold a half-written state file (object stores replace whole
+        # objects); checkpoints deleted after the last snapshot happen everywhere.
+        notes = [] if location.is_remote else restore_damaged_state(location.local())
+        for note in notes + repair_missing_checkpoints(location):
+            print(f"resume: {note}", flush=True)
+        tuner = tune.Tuner.restore(str(location), trainable=build_trainable(spec), resume_unfinished=True)
+    else:
+        if location.is_remote:
+            location.child(SPEC_FILE).write_bytes(spec_text)
+        else:
+            from sweeps.results.export import write_atomically
+
+            location.local().mkdir(parents=True, exist_ok=True)
+            write_atomically(location.local() / SPEC_FILE, spec_text)
+        if spec.warm_start:
+            print(f"warm start: {spec.warm_start.summary()}", flush=True)
+        tuner = build_tuner(spec, location, progress_interval_s)
+    stop_requests.set_resume_hint(f"the sweep's state is saved in {location}; continue with --resume")
+    # Trials a stop rule or the time budget ended before they started have no results; the
+    # tables list them as not_started, so Tune's warning about each would only repeat that.
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
+    logging.getLogger("ray.tune.execution.experiment_state").addFilter(_vanished_temporary_file)
+    logging.getLogger("ray.tune.tune").addFilter(_not_tunes_stop_notice)
+    ray_stopping = None
+    from sweeps.run.disk_guard import DiskGuard
+
+    DiskGuard.tripped = None
+    try:
+        with stop_requests.tune_run():
+            result_grid = tuner.fit()
+        stopped = stop_requests.requested()
+        if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:
+            raise ray_session.ClusterError(stopped.message)
+        if stopped is not None:
+            raise KeyboardInterrupt
+        if DiskGuard.tripped is not None:
+            raise SweepError(DiskGuard.tripped)
+        if embedded:
+            # Every result is in: the embedded Ray stops (which takes a second of waiting on
+            # its processes) while the tables are written and the best checkpoint evaluated.
+            import ray
+
+            ray_stopping = threading.Thread(target=ray.shutdown, daemon=True)
+            ray_stopping.start()
+
+        from sweeps.results.export import records_from_results, write_outputs
+
+        records = records_from_results(result_grid, spec, location)
+        missing = next((record.error for record in records if record.status == METRIC_MISSING), None)
+        if location.is_remote:
+            with tempfile.TemporaryDirectory(prefix="sweep-outputs-") as outputs:
+                best = write_outputs(records, spec, Path(outputs), test_metrics=evaluator.test_metrics)
+                location.upload(Path(outputs))
+        else:
+            best = write_outputs(records, spec, location.local(), test_metrics=evaluator.test_metrics)
+    finally:
+        evaluator.close()  # its teardown is not waited for
+        if ray_stopping is not None:
+            ray_stopping.join()
+    if missing is not None:
+        raise SweepError(f"{missing} (fix metric:, then start again with --overwrite)", where=spec.source, path="metric")
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.status] = counts.get(record.status, 0) + 1
+    epochs = sum(int(record.history[-1]["epoch"]) for record in records if record.history)
+    sweep_dir = str(location) if location.is_remote else location.local()
+    return SweepOutcome(sweep_dir, best, counts, epochs, time.monotonic() - started)

@@ -1,0 +1,170 @@
+"""Why a launcher stops before its sweep is over, and how it stops in bounded time.
+
+Three things end a run early: Ctrl-C or SIGTERM (what Kubernetes sends), the Ray cluster going
+away, and a full disk (sweeps.run.disk_guard). Each asks for a stop once, with the exit status and the
+line to print; the first request wins. During Tune's run the request is passed to Tune, which
+saves its state and stops the trials; before it, the main thread gets a KeyboardInterrupt.
+
+The launcher installs the handlers (``install``). Python runs a signal handler only when the main
+thread gets back to Python code, which a call blocked in Ray's C++ core may not do for minutes;
+so the signal also wakes a watcher thread (``signal.set_wakeup_fd``), and whatever happens to the
+main thread, the process ends ``GRACE_S[reason]`` seconds after the request with its status and
+line. A second Ctrl-C ends it at once.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import signal
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+INTERRUPTED = "interrupted"
+CLUSTER_LOST = "cluster_lost"
+
+EXIT_STATUS = {INTERRUPTED: 130, CLUSTER_LOST: 3}
+# Seconds from a request to the hard end of the process. An interrupt must end within 10 s of
+# the signal. With the cluster gone Tune cannot stop cleanly (freeing a trial's resources waits on
+# the GCS), so its state as last saved is what remains; a moment lets a stop in progress finish.
+GRACE_S = {INTERRUPTED: 8.0, CLUSTER_LOST: 3.0}
+
+
+@dataclass
+class Request:
+    reason: str
+    message: str
+
+
+class _State:
+    request: Request | None = None
+    cleanups: list[Callable[[], None]] = []
+    in_tune_run = False
+    installed = False
+    resume_hint = "continue with --resume"
+
+
+def requested() -> Request | None:
+    """The stop asked for in this process, if any."""
+    return _State.request
+
+
+def set_resume_hint(hint: str) -> None:
+    """What the interrupted line tells the user to do (it names the sweep's folder)."""
+    _State.resume_hint = hint
+
+
+def interrupted_line() -> str:
+    return f"interrupted: {_State.resume_hint}"
+
+
+def reset() -> None:
+    """Forget an earlier run's request and clean-ups (a process that runs several sweeps)."""
+    _State.request = None
+    _State.in_tune_run = False
+    _State.cleanups = []
+
+
+def add_cleanup(cleanup: Callable[[], None]) -> None:
+    """Something to do before the process ends without Ray's shutdown (``end_now``)."""
+    _State.cleanups.append(cleanup)
+
+
+def end_now(status: int, line: str | None = None) -> None:
+    """Print ``line``, run the clean-ups and end the process with ``status``."""
+    try:
+        if line:
+            print(line, file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        for cleanup in _State.cleanups:
+            cleanup()
+    finally:
+        os._exit(status)
+
+
+class tune_run:
+    """The span of ``Tuner.fit``: a stop is passed to Tune instead of interrupting Python."""
+
+    def __enter__(self) -> "tune_run":
+        _State.in_tune_run = True
+        if _State.request is not None:
+            ask_tune_to_stop()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _State.in_tune_run = False
+
+
+def request(reason: str, message: str, *, interrupt_main: bool = True) -> None:
+    """Ask the run to stop for ``reason``; only the first request counts. Outside Tune's run the
+    main thread is interrupted, unless (a signal) its own handler does that."""
+    if _State.request is not None:
+        return
+    _State.request = Request(reason, message)
+    if _State.installed:
+        _hard_stop_after(GRACE_S[reason], reason, message)
+    if _State.in_tune_run:
+        ask_tune_to_stop()
+    elif interrupt_main and threading.current_thread() is not threading.main_thread():
+        _thread.interrupt_main()
+
+
+def ask_tune_to_stop() -> None:
+    """Tune ends a run on SIGUSR1 as on Ctrl-C: it saves its state and stops the trials."""
+    os.kill(os.getpid(), signal.SIGUSR1)
+
+
+def install() -> None:
+    """Ctrl-C and SIGTERM stop the launcher as described above; call from the main thread."""
+    if _State.installed:
+        return
+    # Tune would otherwise replace the SIGINT handler during its run with one of its own.
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
+    receiver, sender = socket.socketpair()
+    sender.setblocking(False)
+    signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
+    _State.installed = True
+    take_back_signals()
+    threading.Thread(target=_watch_signals, args=(receiver, sender), name="stop-signals", daemon=True).start()
+
+
+def take_back_signals() -> None:
+    """Install the handlers again: starting Ray's core in this process replaces the SIGTERM
+    handler with its own, which prints a stack and ends the process."""
+    if _State.installed:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _python_handler)
+
+
+def _python_handler(signum: int, frame: object) -> None:
+    # During Tune's run the watcher passes the stop to Tune; anywhere else Python code stops here.
+    if not _State.in_tune_run:
+        raise KeyboardInterrupt
+
+
+def _watch_signals(receiver: socket.socket, sender: socket.socket) -> None:
+    signals = 0
+    while True:
+        data = receiver.recv(64)
+        for signum in data:
+            if signum not in (signal.SIGINT, signal.SIGTERM):
+                continue  # Tune's own SIGUSR1, and any other signal with a Python handler
+            signals += 1
+            if signals > 1:
+                _end(EXIT_STATUS[INTERRUPTED], interrupted_line())
+            request(INTERRUPTED, interrupted_line(), interrupt_main=False)
+
+
+def _hard_stop_after(seconds: float, reason: str, message: str) -> None:
+    timer = threading.Timer(seconds, _end, args=(EXIT_STATUS[reason], message))
+    timer.daemon = True
+    timer.start()
+
+
+def _end(status: int, message: str) -> None:
+    """End the process now: files are written atomically and Tune saves its state as it goes,
+    so what is on disk is the state as last saved."""
+    end_now(status, message if status == EXIT_STATUS[INTERRUPTED] else f"error: {message}")

@@ -1,0 +1,176 @@
+"""One trial trained data-parallel (``resources.workers`` > 1): Ray Train's ``TorchTrainer`` runs
+the trial's Lightning Trainer on every worker, with the same callback as a one-process trial
+(sweeps/trial/trainer_loop.py) and Lightning's DDP strategy over the process group Ray Train set up
+(gloo on CPU, NCCL on GPU).
+
+Rank 0 holds the trial's session: it decides after each epoch (every rank gets the decision) and
+its reports, with the checkpoint files it wrote, travel through a ``ray.util.queue.Queue`` to the
+trial's own process, which passes them on to Tune. That process keeps the trial's watchdog, and
+when Tune stops the trial (a scheduler's decision) it tells rank 0 through a second queue, which
+ends the training at the next epoch's end. A checkpoint given by Tune (a retry, a resumed sweep,
+a PBT exploit) is sent to every worker, whose Trainer resumes from it.
+
+Ray Train's own retries are off: a failed worker fails the trial, and Tune restarts it from its
+last checkpoint (``failure.max_retries``), on whichever nodes are left.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sweeps.errors import first_line
+from sweeps.trial.plan import TrialPlan
+from sweeps.trial.session import TrialReports, TrialSession
+
+DRIVER_MEMORY_BYTES = 256 * 1024**2  # what a distributed trial's own process reserves instead of a CPU
+_WAIT_S = 1.0
+_STOP_WAIT_S = 120.0
+
+
+def worker_loop(arguments: dict[str, Any]) -> None:
+    """Each Ray Train worker: the trial's Trainer under DDP; rank 0 decides and reports."""
+    import ray
+    import ray.train
+
+    from sweeps.trial.parts import prepare_process, trainer_run, uses_gpu
+    from sweeps.trial.trainer_loop import EpochEnd, fit
+
+    plan: TrialPlan = arguments["plan"]
+    config: dict[str, Any] = arguments["config"]
+    relay, stop = arguments["relay"], arguments["stop"]
+    rank = ray.train.get_context().get_world_rank()
+    prepare_process(plan, rank)
+    restored = _write_files(arguments["checkpoint_files"], tempfile.mkdtemp(prefix="sweep-restore-"))
+    try:
+        session = None
+        if rank == 0:
+            node_id = ray.get_runtime_context().get_node_id()
+            reports = TrialReports(plan, node_id, send=_relay_sender(relay, stop))
+            session = TrialSession(plan, reports, restored, arguments["faults"], plan.patience_of(config))
+        run, fields = trainer_run(plan, config)
+        end = EpochEnd(session, fields, stop_requested=lambda: not stop.empty(), check_first_validation=False)
+        fit(run, end, plan.max_epochs, uses_gpu(plan), restored, distributed=True)
+    finally:
+        if restored is not None:
+            shutil.rmtree(restored, ignore_errors=True)
+
+
+def _relay_sender(relay: Any, stop: Any) -> Any:
+    """Rank 0's way of reporting: put the result and its checkpoint's files into the relay, and
+    give up once the trial's process has asked it to stop (nobody reads the relay then)."""
+    from ray.util.queue import Full
+
+    def send(result: dict[str, Any], folder: Path | None, last: bool) -> None:
+        item = (result, _read_files(folder) if folder is not None else None, last)
+        while True:
+            try:
+                relay.put(item, timeout=_WAIT_S)
+                return
+            except Full:
+                if not stop.empty():
+                    return
+
+    return send
+
+
+def train_distributed(plan: TrialPlan, config: dict[str, Any], restored: Path | None, reports: TrialReports,
+                      trial_name: str, faults: frozenset[str]) -> None:
+    """The trial's own process: start the workers, pass rank 0's reports on to Tune, stop the
+    workers when the trial ends (its last epoch, a scheduler's stop, a failure)."""
+    from ray.train import FailureConfig, RunConfig, ScalingConfig
+    from ray.train.torch import TorchConfig, TorchTrainer
+    from ray.util.queue import Empty, Queue
+
+    relay = Queue(maxsize=1, actor_options={"num_cpus": 0})
+    stop = Queue(actor_options={"num_cpus": 0})
+    storage = Path(tempfile.mkdtemp(prefix="sweep-train-run-"))
+    use_gpu = plan.gpus > 0
+    trainer = TorchTrainer(
+        worker_loop,
+        train_loop_config={
+            "plan": plan, "config": config, "relay": relay, "stop": stop, "faults": faults,
+            "checkpoint_files": _read_files(restored) if restored is not None else None,
+        },
+        scaling_config=ScalingConfig(
+            num_workers=plan.workers,
+            use_gpu=use_gpu,
+            resources_per_worker={"CPU": plan.cpus, "GPU": plan.gpus} if use_gpu else {"CPU": plan.cpus},
+        ),
+        torch_config=TorchConfig(backend="nccl" if use_gpu else "gloo"),
+        run_config=RunConfig(
+            name=f"{trial_name}-{time.time_ns()}",
+            storage_path=str(storage),
+            # Tune retries the trial from its own checkpoints; a Train-level restart would
+            # begin again at epoch 1 inside the same trial.
+            failure_config=FailureConfig(max_failures=0, max_preemption_failures=0),
+        ),
+    )
+    failure: list[BaseException] = []
+    run = threading.Thread(target=_fit, args=(trainer, failure), name="trial-train-run", daemon=True)
+    run.start()
+    try:
+        while not reports.ended:
+            try:
+                result, files, last = relay.get(timeout=_WAIT_S)
+            except Empty:
+                if run.is_alive():
+                    continue
+                if relay.empty():
+                    break
+                continue  # rank 0's last words arrived as its run ended
+            if last:
+                # Let the workers wind down before the last report: once Tune has it, it may
+                # hand this process the next trial.
+                run.join(_STOP_WAIT_S)
+            folder = _write_files(files, tempfile.mkdtemp(prefix="sweep-checkpoint-")) if files is not None else None
+            try:
+                reports.forward(result, folder, last)
+            finally:
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+        run.join(_STOP_WAIT_S if reports.ended else 0)
+        if failure:
+            raise RuntimeError(f"data-parallel training failed: {_worker_error(failure[0])}")
+    finally:
+        if run.is_alive():
+            stop.put(True)  # a scheduler's stop, the watchdog or an error here: rank 0 ends the run
+            run.join(_STOP_WAIT_S)
+        for queue in (relay, stop):
+            queue.shutdown(force=True)
+        shutil.rmtree(storage, ignore_errors=True)
+
+
+def _fit(trainer: Any, failure: list[BaseException]) -> None:
+    try:
+        trainer.fit()
+    except BaseException as error:  # raised in the trial's thread
+        failure.append(error)
+
+
+def _worker_error(error: BaseException) -> str:
+    """The first line of what went wrong on a worker, without Ray Train's wrapping."""
+    for line in str(error).splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("Traceback", "File ", "ray.", "Training failed", "The Ray Train run")):
+            if "Error" in stripped or "error" in stripped:
+                return stripped
+    return first_line(error)
+
+
+def _read_files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def _write_files(files: dict[str, bytes] | None, folder: str) -> Path | None:
+    if files is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    path = Path(folder)
+    for name, content in files.items():
+        (path / name).write_bytes(content)
+    return path

@@ -1,0 +1,83 @@
+"""What a trial trains, built from its plan: the settings of a process that trains, a shipped
+family's folds for the lean loop, or the module, data and Trainer settings of a Trainer run.
+Both the trial's own process (sweeps.trial.trainable) and each data-parallel worker
+(sweeps.trial.distributed) build their parts here."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lightning_modules.checkpoint import fold_checkpoint_name
+from lightning_modules.registry import DATASETS, MODEL_FAMILIES
+from sweeps.trial.epoch_loop import EpochLoop, LockstepFolds
+from sweeps.trial.plan import TrialPlan, trial_arguments
+from sweeps.trial.trainer_loop import TrainerRun
+
+
+def _quiet_lightning() -> None:
+    """Lightning's per-Trainer banners and tips would be printed once per trial."""
+    for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for module in ("pytorch_lightning", "lightning_fabric", "lightning"):
+        warnings.filterwarnings("ignore", module=module)
+
+
+def prepare_process(plan: TrialPlan, rank: int = 0) -> None:
+    """Settings for a process that trains (the trial's own, or one data-parallel worker)."""
+    _quiet_lightning()
+    torch.set_num_threads(max(1, int(plan.cpus)))
+    seed = plan.seed
+    if rank:
+        # DDP starts every rank from rank 0's weights; the other ranks draw their own dropout
+        # masks and noise, while rank 0 draws what the trial would in a single process.
+        seed += 7919 * rank
+    torch.manual_seed(seed)
+    if plan.user is not None:
+        from sweeps.user_model.build import prepare_user_process
+
+        prepare_user_process(plan.user)
+
+
+def shipped_folds(plan: TrialPlan, config: dict[str, Any], restored: Path | None) -> LockstepFolds:
+    """A shipped family's folds for the lean loop, each resuming from its file in ``restored``."""
+    model_config, data_config = trial_arguments(plan, config)
+    fold_count = data_config.fold_count()
+    folds: list[EpochLoop] = []
+    for fold in range(fold_count):
+        resume_from = restored / fold_checkpoint_name(fold, fold_count) if restored else None
+        if resume_from is not None and not resume_from.is_file():
+            raise FileNotFoundError(f"the trial's checkpoint has no {resume_from.name}")
+        datamodule = DATASETS[plan.dataset].datamodule_class()(
+            data_config, batch_size=model_config.batch_size, seed=plan.seed, fold=fold
+        )
+        model = MODEL_FAMILIES[plan.family].module_class()(model_config, datamodule.info)
+        dataset = {"name": plan.dataset, "config": data_config.to_stored()}
+        folds.append(EpochLoop(fold, model, datamodule, plan.max_epochs, dataset, uses_gpu(plan), resume_from))
+    return LockstepFolds(folds)
+
+
+def trainer_run(plan: TrialPlan, config: dict[str, Any]) -> tuple[TrainerRun, dict[str, Any]]:
+    """The trial's module, data and Trainer settings, and the fields its checkpoints carry (with
+    them a checkpoint rebuilds its model and data: sweeps.run.held_out_evaluation)."""
+    if plan.user is not None:
+        from sweeps.user_model.build import user_trainer_run
+
+        return user_trainer_run(plan.user, config)
+    model_config, data_config = trial_arguments(plan, config)
+    if data_config.fold_count() > 1:
+        raise ValueError("k-fold validation trains in one process; data-parallel trials use a hold-out split")
+    datamodule = DATASETS[plan.dataset].datamodule_class()(data_config, batch_size=model_config.batch_size, seed=plan.seed)
+    model = MODEL_FAMILIES[plan.family].module_class()(model_config, datamodule.info)
+    fields = {"dataset": {"name": plan.dataset, "config": data_config.to_stored(), "fold": 0}}
+    # The shipped modules clip gradients themselves and log once per epoch.
+    settings = {"num_sanity_val_steps": 0, "log_every_n_steps": 1_000_000}
+    return TrainerRun("pytorch_lightning", model, datamodule, settings), fields
+
+
+def uses_gpu(plan: TrialPlan) -> bool:
+    return plan.gpus > 0 and torch.cuda.is_available()

@@ -1,0 +1,93 @@
+"""The Ray Tune trainable: one trial = one configuration, trained with Lightning.
+
+Every trial follows one protocol (sweeps.trial.session): its training loop trains an epoch, the
+trial's session decides (report, checkpoint, stop), and the loop carries it out. Two loops stand
+behind it: the lean loop of sweeps/trial/epoch_loop.py for the shipped families trained in one process
+(with k-fold validation, one model per fold in lockstep), and Lightning's Trainer
+(sweeps/trial/trainer_loop.py) for users' own modules and for every data-parallel trial, which Ray
+Train runs over several workers (sweeps/trial/distributed.py). Given a checkpoint by Tune (a
+retry after a failure, a resumed sweep, a PBT exploit) a trial continues from that epoch.
+
+Ray workers import this module (through sweeps.trial.entry, which the driver imports instead):
+torch and Lightning are imported in the workers, never by the driver.
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from sweeps.errors import first_line
+from sweeps.trial import fault_injection
+from sweeps.trial.epoch_loop import train
+from sweeps.trial.parts import prepare_process, shipped_folds, trainer_run, uses_gpu
+from sweeps.trial.plan import TrialPlan
+from sweeps.trial.trainer_loop import EpochEnd, fit
+from sweeps.results.trial_status import OUT_OF_MEMORY, is_out_of_memory
+from sweeps.trial.session import TrialReports, TrialSession, Watchdog
+
+
+def train_in_process(plan: TrialPlan, config: dict[str, Any], session: TrialSession, restored: Path | None,
+                     trial_dir: str | None = None) -> None:
+    """One process trains the trial: the lean loop, or a user's module under the Trainer (which
+    may write files of its own into ``trial_dir``)."""
+    if plan.user is None:
+        train(session, shipped_folds(plan, config, restored))
+        return
+    run, fields = trainer_run(plan, config)
+    fit(run, EpochEnd(session, fields), plan.max_epochs, uses_gpu(plan), restored, root_dir=trial_dir)
+
+
+def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
+    """Run one trial (called by Tune's function trainable, sweeps.trial.entry.train_trial)."""
+    import ray
+    from ray import tune
+
+    prepare_process(plan)
+    node_id = ray.get_runtime_context().get_node_id()
+    restored: Path | None = None
+    checkpoint = tune.get_checkpoint()
+    if checkpoint is not None:
+        restored = Path(tempfile.mkdtemp(prefix="sweep-restore-"))
+        checkpoint.to_directory(restored)
+    reports = TrialReports(plan, node_id)
+    watchdog = Watchdog(reports, plan)
+    try:
+        faults = fault_injection.faults_for(config)
+        if plan.workers > 1:
+            from sweeps.trial.distributed import train_distributed
+
+            train_distributed(plan, config, restored, reports, tune.get_context().get_trial_id(), faults)
+        else:
+            session = TrialSession(plan, reports, restored, faults, plan.patience_of(config))
+            train_in_process(plan, config, session, restored, tune.get_context().get_trial_dir())
+    except Exception as error:
+        if restored is not None and str(restored) in str(error):
+            # Name the checkpoint where the user finds it, not the temporary copy read here.
+            raise _retold(error, str(error).replace(str(restored), checkpoint.path)) from error
+        if not is_out_of_memory(error):
+            raise
+        # A retry would run out of memory again: the trial ends here, with what it trained.
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        reports.end(OUT_OF_MEMORY, f"{type(error).__name__}: {first_line(error)}")
+    finally:
+        watchdog.cancel()
+        if restored is not None:
+            shutil.rmtree(restored, ignore_errors=True)
+
+
+def _retold(error: Exception, message: str) -> Exception:
+    """The same kind of error with another message (a RuntimeError where its type takes other
+    arguments)."""
+    try:
+        return type(error)(message)
+    except Exception:  # constructors of some error types need more than a message
+        return RuntimeError(message)
+

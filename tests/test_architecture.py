@@ -1,0 +1,88 @@
+"""The shape of the code: no import cycles between the project's modules, and the driver (the
+launchers, the runner, Tune's callbacks, every searcher and scheduler) imports no torch."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+PACKAGES = ("sweeps", "launchers", "lightning_modules")
+
+
+def project_imports() -> dict[str, set[str]]:
+    """Each project module and the project modules it imports (at the top or in a function)."""
+    modules = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+            modules[name] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found |= {f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in modules else node.module
+                          for alias in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+        graph[name] = {module for module in found if module in modules and module != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for other in graph[module]:
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            group = []
+            while not group or group[-1] != module:
+                group.append(stack.pop())
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in graph:
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_no_import_cycles():
+    graph = project_imports()
+    assert len(graph) > 80
+    assert cycles(graph) == []
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_driver_imports_no_torch():
+    code = (
+        "import sys\n"
+        "import launchers.cli, launchers.local, launchers.cluster, sweeps.run.runner, sweeps.trial.entry\n"
+        "import sweeps.results.export, sweeps.run.progress, sweeps.results.tensorboard_logging\n"
+        "import sweeps.results.result_log, sweeps.run.resume_repair, sweeps.run.disk_guard, sweeps.run.metric_check\n"
+        "from sweeps.schedulers import SCHEDULERS, scheduler_module\n"
+        "from sweeps.searchers import SEARCHERS, searcher_module\n"
+        "[scheduler_module(name) for name in SCHEDULERS]\n"
+        "[searcher_module(name) for name in SEARCHERS]\n"
+        "print(sorted(m for m in ('torch', 'lightning', 'pytorch_lightning') if m in sys.modules))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
