@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SWEEP ?= sweeps/digits_asha.yaml
 
-.PHONY: setup sweep test test-fast clean
+.PHONY: setup sweep test test-fast lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ setup: $(VENV)/.installed
 sweep: setup
 	$(PY) -m launchers.local $(SWEEP)
 
-test: setup
+# The linter first (ruff: formatting and lint rules, as pyproject.toml configures them), then the suite.
+test: lint
 	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff format --check .
+	$(PY) -m ruff check .
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow"

@@ -44,8 +44,20 @@ def training_throughput(sweep_dir: Path) -> dict[str, float]:
 
 def run(name: str, extra: list[str], storage: Path) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "launchers.local", SWEEP, "--storage", str(storage), "--name", name, *extra],
-        cwd=ROOT, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "launchers.local",
+            SWEEP,
+            "--storage",
+            str(storage),
+            "--name",
+            name,
+            *extra,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         raise SystemExit(f"the {name} sweep failed:\n{done.stdout}{done.stderr}")
@@ -66,9 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     ratio = figures["packed_4"]["epochs_per_s"] / figures["alone"]["epochs_per_s"]
     print(f"{'setup':<10} {'trials':>6} {'epochs':>6} {'seconds':>8} {'epochs/s':>9}")
     for name, row in figures.items():
-        print(f"{name:<10} {row['trials']:>6} {row['epochs']:>6} {row['seconds']:>8.1f} {row['epochs_per_s']:>9.2f}")
+        print(
+            f"{name:<10} {row['trials']:>6} {row['epochs']:>6} {row['seconds']:>8.1f} {row['epochs_per_s']:>9.2f}"
+        )
     print(f"four packed trials train {ratio:.2f}x the epochs per second of one trial alone")
-    result = {"device": torch.cuda.get_device_name(0), "setups": figures, "packed_over_alone": ratio}
+    result = {
+        "device": torch.cuda.get_device_name(0),
+        "setups": figures,
+        "packed_over_alone": ratio,
+    }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     return 0
 

@@ -44,7 +44,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDTHS = (32, 64, 128, 256)
 LRS = (0.001, 0.003, 0.01, 0.03)
 DEPTHS = (1, 2, 3, 4)
-CONFIGS = [{"depth": d, "width": w, "lr": lr} for d, w, lr in itertools.product(DEPTHS, WIDTHS, LRS)]  # 64
+CONFIGS = [
+    {"depth": d, "width": w, "lr": lr} for d, w, lr in itertools.product(DEPTHS, WIDTHS, LRS)
+]  # 64
 BATCH = 64
 SEED = 0
 METHODS = ("plain", "launcher", "tune", "optuna", "loop", "trainer", "user")
@@ -105,9 +107,19 @@ def run_loop(epochs: int) -> dict[str, Any]:
     from sweeps.trial.parts import prepare_process, shipped_folds
     from sweeps.trial.plan import TrialPlan
 
-    plan = TrialPlan(family="mlp", model_args={"optimizer": "adam", "batch_size": BATCH}, dataset="digits",
-                     data_args={}, metric="val_accuracy", mode="max", max_epochs=epochs, checkpoint_every=0,
-                     seed=SEED, cpus=1, gpus=0)
+    plan = TrialPlan(
+        family="mlp",
+        model_args={"optimizer": "adam", "batch_size": BATCH},
+        dataset="digits",
+        data_args={},
+        metric="val_accuracy",
+        mode="max",
+        max_epochs=epochs,
+        checkpoint_every=0,
+        seed=SEED,
+        cpus=1,
+        gpus=0,
+    )
     prepare_process(plan)  # one thread, as every parallel method
     started = time.perf_counter()
     best = 0.0
@@ -129,16 +141,26 @@ def run_optuna(epochs: int) -> dict[str, Any]:
     study = optuna.create_study(direction="maximize")
     for config in CONFIGS:
         study.enqueue_trial(config)
-    study.optimize(lambda trial: _plain_trial(
-        {"depth": trial.suggest_int("depth", 1, 4), "width": trial.suggest_categorical("width", list(WIDTHS)),
-         "lr": trial.suggest_categorical("lr", list(LRS))}, epochs, splits), n_trials=len(CONFIGS))
+    study.optimize(
+        lambda trial: _plain_trial(
+            {
+                "depth": trial.suggest_int("depth", 1, 4),
+                "width": trial.suggest_categorical("width", list(WIDTHS)),
+                "lr": trial.suggest_categorical("lr", list(LRS)),
+            },
+            epochs,
+            splits,
+        ),
+        n_trials=len(CONFIGS),
+    )
     return {"wall_s": time.perf_counter() - started, "best_val_accuracy": study.best_value}
 
 
 def run_launcher(epochs: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="overhead-") as folder:
         sweep = Path(folder) / "overhead.yaml"
-        sweep.write_text(textwrap.dedent(f"""\
+        sweep.write_text(
+            textwrap.dedent(f"""\
             name: overhead
             model: {{family: mlp, optimizer: adam, batch_size: {BATCH}}}
             data: {{dataset: digits}}
@@ -152,7 +174,8 @@ def run_launcher(epochs: int) -> dict[str, Any]:
             scheduler: {{name: fifo}}
             stop: {{max_epochs: {epochs}}}
             seed: {SEED}
-            """))
+            """)
+        )
         return _launch(sweep, ROOT, folder)
 
 
@@ -188,8 +211,13 @@ def run_tune(epochs: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="overhead-tune-") as folder:
         env = {**os.environ, "RAY_AUTH_MODE": "token"}
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", TUNE_SCRIPT, str(epochs), json.dumps(CONFIGS), folder],
-                              cwd=folder, capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT)})
+        done = subprocess.run(
+            [sys.executable, "-c", TUNE_SCRIPT, str(epochs), json.dumps(CONFIGS), folder],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            env={**env, "PYTHONPATH": str(ROOT)},
+        )
         wall = time.perf_counter() - started
         if done.returncode != 0:
             raise SystemExit(f"plain Ray Tune failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
@@ -200,8 +228,14 @@ def run_tune(epochs: int) -> dict[str, Any]:
 def _user_config(config: dict[str, Any]) -> dict[str, Any]:
     """One of the 64 configurations as the example project's Classifier arguments: the same MLP
     (no dropout, no weight decay, no warm-up), Adam(W) at the configuration's learning rate."""
-    return {"layers": config["depth"], "hidden": config["width"], "lr": config["lr"], "dropout": 0.0,
-            "weight_decay": 0.0, "warmup_steps": 0}
+    return {
+        "layers": config["depth"],
+        "hidden": config["width"],
+        "lr": config["lr"],
+        "dropout": 0.0,
+        "weight_decay": 0.0,
+        "warmup_steps": 0,
+    }
 
 
 TRAINER_SCRIPT = """
@@ -231,8 +265,13 @@ print(json.dumps({"wall_s": time.perf_counter() - started, "best_val_accuracy": 
 def run_trainer(epochs: int) -> dict[str, Any]:
     """(f): plain Trainer.fit back to back, timed inside the process (imports excluded)."""
     configs = [_user_config(config) for config in CONFIGS]
-    done = subprocess.run([sys.executable, "-c", TRAINER_SCRIPT, str(epochs), json.dumps(configs)], cwd=PROJECT,
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(PROJECT)})
+    done = subprocess.run(
+        [sys.executable, "-c", TRAINER_SCRIPT, str(epochs), json.dumps(configs)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
+    )
     if done.returncode != 0:
         raise SystemExit(f"plain Trainer.fit failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -241,34 +280,64 @@ def run_trainer(epochs: int) -> dict[str, Any]:
 def run_user(epochs: int) -> dict[str, Any]:
     """(g): the example project's module swept by class path, from a cold start."""
     configs = [_user_config(config) for config in CONFIGS]
-    space = {f"model.{key}": {"grid": sorted({config[key] for config in configs})} for key in ("layers", "hidden", "lr")}
+    space = {
+        f"model.{key}": {"grid": sorted({config[key] for config in configs})}
+        for key in ("layers", "hidden", "lr")
+    }
     with tempfile.TemporaryDirectory(prefix="overhead-user-") as folder:
         sweep = Path(folder) / "overhead_user.yaml"
-        sweep.write_text(json.dumps({
-            "name": "overhead_user",
-            "model": {"class_path": "my_project.models.Classifier",
-                      "init_args": {"dropout": 0.0, "weight_decay": 0.0, "warmup_steps": 0}},
-            "data": {"class_path": "my_project.data.Digits", "init_args": {"batch_size": BATCH}},
-            "space": space, "metric": "val/acc", "mode": "max", "searcher": {"name": "grid"},
-            "scheduler": {"name": "fifo"}, "stop": {"max_epochs": epochs}, "seed": SEED,
-        }))
+        sweep.write_text(
+            json.dumps(
+                {
+                    "name": "overhead_user",
+                    "model": {
+                        "class_path": "my_project.models.Classifier",
+                        "init_args": {"dropout": 0.0, "weight_decay": 0.0, "warmup_steps": 0},
+                    },
+                    "data": {
+                        "class_path": "my_project.data.Digits",
+                        "init_args": {"batch_size": BATCH},
+                    },
+                    "space": space,
+                    "metric": "val/acc",
+                    "mode": "max",
+                    "searcher": {"name": "grid"},
+                    "scheduler": {"name": "fifo"},
+                    "stop": {"max_epochs": epochs},
+                    "seed": SEED,
+                }
+            )
+        )
         return _launch(sweep, PROJECT, folder)
 
 
 def _launch(sweep: Path, cwd: Path, storage: str) -> dict[str, Any]:
     """``python -m launchers.local SWEEP`` from ``cwd``, timed from a cold start."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "launchers.local", str(sweep), "--storage", storage],
-                          cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "launchers.local", str(sweep), "--storage", storage],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"the launcher failed on {sweep.name}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+        raise SystemExit(
+            f"the launcher failed on {sweep.name}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+        )
     best = json.loads((Path(storage) / sweep.stem / "best.json").read_text())["value"]
     return {"wall_s": wall, "best_val_accuracy": best}
 
 
-RUNNERS = {"plain": run_plain, "launcher": run_launcher, "tune": run_tune, "optuna": run_optuna, "loop": run_loop,
-           "trainer": run_trainer, "user": run_user}
+RUNNERS = {
+    "plain": run_plain,
+    "launcher": run_launcher,
+    "tune": run_tune,
+    "optuna": run_optuna,
+    "loop": run_loop,
+    "trainer": run_trainer,
+    "user": run_user,
+}
 # What each method's time is compared with: the plain-torch ideal, or for a user's module run
 # through the launcher, the plain Trainer.fit ideal.
 IDEAL_OF = {"user": "trainer"}
@@ -276,8 +345,12 @@ IDEAL_OF = {"user": "trainer"}
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--long-epochs", type=int, default=100, help="epochs per trial of the one-minute workload")
-    parser.add_argument("--epochs", type=int, nargs="+", help="workloads to run (default: the long one and 10)")
+    parser.add_argument(
+        "--long-epochs", type=int, default=100, help="epochs per trial of the one-minute workload"
+    )
+    parser.add_argument(
+        "--epochs", type=int, nargs="+", help="workloads to run (default: the long one and 10)"
+    )
     parser.add_argument("--only", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "overhead.json"))
     args = parser.parse_args(argv)
@@ -288,7 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'epochs':>6} {'method':<9} {'wall s':>8} {'x ideal':>8} {'best val':>9}")
     for epochs in workloads:
         figures: dict[str, Any] = {}
-        wanted = list(dict.fromkeys(["plain", *(["trainer"] if "user" in args.only else []), *args.only]))
+        wanted = list(
+            dict.fromkeys(["plain", *(["trainer"] if "user" in args.only else []), *args.only])
+        )
         for method in wanted:
             figures[method] = RUNNERS[method](epochs)
         ideals = {"plain": figures["plain"]["wall_s"] / slots}
@@ -298,9 +373,15 @@ def main(argv: list[str] | None = None) -> int:
             against = IDEAL_OF.get(method, "plain")
             row["ideal"] = against
             row["ratio_to_ideal"] = row["wall_s"] / ideals[against]
-            print(f"{epochs:>6} {method:<9} {row['wall_s']:>8.1f} {row['ratio_to_ideal']:>8.2f} {row['best_val_accuracy']:>9.4f}"
-                  + (f"  (x the {against} ideal)" if against != "plain" else ""))
-        report["workloads"][str(epochs)] = {"ideal_s": ideals["plain"], "ideals_s": ideals, **figures}
+            print(
+                f"{epochs:>6} {method:<9} {row['wall_s']:>8.1f} {row['ratio_to_ideal']:>8.2f} {row['best_val_accuracy']:>9.4f}"
+                + (f"  (x the {against} ideal)" if against != "plain" else "")
+            )
+        report["workloads"][str(epochs)] = {
+            "ideal_s": ideals["plain"],
+            "ideals_s": ideals,
+            **figures,
+        }
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
     return 0
 

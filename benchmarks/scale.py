@@ -64,10 +64,17 @@ def run_trials(count: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="scale-") as folder:
         sweep = Path(folder) / "scale.yaml"
         sweep.write_text(SWEEP.format(trials=count))
-        done = subprocess.run([sys.executable, "-c", DRIVER, str(sweep), folder], cwd=ROOT,
-                              capture_output=True, text=True, env=_ray_env())
+        done = subprocess.run(
+            [sys.executable, "-c", DRIVER, str(sweep), folder],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=_ray_env(),
+        )
         if done.returncode != 0:
-            raise SystemExit(f"the {count}-trial sweep failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+            raise SystemExit(
+                f"the {count}-trial sweep failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
+            )
         measured = json.loads(done.stdout.strip().splitlines()[-1])
     measured["trials"] = count
     measured["wall_ms_per_trial"] = 1000 * measured["wall_s"] / count
@@ -92,24 +99,41 @@ def synthetic_records(count: int, spec: Any) -> list[Any]:
         ceiling = 0.95 - abs(lr - 0.01) * 3 - dropout * 0.1
         history = []
         for epoch in range(1, EPOCHS_PER_EXPORTED_TRIAL + 1):
-            accuracy = ceiling * (1 - 0.5 ** epoch) + rng.gauss(0, 0.01)
-            history.append({"epoch": epoch, "val_accuracy": accuracy, "val_loss": 1 - accuracy,
-                            "train_accuracy": accuracy + 0.02, "train_loss": 0.9 - accuracy,
-                            "timestamp": 1_800_000_000 + index * 30 + epoch, "time_total_s": epoch * 1.5,
-                            "diverged": False})
+            accuracy = ceiling * (1 - 0.5**epoch) + rng.gauss(0, 0.01)
+            history.append(
+                {
+                    "epoch": epoch,
+                    "val_accuracy": accuracy,
+                    "val_loss": 1 - accuracy,
+                    "train_accuracy": accuracy + 0.02,
+                    "train_loss": 0.9 - accuracy,
+                    "timestamp": 1_800_000_000 + index * 30 + epoch,
+                    "time_total_s": epoch * 1.5,
+                    "diverged": False,
+                }
+            )
         trial_id = f"scale_{index:05d}"
-        records.append(TrialRecord(trial_id=trial_id, status="completed", config={"lr": lr, "dropout": dropout},
-                                   history=history, checkpoints=[], error=None, trial_dir=f"/nowhere/{trial_id}"))
+        records.append(
+            TrialRecord(
+                trial_id=trial_id,
+                status="completed",
+                config={"lr": lr, "dropout": dropout},
+                history=history,
+                checkpoints=[],
+                error=None,
+                trial_dir=f"/nowhere/{trial_id}",
+            )
+        )
     return records
 
 
 def export_and_report(count: int) -> dict[str, Any]:
+    import yaml
+
     from sweeps.analysis.report import write_report
     from sweeps.analysis.results import load_sweep_results
     from sweeps.results.export import write_outputs
     from sweeps.spec import sweep_from_dict
-
-    import yaml
 
     spec = sweep_from_dict(yaml.safe_load(SWEEP.format(trials=count)), source="scale")
     records = synthetic_records(count, spec)
@@ -123,15 +147,26 @@ def export_and_report(count: int) -> dict[str, Any]:
         results = load_sweep_results(out)
         write_report(results, out / "report")
         reported = time.perf_counter() - started
-        sizes = {name: (out / name).stat().st_size for name in ("trials.parquet", "metrics.parquet")}
-    return {"trials": count, "metric_rows": count * EPOCHS_PER_EXPORTED_TRIAL, "export_s": exported,
-            "report_s": reported, "bytes": sizes}
+        sizes = {
+            name: (out / name).stat().st_size for name in ("trials.parquet", "metrics.parquet")
+        }
+    return {
+        "trials": count,
+        "metric_rows": count * EPOCHS_PER_EXPORTED_TRIAL,
+        "export_s": exported,
+        "report_s": reported,
+        "bytes": sizes,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, nargs="+", default=[1000, 2000, 4000], help="sweep sizes to run")
-    parser.add_argument("--export-trials", type=int, default=10_000, help="trials in the exported result set")
+    parser.add_argument(
+        "--trials", type=int, nargs="+", default=[1000, 2000, 4000], help="sweep sizes to run"
+    )
+    parser.add_argument(
+        "--export-trials", type=int, default=10_000, help="trials in the exported result set"
+    )
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "scale.json"))
     args = parser.parse_args(argv)
 
@@ -140,11 +175,16 @@ def main(argv: list[str] | None = None) -> int:
     for count in args.trials:
         row = run_trials(count)
         sweeps.append(row)
-        print(f"{count:6d} {row['wall_s']:8.1f} {row['wall_ms_per_trial']:14.1f} {row['driver_cpu_ms_per_trial']:20.1f}"
-              f" {row['driver_peak_rss_mib']:16.0f}", flush=True)
+        print(
+            f"{count:6d} {row['wall_s']:8.1f} {row['wall_ms_per_trial']:14.1f} {row['driver_cpu_ms_per_trial']:20.1f}"
+            f" {row['driver_peak_rss_mib']:16.0f}",
+            flush=True,
+        )
     exported = export_and_report(args.export_trials)
-    print(f"\nexport of {exported['trials']} trials ({exported['metric_rows']} metric rows): "
-          f"{exported['export_s']:.2f} s; report over them: {exported['report_s']:.2f} s")
+    print(
+        f"\nexport of {exported['trials']} trials ({exported['metric_rows']} metric rows): "
+        f"{exported['export_s']:.2f} s; report over them: {exported['report_s']:.2f} s"
+    )
     Path(args.out).write_text(json.dumps({"sweeps": sweeps, "export": exported}, indent=2) + "\n")
     return 0
 

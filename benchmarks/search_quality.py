@@ -56,12 +56,16 @@ def method_sections(method: str, max_epochs: int, budget: int, interval: int) ->
         "tpe": {"searcher": {"name": "tpe"}, "scheduler": {"name": "fifo"}, "trials": many},
         "tpe_asha": {"searcher": {"name": "tpe"}, "scheduler": asha, "trials": many},
         # HyperBand runs its brackets itself: no concurrency limit (see sweeps.schedulers.hyperband).
-        "bohb": {"searcher": {"name": "bohb"},
-                 "scheduler": {"name": "hyperband", "max_t": max_epochs, "reduction_factor": 3},
-                 "trials": {"num_samples": 1000}},
-        "pbt": {"searcher": {"name": "random"},
-                "scheduler": {"name": "pbt", "perturbation_interval": interval},
-                "trials": {"num_samples": max(2, budget // max_epochs), "max_concurrent": 2}},
+        "bohb": {
+            "searcher": {"name": "bohb"},
+            "scheduler": {"name": "hyperband", "max_t": max_epochs, "reduction_factor": 3},
+            "trials": {"num_samples": 1000},
+        },
+        "pbt": {
+            "searcher": {"name": "random"},
+            "scheduler": {"name": "pbt", "perturbation_interval": interval},
+            "trials": {"num_samples": max(2, budget // max_epochs), "max_concurrent": 2},
+        },
     }[method]
 
 
@@ -96,24 +100,33 @@ def epochs_in_order(sweep_dir: Path) -> list[dict[str, Any]]:
     return sorted(results, key=lambda r: (r["timestamp"], r["time_total_s"]))
 
 
-def best_at_fractions(results: list[dict[str, Any]], metric: str, budget: int) -> list[dict[str, Any]]:
+def best_at_fractions(
+    results: list[dict[str, Any]], metric: str, budget: int
+) -> list[dict[str, Any]]:
     from lightning_modules.evaluation import evaluate_checkpoint
 
     points = []
     for fraction in FRACTIONS:
         spent = results[: max(1, round(fraction * min(budget, len(results))))]
-        scored = [r for r in spent if isinstance(r.get(metric), (int, float)) and math.isfinite(r[metric])
-                  and r.get("checkpoint_dir_name")]
+        scored = [
+            r
+            for r in spent
+            if isinstance(r.get(metric), (int, float))
+            and math.isfinite(r[metric])
+            and r.get("checkpoint_dir_name")
+        ]
         best = max(scored, key=lambda r: r[metric])
         checkpoint = Path(best["trial_dir"]) / best["checkpoint_dir_name"]
-        points.append({
-            "fraction": fraction,
-            "epochs_spent": len(spent),
-            "val_accuracy": best[metric],
-            "test_accuracy": evaluate_checkpoint(checkpoint)["test_accuracy"],
-            "trial_id": best["trial_id"],
-            "epoch": best["epoch"],
-        })
+        points.append(
+            {
+                "fraction": fraction,
+                "epochs_spent": len(spent),
+                "val_accuracy": best[metric],
+                "test_accuracy": evaluate_checkpoint(checkpoint)["test_accuracy"],
+                "trial_id": best["trial_id"],
+                "epoch": best["epoch"],
+            }
+        )
     return points
 
 
@@ -128,7 +141,10 @@ def run_one(family: str, method: str, seed: int, storage: Path, keep: bool) -> d
     wall = time.monotonic() - started
     results = epochs_in_order(outcome.sweep_dir)
     run = {
-        "family": family, "method": method, "seed": seed, "wall_s": round(wall, 1),
+        "family": family,
+        "method": method,
+        "seed": seed,
+        "wall_s": round(wall, 1),
         # Epochs trained, counted from the result logs (a PBT trial's epoch number jumps when it
         # continues from another trial's checkpoint, so the last epoch numbers would not do).
         "trials": sum(outcome.status_counts.values()),
@@ -159,19 +175,45 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _mean_spread(values: list[float]) -> dict[str, float]:
-    return {"mean": statistics.mean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+    return {
+        "mean": statistics.mean(values),
+        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+    }
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ["family", "method", "test@25%", "test@50%", "test@100%", "val@100%", "epochs", "trials", "wall s"]
+    head = [
+        "family",
+        "method",
+        "test@25%",
+        "test@50%",
+        "test@100%",
+        "val@100%",
+        "epochs",
+        "trials",
+        "wall s",
+    ]
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
     for row in rows:
-        shown = lambda key: f"{row[key]['mean']:.3f} ± {row[key]['std']:.3f}"  # noqa: E731
-        lines.append(" | ".join([
-            row["family"], row["method"], shown("test_accuracy@0.25"), shown("test_accuracy@0.5"),
-            shown("test_accuracy@1"), shown("val_accuracy@1"), f"{row['epochs']:.0f}", f"{row['trials']:.0f}",
-            f"{row['wall_s']:.0f}",
-        ]))
+
+        def shown(key: str, row: dict = row) -> str:
+            return f"{row[key]['mean']:.3f} ± {row[key]['std']:.3f}"
+
+        lines.append(
+            " | ".join(
+                [
+                    row["family"],
+                    row["method"],
+                    shown("test_accuracy@0.25"),
+                    shown("test_accuracy@0.5"),
+                    shown("test_accuracy@1"),
+                    shown("val_accuracy@1"),
+                    f"{row['epochs']:.0f}",
+                    f"{row['trials']:.0f}",
+                    f"{row['wall_s']:.0f}",
+                ]
+            )
+        )
     return "\n".join(lines)
 
 
@@ -180,8 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--families", nargs="+", choices=list(FAMILIES), default=list(FAMILIES))
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--storage", type=Path,
-                        help="keep the sweeps in this folder (default: a temporary folder, each deleted once measured)")
+    parser.add_argument(
+        "--storage",
+        type=Path,
+        help="keep the sweeps in this folder (default: a temporary folder, each deleted once measured)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "search_quality.json")
     args = parser.parse_args(argv)
 
@@ -192,15 +237,19 @@ def main(argv: list[str] | None = None) -> int:
             for method in args.methods:
                 run = run_one(family, method, seed, storage, keep=args.storage is not None)
                 last = run["curve"][-1]
-                print(f"[{family} {method} seed {seed}] {run['epochs']} epochs, {run['trials_started']} trials, "
-                      f"{run['wall_s']:.0f} s: val {last['val_accuracy']:.4f}, test {last['test_accuracy']:.4f}",
-                      flush=True)
+                print(
+                    f"[{family} {method} seed {seed}] {run['epochs']} epochs, {run['trials_started']} trials, "
+                    f"{run['wall_s']:.0f} s: val {last['val_accuracy']:.4f}, test {last['test_accuracy']:.4f}",
+                    flush=True,
+                )
                 runs.append(run)
     rows = summarise(runs)
     print()
     print(table(rows))
     budgets = {family: FAMILIES[family][2] for family in args.families}
-    args.out.write_text(json.dumps({"budgets": budgets, "summary": rows, "runs": runs}, indent=1) + "\n")
+    args.out.write_text(
+        json.dumps({"budgets": budgets, "summary": rows, "runs": runs}, indent=1) + "\n"
+    )
     print(f"\nwritten: {args.out}")
     return 0
 

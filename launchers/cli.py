@@ -13,8 +13,8 @@ import sys
 import time
 from typing import Any, NoReturn
 
-from sweeps.run import stop_requests
 from sweeps.errors import SweepError, summary
+from sweeps.run import stop_requests
 from sweeps.run.ray_session import ClusterError, resolve_address
 from sweeps.spec import SweepSpec, load_sweep
 
@@ -32,29 +32,65 @@ EXIT_STATUSES = f"""exit status:
 
 
 def build_parser(prog: str, description: str, cluster: bool) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description, epilog=EXIT_STATUSES,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=description,
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("sweep", help="the sweep file (YAML), e.g. sweeps/digits_asha.yaml")
     if cluster:
         parser.add_argument(
             "--address", help="Ray cluster address HOST:PORT, or 'auto'; defaults to $RAY_ADDRESS"
         )
-    parser.add_argument("--storage", default="results", help="folder that receives <storage>/<name>/ (default: results)")
-    parser.add_argument("--name", help="sweep name (default: the file's name key); the results folder's name")
-    parser.add_argument("--resume", action="store_true", help="continue the sweep in <storage>/<name>/ where it stopped")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="delete an earlier sweep in <storage>/<name>/ and start afresh (without it, an existing sweep is refused)")
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--storage",
+        default="results",
+        help="folder that receives <storage>/<name>/ (default: results)",
+    )
+    parser.add_argument(
+        "--name", help="sweep name (default: the file's name key); the results folder's name"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the sweep in <storage>/<name>/ where it stopped",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete an earlier sweep in <storage>/<name>/ and start afresh (without it, an existing sweep is refused)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a key of the sweep file by its dotted path, e.g. --set trials.num_samples=4 (repeatable)",
     )
-    parser.add_argument("--dry-run", action="store_true", help="validate and print the plan; start nothing")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="validate and print the plan; start nothing"
+    )
     parser.add_argument("--verbose", action="store_true", help="also show the trials' own output")
-    parser.add_argument("--tensorboard", action="store_true",
-                        help="serve TensorBoard on the sweep while it runs, and after it until Ctrl-C; prints its URL")
-    parser.add_argument("--tensorboard-host", default="127.0.0.1", metavar="HOST",
-                        help="address TensorBoard listens on (default 127.0.0.1; 0.0.0.0 for every interface)")
-    parser.add_argument("--tensorboard-port", type=int, default=0, metavar="PORT", help="its port (default: a free one)")
+    parser.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="serve TensorBoard on the sweep while it runs, and after it until Ctrl-C; prints its URL",
+    )
+    parser.add_argument(
+        "--tensorboard-host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address TensorBoard listens on (default 127.0.0.1; 0.0.0.0 for every interface)",
+    )
+    parser.add_argument(
+        "--tensorboard-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="its port (default: a free one)",
+    )
     return parser
 
 
@@ -64,10 +100,14 @@ def describe(spec: SweepSpec, storage: str) -> str:
     lines = [
         f"sweep      {spec.name}  (from {spec.source})",
         f"results    {sweep_dir_for(spec, storage)}",
-        *(_user_model_lines(spec.user) if spec.user is not None else [
-            f"model      {spec.family.name} {_args(spec.model_args)}",
-            f"data       {spec.dataset.name} {_args(spec.data_args)}",
-        ]),
+        *(
+            _user_model_lines(spec.user)
+            if spec.user is not None
+            else [
+                f"model      {spec.family.name} {_args(spec.model_args)}",
+                f"data       {spec.dataset.name} {_args(spec.data_args)}",
+            ]
+        ),
         f"metric     {spec.metric} ({spec.mode})",
         f"searcher   {spec.searcher_name} {_args(spec.searcher.model_dump())}",
         f"scheduler  {spec.scheduler_name} {_args(spec.scheduler.model_dump())}",
@@ -88,8 +128,10 @@ def describe(spec: SweepSpec, storage: str) -> str:
         if key not in listed:
             lines.append(f"  {key:<20} {_domain(param)}{_when(spec.conditions.when.get(key, ()))}")
     for name, layer_list in spec.conditions.lists.items():
-        lines.append(f"  {name:<20} per layer {_domain(layer_list.element)}, length {layer_list.length}"
-                     f"{_when(layer_list.when)}")
+        lines.append(
+            f"  {name:<20} per layer {_domain(layer_list.element)}, length {layer_list.length}"
+            f"{_when(layer_list.when)}"
+        )
     if spec.warm_start:
         lines.append(f"warm start {spec.warm_start.summary()}")
     return "\n".join(lines)
@@ -100,23 +142,35 @@ def _user_model_lines(user: Any) -> list[str]:
     config = user.plan.config
     lines = []
     if user.plan.builder is not None:
-        lines.append(f"model      blueprint {user.plan.builder} ({user.plan.flavour}; its space found in "
-                     f"{user.blueprint.runs} runs)")
+        lines.append(
+            f"model      blueprint {user.plan.builder} ({user.plan.flavour}; its space found in "
+            f"{user.blueprint.runs} runs)"
+        )
     else:
         model = config["model"]
-        lines.append(f"model      {model['class_path']} {_args(model.get('init_args') or {})} ({user.plan.flavour})")
+        lines.append(
+            f"model      {model['class_path']} {_args(model.get('init_args') or {})} ({user.plan.flavour})"
+        )
     if config.get("data"):
-        lines.append(f"data       {config['data']['class_path']} {_args(config['data'].get('init_args') or {})}")
+        lines.append(
+            f"data       {config['data']['class_path']} {_args(config['data'].get('init_args') or {})}"
+        )
     for section in ("optimizer", "lr_scheduler"):
         if config.get(section):
-            lines.append(f"{section:<10} {config[section]['class_path']} {_args(config[section].get('init_args') or {})}")
-    trainer = {key: value for key, value in (config.get("trainer") or {}).items() if value is not None}
+            lines.append(
+                f"{section:<10} {config[section]['class_path']} {_args(config[section].get('init_args') or {})}"
+            )
+    trainer = {
+        key: value for key, value in (config.get("trainer") or {}).items() if value is not None
+    }
     if trainer:
         callbacks = trainer.pop("callbacks", None) or []
         shown = _args(trainer)
         if callbacks:
-            names = ", ".join(str(c.get("class_path", c)).rsplit(".", 1)[-1] if isinstance(c, dict) else str(c)
-                              for c in callbacks)
+            names = ", ".join(
+                str(c.get("class_path", c)).rsplit(".", 1)[-1] if isinstance(c, dict) else str(c)
+                for c in callbacks
+            )
             shown = (shown[:-1] + ", " if shown else "(") + f"callbacks=[{names}])"
         lines.append(f"trainer    {shown}")
     if user.config_files:
@@ -130,13 +184,18 @@ def _domain(param: Any) -> str:
 
     if isinstance(param, Steps):
         return f"{param.range_kind} [{param.low:g}, {param.high:g}] step {param.step:g}"
-    body = [list(v) if isinstance(v, tuple) else v for v in getattr(param, "values", ())] or [param.low, param.high]
+    body = [list(v) if isinstance(v, tuple) else v for v in getattr(param, "values", ())] or [
+        param.low,
+        param.high,
+    ]
     return f"{param.kind} {body}"
 
 
 def _when(conditions: Any) -> str:
-    shown = ", ".join(f"{c.parent} in {list(c.values)}" if len(c.values) > 1 else f"{c.parent} = {c.values[0]}"
-                      for c in conditions)
+    shown = ", ".join(
+        f"{c.parent} in {list(c.values)}" if len(c.values) > 1 else f"{c.parent} = {c.values[0]}"
+        for c in conditions
+    )
     return f"  when {shown}" if shown else ""
 
 
@@ -172,7 +231,9 @@ def report(outcome: Any) -> str:
         if "error" in test:
             lines.append(f"test       not evaluated: {test['error']}")
         elif test:
-            lines.append("test       " + ", ".join(f"{k} = {v:.4f}" for k, v in sorted(test.items())))
+            lines.append(
+                "test       " + ", ".join(f"{k} = {v:.4f}" for k, v in sorted(test.items()))
+            )
     lines.append(f"tensorboard --logdir {outcome.sweep_dir}")
     return "\n".join(lines)
 
@@ -188,7 +249,10 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
         if cluster:
             address = args.address or os.environ.get("RAY_ADDRESS")
             if not address:
-                raise SweepError("no cluster address: pass --address HOST:PORT (or auto), or set RAY_ADDRESS", where=prog)
+                raise SweepError(
+                    "no cluster address: pass --address HOST:PORT (or auto), or set RAY_ADDRESS",
+                    where=prog,
+                )
         if args.dry_run:
             print(describe(spec, args.storage))
             if cluster:
@@ -205,11 +269,21 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
             from launchers.tensorboard_server import TensorBoardServer
 
             if not 0 <= args.tensorboard_port <= 65535:
-                raise SweepError(f"--tensorboard-port {args.tensorboard_port}: give 1 to 65535, or 0 for a free port")
-            server = TensorBoardServer(str(sweep_dir_for(spec, args.storage)), args.tensorboard_host, args.tensorboard_port)
+                raise SweepError(
+                    f"--tensorboard-port {args.tensorboard_port}: give 1 to 65535, or 0 for a free port"
+                )
+            server = TensorBoardServer(
+                str(sweep_dir_for(spec, args.storage)), args.tensorboard_host, args.tensorboard_port
+            )
             print(f"tensorboard {server.start()}", flush=True)
-        outcome = run_sweep(spec, args.storage, resume=args.resume, address=address, verbose=args.verbose,
-                            overwrite=args.overwrite)
+        outcome = run_sweep(
+            spec,
+            args.storage,
+            resume=args.resume,
+            address=address,
+            verbose=args.verbose,
+            overwrite=args.overwrite,
+        )
         print(report(outcome), flush=True)
         if server is not None:
             import ray
@@ -231,8 +305,10 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
         # The guard keeps a reserve free, so only a disk that others filled, or a very large
         # checkpoint, gets here: Tune's state is saved after each trial's checkpoint.
         where = f" writing {error.filename}" if error.filename else ""
-        print(f"error: no space left on the device{where}: free some space, then continue with --resume",
-              file=sys.stderr)
+        print(
+            f"error: no space left on the device{where}: free some space, then continue with --resume",
+            file=sys.stderr,
+        )
         return EXIT_SWEEP_FAILED
     except KeyboardInterrupt:
         stopped = stop_requests.requested()

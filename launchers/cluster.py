@@ -12,4 +12,8 @@ storage folder must be one that every node sees (a shared mount) or a storage UR
 from launchers.cli import run_and_exit
 
 if __name__ == "__main__":
-    run_and_exit(prog="python -m launchers.cluster", description=__doc__.strip().splitlines()[0], cluster=True)
+    run_and_exit(
+        prog="python -m launchers.cluster",
+        description=__doc__.strip().splitlines()[0],
+        cluster=True,
+    )

@@ -16,13 +16,18 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m launchers.evaluate", description=__doc__.strip().splitlines()[0])
-    parser.add_argument("checkpoint", help="a checkpoint folder or model.ckpt file (a path or a URI such as s3://...)")
+    parser = argparse.ArgumentParser(
+        prog="python -m launchers.evaluate", description=__doc__.strip().splitlines()[0]
+    )
+    parser.add_argument(
+        "checkpoint",
+        help="a checkpoint folder or model.ckpt file (a path or a URI such as s3://...)",
+    )
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     args = parser.parse_args(argv)
-    from sweeps.run.checkpoint_evaluation import evaluate
     from sweeps.errors import SweepError, first_line
     from sweeps.results.storage import fetched
+    from sweeps.run.checkpoint_evaluation import evaluate
 
     try:
         with fetched(args.checkpoint) as local:  # a URI's checkpoint is copied here first
@@ -31,7 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # a user's own module failed while being rebuilt or tested
-        print(f"error: {args.checkpoint}: {type(error).__name__}: {first_line(error)}", file=sys.stderr)
+        print(
+            f"error: {args.checkpoint}: {type(error).__name__}: {first_line(error)}",
+            file=sys.stderr,
+        )
         return 1
     if args.json:
         print(json.dumps(metrics))

@@ -61,7 +61,9 @@ def kubernetes_name(sweep_name: str) -> str:
 
 def _read(name: str) -> list[dict[str, Any]]:
     if not BASE.is_dir():
-        raise SweepError(f"{BASE} not found: run launchers.k8s from a clone of the project, where k8s/base holds the templates")
+        raise SweepError(
+            f"{BASE} not found: run launchers.k8s from a clone of the project, where k8s/base holds the templates"
+        )
     return [doc for doc in yaml.safe_load_all((BASE / name).read_text()) if doc]
 
 
@@ -91,13 +93,17 @@ def worker_pod(cpu: float, gpu: float, gpus_per_worker: int | None) -> dict[str,
     if gpu > 0:
         gpus = gpus_per_worker if gpus_per_worker is not None else max(1, math.ceil(gpu))
         if gpus < gpu:
-            raise SweepError(f"each trial needs {gpu:g} GPUs but --gpus-per-worker gives a worker pod {gpus}",
-                             path="resources.gpu")
+            raise SweepError(
+                f"each trial needs {gpu:g} GPUs but --gpus-per-worker gives a worker pod {gpus}",
+                path="resources.gpu",
+            )
         trials = math.floor(gpus / gpu + 1e-9)
     else:
         if gpus_per_worker:
-            raise SweepError("--gpus-per-worker is for sweeps whose trials use GPUs; this one asks for none",
-                             path="resources.gpu")
+            raise SweepError(
+                "--gpus-per-worker is for sweeps whose trials use GPUs; this one asks for none",
+                path="resources.gpu",
+            )
         gpus, trials = 0, CPU_TRIALS_PER_POD
     cpus = max(1, math.ceil(cpu * trials - 1e-9))
     return {"cpu": cpus, "gpu": gpus, "memory_gi": MEMORY_GI_PER_CPU * cpus, "trials": trials}
@@ -110,12 +116,19 @@ def _size_worker_group(group: dict[str, Any], pod: dict[str, Any]) -> None:
     container = _containers(group["template"])[0]
     container["resources"] = {"requests": dict(resources), "limits": dict(resources)}
     # Ray offers exactly what the pod was given.
-    group["rayStartParams"] = {"num-cpus": str(pod["cpu"]), **({"num-gpus": str(pod["gpu"])} if pod["gpu"] else {})}
-    shm = next(volume for volume in group["template"]["spec"]["volumes"] if volume["name"] == "dshm")
+    group["rayStartParams"] = {
+        "num-cpus": str(pod["cpu"]),
+        **({"num-gpus": str(pod["gpu"])} if pod["gpu"] else {}),
+    }
+    shm = next(
+        volume for volume in group["template"]["spec"]["volumes"] if volume["name"] == "dshm"
+    )
     shm["emptyDir"]["sizeLimit"] = f"{max(1, pod['memory_gi'] // 2)}Gi"
     spec = group["template"]["spec"]
     if pod["gpu"]:
-        spec["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+        spec["tolerations"] = [
+            {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+        ]
     else:
         spec.pop("tolerations", None)
 
@@ -146,9 +159,18 @@ def _code_in_pods(job: dict[str, Any], code: str) -> None:
         job["spec"]["runtimeEnvYAML"] = yaml.safe_dump({"working_dir": code}, sort_keys=False)
 
 
-def render(spec: Any, sweep_text: str, *, image: str = DEFAULT_IMAGE, workers: int | None = None,
-           gpus_per_worker: int | None = None, namespace: str | None = None,
-           resume: bool = False, code: str | None = None, project_image: str | None = None) -> dict[str, list[dict[str, Any]]]:
+def render(
+    spec: Any,
+    sweep_text: str,
+    *,
+    image: str = DEFAULT_IMAGE,
+    workers: int | None = None,
+    gpus_per_worker: int | None = None,
+    namespace: str | None = None,
+    resume: bool = False,
+    code: str | None = None,
+    project_image: str | None = None,
+) -> dict[str, list[dict[str, Any]]]:
     """The manifests by file name: the RayJob's objects, and raycluster.yaml. ``code`` says how a
     user's project reaches the pods (see the module's docstring); with ``image``, the pods run
     ``project_image``."""
@@ -159,8 +181,11 @@ def render(spec: Any, sweep_text: str, *, image: str = DEFAULT_IMAGE, workers: i
     if workers is None:
         workers = max(2, math.ceil(resources.workers / pod["trials"]))
     if workers * pod["trials"] < resources.workers:
-        raise SweepError(f"a trial needs {resources.workers} data-parallel workers but {workers} worker pods "
-                         f"hold only {workers * pod['trials']}", path="resources.workers")
+        raise SweepError(
+            f"a trial needs {resources.workers} data-parallel workers but {workers} worker pods "
+            f"hold only {workers * pod['trials']}",
+            path="resources.workers",
+        )
     config_map = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -174,14 +199,19 @@ def render(spec: Any, sweep_text: str, *, image: str = DEFAULT_IMAGE, workers: i
     if code is not None:
         _code_in_pods(job, code)
     head = job["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]
-    next(volume for volume in head["volumes"] if volume["name"] == "sweep")["configMap"]["name"] = config_map["metadata"]["name"]
+    next(volume for volume in head["volumes"] if volume["name"] == "sweep")["configMap"]["name"] = (
+        config_map["metadata"]["name"]
+    )
     (group,) = job["spec"]["rayClusterSpec"]["workerGroupSpecs"]
     group["groupName"] = "gpu" if pod["gpu"] else "cpu"
     group["replicas"] = group["minReplicas"] = group["maxReplicas"] = workers
     _size_worker_group(group, pod)
 
     (cluster,) = _read("raycluster.yaml")
-    cluster["metadata"] = {"name": f"{name}-cluster"[:63].rstrip("-"), "labels": _labels(name, "cluster")}
+    cluster["metadata"] = {
+        "name": f"{name}-cluster"[:63].rstrip("-"),
+        "labels": _labels(name, "cluster"),
+    }
     (cluster_group,) = cluster["spec"]["workerGroupSpecs"]
     cluster_group["groupName"] = "gpu" if pod["gpu"] else "cpu"
     cluster_group["maxReplicas"] = max(workers, cluster_group["maxReplicas"])
@@ -204,8 +234,11 @@ def render(spec: Any, sweep_text: str, *, image: str = DEFAULT_IMAGE, workers: i
 
 
 def _labels(name: str, component: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": "lightning-sweeps", "app.kubernetes.io/component": component,
-            "lightning-sweeps/sweep": name}
+    return {
+        "app.kubernetes.io/name": "lightning-sweeps",
+        "app.kubernetes.io/component": component,
+        "lightning-sweeps/sweep": name,
+    }
 
 
 def kustomization(files: dict[str, list[dict[str, Any]]], namespace: str | None) -> dict[str, Any]:
@@ -225,7 +258,11 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in text and not any(line != line.rstrip() for line in text.splitlines()) else None
+    style = (
+        "|"
+        if "\n" in text and not any(line != line.rstrip() for line in text.splitlines())
+        else None
+    )
     return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
 
 
@@ -233,33 +270,67 @@ _Dumper.add_representer(str, _represent_text)
 
 
 def dump(objects: list[dict[str, Any]]) -> str:
-    return yaml.dump_all(objects, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
+    return yaml.dump_all(
+        objects, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120
+    )
 
 
 def _check_namespace(namespace: str | None) -> None:
-    if namespace is not None and (len(namespace) > NAMESPACE_MAX or not DNS_1123_LABEL.match(namespace)):
-        raise SweepError(f"--namespace {namespace!r}: a namespace is lower-case letters, digits and '-', "
-                         f"starting and ending with a letter or digit, at most {NAMESPACE_MAX} characters")
+    if namespace is not None and (
+        len(namespace) > NAMESPACE_MAX or not DNS_1123_LABEL.match(namespace)
+    ):
+        raise SweepError(
+            f"--namespace {namespace!r}: a namespace is lower-case letters, digits and '-', "
+            f"starting and ending with a letter or digit, at most {NAMESPACE_MAX} characters"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     from sweeps.spec import load_sweep
 
-    parser = argparse.ArgumentParser(prog="python -m launchers.k8s", description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m launchers.k8s", description=__doc__.strip().splitlines()[0]
+    )
     parser.add_argument("sweep", help="the sweep file")
-    parser.add_argument("--image", default=DEFAULT_IMAGE, help=f"container image of the project (default {DEFAULT_IMAGE})")
-    parser.add_argument("--workers", type=int, help="Ray worker pods (default: enough for two trials at once)")
-    parser.add_argument("--gpus-per-worker", type=int, help="GPUs of each worker pod (GPU sweeps; default 1)")
+    parser.add_argument(
+        "--image",
+        default=DEFAULT_IMAGE,
+        help=f"container image of the project (default {DEFAULT_IMAGE})",
+    )
+    parser.add_argument(
+        "--workers", type=int, help="Ray worker pods (default: enough for two trials at once)"
+    )
+    parser.add_argument(
+        "--gpus-per-worker", type=int, help="GPUs of each worker pod (GPU sweeps; default 1)"
+    )
     parser.add_argument("--namespace", help="put every object in this namespace")
-    parser.add_argument("--out", help="write one file per object and a kustomization.yaml here, instead of stdout")
-    parser.add_argument("--apply", action="store_true", help="kubectl apply the manifests (or say how)")
-    parser.add_argument("--resume", action="store_true", help="the RayJob continues the sweep already in the volume")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a key of the sweep file (repeatable)")
+    parser.add_argument(
+        "--out", help="write one file per object and a kustomization.yaml here, instead of stdout"
+    )
+    parser.add_argument(
+        "--apply", action="store_true", help="kubectl apply the manifests (or say how)"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="the RayJob continues the sweep already in the volume"
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a key of the sweep file (repeatable)",
+    )
     parser.add_argument("--name", help="the sweep's name (default: the file's)")
-    parser.add_argument("--code", help="a sweep of your own model: 'image' (default: a Dockerfile that copies the project "
-                                       "into --image) or the URI of the project's zip (s3://..., gs://..., https://...)")
-    parser.add_argument("--project-image", help="with --code image: the image the Dockerfile builds (default NAME-project:latest)")
+    parser.add_argument(
+        "--code",
+        help="a sweep of your own model: 'image' (default: a Dockerfile that copies the project "
+        "into --image) or the URI of the project's zip (s3://..., gs://..., https://...)",
+    )
+    parser.add_argument(
+        "--project-image",
+        help="with --code image: the image the Dockerfile builds (default NAME-project:latest)",
+    )
     args = parser.parse_args(argv)
     try:
         spec = load_sweep(args.sweep, overrides=args.overrides, name=args.name)
@@ -269,16 +340,33 @@ def main(argv: list[str] | None = None) -> int:
         if args.gpus_per_worker is not None and not 1 <= args.gpus_per_worker <= 16:
             raise SweepError(f"--gpus-per-worker {args.gpus_per_worker}: give 1 to 16")
         # The sweep as given when nothing was overridden (comments kept), else as validated.
-        text = Path(args.sweep).read_text() if not args.overrides and not args.name else \
-            yaml.safe_dump(spec.raw, sort_keys=False)
+        text = (
+            Path(args.sweep).read_text()
+            if not args.overrides and not args.name
+            else yaml.safe_dump(spec.raw, sort_keys=False)
+        )
         code, project_image = _code_choice(spec, args)
-        files = render(spec, text, image=args.image, workers=args.workers, gpus_per_worker=args.gpus_per_worker,
-                       namespace=args.namespace, resume=args.resume, code=code, project_image=project_image)
+        files = render(
+            spec,
+            text,
+            image=args.image,
+            workers=args.workers,
+            gpus_per_worker=args.gpus_per_worker,
+            namespace=args.namespace,
+            resume=args.resume,
+            code=code,
+            project_image=project_image,
+        )
     except SweepError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.out is None:
-        objects = [manifest for file, manifests in files.items() if file != "raycluster.yaml" for manifest in manifests]
+        objects = [
+            manifest
+            for file, manifests in files.items()
+            if file != "raycluster.yaml"
+            for manifest in manifests
+        ]
         stream = dump(objects)
         if not args.apply:
             print(stream, end="")
@@ -295,8 +383,12 @@ def main(argv: list[str] | None = None) -> int:
         written.append("Dockerfile")
     print(f"wrote {', '.join(written)} to {out}")
     if code == "image":
-        print(f"build: docker build -f {out / 'Dockerfile'} -t {project_image} . && docker push {project_image}")
-    print(f"apply: kubectl apply -k {out}   (raycluster.yaml, for long-lived use: kubectl apply -f {out / 'raycluster.yaml'})")
+        print(
+            f"build: docker build -f {out / 'Dockerfile'} -t {project_image} . && docker push {project_image}"
+        )
+    print(
+        f"apply: kubectl apply -k {out}   (raycluster.yaml, for long-lived use: kubectl apply -f {out / 'raycluster.yaml'})"
+    )
     return _apply(["-k", str(out)], None) if args.apply else 0
 
 
@@ -305,12 +397,16 @@ def _code_choice(spec: Any, args: argparse.Namespace) -> tuple[str | None, str |
     tool's image), and the project image's name."""
     if spec.user is None:
         if args.code or args.project_image:
-            raise SweepError("--code and --project-image are for a sweep of your own model; the shipped families are in "
-                             "the tool's image")
+            raise SweepError(
+                "--code and --project-image are for a sweep of your own model; the shipped families are in "
+                "the tool's image"
+            )
         return None, None
     code = args.code or "image"
     if code != "image" and "://" not in code:
-        raise SweepError(f"--code {code!r}: give image, or the URI of a zip of the project (s3://bucket/project.zip)")
+        raise SweepError(
+            f"--code {code!r}: give image, or the URI of a zip of the project (s3://bucket/project.zip)"
+        )
     if code == "image" and args.out is None:
         raise SweepError("--code image writes a Dockerfile beside the manifests: give --out DIR")
     project_image = args.project_image or f"{kubernetes_name(spec.name)}-project:latest"
@@ -322,7 +418,10 @@ def _apply(target: list[str], stream: str | None) -> int:
     command = ["kubectl", "apply", *target]
     if kubectl is None:
         where = "the manifests above" if stream is not None else target[-1]
-        print(f"kubectl is not installed here; to apply {where}, run: {' '.join(command)}", file=sys.stderr)
+        print(
+            f"kubectl is not installed here; to apply {where}, run: {' '.join(command)}",
+            file=sys.stderr,
+        )
         if stream is not None:
             print(stream, end="")
         return 0

@@ -17,11 +17,24 @@ from sweeps.errors import SweepError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m launchers.report", description=__doc__.strip().splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m launchers.report", description=__doc__.strip().splitlines()[0]
+    )
     parser.add_argument("results", help="a sweep's results folder, e.g. results/digits_asha")
-    parser.add_argument("--compare", nargs="+", default=[], metavar="OTHER_DIR", help="other sweeps' folders to compare with")
-    parser.add_argument("--out", help="folder for the plots, the page and the follow-up sweep (default: RESULTS_DIR/report)")
-    parser.add_argument("--top", type=int, default=5, help="trials in the summary's table (default 5)")
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        default=[],
+        metavar="OTHER_DIR",
+        help="other sweeps' folders to compare with",
+    )
+    parser.add_argument(
+        "--out",
+        help="folder for the plots, the page and the follow-up sweep (default: RESULTS_DIR/report)",
+    )
+    parser.add_argument(
+        "--top", type=int, default=5, help="trials in the summary's table (default 5)"
+    )
     args = parser.parse_args(argv)
     from sweeps.analysis.report import write_report
     from sweeps.analysis.results import load_sweep_results

@@ -10,8 +10,8 @@ import sys
 import tempfile
 import time
 
-from sweeps.run.child_processes import child_setup, die_with_parent
 from sweeps.errors import SweepError
+from sweeps.run.child_processes import child_setup, die_with_parent
 
 START_TIMEOUT_S = 60.0
 RELOAD_INTERVAL_S = 5  # how soon new epochs appear
@@ -39,9 +39,22 @@ class TensorBoardServer:
     def start(self) -> str:
         """Start the server and wait until it answers; its URL."""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tensorboard.main", "--logdir", self.logdir, "--host", self.host,
-             "--port", str(self.port), "--reload_interval", str(RELOAD_INTERVAL_S)],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "tensorboard.main",
+                "--logdir",
+                self.logdir,
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+                "--reload_interval",
+                str(RELOAD_INTERVAL_S),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             preexec_fn=child_setup(die_with_parent),
         )
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -52,13 +65,19 @@ class TensorBoardServer:
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise SweepError(f"TensorBoard did not start on {self.host}:{self.port}: {self._last_line()}",
-                                     path="--tensorboard") from None
+                    raise SweepError(
+                        f"TensorBoard did not start on {self.host}:{self.port}: {self._last_line()}",
+                        path="--tensorboard",
+                    ) from None
                 time.sleep(0.2)
 
     def _last_line(self) -> str:
         self._log.seek(0)
-        lines = [line.strip() for line in self._log.read().decode(errors="replace").splitlines() if line.strip()]
+        lines = [
+            line.strip()
+            for line in self._log.read().decode(errors="replace").splitlines()
+            if line.strip()
+        ]
         return lines[-1] if lines else "it exited without a message"
 
     def stop(self) -> None:

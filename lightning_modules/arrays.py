@@ -32,7 +32,9 @@ class Splits:
     test_y: torch.Tensor
 
 
-def split_indices(labels: np.ndarray, config: DataConfig, seed: int, stratify: bool, fold: int = 0) -> tuple[np.ndarray, ...]:
+def split_indices(
+    labels: np.ndarray, config: DataConfig, seed: int, stratify: bool, fold: int = 0
+) -> tuple[np.ndarray, ...]:
     """(train, validation, test) row indices. The test rows are taken first and are the same for
     every fold; k-fold validation then splits the remaining rows into ``config.folds`` parts and
     validates fold ``fold`` on part ``fold``, training on the others."""
@@ -41,8 +43,12 @@ def split_indices(labels: np.ndarray, config: DataConfig, seed: int, stratify: b
     everything = np.arange(len(labels))
     if config.validation == "kfold":
         if config.test_fraction > 0:
-            rest, test = train_test_split(everything, test_size=config.test_fraction,
-                                          stratify=labels if stratify else None, random_state=seed)
+            rest, test = train_test_split(
+                everything,
+                test_size=config.test_fraction,
+                stratify=labels if stratify else None,
+                random_state=seed,
+            )
         else:
             rest, test = everything, everything[:0]
         if stratify:
@@ -53,11 +59,16 @@ def split_indices(labels: np.ndarray, config: DataConfig, seed: int, stratify: b
         return rest[train], rest[val], test
     held_out = config.val_fraction + config.test_fraction
     strata = labels if stratify else None
-    train, rest = train_test_split(everything, test_size=held_out, stratify=strata, random_state=seed)
+    train, rest = train_test_split(
+        everything, test_size=held_out, stratify=strata, random_state=seed
+    )
     if config.test_fraction == 0:
         return train, rest, rest[:0]
     val, test = train_test_split(
-        rest, test_size=config.test_fraction / held_out, stratify=labels[rest] if stratify else None, random_state=seed
+        rest,
+        test_size=config.test_fraction / held_out,
+        stratify=labels[rest] if stratify else None,
+        random_state=seed,
     )
     return train, val, test
 
@@ -101,11 +112,17 @@ def cached_splits(module_class: type, config: DataConfig, seed: int, fold: int =
     for all folds. Keyed by the config's JSON, which also covers configs holding lists, such as a
     table's feature columns."""
     data_key = (module_class, config.model_dump_json(), seed)
-    arrays = _remember(_ARRAYS, data_key, _ARRAYS_KEPT, lambda: module_class.load_arrays(config, seed))
-    return _remember(_SPLITS, (*data_key, fold), _SPLITS_KEPT, lambda: _build_splits(*arrays, config, seed, fold))
+    arrays = _remember(
+        _ARRAYS, data_key, _ARRAYS_KEPT, lambda: module_class.load_arrays(config, seed)
+    )
+    return _remember(
+        _SPLITS, (*data_key, fold), _SPLITS_KEPT, lambda: _build_splits(*arrays, config, seed, fold)
+    )
 
 
-def _build_splits(features: np.ndarray, labels: np.ndarray, config: DataConfig, seed: int, fold: int) -> Splits:
+def _build_splits(
+    features: np.ndarray, labels: np.ndarray, config: DataConfig, seed: int, fold: int
+) -> Splits:
     classification = config.info().num_classes is not None
     train, val, test = split_indices(labels, config, seed, stratify=classification, fold=fold)
     normalize = normalizer(features[train], config)
@@ -124,7 +141,9 @@ class ArrayDataModule(pl.LightningDataModule):
     def __init__(self, config: DataConfig, batch_size: int, seed: int = 0, fold: int = 0):
         super().__init__()
         if not 0 <= fold < config.fold_count():
-            raise ValueError(f"fold {fold} does not exist; the data has {config.fold_count()} fold(s)")
+            raise ValueError(
+                f"fold {fold} does not exist; the data has {config.fold_count()} fold(s)"
+            )
         self.config = config
         self.fold = fold
         self.batch_size = batch_size
@@ -155,13 +174,24 @@ class ArrayDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> TensorBatches:
         s = self._ready()
         augmentation = Augmentation(self.config, self.info.kind, self.seed)
-        return TensorBatches(s.train_x, s.train_y, self.batch_size, shuffle=True, seed=self.seed,
-                             transform=augmentation if augmentation.active else None, shard=self._shard())
+        return TensorBatches(
+            s.train_x,
+            s.train_y,
+            self.batch_size,
+            shuffle=True,
+            seed=self.seed,
+            transform=augmentation if augmentation.active else None,
+            shard=self._shard(),
+        )
 
     def val_dataloader(self) -> TensorBatches:
         s = self._ready()
-        return TensorBatches(s.val_x, s.val_y, max(self.batch_size, EVAL_BATCH), shuffle=False, shard=self._shard())
+        return TensorBatches(
+            s.val_x, s.val_y, max(self.batch_size, EVAL_BATCH), shuffle=False, shard=self._shard()
+        )
 
     def test_dataloader(self) -> TensorBatches:
         s = self._ready()
-        return TensorBatches(s.test_x, s.test_y, max(self.batch_size, EVAL_BATCH), shuffle=False, shard=self._shard())
+        return TensorBatches(
+            s.test_x, s.test_y, max(self.batch_size, EVAL_BATCH), shuffle=False, shard=self._shard()
+        )

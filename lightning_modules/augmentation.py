@@ -38,7 +38,9 @@ class Augmentation:
         if self.shift:
             x = x.clone()
             for dim in self.shift_dims:
-                shifts = torch.randint(-self.shift, self.shift + 1, (len(x),), generator=self.generator)
+                shifts = torch.randint(
+                    -self.shift, self.shift + 1, (len(x),), generator=self.generator
+                )
                 for amount in shifts.unique().tolist():
                     chosen = shifts == amount
                     x[chosen] = shift_zero_fill(x[chosen], amount, dim)

@@ -24,9 +24,16 @@ class TensorBatches:
     from a generator seeded once, so a trial's batch order is reproducible. ``transform``
     (augmentation) is applied to each batch's features."""
 
-    def __init__(self, features: torch.Tensor, labels: torch.Tensor, batch_size: int, shuffle: bool, seed: int = 0,
-                 transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                 shard: tuple[int, int] | None = None):
+    def __init__(
+        self,
+        features: torch.Tensor,
+        labels: torch.Tensor,
+        batch_size: int,
+        shuffle: bool,
+        seed: int = 0,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        shard: tuple[int, int] | None = None,
+    ):
         if len(features) != len(labels):
             raise ValueError(f"{len(features)} feature rows but {len(labels)} labels")
         if shard is not None and not 0 <= shard[0] < shard[1]:
@@ -64,7 +71,10 @@ class TensorBatches:
                 yield self.features[index], self.labels[index]
         else:
             for start in range(0, count, self.batch_size):
-                yield self.features[start : start + self.batch_size], self.labels[start : start + self.batch_size]
+                yield (
+                    self.features[start : start + self.batch_size],
+                    self.labels[start : start + self.batch_size],
+                )
 
     def _shard_indices(self) -> Iterator[torch.Tensor]:
         assert self.shard is not None

@@ -60,9 +60,15 @@ def checkpoint_files(path: str | Path) -> list[Path]:
     path = Path(path)
     if not path.is_dir() or (path / CHECKPOINT_FILE).exists():
         return [checkpoint_file(path)]
-    folds = sorted((int(match.group(1)), child) for child in path.iterdir() if (match := FOLD_FILE.fullmatch(child.name)))
+    folds = sorted(
+        (int(match.group(1)), child)
+        for child in path.iterdir()
+        if (match := FOLD_FILE.fullmatch(child.name))
+    )
     if not folds:
-        raise FileNotFoundError(f"{path}: no checkpoint file here (neither {CHECKPOINT_FILE} nor fold-N.ckpt)")
+        raise FileNotFoundError(
+            f"{path}: no checkpoint file here (neither {CHECKPOINT_FILE} nor fold-N.ckpt)"
+        )
     return [child for _, child in folds]
 
 
@@ -77,8 +83,12 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     except Exception as error:  # torch raises several types for damaged files
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
         # torch's refusal of an object it will not unpickle names it on a line of its own.
-        reason = next((line for line in lines if "Unsupported global" in line), lines[0] if lines else "")
-        raise ValueError(f"{file}: not a readable checkpoint ({type(error).__name__}: {reason[:300]})") from None
+        reason = next(
+            (line for line in lines if "Unsupported global" in line), lines[0] if lines else ""
+        )
+        raise ValueError(
+            f"{file}: not a readable checkpoint ({type(error).__name__}: {reason[:300]})"
+        ) from None
 
 
 def load_model(path: str | Path) -> Any:
@@ -88,7 +98,9 @@ def load_model(path: str | Path) -> Any:
     files = checkpoint_files(path)
     if len(files) > 1:
         names = ", ".join(file.name for file in files)
-        raise ValueError(f"{path}: holds one model per validation fold ({names}); load one of those files")
+        raise ValueError(
+            f"{path}: holds one model per validation fold ({names}); load one of those files"
+        )
     checkpoint = read_checkpoint(path)
     family_name = checkpoint.get("family")
     if family_name not in MODEL_FAMILIES:

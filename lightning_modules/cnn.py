@@ -20,12 +20,25 @@ class CNNClassifier(SupervisedModule):
         config, data = self.config, self.data_info
         two_d = data.kind == "image"
         conv, layout = (nn.Conv2d, "conv2d") if two_d else (nn.Conv1d, "conv1d")
-        pools = {"max": nn.MaxPool2d if two_d else nn.MaxPool1d, "avg": nn.AvgPool2d if two_d else nn.AvgPool1d}
-        channels_in = {"image": data.sample_shape[0], "sequence": data.sample_shape[-1], "vector": 1}[data.kind]
+        pools = {
+            "max": nn.MaxPool2d if two_d else nn.MaxPool1d,
+            "avg": nn.AvgPool2d if two_d else nn.AvgPool1d,
+        }
+        channels_in = {
+            "image": data.sample_shape[0],
+            "sequence": data.sample_shape[-1],
+            "vector": 1,
+        }[data.kind]
         layers: list[nn.Module] = [ChannelsFirst(data)]
         for channels in config.layer_channels():
             layers += [
-                conv(channels_in, channels, config.kernel_size, stride=config.stride, padding=config.kernel_size // 2),
+                conv(
+                    channels_in,
+                    channels,
+                    config.kernel_size,
+                    stride=config.stride,
+                    padding=config.kernel_size // 2,
+                ),
                 make_norm(config.norm, channels, layout),
                 make_activation(config),
             ]

@@ -60,7 +60,9 @@ class NoisePredictor(nn.Module):
         super().__init__()
         c = config.channels
         self.embedding_dim = c
-        self.step_mlp = nn.Sequential(nn.Linear(c, 4 * c), make_activation(config), nn.Linear(4 * c, 4 * c))
+        self.step_mlp = nn.Sequential(
+            nn.Linear(c, 4 * c), make_activation(config), nn.Linear(4 * c, 4 * c)
+        )
         self.inlet = nn.Conv2d(image_channels, c, 3, padding=1)
         self.blocks = nn.ModuleList(ResidualBlock(config) for _ in range(config.blocks))
         self.outlet = nn.Conv2d(c, image_channels, 3, padding=1)
@@ -86,9 +88,13 @@ class DiffusionModel(SupervisedModule):
     def forward(self, noisy: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
         return self.network(noisy, steps)
 
-    def denoising_loss(self, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def denoising_loss(
+        self, images: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """The mean squared error of the predicted noise at a random step of each image."""
-        steps = torch.randint(0, self.config.diffusion_steps, (len(images),), generator=generator).to(images.device)
+        steps = torch.randint(
+            0, self.config.diffusion_steps, (len(images),), generator=generator
+        ).to(images.device)
         noise = torch.randn(images.shape, generator=generator).to(images.device)
         keep = self.alpha_bar[steps].view(-1, *([1] * (images.dim() - 1)))
         noisy = keep.sqrt() * images + (1 - keep).sqrt() * noise

@@ -17,4 +17,6 @@ class DigitsDataModule(ArrayDataModule):
         from sklearn.datasets import load_digits
 
         features, labels = load_digits(return_X_y=True)
-        return features.astype("float32").reshape(len(features), *config.info().sample_shape), labels
+        return features.astype("float32").reshape(
+            len(features), *config.info().sample_shape
+        ), labels

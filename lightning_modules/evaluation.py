@@ -14,14 +14,21 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from lightning_modules.checkpoint import checkpoint_file, checkpoint_files, load_model, read_checkpoint
+from lightning_modules.checkpoint import (
+    checkpoint_file,
+    checkpoint_files,
+    load_model,
+    read_checkpoint,
+)
 
 
 def evaluate_checkpoint(path: str | Path) -> dict[str, float]:
     """Test metrics (``test_loss`` and ``test_accuracy`` or ``test_mae``) of a checkpoint: of its
     one model, or the mean over its fold models."""
     per_model = [_evaluate_model(file) for file in checkpoint_files(path)]
-    return {name: sum(metrics[name] for metrics in per_model) / len(per_model) for name in per_model[0]}
+    return {
+        name: sum(metrics[name] for metrics in per_model) / len(per_model) for name in per_model[0]
+    }
 
 
 def _evaluate_model(path: Path) -> dict[str, float]:
@@ -30,17 +37,25 @@ def _evaluate_model(path: Path) -> dict[str, float]:
     stored = read_checkpoint(path)
     dataset: dict[str, Any] | None = stored.get("dataset")
     if not dataset or dataset.get("name") not in DATASETS:
-        raise ValueError(f"{checkpoint_file(path)}: the checkpoint does not name the data it was trained on")
+        raise ValueError(
+            f"{checkpoint_file(path)}: the checkpoint does not name the data it was trained on"
+        )
     entry = DATASETS[dataset["name"]]
     data_config = entry.config.from_stored(dataset["config"])
     model = load_model(path)
     fold = dataset.get("fold", 0)
     if not isinstance(fold, int) or not 0 <= fold < data_config.fold_count():
-        raise ValueError(f"{checkpoint_file(path)}: names fold {fold!r} of data with {data_config.fold_count()} fold(s)")
-    datamodule = entry.datamodule_class()(data_config, batch_size=model.config.batch_size, fold=fold)
+        raise ValueError(
+            f"{checkpoint_file(path)}: names fold {fold!r} of data with {data_config.fold_count()} fold(s)"
+        )
+    datamodule = entry.datamodule_class()(
+        data_config, batch_size=model.config.batch_size, fold=fold
+    )
     datamodule.setup()
     if len(datamodule.splits.test_x) == 0:
-        raise ValueError(f"{checkpoint_file(path)}: its data has no test split (test_fraction is 0)")
+        raise ValueError(
+            f"{checkpoint_file(path)}: its data has no test split (test_fraction is 0)"
+        )
     return _test_pass(model, datamodule)
 
 

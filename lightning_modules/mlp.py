@@ -22,7 +22,11 @@ class MLPClassifier(SupervisedModule):
         layers: list[nn.Module] = [nn.Flatten()]
         width_in = math.prod(self.data_info.sample_shape)
         for width in config.layer_widths():
-            layers += [nn.Linear(width_in, width), make_norm(config.norm, width, "vector"), make_activation(config)]
+            layers += [
+                nn.Linear(width_in, width),
+                make_norm(config.norm, width, "vector"),
+                make_activation(config),
+            ]
             if config.dropout > 0:
                 layers.append(nn.Dropout(config.dropout))
             width_in = width

@@ -11,8 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from lightning_modules.configs import (
-    CNNConfig, DataConfig, DiffusionConfig, DataInfo, DigitsConfig, MLPConfig, MNIST1DConfig, NetworkConfig, RNNConfig,
-    SyntheticConfig, TableConfig, TransformerConfig,
+    CNNConfig,
+    DataConfig,
+    DataInfo,
+    DiffusionConfig,
+    DigitsConfig,
+    MLPConfig,
+    MNIST1DConfig,
+    NetworkConfig,
+    RNNConfig,
+    SyntheticConfig,
+    TableConfig,
+    TransformerConfig,
 )
 
 CLASSIFICATION_METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
@@ -51,14 +61,20 @@ MODEL_FAMILIES: dict[str, ModelFamily] = {
     "mlp": ModelFamily("mlp", MLPConfig, "lightning_modules.mlp:MLPClassifier"),
     "cnn": ModelFamily("cnn", CNNConfig, "lightning_modules.cnn:CNNClassifier"),
     "rnn": ModelFamily("rnn", RNNConfig, "lightning_modules.rnn:RNNClassifier"),
-    "transformer": ModelFamily("transformer", TransformerConfig, "lightning_modules.transformer:TransformerClassifier"),
-    "diffusion": ModelFamily("diffusion", DiffusionConfig, "lightning_modules.diffusion:DiffusionModel", generative=True),
+    "transformer": ModelFamily(
+        "transformer", TransformerConfig, "lightning_modules.transformer:TransformerClassifier"
+    ),
+    "diffusion": ModelFamily(
+        "diffusion", DiffusionConfig, "lightning_modules.diffusion:DiffusionModel", generative=True
+    ),
 }
 
 DATASETS: dict[str, Dataset] = {
     "digits": Dataset("digits", DigitsConfig, "lightning_modules.digits:DigitsDataModule"),
     "mnist1d": Dataset("mnist1d", MNIST1DConfig, "lightning_modules.mnist1d:MNIST1DDataModule"),
-    "synthetic": Dataset("synthetic", SyntheticConfig, "lightning_modules.synthetic:SyntheticDataModule"),
+    "synthetic": Dataset(
+        "synthetic", SyntheticConfig, "lightning_modules.synthetic:SyntheticDataModule"
+    ),
     "table": Dataset("table", TableConfig, "lightning_modules.table:TableDataModule"),
 }
 

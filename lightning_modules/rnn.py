@@ -21,13 +21,19 @@ class RecurrentNetwork(nn.Module):
         self.as_sequence = AsSequence(data)
         self.bidirectional = config.bidirectional
         self.recurrent = cell(
-            features, config.hidden_size, num_layers=config.layers, batch_first=True,
-            dropout=config.dropout if config.layers > 1 else 0.0, bidirectional=config.bidirectional,
+            features,
+            config.hidden_size,
+            num_layers=config.layers,
+            batch_first=True,
+            dropout=config.dropout if config.layers > 1 else 0.0,
+            bidirectional=config.bidirectional,
         )
         width = config.hidden_size * (2 if config.bidirectional else 1)
         self.head = nn.Sequential(
-            make_norm(config.norm, width, "vector"), make_activation(config),
-            nn.Dropout(config.dropout), nn.Linear(width, outputs),
+            make_norm(config.norm, width, "vector"),
+            make_activation(config),
+            nn.Dropout(config.dropout),
+            nn.Linear(width, outputs),
         )
         self.hidden_size = config.hidden_size
 
@@ -35,7 +41,9 @@ class RecurrentNetwork(nn.Module):
         steps, _ = self.recurrent(self.as_sequence(x))
         if self.bidirectional:
             # The forward direction has read everything at the last step, the backward at the first.
-            summary = torch.cat([steps[:, -1, : self.hidden_size], steps[:, 0, self.hidden_size :]], dim=-1)
+            summary = torch.cat(
+                [steps[:, -1, : self.hidden_size], steps[:, 0, self.hidden_size :]], dim=-1
+            )
         else:
             summary = steps[:, -1]
         return self.head(summary)

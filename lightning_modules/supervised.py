@@ -30,7 +30,6 @@ from lightning_modules.blocks.schedules import make_schedule
 from lightning_modules.configs.network import NetworkConfig
 from lightning_modules.configs.rules import DataInfo
 
-
 # Output values of kept batches (see SupervisedModule._accumulate) that are reduced together.
 PENDING_ELEMENTS = 1 << 20
 
@@ -48,10 +47,16 @@ class SupervisedModule(pl.LightningModule):
         config.check_data(data)
         self.config = config
         self.data_info = data
-        self.save_hyperparameters({
-            "config": config.to_stored(),
-            "data": {"kind": data.kind, "sample_shape": list(data.sample_shape), "num_classes": data.num_classes},
-        })
+        self.save_hyperparameters(
+            {
+                "config": config.to_stored(),
+                "data": {
+                    "kind": data.kind,
+                    "sample_shape": list(data.sample_shape),
+                    "num_classes": data.num_classes,
+                },
+            }
+        )
         self.outputs = output_size(config, data.num_classes)
         self.network: nn.Module = self.build_network()  # defined by each family
         initialize(self.network, config)
@@ -84,7 +89,9 @@ class SupervisedModule(pl.LightningModule):
             return (predictions(self.config, outputs) == targets).sum()
         return (outputs.squeeze(-1) - targets.float()).abs().sum()
 
-    def _accumulate(self, stage: str, loss: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> None:
+    def _accumulate(
+        self, stage: str, loss: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor
+    ) -> None:
         """Keep a batch for the epoch's metrics. Batches are only kept (detached) and reduced
         together every ``PENDING_ELEMENTS`` output values and at the epoch's end: for a small
         model each tensor operation per step costs about as much as a layer."""
@@ -100,10 +107,14 @@ class SupervisedModule(pl.LightningModule):
                 counts = [len(targets) for _, _, targets in batches]
                 losses = torch.stack([loss for loss, _, _ in batches])
                 loss_sum = (losses * losses.new_tensor(counts)).sum()
-                score = self._score(torch.cat([outputs for _, outputs, _ in batches]),
-                                    torch.cat([targets for _, _, targets in batches])).float()
+                score = self._score(
+                    torch.cat([outputs for _, outputs, _ in batches]),
+                    torch.cat([targets for _, _, targets in batches]),
+                ).float()
                 totals = torch.stack([loss_sum, score, loss_sum.new_tensor(float(sum(counts)))])
-                self._sums[stage] = totals if stage not in self._sums else self._sums[stage] + totals
+                self._sums[stage] = (
+                    totals if stage not in self._sums else self._sums[stage] + totals
+                )
         self._pending.clear()
         self._pending_size = 0
 
@@ -123,7 +134,12 @@ class SupervisedModule(pl.LightningModule):
         if totals is None:
             return
         loss_sum, score, count = totals.tolist()
-        self.log_dict({f"{stage}_loss": loss_sum / count, f"{stage}_{'accuracy' if self.classifies else 'mae'}": score / count})
+        self.log_dict(
+            {
+                f"{stage}_loss": loss_sum / count,
+                f"{stage}_{'accuracy' if self.classifies else 'mae'}": score / count,
+            }
+        )
 
     def training_step(self, batch, batch_index):
         loss = self._step(batch, "train")
@@ -169,15 +185,21 @@ class SupervisedModule(pl.LightningModule):
         self._restored_config = None
         for optimizer in optimizers:
             apply_settings(optimizer, schedulers, self.config, previous)
-        self.lineage.append({
-            "epoch": epoch,
-            "weights_sha256": state_digest(self.state_dict()),
-            "optimizer_sha256": state_digest(optimizers[0].state_dict()["state"]) if optimizers else None,
-            "lr": float(optimizers[0].param_groups[0]["lr"]) if optimizers else None,
-            "config": self.config.to_stored(),
-        })
+        self.lineage.append(
+            {
+                "epoch": epoch,
+                "weights_sha256": state_digest(self.state_dict()),
+                "optimizer_sha256": state_digest(optimizers[0].state_dict()["state"])
+                if optimizers
+                else None,
+                "lr": float(optimizers[0].param_groups[0]["lr"]) if optimizers else None,
+                "config": self.config.to_stored(),
+            }
+        )
 
-    def configure_gradient_clipping(self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None) -> None:
+    def configure_gradient_clipping(
+        self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None
+    ) -> None:
         # Clipped here rather than through Lightning's or Fabric's helpers, so that every loop clips
         # the same way, and a non-finite gradient norm does not raise: the trial is reported as
         # diverged from its loss instead.
@@ -190,7 +212,11 @@ class SupervisedModule(pl.LightningModule):
         optimizer = make_optimizer(self.config, self.parameters())
         # Epoch-based schedules (cosine) span the trial's planned epochs: a Trainer's max_epochs,
         # or what a lean loop set in ``planned_epochs``.
-        max_epochs = self.trainer.max_epochs if self._trainer is not None and self.trainer.max_epochs else self.planned_epochs
+        max_epochs = (
+            self.trainer.max_epochs
+            if self._trainer is not None and self.trainer.max_epochs
+            else self.planned_epochs
+        )
         schedule = make_schedule(self.config, optimizer, max_epochs)
         if schedule is None:
             return optimizer

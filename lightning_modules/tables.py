@@ -65,11 +65,15 @@ def _read(path: str, columns: list[str] | None = None):
     except Exception as error:
         if isinstance(error, TableError):
             raise
-        raise TableError(f"{path}: not a readable table ({type(error).__name__}: {error})") from None
+        raise TableError(
+            f"{path}: not a readable table ({type(error).__name__}: {error})"
+        ) from None
 
 
 @functools.lru_cache(maxsize=32)
-def _describe(path: str, features: tuple[str, ...], label: str, task: str, stamp: Any) -> TableDescription:
+def _describe(
+    path: str, features: tuple[str, ...], label: str, task: str, stamp: Any
+) -> TableDescription:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -77,21 +81,29 @@ def _describe(path: str, features: tuple[str, ...], label: str, task: str, stamp
     schema = schema_table.schema if schema_table is not None else _schema(path)
     missing = [name for name in (*features, label) if name not in schema.names]
     if missing:
-        raise TableError(f"{path} has no column {', '.join(repr(m) for m in missing)}; it has: {', '.join(schema.names)}")
+        raise TableError(
+            f"{path} has no column {', '.join(repr(m) for m in missing)}; it has: {', '.join(schema.names)}"
+        )
     for name in features:
         kind = schema.field(name).type
-        if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)):
+        if not (
+            pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+        ):
             raise TableError(f"{path}: feature column {name!r} is {kind}, not numeric")
     labels = _read(path, columns=[label]).column(label)
     if labels.null_count:
         raise TableError(f"{path}: label column {label!r} has {labels.null_count} missing values")
     if task == "regression":
         if not (pa.types.is_integer(labels.type) or pa.types.is_floating(labels.type)):
-            raise TableError(f"{path}: a regression label must be numeric; {label!r} is {labels.type}")
+            raise TableError(
+                f"{path}: a regression label must be numeric; {label!r} is {labels.type}"
+            )
         return TableDescription(features, label, None, len(labels))
     classes = tuple(sorted(pc.unique(labels).to_pylist()))
     if len(classes) < 2:
-        raise TableError(f"{path}: label column {label!r} has {len(classes)} distinct value; classification needs 2 or more")
+        raise TableError(
+            f"{path}: label column {label!r} has {len(classes)} distinct value; classification needs 2 or more"
+        )
     return TableDescription(features, label, classes, len(labels))
 
 
@@ -116,7 +128,9 @@ def read_arrays(path: str, description: TableDescription):
     import numpy as np
 
     table = _read(path, columns=[*description.features, description.label])
-    features = np.column_stack([table.column(name).to_numpy(zero_copy_only=False) for name in description.features])
+    features = np.column_stack(
+        [table.column(name).to_numpy(zero_copy_only=False) for name in description.features]
+    )
     if np.isnan(features.astype("float64")).any():
         raise TableError(f"{path}: feature columns have missing values")
     labels = table.column(description.label).to_pylist()
@@ -129,15 +143,23 @@ def read_arrays(path: str, description: TableDescription):
 def example_columns(example: str) -> tuple[tuple[str, ...], str, str]:
     """(feature columns, label column, task) of a bundled example table, without building it."""
     frame = _example_frame(example)
-    return tuple(c for c in frame.column_names if c != "target"), "target", "regression" if example == "diabetes" else "classification"
+    return (
+        tuple(c for c in frame.column_names if c != "target"),
+        "target",
+        "regression" if example == "diabetes" else "classification",
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _example_frame(example: str):
     import pyarrow as pa
     from sklearn import datasets
 
-    loader = {"breast_cancer": datasets.load_breast_cancer, "wine": datasets.load_wine, "diabetes": datasets.load_diabetes}[example]
+    loader = {
+        "breast_cancer": datasets.load_breast_cancer,
+        "wine": datasets.load_wine,
+        "diabetes": datasets.load_diabetes,
+    }[example]
     bunch = loader()
     names = [str(name).replace(" ", "_") for name in bunch.feature_names]
     columns = {name: bunch.data[:, i] for i, name in enumerate(names)}
@@ -150,7 +172,9 @@ def describe_example(example: str) -> TableDescription:
 
     frame = _example_frame(example)
     features, label, task = example_columns(example)
-    classes = None if task == "regression" else tuple(sorted(pc.unique(frame.column(label)).to_pylist()))
+    classes = (
+        None if task == "regression" else tuple(sorted(pc.unique(frame.column(label)).to_pylist()))
+    )
     return TableDescription(features, label, classes, frame.num_rows)
 
 
@@ -163,7 +187,9 @@ def ensure_example_table(path: str, example: str) -> None:
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
     os.close(handle)
     try:
         pq.write_table(_example_frame(example), temporary)

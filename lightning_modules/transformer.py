@@ -18,7 +18,9 @@ from lightning_modules.supervised import SupervisedModule
 
 def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
     position = torch.arange(length, dtype=torch.float32).unsqueeze(1)
-    frequencies = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    frequencies = torch.exp(
+        torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim)
+    )
     table = torch.zeros(length, dim)
     table[:, 0::2] = torch.sin(position * frequencies)
     table[:, 1::2] = torch.cos(position * frequencies[: dim // 2])
@@ -37,7 +39,9 @@ class EncoderLayer(nn.Module):
         )
         self.feed_forward_norm = norm()
         self.feed_forward = nn.Sequential(
-            nn.Linear(config.d_model, config.ff_dim), make_activation(config), nn.Linear(config.ff_dim, config.d_model)
+            nn.Linear(config.d_model, config.ff_dim),
+            make_activation(config),
+            nn.Linear(config.ff_dim, config.d_model),
         )
         self.dropout = nn.Dropout(config.dropout)
 
@@ -58,7 +62,11 @@ class TransformerNetwork(nn.Module):
         if config.positional == "learned":
             self.positions = nn.Parameter(torch.randn(config.max_length, config.d_model) * 0.02)
         else:
-            self.register_buffer("positions", sinusoidal_positions(config.max_length, config.d_model), persistent=False)
+            self.register_buffer(
+                "positions",
+                sinusoidal_positions(config.max_length, config.d_model),
+                persistent=False,
+            )
         self.layers = nn.ModuleList(EncoderLayer(config) for _ in range(config.layers))
         self.final_norm = nn.LayerNorm(config.d_model) if config.norm == "layer" else nn.Identity()
         self.dropout = nn.Dropout(config.dropout)

@@ -15,33 +15,43 @@ class SweepError(Exception):
     which key, what it got and what is allowed.
     """
 
-    def __init__(self, message: str, *, where: str | None = None, path: str | None = None,
-                 position: tuple[int, int] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        path: str | None = None,
+        position: tuple[int, int] | None = None,
+    ):
         self.message = message
         self.where = where
         self.path = path
         self.position = position
         super().__init__(str(self))
 
-    def located(self, where: str) -> "SweepError":
+    def located(self, where: str) -> SweepError:
         """The same error attributed to ``where`` unless it already names a place."""
-        return SweepError(self.message, where=self.where or where, path=self.path, position=self.position)
+        return SweepError(
+            self.message, where=self.where or where, path=self.path, position=self.position
+        )
 
-    def placed(self, positions: dict[str, tuple[int, int]]) -> "SweepError":
+    def placed(self, positions: dict[str, tuple[int, int]]) -> SweepError:
         """The same error with the line and column of its key (or of the nearest enclosing key)."""
         path = self.path
         while path and path not in positions:
             path = path[: max(path.rfind("."), path.rfind("["), 0)]
         position = positions.get(path) if path else None
-        return SweepError(self.message, where=self.where, path=self.path, position=self.position or position)
+        return SweepError(
+            self.message, where=self.where, path=self.path, position=self.position or position
+        )
 
     @property
-    def errors(self) -> list["SweepError"]:
+    def errors(self) -> list[SweepError]:
         """The mistakes to show (for several, at most ``MAX_REPORTED``)."""
         return [self]
 
     @property
-    def every(self) -> list["SweepError"]:
+    def every(self) -> list[SweepError]:
         """All of the mistakes found."""
         return [self]
 
@@ -76,10 +86,10 @@ class SweepErrors(SweepError):
     def total(self) -> int:
         return len(self._every)
 
-    def located(self, where: str) -> "SweepErrors":
+    def located(self, where: str) -> SweepErrors:
         return SweepErrors([error.located(where) for error in self._every])
 
-    def placed(self, positions: dict[str, tuple[int, int]]) -> "SweepErrors":
+    def placed(self, positions: dict[str, tuple[int, int]]) -> SweepErrors:
         return SweepErrors([error.placed(positions) for error in self._every])
 
     def __str__(self) -> str:
@@ -90,17 +100,21 @@ def summary(error: SweepError, source: str | None = None) -> list[str]:
     """The lines a launcher prints: each mistake, then (for several) how many there are."""
     lines = [str(one) for one in error.errors]
     if isinstance(error, SweepErrors) and error.total > 1:
-        shown = "" if error.total <= len(error.errors) else f" (the first {len(error.errors)} shown)"
-        lines.append(f"{error.total} mistakes{' in ' + source if source else ''}{shown}; nothing was started")
+        shown = (
+            "" if error.total <= len(error.errors) else f" (the first {len(error.errors)} shown)"
+        )
+        lines.append(
+            f"{error.total} mistakes{' in ' + source if source else ''}{shown}; nothing was started"
+        )
     return lines
 
 
 class Mistakes:
     """Collects the mistakes of independent checks, so that one pass reports them all.
 
-        mistakes = Mistakes()
-        name = mistakes.attempt(check_name, raw["name"])   # None when it failed
-        mistakes.raise_if_any()
+    mistakes = Mistakes()
+    name = mistakes.attempt(check_name, raw["name"])   # None when it failed
+    mistakes.raise_if_any()
     """
 
     def __init__(self) -> None:
@@ -108,7 +122,9 @@ class Mistakes:
 
     def add(self, error: SweepError) -> None:
         for one in error.every:
-            if all(str(one) != str(seen) for seen in self.found):  # the same mistake made twice is one line
+            if all(
+                str(one) != str(seen) for seen in self.found
+            ):  # the same mistake made twice is one line
                 self.found.append(one)
 
     def attempt(self, check: Any, *args: Any, **kwargs: Any) -> Any:
@@ -130,13 +146,18 @@ class Mistakes:
 
 def did_you_mean(word: Any, options: Any) -> str:
     """``; did you mean depth?`` for a misspelt key or name, or nothing when none is close."""
-    close = difflib.get_close_matches(str(word), [str(option) for option in options], n=2, cutoff=0.6)
+    close = difflib.get_close_matches(
+        str(word), [str(option) for option in options], n=2, cutoff=0.6
+    )
     return f"; did you mean {' or '.join(close)}?" if close else ""
 
 
 # What str.splitlines breaks at. Key paths and some messages quote a user's keys as written, and
 # a key may hold any of these; escaped, the error still prints as one line.
-_LINE_BREAKS = {ord(c): c.encode("unicode_escape").decode("ascii") for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+_LINE_BREAKS = {
+    ord(c): c.encode("unicode_escape").decode("ascii")
+    for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+}
 
 
 def one_line(text: str) -> str:

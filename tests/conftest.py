@@ -43,15 +43,25 @@ def no_leaked_processes():
 
 def launcher_env(**extra: str) -> dict[str, str]:
     """This environment without Ray's address and authentication settings, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN")
+    }
     env.update(PYTHONUNBUFFERED="1", **extra)
     return env
 
 
-def run_launcher(module: str, *args: str, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_launcher(
+    module: str, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", f"launchers.{module}", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env or launcher_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or launcher_env(),
     )
 
 

@@ -24,8 +24,12 @@ def project_imports() -> dict[str, set[str]]:
         found = set()
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                found |= {f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in modules else node.module
-                          for alias in node.names}
+                found |= {
+                    f"{node.module}.{alias.name}"
+                    if f"{node.module}.{alias.name}" in modules
+                    else node.module
+                    for alias in node.names
+                }
             elif isinstance(node, ast.Import):
                 found |= {alias.name for alias in node.names}
         graph[name] = {module for module in found if module in modules and module != name}
@@ -83,6 +87,8 @@ def test_the_driver_imports_no_torch():
         "[searcher_module(name) for name in SEARCHERS]\n"
         "print(sorted(m for m in ('torch', 'lightning', 'pytorch_lightning') if m in sys.modules))\n"
     )
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"

@@ -172,7 +172,7 @@ class ClassicBlobs(BlobsBody, pl.LightningDataModule):
         self.save_hyperparameters()
 '''
 
-TUNING = '''
+TUNING = """
 from sweepable.data import Blobs
 from sweepable.models import Classifier
 
@@ -183,7 +183,7 @@ def build(hp):
     model = Classifier(hidden=hp.Int("hidden", 16, 64, step=16), lr=hp.Float("lr", 1e-3, 0.3, sampling="log"),
                        optimizer=optimizer, momentum=momentum)
     return model, Blobs(batch_size=hp.Choice("batch_size", [16, 32]))
-'''
+"""
 
 CALLBACKS = '''
 import lightning.pytorch as L
@@ -198,7 +198,7 @@ class Settings(L.Callback):
         module.log("seen/global_step", float(trainer.global_step))
 '''
 
-CLI = '''
+CLI = """
 import sys
 
 from lightning.pytorch.cli import LightningCLI
@@ -217,9 +217,9 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
-SUBCLASS_FIT_CONFIG = '''
+SUBCLASS_FIT_CONFIG = """
 seed_everything: 7
 trainer: {max_epochs: 30}
 model:
@@ -228,9 +228,9 @@ model:
 data:
   class_path: sweepable.data.Blobs
   init_args: {batch_size: 32}
-'''
+"""
 
-FIT_CONFIG = '''
+FIT_CONFIG = """
 # python -m sweepable.cli fit --config configs/fit.yaml
 seed_everything: 7
 trainer:
@@ -244,7 +244,7 @@ model:
   lr: 0.05
 data:
   batch_size: 32
-'''
+"""
 
 
 def write_project(folder: Path) -> Path:
@@ -252,7 +252,13 @@ def write_project(folder: Path) -> Path:
     package = folder / PACKAGE
     package.mkdir(parents=True, exist_ok=True)
     (package / "__init__.py").write_text("")
-    for name, text in (("models", MODELS), ("data", DATA), ("tuning", TUNING), ("callbacks", CALLBACKS), ("cli", CLI)):
+    for name, text in (
+        ("models", MODELS),
+        ("data", DATA),
+        ("tuning", TUNING),
+        ("callbacks", CALLBACKS),
+        ("cli", CLI),
+    ):
         (package / f"{name}.py").write_text(textwrap.dedent(text).lstrip())
     (folder / "configs").mkdir(exist_ok=True)
     (folder / "configs" / "fit.yaml").write_text(FIT_CONFIG.lstrip())
@@ -265,8 +271,22 @@ def printed_config(folder: Path, subclass_mode: bool = False) -> str:
     (configs/fit.yaml; in subclass mode, configs/fit_any_class.yaml)."""
     config = "configs/fit_any_class.yaml" if subclass_mode else "configs/fit.yaml"
     extra = ["--any-class"] if subclass_mode else []
-    done = subprocess.run([sys.executable, "-m", f"{PACKAGE}.cli", *extra, "fit", "--config", config, "--print_config"],
-                          cwd=folder, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(folder)})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            f"{PACKAGE}.cli",
+            *extra,
+            "fit",
+            "--config",
+            config,
+            "--print_config",
+        ],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(folder)},
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -16,7 +16,9 @@ def output_size(config: TrainingConfig, num_classes: int | None) -> int:
     return num_classes
 
 
-def compute_loss(config: TrainingConfig, outputs: torch.Tensor, targets: torch.Tensor, num_classes: int | None) -> torch.Tensor:
+def compute_loss(
+    config: TrainingConfig, outputs: torch.Tensor, targets: torch.Tensor, num_classes: int | None
+) -> torch.Tensor:
     if num_classes is None:
         return F.mse_loss(outputs.squeeze(-1), targets.float())
     if config.loss == "cross_entropy":

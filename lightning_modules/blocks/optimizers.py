@@ -12,25 +12,56 @@ import torch
 from lightning_modules.configs.training import TrainingConfig
 
 
-def make_optimizer(config: TrainingConfig, parameters: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
+def make_optimizer(
+    config: TrainingConfig, parameters: Iterable[torch.nn.Parameter]
+) -> torch.optim.Optimizer:
     name = config.optimizer
     if name == "sgd":
-        return torch.optim.SGD(parameters, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov,
-                               weight_decay=config.weight_decay, fused=True)
+        return torch.optim.SGD(
+            parameters,
+            lr=config.lr,
+            momentum=config.momentum,
+            nesterov=config.nesterov,
+            weight_decay=config.weight_decay,
+            fused=True,
+        )
     if name == "rmsprop":
-        return torch.optim.RMSprop(parameters, lr=config.lr, alpha=config.alpha, eps=config.eps,
-                                   momentum=config.momentum, weight_decay=config.weight_decay, foreach=True)
+        return torch.optim.RMSprop(
+            parameters,
+            lr=config.lr,
+            alpha=config.alpha,
+            eps=config.eps,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
+            foreach=True,
+        )
     if name == "adam":
-        return torch.optim.Adam(parameters, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps,
-                                weight_decay=config.weight_decay, fused=True)
+        return torch.optim.Adam(
+            parameters,
+            lr=config.lr,
+            betas=(config.beta1, config.beta2),
+            eps=config.eps,
+            weight_decay=config.weight_decay,
+            fused=True,
+        )
     if name == "adamw":
-        return torch.optim.AdamW(parameters, lr=config.lr, betas=(config.beta1, config.beta2), eps=config.eps,
-                                 weight_decay=config.weight_decay, fused=True)
+        return torch.optim.AdamW(
+            parameters,
+            lr=config.lr,
+            betas=(config.beta1, config.beta2),
+            eps=config.eps,
+            weight_decay=config.weight_decay,
+            fused=True,
+        )
     raise ValueError(f"unknown optimizer {name!r}")
 
 
-def apply_settings(optimizer: torch.optim.Optimizer, schedulers: list, config: TrainingConfig,
-                   previous: TrainingConfig) -> None:
+def apply_settings(
+    optimizer: torch.optim.Optimizer,
+    schedulers: list,
+    config: TrainingConfig,
+    previous: TrainingConfig,
+) -> None:
     """Put ``config``'s optimizer settings in force on an optimizer whose state was restored from a
     checkpoint trained under ``previous`` (a PBT exploit, or a resumed trial).
 

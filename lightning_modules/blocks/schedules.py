@@ -22,13 +22,17 @@ def warmup_cosine_factor(epoch: int, warmup_epochs: int, max_epochs: int) -> flo
     return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
-def make_schedule(config: TrainingConfig, optimizer: torch.optim.Optimizer, max_epochs: int) -> dict[str, Any] | None:
+def make_schedule(
+    config: TrainingConfig, optimizer: torch.optim.Optimizer, max_epochs: int
+) -> dict[str, Any] | None:
     """A Lightning ``lr_scheduler`` entry, or None for a constant learning rate."""
     name = config.schedule
     if name == "none":
         return None
     if name == "step":
-        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma)
+        scheduler = torch.optim.lr_scheduler.StepLR(
+            optimizer, step_size=config.step_size, gamma=config.gamma
+        )
     elif name == "cosine":
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, max_epochs))
     elif name == "warmup_cosine":

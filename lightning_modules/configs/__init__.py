@@ -7,17 +7,37 @@ the sweep file is loaded.
 
 from lightning_modules.configs.base import ArgsModel
 from lightning_modules.configs.blocks import BlockConfig
-from lightning_modules.configs.training import TrainingConfig
 from lightning_modules.configs.cnn import CNNConfig
+from lightning_modules.configs.data import (
+    DataConfig,
+    DigitsConfig,
+    MNIST1DConfig,
+    SyntheticConfig,
+    TableConfig,
+)
 from lightning_modules.configs.diffusion import DiffusionConfig
-from lightning_modules.configs.data import DataConfig, DigitsConfig, MNIST1DConfig, SyntheticConfig, TableConfig
 from lightning_modules.configs.mlp import MLPConfig
 from lightning_modules.configs.network import NetworkConfig
 from lightning_modules.configs.rnn import RNNConfig
 from lightning_modules.configs.rules import DataInfo, Rule
+from lightning_modules.configs.training import TrainingConfig
 from lightning_modules.configs.transformer import TransformerConfig
 
 __all__ = [
-    "ArgsModel", "BlockConfig", "CNNConfig", "DataConfig", "DataInfo", "DiffusionConfig", "DigitsConfig", "MLPConfig", "MNIST1DConfig",
-    "NetworkConfig", "RNNConfig", "Rule", "SyntheticConfig", "TableConfig", "TrainingConfig", "TransformerConfig",
+    "ArgsModel",
+    "BlockConfig",
+    "CNNConfig",
+    "DataConfig",
+    "DataInfo",
+    "DiffusionConfig",
+    "DigitsConfig",
+    "MLPConfig",
+    "MNIST1DConfig",
+    "NetworkConfig",
+    "RNNConfig",
+    "Rule",
+    "SyntheticConfig",
+    "TableConfig",
+    "TrainingConfig",
+    "TransformerConfig",
 ]

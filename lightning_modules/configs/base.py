@@ -22,7 +22,9 @@ class ArgsModel(BaseModel):
 
     @classmethod
     def mutable_keys(cls) -> frozenset[str]:
-        return frozenset().union(*(vars(klass).get("mutable", frozenset()) for klass in cls.__mro__))
+        return frozenset().union(
+            *(vars(klass).get("mutable", frozenset()) for klass in cls.__mro__)
+        )
 
     @classmethod
     def rules(cls) -> list[Rule]:

@@ -9,7 +9,9 @@ from lightning_modules.configs.rules import Rule, knob_needs
 
 Activation = Literal["relu", "leaky_relu", "relu_n", "tanh", "sigmoid", "gelu"]
 Norm = Literal["none", "batch", "layer"]
-Init = Literal["default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "zeros"]
+Init = Literal[
+    "default", "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "zeros"
+]
 
 
 class BlockConfig(ArgsModel):

@@ -35,8 +35,10 @@ def _fits_the_input(values: dict[str, Any], given: set[str], data: DataInfo | No
     before = side
     for layer, after in enumerate(spatial_sizes(values, side), start=1):
         if after < 1:
-            return (f"conv layer {layer} gets an input of size {before}, which stride {values['stride']} "
-                    f"and pooling {values['pool']}/{values['pool_size']} reduce to nothing: use fewer conv_layers")
+            return (
+                f"conv layer {layer} gets an input of size {before}, which stride {values['stride']} "
+                f"and pooling {values['pool']}/{values['pool_size']} reduce to nothing: use fewer conv_layers"
+            )
         before = after
     return None
 
@@ -48,7 +50,9 @@ class CNNConfig(NetworkConfig):
 
     conv_layers: int = Field(2, ge=1, le=16, description="convolution blocks")
     channels: int = Field(16, ge=1, le=1024, description="feature maps of the first conv layer")
-    channel_multiplier: float = Field(2.0, ge=1.0, le=4.0, description="growth of feature maps per layer")
+    channel_multiplier: float = Field(
+        2.0, ge=1.0, le=4.0, description="growth of feature maps per layer"
+    )
     kernel_size: int = Field(3, ge=1, le=64, description="no larger than the input")
     stride: int = Field(1, ge=1, le=8, description="of every convolution")
     pool: Literal["none", "max", "avg"] = Field("max", description="pooling after each block")
@@ -63,4 +67,7 @@ class CNNConfig(NetworkConfig):
     ]
 
     def layer_channels(self) -> list[int]:
-        return [max(1, round(self.channels * self.channel_multiplier**i)) for i in range(self.conv_layers)]
+        return [
+            max(1, round(self.channels * self.channel_multiplier**i))
+            for i in range(self.conv_layers)
+        ]

@@ -13,7 +13,9 @@ from lightning_modules.configs.base import ArgsModel
 from lightning_modules.configs.rules import DataInfo, Rule, knob_needs
 
 
-def _fractions_leave_training_data(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+def _fractions_leave_training_data(
+    values: dict[str, Any], given: set[str], data: DataInfo | None
+) -> str | None:
     if values["validation"] == "kfold":
         # Each fold validates on 1/folds of what the test split leaves and trains on the rest.
         return None
@@ -31,24 +33,40 @@ def _minmax_range(values: dict[str, Any], given: set[str], data: DataInfo | None
 
 class DataConfig(ArgsModel):
     validation: Literal["holdout", "kfold"] = Field(
-        "holdout", description="one validation split, or k folds with the trial's metrics averaged over them"
+        "holdout",
+        description="one validation split, or k folds with the trial's metrics averaged over them",
     )
-    val_fraction: float = Field(0.2, gt=0.0, lt=1.0, description="holdout: validation share (stratified for classes)")
+    val_fraction: float = Field(
+        0.2, gt=0.0, lt=1.0, description="holdout: validation share (stratified for classes)"
+    )
     folds: int = Field(5, ge=2, le=20, description="kfold: number of folds (each trains one model)")
     test_fraction: float = Field(
-        0.2, ge=0.0, le=0.9, description="held-out test share (taken first), used only for best.json"
+        0.2,
+        ge=0.0,
+        le=0.9,
+        description="held-out test share (taken first), used only for best.json",
     )
     normalize: Literal["zscore", "minmax", "none"] = Field(
         "zscore", description="statistics from the training split only"
     )
     minmax_low: float = Field(0.0, ge=-1e6, le=1e6, description="minmax: the low end of the range")
-    minmax_high: float = Field(1.0, ge=-1e6, le=1e6, description="minmax: the high end of the range")
-    augment_shift: int = Field(0, ge=0, le=64, description="training only: random shift by up to this many steps/pixels")
-    augment_noise: float = Field(0.0, ge=0.0, le=10.0, description="training only: Gaussian noise of this std")
-    augment_scale: float = Field(0.0, ge=0.0, lt=1.0, description="training only: scale each sample by 1 +- this")
+    minmax_high: float = Field(
+        1.0, ge=-1e6, le=1e6, description="minmax: the high end of the range"
+    )
+    augment_shift: int = Field(
+        0, ge=0, le=64, description="training only: random shift by up to this many steps/pixels"
+    )
+    augment_noise: float = Field(
+        0.0, ge=0.0, le=10.0, description="training only: Gaussian noise of this std"
+    )
+    augment_scale: float = Field(
+        0.0, ge=0.0, lt=1.0, description="training only: scale each sample by 1 +- this"
+    )
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
 
-    mutable: ClassVar[frozenset[str]] = frozenset({"augment_shift", "augment_noise", "augment_scale"})
+    mutable: ClassVar[frozenset[str]] = frozenset(
+        {"augment_shift", "augment_noise", "augment_scale"}
+    )
 
     data_rules: ClassVar[list[Rule]] = [
         knob_needs("val_fraction", "validation", ("holdout",)),
@@ -81,7 +99,9 @@ class DigitsConfig(DataConfig):
     """scikit-learn's bundled 8x8 digits (1,797 samples, 10 classes, no download), as flat
     vectors of 64 pixels, 1x8x8 images, or sequences of 8 rows of 8 pixels."""
 
-    layout: Literal["flat", "image", "sequence"] = Field("flat", description="64 features, 1x8x8 image or 8 rows")
+    layout: Literal["flat", "image", "sequence"] = Field(
+        "flat", description="64 features, 1x8x8 image or 8 rows"
+    )
 
     def info(self) -> DataInfo:
         shape = {"flat": (64,), "image": (1, 8, 8), "sequence": (8, 8)}[self.layout]
@@ -93,7 +113,9 @@ class MNIST1DConfig(DataConfig):
     """MNIST-1D: 10 classes of 40-step 1-D signals, generated locally by the ``mnist1d``
     package's generator (never downloaded), as sequences of 40 steps of one value."""
 
-    num_samples: int = Field(5000, ge=100, le=1_000_000, description="generated samples, all splits")
+    num_samples: int = Field(
+        5000, ge=100, le=1_000_000, description="generated samples, all splits"
+    )
 
     def info(self) -> DataInfo:
         return DataInfo("sequence", (40, 1), 10)
@@ -103,13 +125,17 @@ class SyntheticConfig(DataConfig):
     """A seeded synthetic task for tests and quick experiments: class-dependent Gaussian blobs
     (classification) or a noisy linear target (regression), as vectors or sequences."""
 
-    task: Literal["classification", "regression"] = Field("classification", description="labels or a real target")
+    task: Literal["classification", "regression"] = Field(
+        "classification", description="labels or a real target"
+    )
     kind: Literal["vector", "sequence"] = Field("vector", description="sample layout")
     samples: int = Field(512, ge=20, le=1_000_000, description="generated samples, all splits")
     features: int = Field(8, ge=1, le=4096, description="features per sample (or per step)")
     length: int = Field(16, ge=1, le=4096, description="steps per sequence (kind sequence)")
     classes: int = Field(3, ge=2, le=1000, description="classification: number of classes")
-    noise: float = Field(0.5, ge=0.0, le=100.0, description="std of the noise around each centre or target")
+    noise: float = Field(
+        0.5, ge=0.0, le=100.0, description="std of the noise around each centre or target"
+    )
 
     data_rules: ClassVar[list[Rule]] = [
         *DataConfig.data_rules,
@@ -122,7 +148,9 @@ class SyntheticConfig(DataConfig):
         return DataInfo(self.kind, shape, self.classes if self.task == "classification" else None)
 
 
-def _table_needs_columns(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+def _table_needs_columns(
+    values: dict[str, Any], given: set[str], data: DataInfo | None
+) -> str | None:
     if values["path"] is None:
         return "path is required: a Parquet, Feather/Arrow or CSV file, local or a storage URI"
     if values["example"] is None and (not values["features"] or not values["label"]):
@@ -137,10 +165,16 @@ class TableConfig(DataConfig):
     when the sweep is loaded. ``example`` writes one of scikit-learn's bundled tables
     (breast_cancer, wine, diabetes) to ``path`` on first use."""
 
-    path: str | None = Field(None, min_length=1, max_length=4096, description="the table file or URI")
-    features: list[str] | None = Field(None, min_length=1, max_length=10_000, description="feature column names")
+    path: str | None = Field(
+        None, min_length=1, max_length=4096, description="the table file or URI"
+    )
+    features: list[str] | None = Field(
+        None, min_length=1, max_length=10_000, description="feature column names"
+    )
     label: str | None = Field(None, min_length=1, description="label column name")
-    task: Literal["classification", "regression"] = Field("classification", description="labels or a real target")
+    task: Literal["classification", "regression"] = Field(
+        "classification", description="labels or a real target"
+    )
     example: Literal["breast_cancer", "wine", "diabetes"] | None = Field(
         None, description="write this bundled example table to path when it is missing"
     )

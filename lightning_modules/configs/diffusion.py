@@ -8,9 +8,13 @@ from lightning_modules.configs.network import NetworkConfig
 from lightning_modules.configs.rules import DataInfo, Rule, knob_needs
 
 
-def _no_classifier_loss(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+def _no_classifier_loss(
+    values: dict[str, Any], given: set[str], data: DataInfo | None
+) -> str | None:
     if "loss" in given:
-        return "diffusion learns by denoising (mean squared error on the noise); loss does not apply"
+        return (
+            "diffusion learns by denoising (mean squared error on the noise); loss does not apply"
+        )
     return None
 
 
@@ -30,10 +34,18 @@ class DiffusionConfig(NetworkConfig):
     channels: int = Field(32, ge=1, le=512, description="feature maps of every block")
     blocks: int = Field(2, ge=1, le=12, description="residual convolution blocks")
     diffusion_steps: int = Field(100, ge=2, le=4000, description="noising steps T")
-    noise_schedule: Literal["linear", "cosine"] = Field("linear", description="how the noise grows over the steps")
-    beta_start: float = Field(1e-4, gt=0.0, lt=1.0, description="linear: noise variance at the first step")
-    beta_end: float = Field(0.02, gt=0.0, lt=1.0, description="linear: noise variance at the last step")
-    sampling_temperature: float = Field(1.0, ge=0.0, le=2.0, description="scale of the noise when sampling")
+    noise_schedule: Literal["linear", "cosine"] = Field(
+        "linear", description="how the noise grows over the steps"
+    )
+    beta_start: float = Field(
+        1e-4, gt=0.0, lt=1.0, description="linear: noise variance at the first step"
+    )
+    beta_end: float = Field(
+        0.02, gt=0.0, lt=1.0, description="linear: noise variance at the last step"
+    )
+    sampling_temperature: float = Field(
+        1.0, ge=0.0, le=2.0, description="scale of the noise when sampling"
+    )
 
     data_kinds: ClassVar[tuple[str, ...]] = ("image",)
     mutable: ClassVar[frozenset[str]] = frozenset({"sampling_temperature"})

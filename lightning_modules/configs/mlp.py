@@ -8,7 +8,9 @@ from lightning_modules.configs.network import NetworkConfig
 from lightning_modules.configs.rules import DataInfo, Rule, knob_needs
 
 
-def _widths_match_depth(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+def _widths_match_depth(
+    values: dict[str, Any], given: set[str], data: DataInfo | None
+) -> str | None:
     widths = values["widths"]
     if widths is not None and "depth" in given and len(widths) != values["depth"]:
         return f"widths lists {len(widths)} layers but depth is {values['depth']}; give one of them"
@@ -23,8 +25,12 @@ class MLPConfig(NetworkConfig):
 
     depth: int = Field(2, ge=0, le=32, description="hidden layers (0: a linear model)")
     width: int = Field(128, ge=1, le=8192, description="units of the first (or every) hidden layer")
-    width_schedule: Literal["constant", "shrinking"] = Field("constant", description="widths of the hidden layers")
-    width_factor: float = Field(0.5, gt=0.0, lt=1.0, description="shrinking: each layer's share of the previous")
+    width_schedule: Literal["constant", "shrinking"] = Field(
+        "constant", description="widths of the hidden layers"
+    )
+    width_factor: float = Field(
+        0.5, gt=0.0, lt=1.0, description="shrinking: each layer's share of the previous"
+    )
     widths: list[Annotated[int, Field(ge=1, le=8192)]] | None = Field(
         None, min_length=1, max_length=32, description="units per hidden layer"
     )

@@ -22,7 +22,9 @@ class NetworkConfig(BlockConfig, TrainingConfig):
     def check_data(self, data: DataInfo) -> None:
         """The rules that need the data's shape, for a trial about to be built."""
         if data.kind not in self.data_kinds:
-            raise ValueError(f"this family takes {' or '.join(self.data_kinds)} data, not {data.kind}")
+            raise ValueError(
+                f"this family takes {' or '.join(self.data_kinds)} data, not {data.kind}"
+            )
         message = first_violation(self.rules(), self.model_dump(), set(self.model_fields_set), data)
         if message:
             raise ValueError(message)

@@ -17,7 +17,9 @@ class RNNConfig(NetworkConfig):
     layers: int = Field(1, ge=1, le=8, description="stacked recurrent layers")
     hidden_size: int = Field(64, ge=1, le=4096, description="units per layer and direction")
     bidirectional: bool = Field(False, description="read the sequence both ways")
-    dropout: float = Field(0.0, ge=0.0, lt=1.0, description="between recurrent layers and before the head")
+    dropout: float = Field(
+        0.0, ge=0.0, lt=1.0, description="between recurrent layers and before the head"
+    )
 
     mutable: ClassVar[frozenset[str]] = frozenset({"dropout"})
 

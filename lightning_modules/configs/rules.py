@@ -54,7 +54,9 @@ def knob_needs(knob: str, owner: str, allowed: tuple[Any, ...]) -> Rule:
     return Rule((knob, owner), check, needs=(owner, allowed))
 
 
-def first_violation(rules: list[Rule], values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+def first_violation(
+    rules: list[Rule], values: dict[str, Any], given: set[str], data: DataInfo | None
+) -> str | None:
     for rule in rules:
         message = rule.check(values, given, data)
         if message:

@@ -9,7 +9,9 @@ from lightning_modules.configs.network import NetworkConfig
 from lightning_modules.configs.rules import DataInfo, Rule
 
 
-def _heads_divide_model_dim(values: dict[str, Any], given: set[str], data: DataInfo | None) -> str | None:
+def _heads_divide_model_dim(
+    values: dict[str, Any], given: set[str], data: DataInfo | None
+) -> str | None:
     if values["d_model"] % values["heads"]:
         return f"heads {values['heads']} does not divide d_model {values['d_model']}"
     return None
@@ -24,7 +26,11 @@ def _sequence_fits(values: dict[str, Any], given: set[str], data: DataInfo | Non
         return f"patch_size {patch} is longer than the data's sequences of {length} steps"
     tokens = -(-length // patch)
     if tokens > values["max_length"]:
-        made = f"{length} steps" if patch == 1 else f"{length} steps in patches of {patch}, {tokens} tokens"
+        made = (
+            f"{length} steps"
+            if patch == 1
+            else f"{length} steps in patches of {patch}, {tokens} tokens"
+        )
         return f"the data's sequences have {made}, more than max_length {values['max_length']}"
     return None
 
@@ -54,10 +60,16 @@ class TransformerConfig(NetworkConfig):
     ff_dim: int = Field(128, ge=1, le=16384, description="feed-forward units")
     dropout: float = Field(0.1, ge=0.0, lt=1.0, description="on embeddings and residual branches")
     attention_dropout: float = Field(0.0, ge=0.0, lt=1.0, description="on attention weights")
-    positional: Literal["sinusoidal", "learned"] = Field("sinusoidal", description="positional encoding")
-    patch_size: int = Field(1, ge=1, le=4096, description="consecutive steps per token (1: one token per step)")
+    positional: Literal["sinusoidal", "learned"] = Field(
+        "sinusoidal", description="positional encoding"
+    )
+    patch_size: int = Field(
+        1, ge=1, le=4096, description="consecutive steps per token (1: one token per step)"
+    )
     max_length: int = Field(512, ge=1, le=100_000, description="most tokens; at least the data's")
-    norm: Norm = Field("layer", description="layer: pre-norm encoder layers; none: no normalisation")
+    norm: Norm = Field(
+        "layer", description="layer: pre-norm encoder layers; none: no normalisation"
+    )
 
     mutable: ClassVar[frozenset[str]] = frozenset({"dropout", "attention_dropout"})
 

@@ -23,8 +23,10 @@ def followup_sweep(results: SweepResults, diagnoses: list[Diagnosis]) -> dict[st
     for key, entry in raw.get("space", {}).items():
         if not isinstance(entry, dict) or len(entry) != 1 or not top:
             continue  # conditional (when:) or per-layer entries are kept as they were
-        (kind, body), = entry.items()
-        used = [row.get(CONFIG_PREFIX + key) for row in top if row.get(CONFIG_PREFIX + key) is not None]
+        ((kind, body),) = entry.items()
+        used = [
+            row.get(CONFIG_PREFIX + key) for row in top if row.get(CONFIG_PREFIX + key) is not None
+        ]
         if not used:
             continue
         if kind in RANGES:
@@ -56,4 +58,8 @@ def _narrow(kind: str, bounds: list[Any], used: list[Any]) -> list[Any]:
 
 
 def _same(value: Any, used: Any) -> bool:
-    return value == used and type(value) is type(used) or (isinstance(value, list) and list(value) == list(used))
+    return (
+        value == used
+        and type(value) is type(used)
+        or (isinstance(value, list) and list(value) == list(used))
+    )

@@ -25,7 +25,11 @@ class Importance:
 
 def importance(results: SweepResults) -> Importance:
     ranked = results.ranked()
-    keys = [key for key in results.searched if len({_hashable(row.get(CONFIG_PREFIX + key)) for row in ranked}) > 1]
+    keys = [
+        key
+        for key in results.searched
+        if len({_hashable(row.get(CONFIG_PREFIX + key)) for row in ranked}) > 1
+    ]
     if len(ranked) < MIN_TRIALS or not keys:
         why = f"needs at least {MIN_TRIALS} trials with a finite {results.metric} and a key that varies"
         return Importance(METHOD, len(ranked), {}, why)
@@ -36,10 +40,15 @@ def importance(results: SweepResults) -> Importance:
     for key in keys:
         values = [row.get(CONFIG_PREFIX + key) for row in ranked]
         present = [value for value in values if value is not None]
-        if all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in present):
+        if all(
+            isinstance(value, (int, float)) and not isinstance(value, bool) for value in present
+        ):
             wide = key in results.log_keys and all(value > 0 for value in present)
             fill = min(present) - 1 if present else 0.0
-            column = [math.log10(v) if wide and v is not None else (v if v is not None else fill) for v in values]
+            column = [
+                math.log10(v) if wide and v is not None else (v if v is not None else fill)
+                for v in values
+            ]
             columns.append((key, [float(v) for v in column]))
         else:
             for choice in sorted({str(value) for value in present}):
@@ -48,12 +57,16 @@ def importance(results: SweepResults) -> Importance:
             columns.append((key, [1.0 if value is None else 0.0 for value in values]))
     features = np.array([column for _, column in columns]).T
     target = np.array([row[f"best_{results.metric}"] for row in ranked], dtype=float)
-    forest = RandomForestRegressor(n_estimators=300, random_state=0, min_samples_leaf=2).fit(features, target)
+    forest = RandomForestRegressor(n_estimators=300, random_state=0, min_samples_leaf=2).fit(
+        features, target
+    )
     scores: dict[str, float] = {}
-    for (key, _), share in zip(columns, forest.feature_importances_):
+    for (key, _), share in zip(columns, forest.feature_importances_, strict=True):
         scores[key] = scores.get(key, 0.0) + float(share)
     total = sum(scores.values()) or 1.0
-    ordered = dict(sorted(((key, value / total) for key, value in scores.items()), key=lambda item: -item[1]))
+    ordered = dict(
+        sorted(((key, value / total) for key, value in scores.items()), key=lambda item: -item[1])
+    )
     return Importance(METHOD, len(ranked), ordered)
 
 

@@ -12,8 +12,13 @@ from sweeps.analysis.importance import Importance
 from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
 from sweeps.results.metric_values import better, is_finite_number
 
-ENDS = {"completed": ("o", "ended at max_epochs"), "stopped": ("x", "stopped early"),
-        "diverged": ("v", "diverged"), "errored": ("s", "errored"), "running": (">", "still running")}
+ENDS = {
+    "completed": ("o", "ended at max_epochs"),
+    "stopped": ("x", "stopped early"),
+    "diverged": ("v", "diverged"),
+    "errored": ("s", "errored"),
+    "running": (">", "still running"),
+}
 
 
 def _pyplot() -> Any:
@@ -31,20 +36,40 @@ def learning_curves(results: SweepResults, path: Path) -> Path:
     best = {row["trial_id"] for row in results.ranked()[:3]}
     shown: set[str] = set()
     for row in results.trials:
-        history = [h for h in results.history(row["trial_id"]) if is_finite_number(h.get(results.metric))]
+        history = [
+            h for h in results.history(row["trial_id"]) if is_finite_number(h.get(results.metric))
+        ]
         if not history:
             continue
         epochs = [h["epoch"] for h in history]
         values = [h[results.metric] for h in history]
         top = row["trial_id"] in best
-        line, = axes.plot(epochs, values, linewidth=2.0 if top else 0.8, alpha=0.95 if top else 0.45,
-                          label=f"{row['trial_id']} (top)" if top else None)
+        (line,) = axes.plot(
+            epochs,
+            values,
+            linewidth=2.0 if top else 0.8,
+            alpha=0.95 if top else 0.45,
+            label=f"{row['trial_id']} (top)" if top else None,
+        )
         marker, meaning = ENDS.get(row.get("status"), ("o", row.get("status")))
         label = meaning if row.get("status") not in shown else None
         shown.add(row.get("status"))
-        axes.plot(epochs[-1:], values[-1:], marker=marker, markersize=7, color=line.get_color(), linestyle="none")
-        axes.plot([], [], marker=marker, color="grey", linestyle="none", label=label) if label else None
-    axes.set(xlabel="epoch", ylabel=results.metric, title=f"{results.name}: learning curves ({len(results.trials)} trials)")
+        axes.plot(
+            epochs[-1:],
+            values[-1:],
+            marker=marker,
+            markersize=7,
+            color=line.get_color(),
+            linestyle="none",
+        )
+        axes.plot(
+            [], [], marker=marker, color="grey", linestyle="none", label=label
+        ) if label else None
+    axes.set(
+        xlabel="epoch",
+        ylabel=results.metric,
+        title=f"{results.name}: learning curves ({len(results.trials)} trials)",
+    )
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="best")
     return _save(figure, path, plt)
@@ -56,7 +81,9 @@ def best_so_far(runs: list[SweepResults], path: Path) -> Path:
     figure, axes = plt.subplots(figsize=(8, 5))
     for results in runs:
         spent, best, steps = 0, None, []
-        ordered = sorted(results.epochs, key=lambda h: (h.get("timestamp") or 0, h.get("time_total_s") or 0))
+        ordered = sorted(
+            results.epochs, key=lambda h: (h.get("timestamp") or 0, h.get("time_total_s") or 0)
+        )
         for epoch in ordered:
             spent += 1
             value = epoch.get(results.metric)
@@ -65,9 +92,14 @@ def best_so_far(runs: list[SweepResults], path: Path) -> Path:
             steps.append((spent, best))
         steps = [(x, y) for x, y in steps if y is not None]
         if steps:
-            axes.step([x for x, _ in steps], [y for _, y in steps], where="post", label=results.name)
-    axes.set(xlabel="epochs spent (all trials)", ylabel=f"best {results.metric if runs else ''} so far",
-             title="best so far against compute")
+            axes.step(
+                [x for x, _ in steps], [y for _, y in steps], where="post", label=results.name
+            )
+    axes.set(
+        xlabel="epochs spent (all trials)",
+        ylabel=f"best {results.metric if runs else ''} so far",
+        title="best so far against compute",
+    )
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
     return _save(figure, path, plt)
@@ -79,7 +111,10 @@ def parallel_coordinates(results: SweepResults, path: Path) -> Path:
     keys = results.searched
     figure, axes = plt.subplots(figsize=(max(6, 1.6 * len(keys) + 2), 5))
     if ranked and keys:
-        scale = {key: _axis([row.get(CONFIG_PREFIX + key) for row in ranked], key in results.log_keys) for key in keys}
+        scale = {
+            key: _axis([row.get(CONFIG_PREFIX + key) for row in ranked], key in results.log_keys)
+            for key in keys
+        }
         values = [row[f"best_{results.metric}"] for row in ranked]
         low, high = min(values), max(values)
         colours = plt.get_cmap("viridis")
@@ -107,9 +142,14 @@ def importance_bars(result: Importance, path: Path) -> Path:
     figure, axes = plt.subplots(figsize=(7, 0.45 * max(3, len(result.scores)) + 1.2))
     keys = list(result.scores)[::-1]
     axes.barh(keys, [result.scores[key] for key in keys], color="tab:blue")
-    axes.set(xlabel="share of importance", title=f"importance over {result.trials} trials\n{result.method}")
+    axes.set(
+        xlabel="share of importance",
+        title=f"importance over {result.trials} trials\n{result.method}",
+    )
     if not keys:
-        axes.text(0.5, 0.5, result.note, ha="center", va="center", transform=axes.transAxes, wrap=True)
+        axes.text(
+            0.5, 0.5, result.note, ha="center", va="center", transform=axes.transAxes, wrap=True
+        )
     return _save(figure, path, plt)
 
 

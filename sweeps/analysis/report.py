@@ -34,28 +34,43 @@ class Report:
 
 
 def summary(results: SweepResults, top: int, compared: list[SweepResults] = ()) -> str:
-    counts = {status: sum(row.get("status") == status for row in results.trials) for status in STATUSES}
+    counts = {
+        status: sum(row.get("status") == status for row in results.trials) for status in STATUSES
+    }
     epochs = len(results.epochs)
     wall = _wall_time(results)
     ranked = results.ranked()
     state = "finished" if results.finished else "running (from the result logs so far)"
     lines = [
         f"sweep      {results.name}  ({state}; {results.folder})",
-        f"trials     {len(results.trials)}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n),
+        f"trials     {len(results.trials)}: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items() if n),
         f"epochs     {epochs} spent; wall time {wall:.0f} s from the first epoch's start to the last result"
-        if wall is not None else f"epochs     {epochs} spent",
+        if wall is not None
+        else f"epochs     {epochs} spent",
     ]
     if ranked:
         best = ranked[0]
-        lines.append(f"best       {results.metric} = {best[f'best_{results.metric}']:.4f} (trial {best['trial_id']}, "
-                     f"epoch {best.get('best_epoch', '?')})")
+        lines.append(
+            f"best       {results.metric} = {best[f'best_{results.metric}']:.4f} (trial {best['trial_id']}, "
+            f"epoch {best.get('best_epoch', '?')})"
+        )
         lines.append(f"top {min(top, len(ranked))}:")
         keys = results.searched
-        lines.append("  " + "  ".join([f"{'trial':<13}", f"{results.metric:>12}", f"{'status':<10}", f"{'epochs':>6}"]
-                                      + [f"{key:>12}" for key in keys]))
+        lines.append(
+            "  "
+            + "  ".join(
+                [f"{'trial':<13}", f"{results.metric:>12}", f"{'status':<10}", f"{'epochs':>6}"]
+                + [f"{key:>12}" for key in keys]
+            )
+        )
         for row in ranked[:top]:
-            cells = [f"{row['trial_id']:<13}", f"{row[f'best_{results.metric}']:>12.4f}", f"{row.get('status', ''):<10}",
-                     f"{row.get('epochs') or 0:>6}"] + [f"{_cell(row.get(CONFIG_PREFIX + key)):>12}" for key in keys]
+            cells = [
+                f"{row['trial_id']:<13}",
+                f"{row[f'best_{results.metric}']:>12.4f}",
+                f"{row.get('status', ''):<10}",
+                f"{row.get('epochs') or 0:>6}",
+            ] + [f"{_cell(row.get(CONFIG_PREFIX + key)):>12}" for key in keys]
             lines.append("  " + "  ".join(cells))
     else:
         lines.append(f"best       no trial has a finite {results.metric} yet")
@@ -70,20 +85,32 @@ def _comparison(results: SweepResults, compared: list[SweepResults]) -> list[str
 
     sweeps = [results, *compared]
     finished = [sweep for sweep in sweeps if sweep.finished]
-    rows = folders_dataset([sweep.folder for sweep in finished]).to_table().to_pylist() if finished else []
+    rows = (
+        folders_dataset([sweep.folder for sweep in finished]).to_table().to_pylist()
+        if finished
+        else []
+    )
     lines = []
     for sweep in sweeps:
-        own = [row for row in rows if row["sweep"] == sweep.folder.name] if sweep.finished else sweep.trials
+        own = (
+            [row for row in rows if row["sweep"] == sweep.folder.name]
+            if sweep.finished
+            else sweep.trials
+        )
         values = [row.get(f"best_{sweep.metric}") for row in own]
         values = [value for value in values if is_finite_number(value)]
         best = functools.reduce(lambda a, b: better(a, b, sweep.mode), values) if values else None
         shown = f"{best:.4f}" if best is not None else "none"
         epochs = sum(row.get("epochs") or 0 for row in own)
-        lines.append(f"compare    {sweep.name}: best {sweep.metric} {shown}, {len(own)} trials, {epochs} epochs")
+        lines.append(
+            f"compare    {sweep.name}: best {sweep.metric} {shown}, {len(own)} trials, {epochs} epochs"
+        )
     return lines
 
 
-def write_report(results: SweepResults, out: Path, top: int = 5, compared: list[SweepResults] = ()) -> Report:
+def write_report(
+    results: SweepResults, out: Path, top: int = 5, compared: list[SweepResults] = ()
+) -> Report:
     from sweeps.errors import SweepError
     from sweeps.spec import load_sweep
 
@@ -93,34 +120,55 @@ def write_report(results: SweepResults, out: Path, top: int = 5, compared: list[
     images = {
         "learning curves": plots.learning_curves(results, out / "learning_curves.png"),
         "best so far": plots.best_so_far([results, *compared], out / "best_so_far.png"),
-        "parallel coordinates": plots.parallel_coordinates(results, out / "parallel_coordinates.png"),
+        "parallel coordinates": plots.parallel_coordinates(
+            results, out / "parallel_coordinates.png"
+        ),
         "importance": plots.importance_bars(found, out / "importance.png"),
     }
     followup = out / "followup.yaml"
-    advice = [f"# {d.text()}" for d in diagnoses] or ["# no diagnosis: no trial logged training and validation losses"]
+    advice = [f"# {d.text()}" for d in diagnoses] or [
+        "# no diagnosis: no trial logged training and validation losses"
+    ]
     followup.write_text(
         f"# A follow-up to sweep {results.name}, narrowed around its best trials (python -m launchers.report).\n"
-        + "\n".join(advice) + "\n" + yaml.safe_dump(followup_sweep(results, diagnoses), sort_keys=False, default_flow_style=None)
+        + "\n".join(advice)
+        + "\n"
+        + yaml.safe_dump(
+            followup_sweep(results, diagnoses), sort_keys=False, default_flow_style=None
+        )
     )
     try:
         load_sweep(followup)
     except SweepError as error:  # a bug here, never the user's: say so plainly
-        raise SweepError(f"the follow-up sweep written to {followup} does not validate: {error}") from None
+        raise SweepError(
+            f"the follow-up sweep written to {followup} does not validate: {error}"
+        ) from None
     text = summary(results, top, compared)
     page = out / "report.html"
     page.write_text(_page(results, text, images, found, diagnoses, followup))
     return Report(text, images, found, diagnoses, followup, page)
 
 
-def _page(results: SweepResults, text: str, images: dict[str, Path], found: Importance,
-          diagnoses: list[Diagnosis], followup: Path) -> str:
+def _page(
+    results: SweepResults,
+    text: str,
+    images: dict[str, Path],
+    found: Importance,
+    diagnoses: list[Diagnosis],
+    followup: Path,
+) -> str:
     figures = "".join(
         f"<figure><img alt='{html.escape(name)}' src='data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}'>"
-        f"<figcaption>{html.escape(name)}</figcaption></figure>" for name, path in images.items()
+        f"<figcaption>{html.escape(name)}</figcaption></figure>"
+        for name, path in images.items()
     )
-    ranking = "".join(f"<li>{html.escape(key)}: {share:.1%}</li>" for key, share in found.scores.items()) \
+    ranking = (
+        "".join(f"<li>{html.escape(key)}: {share:.1%}</li>" for key, share in found.scores.items())
         or f"<li>{html.escape(found.note)}</li>"
-    advice = "".join(f"<li>{html.escape(d.text())}</li>" for d in diagnoses) or "<li>no diagnosis</li>"
+    )
+    advice = (
+        "".join(f"<li>{html.escape(d.text())}</li>" for d in diagnoses) or "<li>no diagnosis</li>"
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sweep {html.escape(results.name)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} pre{{background:#f6f6f6;padding:1em;overflow:auto}}

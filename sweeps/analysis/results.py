@@ -14,9 +14,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from sweeps.errors import SweepError, first_line
+from sweeps.results.layout import METRICS_FILE, SPEC_FILE, TRIALS_FILE
 from sweeps.results.metric_values import better, is_finite_number
 from sweeps.spec.yaml_loading import read_yaml_file
-from sweeps.results.layout import METRICS_FILE, SPEC_FILE, TRIALS_FILE
 
 CONFIG_PREFIX = "config/"
 
@@ -29,7 +29,9 @@ class SweepResults:
     mode: str
     raw: dict[str, Any]  # the sweep file as started
     trials: list[dict[str, Any]]  # one row per trial (trials.parquet's columns)
-    epochs: list[dict[str, Any]]  # one row per trial and epoch (metrics.parquet's columns, + timestamp)
+    epochs: list[
+        dict[str, Any]
+    ]  # one row per trial and epoch (metrics.parquet's columns, + timestamp)
     finished: bool  # the tables exist: the sweep ended
     searched: list[str] = field(default_factory=list)
 
@@ -37,11 +39,18 @@ class SweepResults:
     def log_keys(self) -> set[str]:
         """Keys searched on a log scale (logint, logfloat): plotted and compared as logarithms."""
         space = self.raw.get("space") or {}
-        return {key for key, entry in space.items() if isinstance(entry, dict)
-                and any(str(kind).startswith("log") for kind in entry if kind in ("logint", "logfloat"))}
+        return {
+            key
+            for key, entry in space.items()
+            if isinstance(entry, dict)
+            and any(str(kind).startswith("log") for kind in entry if kind in ("logint", "logfloat"))
+        }
 
     def history(self, trial_id: str) -> list[dict[str, Any]]:
-        return sorted((row for row in self.epochs if row["trial_id"] == trial_id), key=lambda row: row["epoch"])
+        return sorted(
+            (row for row in self.epochs if row["trial_id"] == trial_id),
+            key=lambda row: row["epoch"],
+        )
 
     def ranked(self) -> list[dict[str, Any]]:
         """Trials with a finite best metric, best first."""
@@ -55,18 +64,28 @@ def read_table(path: Path, schema_only: bool = False) -> Any:
     try:
         return pq.read_schema(path) if schema_only else pq.read_table(path)
     except (OSError, pa.ArrowException) as error:
-        raise SweepError(f"{path}: damaged or not a Parquet table ({first_line(error)}); the sweep's "
-                         "trials still hold their results: --resume on it writes its tables again") from None
+        raise SweepError(
+            f"{path}: damaged or not a Parquet table ({first_line(error)}); the sweep's "
+            "trials still hold their results: --resume on it writes its tables again"
+        ) from None
 
 
 def load_sweep_results(folder: str | Path) -> SweepResults:
     folder = Path(folder)
     if not (folder / SPEC_FILE).is_file():
-        raise SweepError(f"{folder} holds no sweep (no {SPEC_FILE}); give a sweep's results folder, such as results/digits_asha")
+        raise SweepError(
+            f"{folder} holds no sweep (no {SPEC_FILE}); give a sweep's results folder, such as results/digits_asha"
+        )
     raw = read_yaml_file(folder / SPEC_FILE)
-    if not isinstance(raw, dict) or not isinstance(raw.get("metric"), str) or raw.get("mode") not in ("min", "max"):
-        raise SweepError(f"{folder / SPEC_FILE}: damaged (no metric and mode); it is the sweep as started, "
-                         "so restore it from the sweep file and its --set options")
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("metric"), str)
+        or raw.get("mode") not in ("min", "max")
+    ):
+        raise SweepError(
+            f"{folder / SPEC_FILE}: damaged (no metric and mode); it is the sweep as started, "
+            "so restore it from the sweep file and its --set options"
+        )
     metric, mode = raw["metric"], raw["mode"]
     timestamps = _result_logs(folder)
     if (folder / TRIALS_FILE).is_file() and (folder / METRICS_FILE).is_file():
@@ -74,12 +93,22 @@ def load_sweep_results(folder: str | Path) -> SweepResults:
         epochs = read_table(folder / METRICS_FILE).to_pylist()
         for row in epochs:
             logged = timestamps.get((row["trial_id"], row["epoch"]), {})
-            row["timestamp"], row["time_this_iter_s"] = logged.get("timestamp"), logged.get("time_this_iter_s")
+            row["timestamp"], row["time_this_iter_s"] = (
+                logged.get("timestamp"),
+                logged.get("time_this_iter_s"),
+            )
         finished = True
     else:
         trials, epochs = _from_result_logs(folder, timestamps, metric, mode)
         finished = False
-    searched = sorted({key[len(CONFIG_PREFIX):] for row in trials for key in row if key.startswith(CONFIG_PREFIX)})
+    searched = sorted(
+        {
+            key[len(CONFIG_PREFIX) :]
+            for row in trials
+            for key in row
+            if key.startswith(CONFIG_PREFIX)
+        }
+    )
     return SweepResults(folder, raw["name"], metric, mode, raw, trials, epochs, finished, searched)
 
 
@@ -97,8 +126,9 @@ def _result_logs(folder: Path) -> dict[tuple[str, int], dict[str, Any]]:
     return found
 
 
-def _from_result_logs(folder: Path, logs: dict[tuple[str, int], dict[str, Any]], metric: str, mode: str
-                      ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _from_result_logs(
+    folder: Path, logs: dict[tuple[str, int], dict[str, Any]], metric: str, mode: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     by_trial: dict[str, list[dict[str, Any]]] = {}
     for (trial_id, _), result in sorted(logs.items()):
         by_trial.setdefault(trial_id, []).append(result)
@@ -107,14 +137,22 @@ def _from_result_logs(folder: Path, logs: dict[tuple[str, int], dict[str, Any]],
         values = [r[metric] for r in history if is_finite_number(r.get(metric))]
         best = functools.reduce(lambda a, b: better(a, b, mode), values) if values else None
         config = history[-1].get("config", {})
-        trials.append({
-            "trial_id": trial_id, "status": "running", "epochs": history[-1]["epoch"],
-            f"best_{metric}": best, f"final_{metric}": values[-1] if values else None,
-            "wall_time_s": history[-1].get("time_total_s"),
-            **{f"{CONFIG_PREFIX}{key}": value for key, value in config.items()},
-        })
+        trials.append(
+            {
+                "trial_id": trial_id,
+                "status": "running",
+                "epochs": history[-1]["epoch"],
+                f"best_{metric}": best,
+                f"final_{metric}": values[-1] if values else None,
+                "wall_time_s": history[-1].get("time_total_s"),
+                **{f"{CONFIG_PREFIX}{key}": value for key, value in config.items()},
+            }
+        )
         for result in history:
-            epochs.append({key: value for key, value in result.items() if key != "config"} | {"trial_id": trial_id})
+            epochs.append(
+                {key: value for key, value in result.items() if key != "config"}
+                | {"trial_id": trial_id}
+            )
     return trials, epochs
 
 
@@ -125,11 +163,17 @@ def sweeps_dataset(storage: str | Path, table: str = "trials") -> ds.Dataset:
     files = sorted(str(path) for path in storage.glob(f"*/{table}.parquet"))
     if not files:
         raise SweepError(f"{storage} holds no finished sweep ({table}.parquet)")
-    schema = pa.unify_schemas([read_table(Path(file), schema_only=True) for file in files]
-                              + [pa.schema([("sweep", pa.string())])])
-    return ds.dataset(files, schema=schema, format="parquet",
-                      partitioning=ds.DirectoryPartitioning(pa.schema([("sweep", pa.string())])),
-                      partition_base_dir=str(storage))
+    schema = pa.unify_schemas(
+        [read_table(Path(file), schema_only=True) for file in files]
+        + [pa.schema([("sweep", pa.string())])]
+    )
+    return ds.dataset(
+        files,
+        schema=schema,
+        format="parquet",
+        partitioning=ds.DirectoryPartitioning(pa.schema([("sweep", pa.string())])),
+        partition_base_dir=str(storage),
+    )
 
 
 def folders_dataset(folders: list[Path], table: str = "trials") -> ds.Dataset:
@@ -140,7 +184,13 @@ def folders_dataset(folders: list[Path], table: str = "trials") -> ds.Dataset:
         path = Path(folder) / f"{table}.parquet"
         if path.is_file():
             part = read_table(path)
-            tables.append(part.append_column("sweep", pa.array([Path(folder).name] * part.num_rows, pa.string())))
+            tables.append(
+                part.append_column(
+                    "sweep", pa.array([Path(folder).name] * part.num_rows, pa.string())
+                )
+            )
     if not tables:
-        raise SweepError(f"none of {', '.join(map(str, folders))} holds a finished sweep ({table}.parquet)")
+        raise SweepError(
+            f"none of {', '.join(map(str, folders))} holds a finished sweep ({table}.parquet)"
+        )
     return ds.dataset(pa.concat_tables(tables, promote_options="default"))

@@ -53,7 +53,9 @@ def serve(preload: list[str]) -> None:
         except (FileNotFoundError, ValueError) as error:
             answer = {"error": str(error)}
         except Exception as error:  # the user's code failed: say so, and keep serving
-            answer = {"error": f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"}
+            answer = {
+                "error": f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+            }
         print(json.dumps(answer), flush=True)
 
 

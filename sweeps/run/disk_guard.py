@@ -39,7 +39,9 @@ class DiskGuard(Callback):
     def reserve(self) -> int:
         return max(RESERVE_FLOOR_BYTES, 4 * self.largest_checkpoint)
 
-    def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any, **info: Any) -> None:
+    def on_checkpoint(
+        self, iteration: int, trials: list, trial: Any, checkpoint: Any, **info: Any
+    ) -> None:
         path = getattr(checkpoint, "path", None)
         if path and os.path.isdir(path):
             size = sum(entry.stat().st_size for entry in os.scandir(path) if entry.is_file())

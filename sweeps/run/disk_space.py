@@ -23,5 +23,7 @@ def check_room(folder: Path) -> None:
     """Refuse to start (or resume) a sweep on storage that is already below the reserve."""
     free = free_bytes(folder)
     if free < RESERVE_FLOOR_BYTES:
-        raise SweepError(f"storage {folder} has {free / MB:.0f} MB free; a sweep keeps at least "
-                         f"{RESERVE_FLOOR_BYTES / MB:.0f} MB free for its checkpoints: free some space first")
+        raise SweepError(
+            f"storage {folder} has {free / MB:.0f} MB free; a sweep keeps at least "
+            f"{RESERVE_FLOOR_BYTES / MB:.0f} MB free for its checkpoints: free some space first"
+        )

@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sweeps.run.child_processes import background_child, child_setup
 from sweeps.errors import SweepError, first_line
+from sweeps.run.child_processes import background_child, child_setup
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,14 +35,19 @@ class HeldOutEvaluator:
     def __init__(self) -> None:
         self.process: subprocess.Popen | None = None
 
-    def start(self, preload: list[str] | None = None) -> "HeldOutEvaluator":
+    def start(self, preload: list[str] | None = None) -> HeldOutEvaluator:
         """``preload``: modules to import before the first request besides Lightning's (a user's
         own classes and their Lightning package)."""
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "sweeps.run.checkpoint_evaluation", *(preload or [])], cwd=ROOT, text=True,
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                preexec_fn=child_setup(background_child), env=_with_working_directory(),
+                [sys.executable, "-m", "sweeps.run.checkpoint_evaluation", *(preload or [])],
+                cwd=ROOT,
+                text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                preexec_fn=child_setup(background_child),
+                env=_with_working_directory(),
             )
         except OSError:
             self.process = None  # evaluated in the driver instead

@@ -15,8 +15,17 @@ from ray.tune import Callback
 from sweeps.results.metric_values import is_finite_number
 from sweeps.results.trial_status import ENDED
 
-STATUS_ORDER = ("running", "pending", "completed", "stopped", "diverged", "timed_out", "out_of_memory", "metric_missing",
-                "errored")
+STATUS_ORDER = (
+    "running",
+    "pending",
+    "completed",
+    "stopped",
+    "diverged",
+    "timed_out",
+    "out_of_memory",
+    "metric_missing",
+    "errored",
+)
 
 
 def trial_state(trial: Any, max_epochs: int) -> str:
@@ -36,8 +45,16 @@ def trial_state(trial: Any, max_epochs: int) -> str:
 
 
 class ProgressTable(Callback):
-    def __init__(self, metric: str, mode: str, max_epochs: int, total_trials: int, searched: list[str],
-                 interval_s: float = 10.0, stream: TextIO | None = None):
+    def __init__(
+        self,
+        metric: str,
+        mode: str,
+        max_epochs: int,
+        total_trials: int,
+        searched: list[str],
+        interval_s: float = 10.0,
+        stream: TextIO | None = None,
+    ):
         self.metric = metric
         self.mode = mode
         self.max_epochs = max_epochs
@@ -60,7 +77,9 @@ class ProgressTable(Callback):
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
         now = time.monotonic()
-        if now - self.last_print >= self.interval_s or (self.finished_since_print and now - self.last_print >= 2):
+        if now - self.last_print >= self.interval_s or (
+            self.finished_since_print and now - self.last_print >= 2
+        ):
             self.print_table(trials)
 
     def on_experiment_end(self, trials: list, **info: Any) -> None:
@@ -78,7 +97,9 @@ class ProgressTable(Callback):
             result = trial.last_result or {}
             epochs += int(result.get("epoch", 0))
             value = _best_value(trial, self.metric, self.mode)
-            if value is not None and (best is None or (value > best[0] if self.mode == "max" else value < best[0])):
+            if value is not None and (
+                best is None or (value > best[0] if self.mode == "max" else value < best[0])
+            ):
                 best = (value, trial)
         elapsed = time.monotonic() - self.started
         budget = self.total_trials * self.max_epochs
@@ -94,8 +115,12 @@ class ProgressTable(Callback):
             result = trial.last_result or {}
             value = result.get(self.metric)
             shown = f"{value:.4f}" if is_finite_number(value) else "-"
-            params = " ".join(f"{k}={_short(trial.config[k])}" for k in self.searched if k in trial.config)
-            lines.append(f"  {trial.trial_id}  epoch {result.get('epoch', 0):>3}  {self.metric} {shown}  {params}")
+            params = " ".join(
+                f"{k}={_short(trial.config[k])}" for k in self.searched if k in trial.config
+            )
+            lines.append(
+                f"  {trial.trial_id}  epoch {result.get('epoch', 0):>3}  {self.metric} {shown}  {params}"
+            )
         if len(running) > 8:
             lines.append(f"  ... and {len(running) - 8} more running")
         print("\n".join(lines), file=stream, flush=True)

@@ -23,12 +23,13 @@ import secrets
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from sweeps.run import stop_requests
 from sweeps.errors import SweepError, first_line
+from sweeps.run import stop_requests
 
 LOST_AFTER_S = 10.0  # the GCS not answering this long ends the run
 PROBE_TIMEOUT_S = 2.0
@@ -79,13 +80,17 @@ def resolve_address(address: str) -> str:
         try:
             address = record.read_text().strip()
         except OSError:
-            raise ClusterError(f"--address auto: no Ray cluster was started on this machine ({record} is "
-                               "missing): give the head's HOST:PORT, or start one with ray start --head") from None
+            raise ClusterError(
+                f"--address auto: no Ray cluster was started on this machine ({record} is "
+                "missing): give the head's HOST:PORT, or start one with ray start --head"
+            ) from None
         if not address:
             raise ClusterError(f"--address auto: {record} is empty: give the head's HOST:PORT")
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise SweepError(f"address {address!r}: give HOST:PORT of the head node (e.g. 10.0.0.5:6379), or auto")
+        raise SweepError(
+            f"address {address!r}: give HOST:PORT of the head node (e.g. 10.0.0.5:6379), or auto"
+        )
     return address
 
 
@@ -163,7 +168,12 @@ def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = No
     if helper is not None:
         helper.start()
     # address="local": always a new instance, never one already running here.
-    ray.init(address="local", include_dashboard=False, logging_level=logging.WARNING, log_to_driver=verbose)
+    ray.init(
+        address="local",
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+        log_to_driver=verbose,
+    )
     stop_requests.take_back_signals()
     stop_requests.add_cleanup(_stop_own_processes)
     if helper is not None:
@@ -208,13 +218,22 @@ def connect(address: str, verbose: bool, runtime_env: dict[str, Any] | None = No
     import ray
 
     try:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=verbose, runtime_env=runtime_env)
+        ray.init(
+            address=address,
+            logging_level=logging.WARNING,
+            log_to_driver=verbose,
+            runtime_env=runtime_env,
+        )
         stop_requests.take_back_signals()
     except ConnectionError as error:
-        raise ClusterError(f"cannot connect to the Ray cluster at {address}: {first_line(error)}") from None
+        raise ClusterError(
+            f"cannot connect to the Ray cluster at {address}: {first_line(error)}"
+        ) from None
     except Exception as error:
         if type(error).__name__ == "AuthenticationError":
-            raise ClusterError(f"the Ray cluster at {address} refused this driver: {first_line(error)}") from None
+            raise ClusterError(
+                f"the Ray cluster at {address} refused this driver: {first_line(error)}"
+            ) from None
         raise
     return how
 
@@ -233,14 +252,16 @@ class ClusterWatch:
     """Asks the GCS at ``address`` every second whether it is there; calls ``on_lost`` once, when
     it has not answered for ``lost_after_s``."""
 
-    def __init__(self, address: str, on_lost: Callable[[str], None], lost_after_s: float = LOST_AFTER_S):
+    def __init__(
+        self, address: str, on_lost: Callable[[str], None], lost_after_s: float = LOST_AFTER_S
+    ):
         self.address = address
         self.on_lost = on_lost
         self.lost_after_s = lost_after_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="cluster-watch", daemon=True)
 
-    def start(self) -> "ClusterWatch":
+    def start(self) -> ClusterWatch:
         self._thread.start()
         return self
 

@@ -138,8 +138,10 @@ def restore_damaged_state(sweep_dir: Path) -> list[str]:
             path.rename(path.with_name(path.name + ".damaged"))
     for path in saved:
         shutil.copy2(path, sweep_dir / path.name)
-    return [f"{path.name} was damaged (kept as {path.name}.damaged); resuming from the state saved in {BACKUP_DIR}/"
-            for path in damaged]
+    return [
+        f"{path.name} was damaged (kept as {path.name}.damaged); resuming from the state saved in {BACKUP_DIR}/"
+        for path in damaged
+    ]
 
 
 def repair_missing_checkpoints(sweep: Path | Location) -> list[str]:
@@ -156,15 +158,23 @@ def repair_missing_checkpoints(sweep: Path | Location) -> list[str]:
     for trial_json, metadata_json in state.get("trial_data", []):
         trial = json.loads(trial_json)
         trial_id = trial.get("trial_id", "?")
-        latest = _TrainingRunMetadata.from_json_state(metadata_json).checkpoint_manager.latest_checkpoint_result
+        latest = _TrainingRunMetadata.from_json_state(
+            metadata_json
+        ).checkpoint_manager.latest_checkpoint_result
         # Relative to where the sweep is now, in case its folder was moved since.
-        folder_name = PurePosixPath(latest.checkpoint.path).parent.name if latest else trial.get("relative_logdir")
+        folder_name = (
+            PurePosixPath(latest.checkpoint.path).parent.name
+            if latest
+            else trial.get("relative_logdir")
+        )
         if not folder_name:
             continue
         trial_folder = location.child(folder_name)
         if trial.get("status") != "PENDING" and not trial_folder.exists():
             # Deleted by hand, or lost with a disk: the trial's results are gone, the others' kept.
-            repaired.append(f"trial {trial_id}: its folder {trial_folder} is gone; what it trained is lost")
+            repaired.append(
+                f"trial {trial_id}: its folder {trial_folder} is gone; what it trained is lost"
+            )
             continue
         if latest is None:
             continue
@@ -175,13 +185,22 @@ def repair_missing_checkpoints(sweep: Path | Location) -> list[str]:
             continue
         # Zero-padded names: the last one sorted is the newest. A folder without its model and
         # patience files is one whose upload a killed driver cut short.
-        survivors = sorted(name for name in entries if name.startswith("checkpoint_") and name != recorded
-                           and _complete(trial_folder.child(name)))
-        logged = _logged_checkpoints(trial_folder.child(RESULT_LOG)) if RESULT_LOG in entries else set()
+        survivors = sorted(
+            name
+            for name in entries
+            if name.startswith("checkpoint_")
+            and name != recorded
+            and _complete(trial_folder.child(name))
+        )
+        logged = (
+            _logged_checkpoints(trial_folder.child(RESULT_LOG)) if RESULT_LOG in entries else set()
+        )
         survivors = [name for name in survivors if name in logged] or survivors
         if not survivors:
-            repaired.append(f"trial {trial_id}: {recorded} {damage} and no other checkpoint of it is intact; "
-                            "the trial cannot continue")
+            repaired.append(
+                f"trial {trial_id}: {recorded} {damage} and no other checkpoint of it is intact; "
+                "the trial cannot continue"
+            )
             continue
         if recorded in entries:
             # Set aside, not deleted: a damaged file may still be worth a look.

@@ -24,14 +24,14 @@ from typing import Any
 
 import yaml
 
-from sweeps.run import ray_session, stop_requests
 from sweeps.errors import SweepError
-from sweeps.run.held_out_evaluation import HeldOutEvaluator
-from sweeps.spec import SweepSpec
+from sweeps.results.layout import SPEC_FILE, STATE_GLOB
 from sweeps.results.storage import Location
 from sweeps.results.trial_status import METRIC_MISSING
+from sweeps.run import ray_session, stop_requests
+from sweeps.run.held_out_evaluation import HeldOutEvaluator
+from sweeps.spec import SweepSpec
 from sweeps.spec.yaml_loading import parse_yaml, read_yaml_file
-from sweeps.results.layout import SPEC_FILE, STATE_GLOB
 
 REMOTE_SYNC_PERIOD_S = 30
 UNLIMITED_SCHEDULERS = ("hyperband",)  # needs every trial of a bracket started
@@ -56,32 +56,49 @@ def sweep_dir_for(spec: SweepSpec, storage: str | Path) -> Path | str:
     return str(location) if location.is_remote else location.local()
 
 
-def check_target(spec: SweepSpec, storage: str | Path, resume: bool, overwrite: bool = False) -> Location:
+def check_target(
+    spec: SweepSpec, storage: str | Path, resume: bool, overwrite: bool = False
+) -> Location:
     """The sweep folder, after making sure starting or resuming there loses nothing that was not
     asked for: ``overwrite`` allows replacing an earlier sweep, and only a sweep (a folder with
     Tune's state or the sweep file), never a folder of other files that happens to share its name."""
     if resume and overwrite:
-        raise SweepError("--resume continues the sweep in its folder and --overwrite deletes it: give one of them")
+        raise SweepError(
+            "--resume continues the sweep in its folder and --overwrite deletes it: give one of them"
+        )
     location = sweep_location(spec, storage)
     if location.is_remote:
         names = location.names()
         holds_sweep = any(fnmatch.fnmatch(name, STATE_GLOB) for name in names)
-        saved = parse_yaml(location.child(SPEC_FILE).read_bytes().decode(), f"{location}/{SPEC_FILE}") \
-            if resume and SPEC_FILE in names else None
+        saved = (
+            parse_yaml(location.child(SPEC_FILE).read_bytes().decode(), f"{location}/{SPEC_FILE}")
+            if resume and SPEC_FILE in names
+            else None
+        )
         occupied = bool(names)
     else:
         sweep_dir = location.local()
         holds_sweep = sweep_dir.is_dir() and any(sweep_dir.glob(STATE_GLOB))
-        saved = read_yaml_file(sweep_dir / SPEC_FILE) if resume and (sweep_dir / SPEC_FILE).is_file() else None
+        saved = (
+            read_yaml_file(sweep_dir / SPEC_FILE)
+            if resume and (sweep_dir / SPEC_FILE).is_file()
+            else None
+        )
         if sweep_dir.exists() and not sweep_dir.is_dir():
-            raise SweepError(f"{location} is a file; the sweep needs a folder there, so pick another name with --name")
+            raise SweepError(
+                f"{location} is a file; the sweep needs a folder there, so pick another name with --name"
+            )
         names = sorted(path.name for path in sweep_dir.iterdir()) if sweep_dir.is_dir() else []
         occupied = bool(names)
     if resume:
         if not holds_sweep:
-            raise SweepError(f"{location} holds no sweep to resume; run without --resume to start it")
+            raise SweepError(
+                f"{location} holds no sweep to resume; run without --resume to start it"
+            )
         if saved is not None and saved != spec.raw:
-            changed = sorted(k for k in set(saved) | set(spec.raw) if saved.get(k) != spec.raw.get(k))
+            changed = sorted(
+                k for k in set(saved) | set(spec.raw) if saved.get(k) != spec.raw.get(k)
+            )
             raise SweepError(
                 f"differs from the sweep being resumed in {location} (keys: {', '.join(changed)}); "
                 f"resume with the same file and --set options, or start a new sweep with --name",
@@ -100,7 +117,9 @@ def check_target(spec: SweepSpec, storage: str | Path, resume: bool, overwrite: 
     return location
 
 
-def start_ray(address: str | None, verbose: bool, runtime_env: dict[str, Any] | None = None) -> bool:
+def start_ray(
+    address: str | None, verbose: bool, runtime_env: dict[str, Any] | None = None
+) -> bool:
     """Start this sweep's own Ray (address None) or join the cluster at ``address``; False when
     this process was already connected. ``runtime_env`` ships the user's project to a cluster's
     nodes (sweeps.user_model.code)."""
@@ -122,8 +141,16 @@ def start_ray(address: str | None, verbose: bool, runtime_env: dict[str, Any] | 
 def _import_driver_modules() -> None:
     import importlib
 
-    for name in ("ray.tune", "sweeps.run.progress", "sweeps.results.tensorboard_logging", "sweeps.results.result_log",
-                 "sweeps.run.resume_repair", "sweeps.run.disk_guard", "sweeps.run.metric_check", "sweeps.results.export"):
+    for name in (
+        "ray.tune",
+        "sweeps.run.progress",
+        "sweeps.results.tensorboard_logging",
+        "sweeps.results.result_log",
+        "sweeps.run.resume_repair",
+        "sweeps.run.disk_guard",
+        "sweeps.run.metric_check",
+        "sweeps.results.export",
+    ):
         importlib.import_module(name)
 
 
@@ -133,8 +160,15 @@ def evaluator_preload(spec: SweepSpec) -> list[str]:
     if spec.user is None:
         return []
     config = spec.user.plan.config
-    targets = [spec.user.plan.builder, *((config.get(section) or {}).get("class_path") for section in ("model", "data"))]
-    modules = [target.partition(":")[0] if ":" in target else target.rpartition(".")[0] for target in targets if target]
+    targets = [
+        spec.user.plan.builder,
+        *((config.get(section) or {}).get("class_path") for section in ("model", "data")),
+    ]
+    modules = [
+        target.partition(":")[0] if ":" in target else target.rpartition(".")[0]
+        for target in targets
+        if target
+    ]
     return [f"{spec.user.plan.flavour}.cli", "sweeps.user_model.evaluation", *modules]
 
 
@@ -163,16 +197,25 @@ def check_cluster_resources(spec: SweepSpec) -> None:
     each = "per trial" if workers == 1 else "per worker"
     if not any(node.get("CPU", 0) >= cpu for node in nodes):
         most = max((node.get("CPU", 0) for node in nodes), default=0)
-        raise SweepError(f"asks for {cpu:g} CPUs {each} but the largest node has {most:g}", path="resources.cpu", where=spec.source)
+        raise SweepError(
+            f"asks for {cpu:g} CPUs {each} but the largest node has {most:g}",
+            path="resources.cpu",
+            where=spec.source,
+        )
     if gpu > 0 and not any(node.get("GPU", 0) >= gpu for node in nodes):
         most = max((node.get("GPU", 0) for node in nodes), default=0)
-        raise SweepError(f"asks for {gpu:g} GPUs {each} but the largest node has {most:g}", path="resources.gpu", where=spec.source)
+        raise SweepError(
+            f"asks for {gpu:g} GPUs {each} but the largest node has {most:g}",
+            path="resources.gpu",
+            where=spec.source,
+        )
     slots = worker_slots(spec, nodes)
     if workers > slots:
         wanted = f"{cpu:g} CPU" + (f" and {gpu:g} GPU" if gpu else "")
         raise SweepError(
             f"asks for {workers} data-parallel workers per trial ({wanted} each) but the cluster can place only {slots}",
-            path="resources.workers", where=spec.source,
+            path="resources.workers",
+            where=spec.source,
         )
 
 
@@ -181,10 +224,16 @@ def with_distributed_concurrency(spec: SweepSpec) -> SweepSpec:
     Tune alone would start every trial at once, each waiting for its workers. Unless the sweep
     says otherwise, run as many trials as the cluster can place all the workers of. HyperBand
     needs its whole bracket started and is left as it is."""
-    if spec.resources.workers == 1 or spec.trials.max_concurrent is not None or spec.scheduler_name in UNLIMITED_SCHEDULERS:
+    if (
+        spec.resources.workers == 1
+        or spec.trials.max_concurrent is not None
+        or spec.scheduler_name in UNLIMITED_SCHEDULERS
+    ):
         return spec
     trials_at_once = max(1, worker_slots(spec, _alive_node_resources()) // spec.resources.workers)
-    return dataclasses.replace(spec, trials=spec.trials.model_copy(update={"max_concurrent": trials_at_once}))
+    return dataclasses.replace(
+        spec, trials=spec.trials.model_copy(update={"max_concurrent": trials_at_once})
+    )
 
 
 def _vanished_temporary_file(record: logging.LogRecord) -> bool:
@@ -198,14 +247,16 @@ def _vanished_temporary_file(record: logging.LogRecord) -> bool:
 def _not_tunes_stop_notice(record: logging.LogRecord) -> bool:
     """False for Tune's notices of a stop, which tell how to resume with Tune's Python API: the
     launcher says in its own line how to continue the sweep."""
-    return not record.getMessage().startswith(("Stop signal received", "Experiment has been interrupted"))
+    return not record.getMessage().startswith(
+        ("Stop signal received", "Experiment has been interrupted")
+    )
 
 
 def build_trainable(spec: SweepSpec) -> Any:
     from ray import tune
 
-    from sweeps.trial.plan import TrialPlan
     from sweeps.trial.entry import train_trial
+    from sweeps.trial.plan import TrialPlan
 
     if spec.resources.workers > 1:
         from sweeps.trial.distributed import DRIVER_MEMORY_BYTES
@@ -214,17 +265,20 @@ def build_trainable(spec: SweepSpec) -> Any:
         resources = {"cpu": 0, "gpu": 0, "memory": DRIVER_MEMORY_BYTES}
     else:
         resources = {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu}
-    return tune.with_resources(tune.with_parameters(train_trial, plan=TrialPlan.from_spec(spec)), resources)
+    return tune.with_resources(
+        tune.with_parameters(train_trial, plan=TrialPlan.from_spec(spec)), resources
+    )
 
 
 def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float) -> Any:
     from ray import tune
-    from sweeps.run.progress import ProgressTable
+
     from sweeps.results.result_log import ResultLog
+    from sweeps.results.tensorboard_logging import TensorBoardCallback
+    from sweeps.run.progress import ProgressTable
     from sweeps.run.resume_repair import StateBackup
     from sweeps.schedulers import scheduler_module
     from sweeps.searchers import searcher_module
-    from sweeps.results.tensorboard_logging import TensorBoardCallback
 
     search_alg, param_space = searcher_module(spec.searcher_name).build(spec.searcher, spec)
     scheduler = scheduler_module(spec.scheduler_name).build(spec.scheduler, spec)
@@ -234,9 +288,21 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
         # left out because TensorBoardCallback writes one run per trial with HParams data.
         ResultLog(upload_on_checkpoint=location.is_remote),
         # With a URI, TensorBoard data goes to Tune's staging folder, which Tune uploads.
-        TensorBoardCallback(None if location.is_remote else str(location), spec.metric, spec.mode,
-                            spec.logged_metrics, searched),
-        ProgressTable(spec.metric, spec.mode, spec.stop.max_epochs, spec.trial_count, searched, progress_interval_s),
+        TensorBoardCallback(
+            None if location.is_remote else str(location),
+            spec.metric,
+            spec.mode,
+            spec.logged_metrics,
+            searched,
+        ),
+        ProgressTable(
+            spec.metric,
+            spec.mode,
+            spec.stop.max_epochs,
+            spec.trial_count,
+            searched,
+            progress_interval_s,
+        ),
     ]
     if not location.is_remote:
         from sweeps.run.disk_guard import DiskGuard
@@ -247,13 +313,23 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
     from sweeps.run.metric_check import MetricCheck
 
     stopper: Any = MetricCheck()
-    if spec.stop.target is not None or spec.stop.plateau_trials is not None or spec.stop.epoch_budget is not None:
+    if (
+        spec.stop.target is not None
+        or spec.stop.plateau_trials is not None
+        or spec.stop.epoch_budget is not None
+    ):
         from ray.tune.stopper import CombinedStopper
 
         from sweeps.run.stop_rules import SweepStopRules
 
-        stop_rules = SweepStopRules(spec.metric, spec.mode, spec.stop.target, spec.stop.plateau_trials,
-                                    spec.stop.plateau_min_delta, spec.stop.epoch_budget)
+        stop_rules = SweepStopRules(
+            spec.metric,
+            spec.mode,
+            spec.stop.target,
+            spec.stop.plateau_trials,
+            spec.stop.plateau_min_delta,
+            spec.stop.epoch_budget,
+        )
         callbacks.append(stop_rules)  # it counts trial ends as well as judging results
         stopper = CombinedStopper(stopper, stop_rules)
     return tune.Tuner(
@@ -276,7 +352,9 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
             storage_path=str(location).rsplit("/", 1)[0],
             # With a URI, the driver's files (state, result logs, TensorBoard) are uploaded this
             # often, so TensorBoard reading the bucket stays close to live.
-            sync_config=tune.SyncConfig(sync_period=REMOTE_SYNC_PERIOD_S) if location.is_remote else None,
+            sync_config=tune.SyncConfig(sync_period=REMOTE_SYNC_PERIOD_S)
+            if location.is_remote
+            else None,
             checkpoint_config=tune.CheckpointConfig(
                 num_to_keep=spec.checkpoint.keep,
                 checkpoint_score_attribute=spec.metric,
@@ -316,14 +394,35 @@ def run_sweep(
     # on its processes), so that it answers at once when the sweep is over.
     evaluator = HeldOutEvaluator().start(evaluator_preload(spec))
     try:
-        return _run(spec, storage, location, evaluator, started, resume=resume, address=address, verbose=verbose,
-                    progress_interval_s=progress_interval_s, overwrite=overwrite)
+        return _run(
+            spec,
+            storage,
+            location,
+            evaluator,
+            started,
+            resume=resume,
+            address=address,
+            verbose=verbose,
+            progress_interval_s=progress_interval_s,
+            overwrite=overwrite,
+        )
     finally:
         evaluator.close()
 
 
-def _run(spec: SweepSpec, storage: str | Path, location: Location, evaluator: HeldOutEvaluator, started: float, *,
-         resume: bool, address: str | None, verbose: bool, progress_interval_s: float, overwrite: bool) -> SweepOutcome:
+def _run(
+    spec: SweepSpec,
+    storage: str | Path,
+    location: Location,
+    evaluator: HeldOutEvaluator,
+    started: float,
+    *,
+    resume: bool,
+    address: str | None,
+    verbose: bool,
+    progress_interval_s: float,
+    overwrite: bool,
+) -> SweepOutcome:
     runtime_env = None
     if address is not None and (spec.user is not None or spec.code is not None):
         from sweeps.user_model.code import runtime_env as code_runtime_env
@@ -335,11 +434,25 @@ def _run(spec: SweepSpec, storage: str | Path, location: Location, evaluator: He
     started_here = start_ray(address, verbose, runtime_env)
     embedded = started_here and address is None
     watch = None
-    if started_here and not ray_session.is_client_address(address):  # a Ray Client driver has no GCS to ask
-        watch = ray_session.ClusterWatch(ray_session.gcs_address(), _cluster_lost(address, location)).start()
+    if started_here and not ray_session.is_client_address(
+        address
+    ):  # a Ray Client driver has no GCS to ask
+        watch = ray_session.ClusterWatch(
+            ray_session.gcs_address(), _cluster_lost(address, location)
+        ).start()
     try:
-        return _sweep(spec, storage, location, evaluator, started, embedded, resume=resume, address=address,
-                      progress_interval_s=progress_interval_s, overwrite=overwrite)
+        return _sweep(
+            spec,
+            storage,
+            location,
+            evaluator,
+            started,
+            embedded,
+            resume=resume,
+            address=address,
+            progress_interval_s=progress_interval_s,
+            overwrite=overwrite,
+        )
     finally:
         if watch is not None:
             watch.stop()
@@ -347,19 +460,34 @@ def _run(spec: SweepSpec, storage: str | Path, location: Location, evaluator: He
 
 def _cluster_lost(address: str | None, location: Location) -> Any:
     def on_lost(gcs: str) -> None:
-        what = f"the Ray cluster at {address}" if address else f"this sweep's own Ray instance (its GCS at {gcs})"
+        what = (
+            f"the Ray cluster at {address}"
+            if address
+            else f"this sweep's own Ray instance (its GCS at {gcs})"
+        )
         stop_requests.request(
             stop_requests.CLUSTER_LOST,
             f"lost {what}: it has not answered for {ray_session.LOST_AFTER_S:g} s; the sweep stopped with its state "
-            f"as last saved in {location}: continue with --resume" + (" once the cluster is back" if address else ""),
+            f"as last saved in {location}: continue with --resume"
+            + (" once the cluster is back" if address else ""),
         )
 
     return on_lost
 
 
-def _sweep(spec: SweepSpec, storage: str | Path, location: Location, evaluator: HeldOutEvaluator, started: float,
-           embedded: bool, *, resume: bool, address: str | None, progress_interval_s: float,
-           overwrite: bool) -> SweepOutcome:
+def _sweep(
+    spec: SweepSpec,
+    storage: str | Path,
+    location: Location,
+    evaluator: HeldOutEvaluator,
+    started: float,
+    embedded: bool,
+    *,
+    resume: bool,
+    address: str | None,
+    progress_interval_s: float,
+    overwrite: bool,
+) -> SweepOutcome:
     check_cluster_resources(spec)
     spec = with_distributed_concurrency(spec)
     if address is not None:
@@ -382,7 +510,9 @@ def _sweep(spec: SweepSpec, storage: str | Path, location: Location, evaluator: 
         notes = [] if location.is_remote else restore_damaged_state(location.local())
         for note in notes + repair_missing_checkpoints(location):
             print(f"resume: {note}", flush=True)
-        tuner = tune.Tuner.restore(str(location), trainable=build_trainable(spec), resume_unfinished=True)
+        tuner = tune.Tuner.restore(
+            str(location), trainable=build_trainable(spec), resume_unfinished=True
+        )
     else:
         if location.is_remote:
             location.child(SPEC_FILE).write_bytes(spec_text)
@@ -394,7 +524,9 @@ def _sweep(spec: SweepSpec, storage: str | Path, location: Location, evaluator: 
         if spec.warm_start:
             print(f"warm start: {spec.warm_start.summary()}", flush=True)
         tuner = build_tuner(spec, location, progress_interval_s)
-    stop_requests.set_resume_hint(f"the sweep's state is saved in {location}; continue with --resume")
+    stop_requests.set_resume_hint(
+        f"the sweep's state is saved in {location}; continue with --resume"
+    )
     # Trials a stop rule or the time budget ended before they started have no results; the
     # tables list them as not_started, so Tune's warning about each would only repeat that.
     logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
@@ -425,19 +557,29 @@ def _sweep(spec: SweepSpec, storage: str | Path, location: Location, evaluator: 
         from sweeps.results.export import records_from_results, write_outputs
 
         records = records_from_results(result_grid, spec, location)
-        missing = next((record.error for record in records if record.status == METRIC_MISSING), None)
+        missing = next(
+            (record.error for record in records if record.status == METRIC_MISSING), None
+        )
         if location.is_remote:
             with tempfile.TemporaryDirectory(prefix="sweep-outputs-") as outputs:
-                best = write_outputs(records, spec, Path(outputs), test_metrics=evaluator.test_metrics)
+                best = write_outputs(
+                    records, spec, Path(outputs), test_metrics=evaluator.test_metrics
+                )
                 location.upload(Path(outputs))
         else:
-            best = write_outputs(records, spec, location.local(), test_metrics=evaluator.test_metrics)
+            best = write_outputs(
+                records, spec, location.local(), test_metrics=evaluator.test_metrics
+            )
     finally:
         evaluator.close()  # its teardown is not waited for
         if ray_stopping is not None:
             ray_stopping.join()
     if missing is not None:
-        raise SweepError(f"{missing} (fix metric:, then start again with --overwrite)", where=spec.source, path="metric")
+        raise SweepError(
+            f"{missing} (fix metric:, then start again with --overwrite)",
+            where=spec.source,
+            path="metric",
+        )
     counts: dict[str, int] = {}
     for record in records:
         counts[record.status] = counts.get(record.status, 0) + 1

@@ -20,8 +20,8 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 INTERRUPTED = "interrupted"
 CLUSTER_LOST = "cluster_lost"
@@ -88,7 +88,7 @@ def end_now(status: int, line: str | None = None) -> None:
 class tune_run:
     """The span of ``Tuner.fit``: a stop is passed to Tune instead of interrupting Python."""
 
-    def __enter__(self) -> "tune_run":
+    def __enter__(self) -> tune_run:
         _State.in_tune_run = True
         if _State.request is not None:
             ask_tune_to_stop()
@@ -128,7 +128,9 @@ def install() -> None:
     signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
     _State.installed = True
     take_back_signals()
-    threading.Thread(target=_watch_signals, args=(receiver, sender), name="stop-signals", daemon=True).start()
+    threading.Thread(
+        target=_watch_signals, args=(receiver, sender), name="stop-signals", daemon=True
+    ).start()
 
 
 def take_back_signals() -> None:

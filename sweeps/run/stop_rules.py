@@ -24,8 +24,15 @@ from sweeps.results.epoch_results import epoch_results
 class SweepStopRules(Stopper, Callback):
     """Both a stopper (it sees every result) and a callback (it sees every trial end)."""
 
-    def __init__(self, metric: str, mode: str, target: float | None, plateau_trials: int | None,
-                 plateau_min_delta: float, epoch_budget: int | None = None):
+    def __init__(
+        self,
+        metric: str,
+        mode: str,
+        target: float | None,
+        plateau_trials: int | None,
+        plateau_min_delta: float,
+        epoch_budget: int | None = None,
+    ):
         self.metric = metric
         self.epoch_budget = epoch_budget
         self.epochs: int | None = None  # trained so far; counted from the trials at the first step
@@ -54,7 +61,11 @@ class SweepStopRules(Stopper, Callback):
     def _judge(self, trial_id: str, result: dict[str, Any]) -> None:
         """One epoch of one trial."""
         self.epochs = (self.epochs or 0) + 1
-        if self.epoch_budget is not None and self.epochs >= self.epoch_budget and self.reason is None:
+        if (
+            self.epoch_budget is not None
+            and self.epochs >= self.epoch_budget
+            and self.reason is None
+        ):
             self._fire(f"the trials have trained {self.epochs} epochs, the epoch budget")
         value = result.get(self.metric)
         if not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -62,9 +73,15 @@ class SweepStopRules(Stopper, Callback):
         if self.best is None or self.sign * (value - self.best) > self.plateau_min_delta:
             self.best = value
             self.ended_without_improving = 0
-        if self.target is not None and self.sign * (value - self.target) >= 0 and self.reason is None:
-            self._fire(f"trial {trial_id} reached the target {self.metric} {self.target:g} ({value:.4g}) "
-                       f"at epoch {result.get('epoch', '?')}")
+        if (
+            self.target is not None
+            and self.sign * (value - self.target) >= 0
+            and self.reason is None
+        ):
+            self._fire(
+                f"trial {trial_id} reached the target {self.metric} {self.target:g} ({value:.4g}) "
+                f"at epoch {result.get('epoch', '?')}"
+            )
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._trial_ended()
@@ -77,8 +94,10 @@ class SweepStopRules(Stopper, Callback):
             return
         self.ended_without_improving += 1
         if self.ended_without_improving >= self.plateau_trials and self.reason is None:
-            self._fire(f"the best {self.metric} ({self.best:.4g}) did not improve in the last "
-                       f"{self.ended_without_improving} trials to end")
+            self._fire(
+                f"the best {self.metric} ({self.best:.4g}) did not improve in the last "
+                f"{self.ended_without_improving} trials to end"
+            )
 
     def _fire(self, reason: str) -> None:
         self.reason = reason

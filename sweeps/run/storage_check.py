@@ -10,6 +10,7 @@ or a URI) and asks one task on every alive node to read it back at the same plac
 from __future__ import annotations
 
 import secrets
+
 from sweeps.errors import SweepError, first_line
 from sweeps.results.storage import Location
 
@@ -50,8 +51,10 @@ def check_storage_is_shared(storage: Location) -> None:
             try:
                 visible = ray.get(reference, timeout=PROBE_TIMEOUT_S)
             except ray.exceptions.RayError as error:  # the node died or never answered
-                raise SweepError(f"could not check that the node at {addresses[node_id]} sees storage "
-                                 f"{storage}: {first_line(error)}") from None
+                raise SweepError(
+                    f"could not check that the node at {addresses[node_id]} sees storage "
+                    f"{storage}: {first_line(error)}"
+                ) from None
             if not visible and storage.is_remote:
                 raise SweepError(
                     f"storage {storage} cannot be read from the node at {addresses[node_id]} "

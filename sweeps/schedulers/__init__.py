@@ -34,8 +34,10 @@ def largest_budget(max_t: int | None, spec: Any, subject: str, consequence: str)
     than ``stop.max_epochs``: no trial would ever train that long."""
     budget = max_t or spec.stop.max_epochs
     if budget > spec.stop.max_epochs:
-        raise SweepError(f"{subject} {budget} is larger than stop.max_epochs {spec.stop.max_epochs}; {consequence}",
-                         path="scheduler.max_t")
+        raise SweepError(
+            f"{subject} {budget} is larger than stop.max_epochs {spec.stop.max_epochs}; {consequence}",
+            path="scheduler.max_t",
+        )
     return budget
 
 

@@ -21,22 +21,25 @@ if TYPE_CHECKING:
 
 
 class Options(ArgsModel):
-    grace_period: int = Field(1, ge=1, description="epochs every trial gets before it may be stopped")
+    grace_period: int = Field(
+        1, ge=1, description="epochs every trial gets before it may be stopped"
+    )
     reduction_factor: float = Field(3.0, gt=1.0, le=100.0)
     brackets: int = Field(1, ge=1, le=10)
     max_t: int | None = Field(None, ge=1, description="defaults to stop.max_epochs")
 
 
-def check(options: Options, spec: "SweepSpec") -> None:
+def check(options: Options, spec: SweepSpec) -> None:
     max_t = largest_budget(options.max_t, spec, "max_t", "trials never get that far")
     if options.grace_period > max_t:
         raise SweepError(
             f"grace_period {options.grace_period} is larger than max_t {max_t} "
-            "(stop.max_epochs unless set)", path="scheduler.grace_period",
+            "(stop.max_epochs unless set)",
+            path="scheduler.grace_period",
         )
 
 
-def decision_epochs(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+def decision_epochs(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
     """The rungs' epochs (as Tune's ASHA brackets place them): a trial reports there at once."""
     max_t = options.max_t or spec.stop.max_epochs
     rf, min_t = options.reduction_factor, options.grace_period
@@ -47,7 +50,7 @@ def decision_epochs(options: Options, spec: "SweepSpec") -> tuple[int, frozenset
     return 0, frozenset(epoch for epoch in epochs if epoch <= max_t)
 
 
-def build(options: Options, spec: "SweepSpec") -> Any:
+def build(options: Options, spec: SweepSpec) -> Any:
     from ray.tune.schedulers import ASHAScheduler
 
     return ASHAScheduler(

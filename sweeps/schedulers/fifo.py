@@ -14,11 +14,11 @@ class Options(ArgsModel):
     pass
 
 
-def check(options: Options, spec: "SweepSpec") -> None:
+def check(options: Options, spec: SweepSpec) -> None:
     """FIFO works with every sweep."""
 
 
-def build(options: Options, spec: "SweepSpec") -> Any:
+def build(options: Options, spec: SweepSpec) -> Any:
     from ray.tune.schedulers import FIFOScheduler
 
     return FIFOScheduler()

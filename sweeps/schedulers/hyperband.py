@@ -23,12 +23,21 @@ if TYPE_CHECKING:
 
 
 class Options(ArgsModel):
-    max_t: int | None = Field(None, ge=1, description="the largest budget in epochs; defaults to stop.max_epochs")
-    reduction_factor: float = Field(3.0, gt=1.0, le=100.0, description="1/reduction_factor of a rung goes on")
+    max_t: int | None = Field(
+        None, ge=1, description="the largest budget in epochs; defaults to stop.max_epochs"
+    )
+    reduction_factor: float = Field(
+        3.0, gt=1.0, le=100.0, description="1/reduction_factor of a rung goes on"
+    )
 
 
-def check(options: Options, spec: "SweepSpec") -> None:
-    largest_budget(options.max_t, spec, "HyperBand's largest budget max_t", "its last rung would never be reached")
+def check(options: Options, spec: SweepSpec) -> None:
+    largest_budget(
+        options.max_t,
+        spec,
+        "HyperBand's largest budget max_t",
+        "its last rung would never be reached",
+    )
     if spec.trials.max_concurrent is not None and spec.trials.max_concurrent < spec.trial_count:
         raise SweepError(
             "HyperBand waits at each rung for every trial of its bracket, so the searcher must create them all: "
@@ -38,19 +47,20 @@ def check(options: Options, spec: "SweepSpec") -> None:
     if spec.checkpoint.every not in (1, "auto"):
         raise SweepError(
             f"HyperBand pauses trials at its rungs and resumes them from their last checkpoint, so it needs "
-            f"one every epoch; got every {spec.checkpoint.every}", path="checkpoint.every",
+            f"one every epoch; got every {spec.checkpoint.every}",
+            path="checkpoint.every",
         )
 
 
-def decision_epochs(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+def decision_epochs(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
     return 1, frozenset()  # any epoch can be a rung of some bracket
 
 
-def auto_checkpoints(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+def auto_checkpoints(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
     return 1, frozenset()  # a trial pauses at its rung and resumes from its checkpoint there
 
 
-def build(options: Options, spec: "SweepSpec") -> Any:
+def build(options: Options, spec: SweepSpec) -> Any:
     from ray.tune.schedulers import HyperBandForBOHB, HyperBandScheduler
 
     scheduler_class = HyperBandForBOHB if spec.searcher_name == "bohb" else HyperBandScheduler

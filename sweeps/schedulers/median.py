@@ -20,23 +20,28 @@ if TYPE_CHECKING:
 
 
 class Options(ArgsModel):
-    grace_period: int = Field(1, ge=1, description="epochs every trial gets before it may be stopped")
-    min_samples_required: int = Field(3, ge=1, le=10_000, description="trials to compare with before stopping any")
+    grace_period: int = Field(
+        1, ge=1, description="epochs every trial gets before it may be stopped"
+    )
+    min_samples_required: int = Field(
+        3, ge=1, le=10_000, description="trials to compare with before stopping any"
+    )
 
 
-def check(options: Options, spec: "SweepSpec") -> None:
+def check(options: Options, spec: SweepSpec) -> None:
     if options.grace_period >= spec.stop.max_epochs:
         raise SweepError(
             f"grace_period {options.grace_period} is not below stop.max_epochs {spec.stop.max_epochs}; "
-            "no trial could ever be stopped", path="scheduler.grace_period",
+            "no trial could ever be stopped",
+            path="scheduler.grace_period",
         )
 
 
-def decision_epochs(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+def decision_epochs(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
     return 1, frozenset()  # a trial's running average counts every epoch
 
 
-def build(options: Options, spec: "SweepSpec") -> Any:
+def build(options: Options, spec: SweepSpec) -> Any:
     from ray.tune.schedulers import MedianStoppingRule
 
     return MedianStoppingRule(

@@ -12,39 +12,53 @@ from pydantic import Field
 
 from lightning_modules.configs.base import ArgsModel
 from sweeps.schedulers import TIME_ATTR
-from sweeps.schedulers.population import check_exploits_are_safe, mutated_keys, numeric_bounds, within_space
+from sweeps.schedulers.population import (
+    check_exploits_are_safe,
+    mutated_keys,
+    numeric_bounds,
+    within_space,
+)
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
 
 
 class Options(ArgsModel):
-    perturbation_interval: int = Field(4, ge=1, le=100_000, description="epochs between exploit/explore steps")
-    quantile_fraction: float = Field(0.25, gt=0.0, le=0.5, description="share of the population copied from / to")
-    mutate: list[str] | None = Field(None, min_length=1, description="searched keys to explore; default: every mutable one")
+    perturbation_interval: int = Field(
+        4, ge=1, le=100_000, description="epochs between exploit/explore steps"
+    )
+    quantile_fraction: float = Field(
+        0.25, gt=0.0, le=0.5, description="share of the population copied from / to"
+    )
+    mutate: list[str] | None = Field(
+        None, min_length=1, description="searched keys to explore; default: every mutable one"
+    )
     synch: bool = Field(False, description="wait for the whole population at each perturbation")
 
 
-def _bounds(options: Options, spec: "SweepSpec") -> dict[str, list[float]]:
+def _bounds(options: Options, spec: SweepSpec) -> dict[str, list[float]]:
     keys = mutated_keys(options.mutate, spec, "pb2")
-    paths = {key: f"scheduler.mutate[{options.mutate.index(key)}]" if options.mutate else f"space.{key}" for key in keys}
+    paths = {
+        key: f"scheduler.mutate[{options.mutate.index(key)}]" if options.mutate else f"space.{key}"
+        for key in keys
+    }
     return {key: numeric_bounds(spec.space[key], key, paths[key]) for key in keys}
 
 
-def check(options: Options, spec: "SweepSpec") -> None:
+def check(options: Options, spec: SweepSpec) -> None:
     _bounds(options, spec)
     check_exploits_are_safe(spec, options.perturbation_interval, "pb2")
 
 
-def decision_epochs(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+def decision_epochs(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
     return options.perturbation_interval, frozenset()
 
 
-def auto_checkpoints(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+def auto_checkpoints(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
     return options.perturbation_interval, frozenset()  # exploits copy the donor's latest checkpoint
 
 
-def build(options: Options, spec: "SweepSpec") -> Any:
+def build(options: Options, spec: SweepSpec) -> Any:
     from ray.tune.schedulers.pb2 import PB2
 
     bounds = _bounds(options, spec)

@@ -16,38 +16,56 @@ from pydantic import Field
 
 from lightning_modules.configs.base import ArgsModel
 from sweeps.schedulers import TIME_ATTR
-from sweeps.schedulers.population import check_exploits_are_safe, mutated_keys, mutation_domain, within_space
+from sweeps.schedulers.population import (
+    check_exploits_are_safe,
+    mutated_keys,
+    mutation_domain,
+    within_space,
+)
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
 
 
 class Options(ArgsModel):
-    perturbation_interval: int = Field(4, ge=1, le=100_000, description="epochs between exploit/explore steps")
-    burn_in_period: int = Field(0, ge=0, le=100_000, description="epochs before the first perturbation")
-    quantile_fraction: float = Field(0.25, gt=0.0, le=0.5, description="share of the population copied from / to")
-    resample_probability: float = Field(0.25, ge=0.0, le=1.0, description="chance of resampling instead of perturbing")
-    perturbation_factors: list[float] = Field(
-        [1.2, 0.8], min_length=2, max_length=2, description="factors a numeric key is multiplied by (up, down)"
+    perturbation_interval: int = Field(
+        4, ge=1, le=100_000, description="epochs between exploit/explore steps"
     )
-    mutate: list[str] | None = Field(None, min_length=1, description="searched keys to mutate; default: every mutable one")
+    burn_in_period: int = Field(
+        0, ge=0, le=100_000, description="epochs before the first perturbation"
+    )
+    quantile_fraction: float = Field(
+        0.25, gt=0.0, le=0.5, description="share of the population copied from / to"
+    )
+    resample_probability: float = Field(
+        0.25, ge=0.0, le=1.0, description="chance of resampling instead of perturbing"
+    )
+    perturbation_factors: list[float] = Field(
+        [1.2, 0.8],
+        min_length=2,
+        max_length=2,
+        description="factors a numeric key is multiplied by (up, down)",
+    )
+    mutate: list[str] | None = Field(
+        None, min_length=1, description="searched keys to mutate; default: every mutable one"
+    )
     synch: bool = Field(False, description="wait for the whole population at each perturbation")
 
 
-def check(options: Options, spec: "SweepSpec") -> None:
+def check(options: Options, spec: SweepSpec) -> None:
     mutated_keys(options.mutate, spec, "pbt")
     check_exploits_are_safe(spec, options.perturbation_interval, "pbt")
 
 
-def decision_epochs(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+def decision_epochs(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
     return options.perturbation_interval, frozenset()
 
 
-def auto_checkpoints(options: Options, spec: "SweepSpec") -> tuple[int, frozenset[int]]:
+def auto_checkpoints(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
     return options.perturbation_interval, frozenset()  # exploits copy the donor's latest checkpoint
 
 
-def build(options: Options, spec: "SweepSpec") -> Any:
+def build(options: Options, spec: SweepSpec) -> Any:
     from ray.tune.schedulers import PopulationBasedTraining
 
     keys = mutated_keys(options.mutate, spec, "pbt")

@@ -13,47 +13,65 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sweeps.errors import SweepError
-from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, Steps
-from sweeps.spec.space import DATA_PREFIX
+from sweeps.spec.space import DATA_PREFIX, Choice, FloatRange, Grid, IntRange, Param, Steps
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
 
 
-def mutable_keys(spec: "SweepSpec") -> set[str]:
+def mutable_keys(spec: SweepSpec) -> set[str]:
     if spec.user is not None:
         # A user's module: the sweep cannot tell a learning rate from a layer width, so any
         # searched key may be listed under mutate; unlisted, the real-valued ones mutate.
         return set(spec.space)
     model = spec.family.config.mutable_keys()
     data = spec.dataset.config.mutable_keys()
-    return {key for key in spec.space if (key[len(DATA_PREFIX):] in data if key.startswith(DATA_PREFIX) else key in model)}
+    return {
+        key
+        for key in spec.space
+        if (key[len(DATA_PREFIX) :] in data if key.startswith(DATA_PREFIX) else key in model)
+    }
 
 
-def mutated_keys(listed: list[str] | None, spec: "SweepSpec", scheduler: str) -> list[str]:
+def mutated_keys(listed: list[str] | None, spec: SweepSpec, scheduler: str) -> list[str]:
     """The keys to mutate: those listed under ``mutate``, or every mutable searched key."""
     allowed = mutable_keys(spec)
     if listed is None:
-        every_trial = [key for key in spec.space if key in allowed and key not in spec.conditions.when
-                       and (spec.user is None or _real_valued(spec.space[key]))]
+        every_trial = [
+            key
+            for key in spec.space
+            if key in allowed
+            and key not in spec.conditions.when
+            and (spec.user is None or _real_valued(spec.space[key]))
+        ]
         if not every_trial:
             raise SweepError(
                 f"{scheduler} mutates searched keys, but none of the searched keys can change during a trial "
                 "(conditional keys cannot: not every trial has them); search lr, weight_decay, dropout or "
-                "another training key", path="space",
+                "another training key",
+                path="space",
             )
         return every_trial
     for index, key in enumerate(listed):
         where = f"scheduler.mutate[{index}]"
         if key not in spec.space:
-            raise SweepError(f"{key!r} is not a searched key; mutations must be keys under space: "
-                             f"({', '.join(spec.space) or 'none'})", path=where)
+            raise SweepError(
+                f"{key!r} is not a searched key; mutations must be keys under space: "
+                f"({', '.join(spec.space) or 'none'})",
+                path=where,
+            )
         if key not in allowed:
-            raise SweepError(f"{key!r} cannot change during a trial (a checkpoint could not continue under a new "
-                             f"value); mutable searched keys: {', '.join(sorted(allowed)) or 'none'}", path=where)
+            raise SweepError(
+                f"{key!r} cannot change during a trial (a checkpoint could not continue under a new "
+                f"value); mutable searched keys: {', '.join(sorted(allowed)) or 'none'}",
+                path=where,
+            )
         if key in spec.conditions.when:
-            raise SweepError(f"{key!r} applies only in some trials, and a trial that exploits another may not have it; "
-                             "mutate keys that every trial has", path=where)
+            raise SweepError(
+                f"{key!r} applies only in some trials, and a trial that exploits another may not have it; "
+                "mutate keys that every trial has",
+                path=where,
+            )
     return list(listed)
 
 
@@ -61,21 +79,24 @@ def _real_valued(param: Param) -> bool:
     return isinstance(param, FloatRange) or (isinstance(param, Steps) and not param.integer)
 
 
-def check_exploits_are_safe(spec: "SweepSpec", interval: int, scheduler: str) -> None:
+def check_exploits_are_safe(spec: SweepSpec, interval: int, scheduler: str) -> None:
     if spec.checkpoint.every != "auto" and interval % spec.checkpoint.every:
         raise SweepError(
             f"{scheduler} exploits every {interval} epochs from the donor's latest checkpoint, so checkpoint.every "
-            f"({spec.checkpoint.every}) must divide scheduler.perturbation_interval", path="checkpoint.every",
+            f"({spec.checkpoint.every}) must divide scheduler.perturbation_interval",
+            path="checkpoint.every",
         )
     if spec.checkpoint.keep is not None and spec.checkpoint.keep <= 2:
         raise SweepError(
             f"{scheduler} needs checkpoints to outlive the next perturbation so that other trials can copy them; "
-            f"set checkpoint.keep to null or more than 2 (got {spec.checkpoint.keep})", path="checkpoint.keep",
+            f"set checkpoint.keep to null or more than 2 (got {spec.checkpoint.keep})",
+            path="checkpoint.keep",
         )
     if interval >= spec.stop.max_epochs:
         raise SweepError(
             f"perturbation_interval {interval} is not below stop.max_epochs {spec.stop.max_epochs}; "
-            "no trial would ever be perturbed", path="scheduler.perturbation_interval",
+            "no trial would ever be perturbed",
+            path="scheduler.perturbation_interval",
         )
 
 
@@ -110,6 +131,9 @@ def numeric_bounds(param: Param, key: str, path: str) -> list[float]:
     if isinstance(param, Steps):
         return [float(param.low), float(param.values[-1])]
     if not isinstance(param, (IntRange, FloatRange)):
-        raise SweepError(f"PB2 explores numeric ranges only; {key!r} is a {param.kind} key "
-                         "(use pbt, or leave it out of mutate)", path=path)
+        raise SweepError(
+            f"PB2 explores numeric ranges only; {key!r} is a {param.kind} key "
+            "(use pbt, or leave it out of mutate)",
+            path=path,
+        )
     return [float(param.low), float(param.high)]

@@ -30,7 +30,7 @@ CHOICES_ARE_GRID = False
 SCHEDULER = "hyperband"
 
 
-def check(options: Options, spec: "SweepSpec") -> None:
+def check(options: Options, spec: SweepSpec) -> None:
     check_sampled_space(spec, "bohb")
     if spec.scheduler_name != SCHEDULER:
         raise SweepError(
@@ -39,19 +39,26 @@ def check(options: Options, spec: "SweepSpec") -> None:
             path="scheduler.name",
         )
     for key, param in spec.space.items():
-        if isinstance(param, Choice) and any(isinstance(value, list) for value in param.representatives()):
-            raise SweepError("the bohb searcher cannot propose lists; use tpe, or one key per list entry",
-                             path=f"space.{key}")
+        if isinstance(param, Choice) and any(
+            isinstance(value, list) for value in param.representatives()
+        ):
+            raise SweepError(
+                "the bohb searcher cannot propose lists; use tpe, or one key per list entry",
+                path=f"space.{key}",
+            )
 
 
-def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
+def build(options: Options, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
     from ray.tune.search import ConcurrencyLimiter
     from ray.tune.search.bohb import TuneBOHB
 
     param_space = {key: param.to_tune() for key, param in spec.space.items()}
-    searcher = TuneBOHB(metric=spec.metric, mode=spec.mode,
-                        seed=spec.seed if options.seed is None else options.seed,
-                        points_to_evaluate=[dict(point) for point in spec.warm_start.points] or None)
+    searcher = TuneBOHB(
+        metric=spec.metric,
+        mode=spec.mode,
+        seed=spec.seed if options.seed is None else options.seed,
+        points_to_evaluate=[dict(point) for point in spec.warm_start.points] or None,
+    )
     if spec.trials.max_concurrent:
         searcher = ConcurrencyLimiter(searcher, max_concurrent=spec.trials.max_concurrent)
     return searcher, param_space

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 class Options(ArgsModel):
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
-    n_startup_trials: int = Field(8, ge=1, le=10_000, description="random proposals before the model is used")
+    n_startup_trials: int = Field(
+        8, ge=1, le=10_000, description="random proposals before the model is used"
+    )
 
 
 LEARNS_FROM_RESULTS = True  # warm start: learns from an earlier sweep's trials
@@ -28,11 +30,11 @@ CHOICES_ARE_GRID = False
 CONDITIONAL = True  # proposes only the keys that apply (define-by-run)
 
 
-def check(options: Options, spec: "SweepSpec") -> None:
+def check(options: Options, spec: SweepSpec) -> None:
     check_sampled_space(spec, "gp")
 
 
-def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
+def build(options: Options, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
     import optuna
 
     sampler = optuna.samplers.GPSampler(

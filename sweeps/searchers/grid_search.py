@@ -25,7 +25,7 @@ WARM_START = False  # it runs every combination anyway
 CHOICES_ARE_GRID = True
 
 
-def check(options: Options, spec: "SweepSpec") -> None:
+def check(options: Options, spec: SweepSpec) -> None:
     for key, param in spec.space.items():
         if not isinstance(param, (Grid, Choice)):
             raise SweepError(
@@ -35,9 +35,13 @@ def check(options: Options, spec: "SweepSpec") -> None:
             )
 
 
-def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
+def build(options: Options, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
     from ray import tune
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
-    param_space = {key: tune.grid_search(param.representatives()) for key, param in spec.space.items()}
-    return BasicVariantGenerator(random_state=spec.seed, max_concurrent=spec.trials.max_concurrent or 0), param_space
+    param_space = {
+        key: tune.grid_search(param.representatives()) for key, param in spec.space.items()
+    }
+    return BasicVariantGenerator(
+        random_state=spec.seed, max_concurrent=spec.trials.max_concurrent or 0
+    ), param_space

@@ -14,15 +14,24 @@ import functools
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from sweeps.spec.conditions import Conditions
 from sweeps.errors import SweepError
-from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, Steps, _as_written, same_value
+from sweeps.spec.conditions import Conditions
+from sweeps.spec.space import (
+    Choice,
+    FloatRange,
+    Grid,
+    IntRange,
+    Param,
+    Steps,
+    _as_written,
+    same_value,
+)
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec
 
 
-def check_sampled_space(spec: "SweepSpec", searcher: str) -> None:
+def check_sampled_space(spec: SweepSpec, searcher: str) -> None:
     """Grid values promise every value a trial; a model-based searcher chooses instead."""
     for key, param in spec.space.items():
         if isinstance(param, Grid):
@@ -66,7 +75,9 @@ def _suggest_step(trial: Any, key: str, param: Steps) -> Any:
     if param.log:
         return param.values[trial.suggest_int(key, 0, len(param.values) - 1)]
     if param.integer:
-        proposed = trial.suggest_int(key, int(param.low), int(param.values[-1]), step=int(param.step))
+        proposed = trial.suggest_int(
+            key, int(param.low), int(param.values[-1]), step=int(param.step)
+        )
     else:
         proposed = trial.suggest_float(key, param.low, param.values[-1], step=param.step)
     return min(param.values, key=lambda value: abs(value - proposed))
@@ -99,13 +110,17 @@ def _as_optuna(space: dict[str, Param], config: dict[str, Any]) -> dict[str, Any
         param = space[key]
         if isinstance(param, Steps) and param.log:
             value = next(i for i, option in enumerate(param.values) if same_value(option, value))
-        elif isinstance(param, Choice) and any(isinstance(option, list) for option in param.representatives()):
-            value = next(i for i, option in enumerate(param.representatives()) if same_value(option, value))
+        elif isinstance(param, Choice) and any(
+            isinstance(option, list) for option in param.representatives()
+        ):
+            value = next(
+                i for i, option in enumerate(param.representatives()) if same_value(option, value)
+            )
         held[key] = value
     return held
 
 
-def build_optuna(sampler: Any, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
+def build_optuna(sampler: Any, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
     import optuna
     from ray.tune.search import ConcurrencyLimiter
     from ray.tune.search.optuna import OptunaSearch
@@ -127,9 +142,13 @@ def build_optuna(sampler: Any, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
     # (Tune's own evaluated_rewards does not work with a define-by-run space, hence the study.)
     for config, value in spec.warm_start.learned:
         held = _as_optuna(space, config)
-        searcher._ot_study.add_trial(optuna.trial.create_trial(
-            params=held, distributions={key: _distribution(space[key]) for key in held}, value=value,
-        ))
+        searcher._ot_study.add_trial(
+            optuna.trial.create_trial(
+                params=held,
+                distributions={key: _distribution(space[key]) for key in held},
+                value=value,
+            )
+        )
     if spec.trials.max_concurrent:
         searcher = ConcurrencyLimiter(searcher, max_concurrent=spec.trials.max_concurrent)
     return searcher, {}

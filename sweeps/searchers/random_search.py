@@ -25,17 +25,19 @@ CHOICES_ARE_GRID = False
 CONDITIONAL = True  # handles keys that apply only in some trials
 
 
-def check(options: Options, spec: "SweepSpec") -> None:
+def check(options: Options, spec: SweepSpec) -> None:
     """Random search accepts every kind of searched key."""
 
 
-def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
+def build(options: Options, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
     from sweeps.searchers.conditional_variants import ConditionalVariantGenerator
 
     seed = spec.seed if options.seed is None else options.seed
     param_space = {key: param.to_tune() for key, param in spec.space.items()}
     generator = ConditionalVariantGenerator(
-        spec.conditions, random_state=seed, max_concurrent=spec.trials.max_concurrent or 0,
+        spec.conditions,
+        random_state=seed,
+        max_concurrent=spec.trials.max_concurrent or 0,
         points_to_evaluate=[dict(point) for point in spec.warm_start.points] or None,
     )
     return generator, param_space

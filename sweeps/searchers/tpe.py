@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 
 class Options(ArgsModel):
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
-    n_startup_trials: int = Field(8, ge=1, le=10_000, description="random proposals before the model is used")
+    n_startup_trials: int = Field(
+        8, ge=1, le=10_000, description="random proposals before the model is used"
+    )
     multivariate: bool = Field(True, description="model the keys jointly instead of one by one")
 
 
@@ -29,17 +31,19 @@ CHOICES_ARE_GRID = False
 CONDITIONAL = True  # proposes only the keys that apply (define-by-run)
 
 
-def check(options: Options, spec: "SweepSpec") -> None:
+def check(options: Options, spec: SweepSpec) -> None:
     check_sampled_space(spec, "tpe")
 
 
-def build(options: Options, spec: "SweepSpec") -> tuple[Any, dict[str, Any]]:
+def build(options: Options, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
     import warnings
 
     import optuna
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # multivariate, group
+        warnings.simplefilter(
+            "ignore", optuna.exceptions.ExperimentalWarning
+        )  # multivariate, group
         sampler = optuna.samplers.TPESampler(
             seed=spec.seed if options.seed is None else options.seed,
             n_startup_trials=options.n_startup_trials,

@@ -18,17 +18,19 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from lightning_modules.configs.base import ArgsModel
 from lightning_modules.configs.rules import DataInfo, Rule
-from sweeps.spec.conditions import NO_CONDITIONS, Conditions, cases
 from sweeps.errors import Mistakes, SweepError, did_you_mean, first_line, show
+from sweeps.spec.conditions import NO_CONDITIONS, Conditions, cases
 from sweeps.spec.space import Param
 
 MAX_COMBINATIONS = 20_000
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _field_adapter(config: type[ArgsModel], name: str) -> TypeAdapter:
     field = config.model_fields[name]
-    annotated = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    annotated = (
+        Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    )
     return TypeAdapter(annotated, config=ConfigDict(strict=True))
 
 
@@ -47,8 +49,13 @@ def check_fixed(config: type[ArgsModel], args: dict[str, Any], section: str) -> 
     mistakes = Mistakes()
     for name, value in args.items():
         if not isinstance(name, str) or name not in config.model_fields:
-            mistakes.add(SweepError(f"unknown key{did_you_mean(name, config.model_fields)} (allowed here: "
-                                    f"{', '.join(sorted(config.model_fields))})", path=f"{section}.{name}"))
+            mistakes.add(
+                SweepError(
+                    f"unknown key{did_you_mean(name, config.model_fields)} (allowed here: "
+                    f"{', '.join(sorted(config.model_fields))})",
+                    path=f"{section}.{name}",
+                )
+            )
             continue
         error = field_error(config, name, value)
         if error:
@@ -63,18 +70,26 @@ def check_searched(config: type[ArgsModel], name: str, param: Param, owner: str,
             raise SweepError(f"value {show(value)} is not allowed for {owner}: {error}", path=path)
 
 
-def check_searched_list(config: type[ArgsModel], name: str, element: Param, most: int, owner: str, path: str) -> None:
+def check_searched_list(
+    config: type[ArgsModel], name: str, element: Param, most: int, owner: str, path: str
+) -> None:
     """A per-layer list's positions: each value, and the longest list the sweep can make."""
     for value in element.representatives():
         error = field_error(config, name, [value])
         if error and field_error(config, name, value) is None:
-            raise SweepError(f"{name} of {owner} takes one value, not a list; per_layer is for list arguments",
-                             path=f"{path}.per_layer")
+            raise SweepError(
+                f"{name} of {owner} takes one value, not a list; per_layer is for list arguments",
+                path=f"{path}.per_layer",
+            )
         if error:
-            raise SweepError(f"value {show(value)} is not allowed for {owner}: {error}", path=f"{path}.per_layer")
+            raise SweepError(
+                f"value {show(value)} is not allowed for {owner}: {error}", path=f"{path}.per_layer"
+            )
     error = field_error(config, name, [element.representatives()[0]] * most)
     if error:
-        raise SweepError(f"{most} layers is too many for {name} of {owner}: {error}", path=f"{path}.length")
+        raise SweepError(
+            f"{most} layers is too many for {name} of {owner}: {error}", path=f"{path}.length"
+        )
 
 
 def check_rules(
@@ -89,7 +104,10 @@ def check_rules(
     """Every rule of ``config`` over every way a trial can set the keys it reads. ``space`` is the
     whole searched space; this section's keys are those named ``prefix`` + argument. A key that
     does not apply in a case (a conditional key, say) takes its default and counts as not given."""
-    defaults = {name: field.get_default(call_default_factory=True) for name, field in config.model_fields.items()}
+    defaults = {
+        name: field.get_default(call_default_factory=True)
+        for name, field in config.model_fields.items()
+    }
     for rule in config.rules():
         found = cases(rule.keys, space, conditions, prefix, MAX_COMBINATIONS)
         if found is None:
@@ -100,41 +118,63 @@ def check_rules(
             for data in data_infos:
                 message = rule.check(values, given, data)
                 if message:
-                    raise SweepError(message + _condition_hint(rule, space, conditions, prefix),
-                                     path=_rule_path(rule, fixed, space, conditions, prefix, section))
+                    raise SweepError(
+                        message + _condition_hint(rule, space, conditions, prefix),
+                        path=_rule_path(rule, fixed, space, conditions, prefix, section),
+                    )
 
 
 def _rule_path(
-    rule: Rule, fixed: dict[str, Any], space: dict[str, Param], conditions: Conditions, prefix: str, section: str
+    rule: Rule,
+    fixed: dict[str, Any],
+    space: dict[str, Param],
+    conditions: Conditions,
+    prefix: str,
+    section: str,
 ) -> str:
-    searched = [key for key in rule.keys if prefix + key in space or prefix + key in conditions.lists]
+    searched = [
+        key for key in rule.keys if prefix + key in space or prefix + key in conditions.lists
+    ]
     if searched:
         return f"space.{prefix}{searched[0]}"
     return f"{section}.{next((key for key in rule.keys if key in fixed), rule.keys[0])}"
 
 
-def _condition_hint(rule: Rule, space: dict[str, Param], conditions: Conditions, prefix: str) -> str:
+def _condition_hint(
+    rule: Rule, space: dict[str, Param], conditions: Conditions, prefix: str
+) -> str:
     """For a knob searched beside the key it belongs to: how to search it only where it applies."""
     if rule.needs is None:
         return ""
     knob, (owner, allowed) = rule.keys[0], rule.needs
-    if prefix + knob not in space or prefix + owner not in space or prefix + knob in conditions.when:
+    if (
+        prefix + knob not in space
+        or prefix + owner not in space
+        or prefix + knob in conditions.when
+    ):
         return ""
     values = ", ".join(str(value) for value in allowed)
-    return f"; to search {knob} only where it applies, add when: {{{prefix}{owner}: [{values}]}} to it"
+    return (
+        f"; to search {knob} only where it applies, add when: {{{prefix}{owner}: [{values}]}} to it"
+    )
 
 
-def data_infos(config: type[ArgsModel], fixed: dict[str, Any], searched: dict[str, Param]) -> list[DataInfo]:
+def data_infos(
+    config: type[ArgsModel], fixed: dict[str, Any], searched: dict[str, Param]
+) -> list[DataInfo]:
     """The data's shape for every combination of the searched data keys (usually one)."""
     keys = list(searched)
     options = [searched[key].representatives() for key in keys]
     count = math.prod(len(values) for values in options)
     if count > MAX_COMBINATIONS:
-        raise SweepError(f"the searched data keys ({', '.join(keys)}) combine into {count} data sets to check; "
-                         f"at most {MAX_COMBINATIONS} are allowed, so search fewer values", path="space")
+        raise SweepError(
+            f"the searched data keys ({', '.join(keys)}) combine into {count} data sets to check; "
+            f"at most {MAX_COMBINATIONS} are allowed, so search fewer values",
+            path="space",
+        )
     infos = []
     for combination in itertools.product(*options):
-        args = {**fixed, **dict(zip(keys, combination))}
+        args = {**fixed, **dict(zip(keys, combination, strict=True))}
         try:
             info = config.model_construct(**args).info()
         # The data cannot be read as named: a table's columns, say, or a path that is a directory.

@@ -26,7 +26,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sweeps.errors import SweepError, show
-from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, parse_param, plain, same_value
+from sweeps.spec.space import (
+    Choice,
+    FloatRange,
+    Grid,
+    IntRange,
+    Param,
+    parse_param,
+    plain,
+    same_value,
+)
 
 MAX_LAYERS = 32
 # A condition on an integer range is checked over all its values when it has at most this many.
@@ -138,24 +147,43 @@ def parse_entry(key: str, body: Any, path: str) -> Entry:
         # In the file's order: keys of mixed types (a number, a string) cannot be sorted.
         unknown = [key for key in body if key not in ("per_layer", "length")]
         if unknown:
-            raise SweepError(f"unknown key {show(unknown[0])}; a per-layer list takes per_layer, length and when",
-                             path=f"{path}.{unknown[0]}")
+            raise SweepError(
+                f"unknown key {show(unknown[0])}; a per-layer list takes per_layer, length and when",
+                path=f"{path}.{unknown[0]}",
+            )
         if "length" not in body:
-            raise SweepError("a per-layer list needs length: the searched key (or the number) of layers, "
-                             "e.g. length: depth", path=path)
+            raise SweepError(
+                "a per-layer list needs length: the searched key (or the number) of layers, "
+                "e.g. length: depth",
+                path=path,
+            )
         element = parse_param(body["per_layer"], f"{path}.per_layer")
         if isinstance(element, Grid):
-            raise SweepError("a per-layer position cannot be a grid; use choice: [...]", path=f"{path}.per_layer.grid")
-        if isinstance(element, Choice) and any(isinstance(value, tuple) for value in element.values):
-            raise SweepError("a per-layer position takes plain values, not lists", path=f"{path}.per_layer.choice")
+            raise SweepError(
+                "a per-layer position cannot be a grid; use choice: [...]",
+                path=f"{path}.per_layer.grid",
+            )
+        if isinstance(element, Choice) and any(
+            isinstance(value, tuple) for value in element.values
+        ):
+            raise SweepError(
+                "a per-layer position takes plain values, not lists",
+                path=f"{path}.per_layer.choice",
+            )
         return Entry(key, path, element, when=_given_when(when, path), length=body["length"])
     if "length" in body:
-        raise SweepError("length: belongs to a per-layer list: {per_layer: {...}, length: KEY}", path=f"{path}.length")
+        raise SweepError(
+            "length: belongs to a per-layer list: {per_layer: {...}, length: KEY}",
+            path=f"{path}.length",
+        )
     param = parse_param(body, path)
     when = _given_when(when, path)
     if when is not None and isinstance(param, Grid):
-        raise SweepError("a conditional key cannot be a grid (its grid points would repeat the trials where it does "
-                         "not apply); use choice: [...]", path=f"{path}.grid")
+        raise SweepError(
+            "a conditional key cannot be a grid (its grid points would repeat the trials where it does "
+            "not apply); use choice: [...]",
+            path=f"{path}.grid",
+        )
     return Entry(key, path, param, when=when)
 
 
@@ -166,8 +194,10 @@ def _given_when(when: Any, path: str) -> Any:
     if when is _ABSENT:
         return None
     if not isinstance(when, dict) or not when:
-        raise SweepError(f"got {show(when)}; write when: {{parent: value}} or when: {{parent: [value, ...]}}",
-                         path=f"{path}.when")
+        raise SweepError(
+            f"got {show(when)}; write when: {{parent: value}} or when: {{parent: [value, ...]}}",
+            path=f"{path}.when",
+        )
     return when
 
 
@@ -191,11 +221,19 @@ def resolve(entries: list[Entry]) -> tuple[dict[str, Param], Conditions]:
         for index, key in enumerate(elements):
             space[key] = entry.param
             reaches = tuple(value for value in lengths if value > index)
-            by_length = (Condition(length_key, reaches),) if length_key and len(reaches) < len(lengths) else ()
+            by_length = (
+                (Condition(length_key, reaches),)
+                if length_key and len(reaches) < len(lengths)
+                else ()
+            )
             if by_length or own:
                 when[key] = own + by_length
-            edges[key] = {condition.parent for condition in own} | ({length_key} if length_key else set())
-        lists[entry.key] = LayerList(entry.key, entry.param, length_key or lengths[0], elements, own)
+            edges[key] = {condition.parent for condition in own} | (
+                {length_key} if length_key else set()
+            )
+        lists[entry.key] = LayerList(
+            entry.key, entry.param, length_key or lengths[0], elements, own
+        )
     order = _parents_first(edges, {entry.key: entry.path for entry in entries})
     return space, Conditions(when=when, order=order, lists=lists)
 
@@ -211,17 +249,25 @@ def _conditions(entry: Entry, singles: dict[str, Param]) -> tuple[Condition, ...
         if parent not in singles:
             raise SweepError(
                 f"names {show(parent)}, which is not a searched key (a conditional key's parent must be searched "
-                f"under space:, not a per-layer list); searched keys: {', '.join(singles) or 'none'}", path=path,
+                f"under space:, not a per-layer list); searched keys: {', '.join(singles) or 'none'}",
+                path=path,
             )
         possible = parent_values(singles[parent], parent, path)
         values = wanted if isinstance(wanted, list) else [wanted]
         if not values:
-            raise SweepError("lists no value; give the parent's value or values under which the key applies", path=path)
+            raise SweepError(
+                "lists no value; give the parent's value or values under which the key applies",
+                path=path,
+            )
         for value in values:
             if not _is_value_of(singles[parent], possible, value):
-                shown = ", ".join(str(option) for option in possible[:20]) + (" ..." if len(possible) > 20 else "")
-                raise SweepError(f"{show(value)} is never a value of {parent} ({shown}), so the key would never apply",
-                                 path=path)
+                shown = ", ".join(str(option) for option in possible[:20]) + (
+                    " ..." if len(possible) > 20 else ""
+                )
+                raise SweepError(
+                    f"{show(value)} is never a value of {parent} ({shown}), so the key would never apply",
+                    path=path,
+                )
         conditions.append(Condition(parent, tuple(values)))
     return tuple(conditions)
 
@@ -230,19 +276,26 @@ def parent_values(param: Param, parent: str, path: str) -> Sequence[Any]:
     """Every value a parent can take (conditions compare exact values). An integer range stays a
     ``range``: it may span billions of values."""
     if isinstance(param, FloatRange):
-        raise SweepError(f"{parent} is a {param.kind} range; a condition needs a parent with distinct values "
-                         "(choice, grid or an integer range)", path=path)
+        raise SweepError(
+            f"{parent} is a {param.kind} range; a condition needs a parent with distinct values "
+            "(choice, grid or an integer range)",
+            path=path,
+        )
     if isinstance(param, IntRange):
         return range(param.low, param.high + 1)
     if any(isinstance(value, tuple) for value in param.values):
-        raise SweepError(f"{parent} takes lists; a condition needs a parent with plain values", path=path)
+        raise SweepError(
+            f"{parent} takes lists; a condition needs a parent with plain values", path=path
+        )
     return list(param.values)
 
 
 def _is_value_of(param: Param, possible: Sequence[Any], value: Any) -> bool:
     if isinstance(param, IntRange):
         # As same_value compares (3.0 is 3, true is not 1), without walking the range.
-        number = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        number = (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        )
         return number and value == int(value) and param.low <= value <= param.high
     return any(same_value(value, option) for option in possible)
 
@@ -253,25 +306,35 @@ def _lengths(entry: Entry, singles: dict[str, Param]) -> tuple[list[int], str | 
     length = entry.length
     if isinstance(length, int) and not isinstance(length, bool):
         if not 1 <= length <= MAX_LAYERS:
-            raise SweepError(f"got {length}; a per-layer list has 1 to {MAX_LAYERS} positions", path=path)
+            raise SweepError(
+                f"got {length}; a per-layer list has 1 to {MAX_LAYERS} positions", path=path
+            )
         return [length], None
     if not isinstance(length, str) or length not in singles:
         raise SweepError(
             f"got {show(length)}; length names a searched integer key (such as depth) or is a number; "
-            f"searched keys: {', '.join(singles) or 'none'}", path=path,
+            f"searched keys: {', '.join(singles) or 'none'}",
+            path=path,
         )
     param = singles[length]
     if isinstance(param, IntRange):
         low, high = param.low, param.high
-    elif isinstance(param, (Choice, Grid)) and all(isinstance(v, int) and not isinstance(v, bool) for v in param.values):
+    elif isinstance(param, (Choice, Grid)) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in param.values
+    ):
         low, high = min(param.values), max(param.values)
     else:
-        raise SweepError(f"{length} is a {param.kind} key of {'non-integer ' if param.kind in ('choice', 'grid') else ''}"
-                         "values; the length of a per-layer list must be an integer key", path=path)
+        raise SweepError(
+            f"{length} is a {param.kind} key of {'non-integer ' if param.kind in ('choice', 'grid') else ''}"
+            "values; the length of a per-layer list must be an integer key",
+            path=path,
+        )
     # Bounds first: an integer range may span billions of values.
     if low < 0 or high > MAX_LAYERS:
-        raise SweepError(f"{length} ranges over {low}..{high}; a per-layer list has 0 to {MAX_LAYERS} positions",
-                         path=path)
+        raise SweepError(
+            f"{length} ranges over {low}..{high}; a per-layer list has 0 to {MAX_LAYERS} positions",
+            path=path,
+        )
     if high == 0:
         raise SweepError(f"{length} is always 0, so the list would always be empty", path=path)
     values = list(range(low, high + 1)) if isinstance(param, IntRange) else sorted(param.values)
@@ -287,10 +350,13 @@ def _parents_first(edges: dict[str, set[str]], paths: dict[str, str]) -> tuple[s
         if state.get(key) == "done":
             return
         if state.get(key) == "visiting":
-            cycle = trail[trail.index(key):] + [key]
+            cycle = trail[trail.index(key) :] + [key]
             owner = ELEMENT_KEY.match(cycle[0])
             name = owner["name"] if owner else cycle[0]
-            raise SweepError(f"conditions form a cycle: {' -> '.join(cycle)}", path=f"{paths.get(name, 'space.' + name)}.when")
+            raise SweepError(
+                f"conditions form a cycle: {' -> '.join(cycle)}",
+                path=f"{paths.get(name, 'space.' + name)}.when",
+            )
         state[key] = "visiting"
         for parent in sorted(edges.get(key, ())):
             visit(parent, trail + [key])
@@ -308,7 +374,9 @@ def _parents_first(edges: dict[str, set[str]], paths: dict[str, str]) -> tuple[s
 def _decision_values(key: str, param: Param, conditions: Conditions) -> list[Any]:
     """The values of ``key`` worth trying: all of them where conditions read an integer range
     (every layer count, say), else the representatives of its domain."""
-    is_parent = any(condition.parent == key for conds in conditions.when.values() for condition in conds)
+    is_parent = any(
+        condition.parent == key for conds in conditions.when.values() for condition in conds
+    )
     if is_parent and isinstance(param, IntRange) and param.high - param.low < ENUMERATED_RANGE:
         return list(range(param.low, param.high + 1))
     if is_parent and isinstance(param, IntRange):
@@ -323,12 +391,20 @@ def _decision_values(key: str, param: Param, conditions: Conditions) -> list[Any
 
 
 def cases(
-    fields: tuple[str, ...], space: dict[str, Param], conditions: Conditions, prefix: str, limit: int
+    fields: tuple[str, ...],
+    space: dict[str, Param],
+    conditions: Conditions,
+    prefix: str,
+    limit: int,
 ) -> Iterator[dict[str, Any]] | None:
     """Each way a trial can set ``fields`` (a section's argument names; ``prefix`` maps them to
     searched keys): a mapping of the fields that are searched and apply in that case. None when
     there are more than ``limit`` cases to try."""
-    lists = {prefix + name: conditions.lists[prefix + name] for name in fields if prefix + name in conditions.lists}
+    lists = {
+        prefix + name: conditions.lists[prefix + name]
+        for name in fields
+        if prefix + name in conditions.lists
+    }
     wanted = [prefix + name for name in fields if prefix + name in space]
     for layer_list in lists.values():
         wanted += [condition.parent for condition in layer_list.when]
@@ -351,16 +427,30 @@ def cases(
 
 
 def _cases(
-    fields: tuple[str, ...], deciding: list[str], lists: dict[str, LayerList], options: list[list[Any]],
-    conditions: Conditions, prefix: str,
+    fields: tuple[str, ...],
+    deciding: list[str],
+    lists: dict[str, LayerList],
+    options: list[list[Any]],
+    conditions: Conditions,
+    prefix: str,
 ) -> Iterator[dict[str, Any]]:
     for combination in itertools.product(*options):
-        config = conditions.mask(dict(zip(deciding, combination[: len(deciding)])))
-        case = {key[len(prefix):]: value for key, value in config.items() if key[len(prefix):] in fields and key.startswith(prefix)}
-        for (key, layer_list), value in zip(lists.items(), combination[len(deciding):]):
+        config = conditions.mask(dict(zip(deciding, combination[: len(deciding)], strict=True)))
+        case = {
+            key[len(prefix) :]: value
+            for key, value in config.items()
+            if key[len(prefix) :] in fields and key.startswith(prefix)
+        }
+        for (key, layer_list), value in zip(
+            lists.items(), combination[len(deciding) :], strict=True
+        ):
             if not all(condition.holds(config) for condition in layer_list.when):
                 continue
-            length = layer_list.length if isinstance(layer_list.length, int) else config.get(layer_list.length)
+            length = (
+                layer_list.length
+                if isinstance(layer_list.length, int)
+                else config.get(layer_list.length)
+            )
             if length:
-                case[key[len(prefix):]] = [value] * length
+                case[key[len(prefix) :]] = [value] * length
         yield case

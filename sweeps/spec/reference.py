@@ -43,7 +43,9 @@ def allowed(annotation: Any, metadata: list[Any]) -> str:
         for attribute, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             value = getattr(item, attribute, None)
             if value is not None:
-                bounds.append(f"{sign} {value:g}" if isinstance(value, (int, float)) else f"{sign} {value}")
+                bounds.append(
+                    f"{sign} {value:g}" if isinstance(value, (int, float)) else f"{sign} {value}"
+                )
     return f"{text} ({', '.join(bounds)})" if bounds else text
 
 
@@ -52,8 +54,16 @@ def table(config: type[BaseModel], keys: list[str]) -> list[str]:
     for name in keys:
         field = config.model_fields[name]
         default = field.get_default(call_default_factory=True)
-        shown = "null" if default is None else str(default).lower() if isinstance(default, bool) else default
-        lines.append(f"| `{name}` | {allowed(field.annotation, field.metadata)} | `{shown}` | {field.description or ''} |")
+        shown = (
+            "null"
+            if default is None
+            else str(default).lower()
+            if isinstance(default, bool)
+            else default
+        )
+        lines.append(
+            f"| `{name}` | {allowed(field.annotation, field.metadata)} | `{shown}` | {field.description or ''} |"
+        )
     return lines
 
 
@@ -68,12 +78,23 @@ def reference() -> str:
     lines += ["", "#### Every model family: building blocks", ""]
     lines += table(BlockConfig, list(BlockConfig.model_fields))
     for name, family in MODEL_FAMILIES.items():
-        lines += ["", f"#### `family: {name}`", "", (family.config.__doc__ or "").strip().replace("\n    ", " "), ""]
+        lines += [
+            "",
+            f"#### `family: {name}`",
+            "",
+            (family.config.__doc__ or "").strip().replace("\n    ", " "),
+            "",
+        ]
         lines += table(family.config, own_keys(family.config, TrainingConfig, BlockConfig))
     lines += ["", "#### Every data set", ""]
     lines += table(DataConfig, list(DataConfig.model_fields))
     for name, dataset in DATASETS.items():
-        lines += ["", f"#### `dataset: {name}`", "", (dataset.config.__doc__ or "").strip().replace("\n    ", " ")]
+        lines += [
+            "",
+            f"#### `dataset: {name}`",
+            "",
+            (dataset.config.__doc__ or "").strip().replace("\n    ", " "),
+        ]
         keys = own_keys(dataset.config, DataConfig)
         if keys:
             lines += [""] + table(dataset.config, keys)

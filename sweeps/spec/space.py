@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from sweeps.errors import SweepError, show
 
-DATA_PREFIX = "data."  # a searched key with this prefix names a data argument, the others model arguments
+DATA_PREFIX = (
+    "data."  # a searched key with this prefix names a data argument, the others model arguments
+)
 
 MAX_VALUES = 10_000
 KINDS = ("int", "logint", "float", "logfloat", "choice", "grid")
@@ -41,13 +43,21 @@ class IntRange:
         return [self.low, self.high]
 
     def contains(self, value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and self.low <= value <= self.high
+        )
 
     def to_tune(self) -> Any:
         from ray import tune
 
         # Tune's integer domains exclude the upper bound; sweep files include it.
-        return tune.lograndint(self.low, self.high + 1) if self.log else tune.randint(self.low, self.high + 1)
+        return (
+            tune.lograndint(self.low, self.high + 1)
+            if self.log
+            else tune.randint(self.low, self.high + 1)
+        )
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,9 @@ class FloatRange:
     def to_tune(self) -> Any:
         from ray import tune
 
-        return tune.loguniform(self.low, self.high) if self.log else tune.uniform(self.low, self.high)
+        return (
+            tune.loguniform(self.low, self.high) if self.log else tune.uniform(self.low, self.high)
+        )
 
 
 @dataclass(frozen=True)
@@ -125,7 +137,9 @@ class Steps(Choice):
         return ("log" if self.log else "") + ("int" if self.integer else "float")
 
 
-def stepped_values(low: float, high: float, step: float, log: bool, integer: bool) -> tuple[Any, ...]:
+def stepped_values(
+    low: float, high: float, step: float, log: bool, integer: bool
+) -> tuple[Any, ...]:
     """The values of a stepped range (rounded to 12 significant digits: 0.1 * 3 is 0.3)."""
     values: list[Any] = []
     index = 0
@@ -140,7 +154,7 @@ def stepped_values(low: float, high: float, step: float, log: bool, integer: boo
         index += 1
 
 
-Param = Union[IntRange, FloatRange, Choice, Grid]
+Param = IntRange | FloatRange | Choice | Grid
 
 
 def plain(value: Any) -> Any:
@@ -151,8 +165,12 @@ def plain(value: Any) -> Any:
 def same_value(a: Any, b: Any) -> bool:
     """Equality that keeps true apart from 1 (and lists of them), as a sweep file's author does."""
     if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        return (isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)
-                and all(same_value(x, y) for x, y in zip(a, b)))
+        return (
+            isinstance(a, (list, tuple))
+            and isinstance(b, (list, tuple))
+            and len(a) == len(b)
+            and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+        )
     return isinstance(a, bool) == isinstance(b, bool) and a == b
 
 
@@ -167,16 +185,21 @@ def parse_param(raw: Any, path: str) -> Param:
     if isinstance(raw, dict) and "step" in raw and len(raw) == 2:
         raw = dict(raw)
         step = raw.pop("step")
-        (kind, body), = raw.items()
+        ((kind, body),) = raw.items()
         if kind in ("choice", "grid"):
-            raise SweepError(f"step applies to int, float, logint and logfloat ranges, not {kind}", path=f"{path}.step")
+            raise SweepError(
+                f"step applies to int, float, logint and logfloat ranges, not {kind}",
+                path=f"{path}.step",
+            )
         param = parse_param(raw, path)
         return _stepped(param, step, f"{path}.step")  # type: ignore[arg-type]
     if not isinstance(raw, dict) or len(raw) != 1:
         raise SweepError(f"got {show(raw)}; a searched key must be {example}", path=path)
-    (kind, body), = raw.items()
+    ((kind, body),) = raw.items()
     if kind not in KINDS:
-        raise SweepError(f"unknown kind {show(kind)}; must be one of: {', '.join(KINDS)}", path=path)
+        raise SweepError(
+            f"unknown kind {show(kind)}; must be one of: {', '.join(KINDS)}", path=path
+        )
     path = f"{path}.{kind}"
     if kind in ("choice", "grid"):
         return _parse_values(kind, body, path)
@@ -190,17 +213,27 @@ def _stepped(param: IntRange | FloatRange, step: Any, path: str) -> Steps:
     if integer and not param.log and not isinstance(step, int):
         raise SweepError(f"got {show(step)}; an int range takes a whole-number step", path=path)
     if param.log and step <= 1:
-        raise SweepError(f"got {show(step)}; a log range's step multiplies, so it must be above 1", path=path)
+        raise SweepError(
+            f"got {show(step)}; a log range's step multiplies, so it must be above 1", path=path
+        )
     if not param.log and step <= 0:
         raise SweepError(f"got {show(step)}; step must be above 0", path=path)
     if not param.log and step > param.high - param.low:
-        raise SweepError(f"step {step:g} is larger than the range {param.low:g}..{param.high:g}", path=path)
+        raise SweepError(
+            f"step {step:g} is larger than the range {param.low:g}..{param.high:g}", path=path
+        )
     try:
         values = stepped_values(param.low, param.high, step, param.log, integer)
     except ValueError as error:
-        raise SweepError(f"step {step:g} over {param.low:g}..{param.high:g} {error}; take a larger step", path=path) from None
+        raise SweepError(
+            f"step {step:g} over {param.low:g}..{param.high:g} {error}; take a larger step",
+            path=path,
+        ) from None
     if len(values) < 2:
-        raise SweepError(f"step {step:g} leaves one value ({values[0]}) in {param.low:g}..{param.high:g}", path=path)
+        raise SweepError(
+            f"step {step:g} leaves one value ({values[0]}) in {param.low:g}..{param.high:g}",
+            path=path,
+        )
     return Steps(values, low=param.low, high=param.high, step=step, log=param.log, integer=integer)
 
 
@@ -239,14 +272,19 @@ def _parse_range(kind: str, body: Any, path: str) -> Param:
         if isinstance(bound, bool) or not isinstance(bound, (int, float)):
             raise SweepError(f"bound {show(bound)} is not a number", path=path)
         if integer and not isinstance(bound, int):
-            raise SweepError(f"bound {show(bound)} is not an integer; use float: for real values", path=path)
+            raise SweepError(
+                f"bound {show(bound)} is not an integer; use float: for real values", path=path
+            )
         if not math.isfinite(bound):
             raise SweepError(f"bound {show(bound)} is not finite", path=path)
     low, high = body
     if low > high:
         raise SweepError(f"range is inverted: low {low} > high {high}", path=path)
     if low == high:
-        raise SweepError(f"range is empty: low and high are both {low}; fix the value under model: or data: instead", path=path)
+        raise SweepError(
+            f"range is empty: low and high are both {low}; fix the value under model: or data: instead",
+            path=path,
+        )
     if log and low <= 0:
         raise SweepError(f"a log range needs low > 0, got {low}", path=path)
     if integer:

@@ -41,34 +41,65 @@ from pydantic import Field, field_validator, model_validator
 from lightning_modules.configs.base import ArgsModel
 from lightning_modules.configs.rules import DataInfo
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES, Dataset, ModelFamily
-from sweeps.spec.argument_checks import check_fixed, check_rules, check_searched, check_searched_list, data_infos
-from sweeps.spec.conditions import NO_CONDITIONS, Conditions, parse_entry, resolve
 from sweeps.errors import Mistakes, SweepError, SweepErrors, did_you_mean, show
-from sweeps.spec.pydantic_errors import validate_section
 from sweeps.schedulers import SCHEDULERS, scheduler_module
 from sweeps.searchers import SEARCHERS, searcher_module
-from sweeps.spec.space import Param, grid_size
-from sweeps.user_model.spec import UserModel, is_user_model, load_user_model
-from sweeps.spec.space import DATA_PREFIX
+from sweeps.spec.argument_checks import (
+    check_fixed,
+    check_rules,
+    check_searched,
+    check_searched_list,
+    data_infos,
+)
+from sweeps.spec.conditions import NO_CONDITIONS, Conditions, parse_entry, resolve
+from sweeps.spec.pydantic_errors import validate_section
+from sweeps.spec.space import DATA_PREFIX, Param, grid_size
 from sweeps.spec.warm_start import NO_WARM_START, WarmStart, load_warm_start
 from sweeps.spec.warm_start import Options as WarmStartOptions
-from sweeps.user_model.code import CodeOptions, load_code_options
 from sweeps.spec.yaml_loading import key_positions, parse_yaml, read_yaml_file
+from sweeps.user_model.code import CodeOptions, load_code_options
+from sweeps.user_model.spec import UserModel, is_user_model, load_user_model
 
 TOP_LEVEL_KEYS = (
-    "name", "model", "data", "trainer", "lightning_config", "optimizer", "lr_scheduler", "space", "metric",
-    "mode", "searcher", "scheduler", "trials", "resources", "stop", "checkpoint", "failure", "seed",
-    "warm_start", "code",
+    "name",
+    "model",
+    "data",
+    "trainer",
+    "lightning_config",
+    "optimizer",
+    "lr_scheduler",
+    "space",
+    "metric",
+    "mode",
+    "searcher",
+    "scheduler",
+    "trials",
+    "resources",
+    "stop",
+    "checkpoint",
+    "failure",
+    "seed",
+    "warm_start",
+    "code",
 )
 REQUIRED_KEYS = ("name", "metric", "mode")  # and model, unless a lightning_config names it
-USER_MODEL_KEYS = ("trainer", "lightning_config", "optimizer", "lr_scheduler")  # a user's own model only
+USER_MODEL_KEYS = (
+    "trainer",
+    "lightning_config",
+    "optimizer",
+    "lr_scheduler",
+)  # a user's own model only
 # A sweep name becomes one folder: letters, digits, '_', '-', '.'; no separators, no leading dot.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 
 class Trials(ArgsModel):
-    num_samples: int = Field(1, ge=1, le=100_000, description="samples of the space (times the grid)")
-    max_concurrent: int | None = Field(None, ge=1, le=10_000, description="default: as resources allow")
+    num_samples: int = Field(
+        1, ge=1, le=100_000, description="samples of the space (times the grid)"
+    )
+    max_concurrent: int | None = Field(
+        None, ge=1, le=10_000, description="default: as resources allow"
+    )
 
 
 class Resources(ArgsModel):
@@ -77,10 +108,15 @@ class Resources(ArgsModel):
 
     cpu: float = Field(1.0, gt=0.0, le=1024.0)
     gpu: float = Field(0.0, ge=0.0, le=64.0)
-    workers: int = Field(1, ge=1, le=1024, description="data-parallel workers per trial (DDP); cpu and gpu are per worker")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=1024,
+        description="data-parallel workers per trial (DDP); cpu and gpu are per worker",
+    )
 
     @model_validator(mode="after")
-    def _one_gpu_per_process(self) -> "Resources":
+    def _one_gpu_per_process(self) -> Resources:
         # A trial's process (or each of its DDP workers) drives one device; more GPUs for one
         # trial means more workers, never a bigger share that would sit idle.
         if self.gpu > 1:
@@ -100,19 +136,32 @@ class Stop(ArgsModel):
     max_epochs: int = Field(10, ge=1, le=1_000_000)
     time_budget_s: float | None = Field(None, gt=0.0, le=10 * 365 * 86400)
     trial_timeout_s: float | None = Field(
-        None, gt=0.0, le=10 * 365 * 86400, description="end a trial (as timed_out) that runs or hangs longer than this"
+        None,
+        gt=0.0,
+        le=10 * 365 * 86400,
+        description="end a trial (as timed_out) that runs or hangs longer than this",
     )
-    target: float | None = Field(None, allow_inf_nan=False, description="end the sweep once a trial's metric reaches it")
+    target: float | None = Field(
+        None, allow_inf_nan=False, description="end the sweep once a trial's metric reaches it"
+    )
     plateau_trials: int | None = Field(
-        None, ge=1, le=1_000_000, description="end the sweep after this many trials end without the best improving"
+        None,
+        ge=1,
+        le=1_000_000,
+        description="end the sweep after this many trials end without the best improving",
     )
-    plateau_min_delta: float = Field(0.0, ge=0.0, allow_inf_nan=False, description="smallest change that counts as improving")
+    plateau_min_delta: float = Field(
+        0.0, ge=0.0, allow_inf_nan=False, description="smallest change that counts as improving"
+    )
     epoch_budget: int | None = Field(
-        None, ge=1, le=10**9, description="end the sweep once its trials have trained this many epochs in all"
+        None,
+        ge=1,
+        le=10**9,
+        description="end the sweep once its trials have trained this many epochs in all",
     )
 
     @model_validator(mode="after")
-    def _delta_needs_plateau(self) -> "Stop":
+    def _delta_needs_plateau(self) -> Stop:
         if "plateau_min_delta" in self.model_fields_set and self.plateau_trials is None:
             raise ValueError("plateau_min_delta applies only with plateau_trials")
         return self
@@ -133,12 +182,22 @@ class Checkpointing(ArgsModel):
         if every == "auto" or (type(every) is int and 1 <= every <= 1_000_000):
             return every
         raise ValueError("must be auto or a whole number of epochs from 1 to 1000000")
-    interval_s: float = Field(60.0, gt=0, le=1e7, description="with every: auto, the most training time between checkpoints")
-    keep: int | None = Field(2, ge=1, le=10_000, description="best checkpoints kept per trial; null keeps all")
+
+    interval_s: float = Field(
+        60.0,
+        gt=0,
+        le=1e7,
+        description="with every: auto, the most training time between checkpoints",
+    )
+    keep: int | None = Field(
+        2, ge=1, le=10_000, description="best checkpoints kept per trial; null keeps all"
+    )
 
 
 class Failure(ArgsModel):
-    max_retries: int = Field(0, ge=0, le=1000, description="restarts of a failed trial from its last checkpoint")
+    max_retries: int = Field(
+        0, ge=0, le=1000, description="restarts of a failed trial from its last checkpoint"
+    )
 
 
 @dataclass(frozen=True)
@@ -199,7 +258,9 @@ class SweepSpec:
         return [key for key in self.space if key.startswith(DATA_PREFIX)]
 
 
-def load_sweep(path: str | Path, overrides: list[str] | None = None, name: str | None = None) -> SweepSpec:
+def load_sweep(
+    path: str | Path, overrides: list[str] | None = None, name: str | None = None
+) -> SweepSpec:
     """Read, override and validate a sweep file. Raises SweepError with file and key path."""
     path = Path(path)
     raw = read_yaml_file(path)
@@ -211,7 +272,9 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, name: str |
         raise _placed_in_file(error, str(path), positions) from None
 
 
-def _placed_in_file(error: SweepError, source: str, positions: dict[str, tuple[int, int]]) -> SweepError:
+def _placed_in_file(
+    error: SweepError, source: str, positions: dict[str, tuple[int, int]]
+) -> SweepError:
     placed = [one.placed(positions) if one.where == source else one for one in error.every]
     return SweepErrors(placed) if len(placed) > 1 else placed[0]
 
@@ -222,10 +285,15 @@ def sweep_from_dict(
     overrides = overrides or []
     if not isinstance(raw, dict):
         what = "empty" if raw is None else f"a {type(raw).__name__}"
-        raise SweepError(f"the file is {what}; a sweep file is a mapping with keys: {', '.join(TOP_LEVEL_KEYS)}", where=source)
+        raise SweepError(
+            f"the file is {what}; a sweep file is a mapping with keys: {', '.join(TOP_LEVEL_KEYS)}",
+            where=source,
+        )
     raw = copy.deepcopy(raw)
     mistakes = Mistakes()
-    applied = [key for key in (mistakes.attempt(_apply_override, raw, text) for text in overrides) if key]
+    applied = [
+        key for key in (mistakes.attempt(_apply_override, raw, text) for text in overrides) if key
+    ]
     if name is not None:
         raw["name"] = name
         applied.append("name")
@@ -240,7 +308,14 @@ def sweep_from_dict(
 
 def _culprit(error: SweepError, applied: list[str], source: str, name: str | None) -> str:
     """Where a mistake was made: the file, a --set override that wrote the key, or --name."""
-    culprit = next((key for key in applied if error.path and (error.path == key or error.path.startswith((key + ".", key + "[")))), None)
+    culprit = next(
+        (
+            key
+            for key in applied
+            if error.path and (error.path == key or error.path.startswith((key + ".", key + "[")))
+        ),
+        None,
+    )
     if culprit == "name" and name is not None:
         return "--name"
     return f"{source} (after --set {culprit})" if culprit else source
@@ -251,7 +326,9 @@ def _apply_override(raw: dict[str, Any], text: str) -> str:
     key, sep, value_text = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise SweepError(f"got {show(text)}; write KEY=VALUE, e.g. trials.num_samples=4", where="--set")
+        raise SweepError(
+            f"got {show(text)}; write KEY=VALUE, e.g. trials.num_samples=4", where="--set"
+        )
     parts = key.split(".")
     if parts[0] == "space" and len(parts) > 2:
         # A searched key may itself contain a dot (data.val_fraction): it is one part.
@@ -259,8 +336,11 @@ def _apply_override(raw: dict[str, Any], text: str) -> str:
     if any(not part for part in parts):
         raise SweepError(f"key {show(key)} has an empty part", where="--set")
     if parts[0] not in TOP_LEVEL_KEYS:
-        raise SweepError(f"unknown key {show(parts[0])}{did_you_mean(parts[0], TOP_LEVEL_KEYS)} (top-level keys are: "
-                         f"{', '.join(TOP_LEVEL_KEYS)})", where="--set")
+        raise SweepError(
+            f"unknown key {show(parts[0])}{did_you_mean(parts[0], TOP_LEVEL_KEYS)} (top-level keys are: "
+            f"{', '.join(TOP_LEVEL_KEYS)})",
+            where="--set",
+        )
     value = parse_yaml(value_text, where=f"--set {key}")
     target = raw
     for depth, part in enumerate(parts[:-1]):
@@ -269,7 +349,9 @@ def _apply_override(raw: dict[str, Any], text: str) -> str:
             child = target[part] = {}
         if not isinstance(child, dict):
             prefix = ".".join(parts[: depth + 1])
-            raise SweepError(f"cannot set {key}: {prefix} is {show(child)}, not a mapping", where="--set")
+            raise SweepError(
+                f"cannot set {key}: {prefix} is {show(child)}, not a mapping", where="--set"
+            )
         target = child
     target[parts[-1]] = value
     return key
@@ -281,8 +363,13 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
     mistakes = Mistakes()
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
-            mistakes.add(SweepError(f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)} (top-level keys are: "
-                                    f"{', '.join(TOP_LEVEL_KEYS)})", path=str(key)[:60]))
+            mistakes.add(
+                SweepError(
+                    f"unknown key{did_you_mean(key, TOP_LEVEL_KEYS)} (top-level keys are: "
+                    f"{', '.join(TOP_LEVEL_KEYS)})",
+                    path=str(key)[:60],
+                )
+            )
     for key in REQUIRED_KEYS:
         if key not in raw:
             mistakes.add(SweepError("required key is missing", path=key))
@@ -292,33 +379,73 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         return _user_model_spec(raw, source, mistakes)
     for key in USER_MODEL_KEYS:
         if key in raw:
-            mistakes.add(SweepError(f"{key}: applies to your own LightningModule (model: {{class_path: ...}}); the "
-                                    "shipped families take their training settings under model:", path=key))
+            mistakes.add(
+                SweepError(
+                    f"{key}: applies to your own LightningModule (model: {{class_path: ...}}); the "
+                    "shipped families take their training settings under model:",
+                    path=key,
+                )
+            )
     for key in ("model", "data"):
         if key not in raw:
             mistakes.add(SweepError("required key is missing", path=key))
 
     name = mistakes.attempt(_check_name, raw["name"]) if "name" in raw else None
     before = len(mistakes.found)
-    family = mistakes.attempt(_registered_entry, raw["model"], "model", "family", "family", MODEL_FAMILIES) if "model" in raw else None
-    dataset = mistakes.attempt(_registered_entry, raw["data"], "data", "dataset", "data set", DATASETS) if "data" in raw else None
-    model_args = mistakes.attempt(_entry_args, family, raw["model"], "model", "family") if family else None
-    data_args = mistakes.attempt(_entry_args, dataset, raw["data"], "data", "dataset") if dataset else None
+    family = (
+        mistakes.attempt(
+            _registered_entry, raw["model"], "model", "family", "family", MODEL_FAMILIES
+        )
+        if "model" in raw
+        else None
+    )
+    dataset = (
+        mistakes.attempt(_registered_entry, raw["data"], "data", "dataset", "data set", DATASETS)
+        if "data" in raw
+        else None
+    )
+    model_args = (
+        mistakes.attempt(_entry_args, family, raw["model"], "model", "family") if family else None
+    )
+    data_args = (
+        mistakes.attempt(_entry_args, dataset, raw["data"], "data", "dataset") if dataset else None
+    )
     space, conditions, infos = {}, NO_CONDITIONS, None
     if family is not None and dataset is not None:
-        found = mistakes.attempt(_space_section, _shipped_space_keys(raw.get("space")), family, model_args or {},
-                                 dataset, data_args or {})
+        found = mistakes.attempt(
+            _space_section,
+            _shipped_space_keys(raw.get("space")),
+            family,
+            model_args or {},
+            dataset,
+            data_args or {},
+        )
         if found is not None:
             space, conditions = found
-        data_space = {key[len(DATA_PREFIX):]: param for key, param in space.items() if key.startswith(DATA_PREFIX)}
+        data_space = {
+            key[len(DATA_PREFIX) :]: param
+            for key, param in space.items()
+            if key.startswith(DATA_PREFIX)
+        }
         if len(mistakes.found) == before:
-            mistakes.attempt(check_rules, dataset.config, data_args, space, "data", [None], DATA_PREFIX, conditions)
+            mistakes.attempt(
+                check_rules,
+                dataset.config,
+                data_args,
+                space,
+                "data",
+                [None],
+                DATA_PREFIX,
+                conditions,
+            )
         if len(mistakes.found) == before:
             infos = mistakes.attempt(data_infos, dataset.config, data_args, data_space)
         else:
             infos = _default_data_infos(dataset)
         if len(mistakes.found) == before and infos is not None:
-            mistakes.attempt(_check_model_rules, family, model_args, dataset, space, conditions, infos)
+            mistakes.attempt(
+                _check_model_rules, family, model_args, dataset, space, conditions, infos
+            )
         if infos is not None and "metric" in raw:
             mistakes.attempt(_metric, raw["metric"], family, infos)
     mode = mistakes.attempt(_mode, raw) if "mode" in raw else None
@@ -365,21 +492,30 @@ def _default_data_infos(dataset: Dataset) -> list[DataInfo] | None:
         return None
 
 
-def _check_model_rules(family: ModelFamily, model_args: dict[str, Any], dataset: Dataset, space: dict[str, Param],
-                       conditions: Conditions, infos: list[DataInfo]) -> None:
+def _check_model_rules(
+    family: ModelFamily,
+    model_args: dict[str, Any],
+    dataset: Dataset,
+    space: dict[str, Param],
+    conditions: Conditions,
+    infos: list[DataInfo],
+) -> None:
     """Whether the model takes this kind of data, and its rules over several keys."""
     for info in infos:
         if info.kind not in family.config.data_kinds:
             raise SweepError(
                 f"the {family.name} model takes {' or '.join(family.config.data_kinds)} data; "
-                f"this {dataset.name} data is {info.kind}", path="data",
+                f"this {dataset.name} data is {info.kind}",
+                path="data",
             )
     check_rules(family.config, model_args, space, "model", infos, "", conditions)
 
 
 def _check_folds_train_in_one_process(spec: SweepSpec) -> None:
     kfold = spec.data_args.get("validation") == "kfold" or (
-        f"{DATA_PREFIX}validation" in spec.space and "kfold" in spec.space[f"{DATA_PREFIX}validation"].representatives())
+        f"{DATA_PREFIX}validation" in spec.space
+        and "kfold" in spec.space[f"{DATA_PREFIX}validation"].representatives()
+    )
     if kfold and spec.resources.workers > 1:
         raise SweepError(
             f"k-fold validation trains its fold models in lockstep in one process; data-parallel trials (workers "
@@ -395,7 +531,12 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
     user = mistakes.attempt(load_user_model, raw, seed if "seed" in raw else None)
     metric = raw.get("metric")
     if "metric" in raw and (not isinstance(metric, str) or not metric.strip()):
-        mistakes.add(SweepError(f"got {show(metric)}; the metric is a name the module logs with self.log", path="metric"))
+        mistakes.add(
+            SweepError(
+                f"got {show(metric)}; the metric is a name the module logs with self.log",
+                path="metric",
+            )
+        )
     mode = mistakes.attempt(_mode, raw) if "mode" in raw else None
     plugins = mistakes.attempt(_plugins, raw)
     settings = _run_settings(raw, mistakes)
@@ -429,13 +570,25 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
 
 def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
     """The searcher's and scheduler's checks against the whole sweep, and the warm start."""
-    searcher_name, space, conditions, metric, mode = spec.searcher_name, spec.space, spec.conditions, spec.metric, spec.mode
+    searcher_name, space, conditions, metric, mode = (
+        spec.searcher_name,
+        spec.space,
+        spec.conditions,
+        spec.metric,
+        spec.mode,
+    )
     _check_searcher_handles_conditions(spec)
     searcher_module(searcher_name).check(spec.searcher, spec)
     scheduler_module(spec.scheduler_name).check(spec.scheduler, spec)
     warm_start = load_warm_start(
-        validate_section(WarmStartOptions, raw.get("warm_start"), "warm_start"), space, conditions, metric, mode,
-        searcher_module(searcher_name), searcher_name, spec.trial_count,
+        validate_section(WarmStartOptions, raw.get("warm_start"), "warm_start"),
+        space,
+        conditions,
+        metric,
+        mode,
+        searcher_module(searcher_name),
+        searcher_name,
+        spec.trial_count,
     )
     return dataclasses.replace(spec, warm_start=warm_start)
 
@@ -444,8 +597,13 @@ def _run_settings(raw: dict[str, Any], mistakes: Mistakes) -> dict[str, Any]:
     """The sections every sweep has, whatever its model: trials, resources, stop, checkpoint, failure."""
     return {
         section: mistakes.attempt(validate_section, model, raw.get(section), section)
-        for section, model in (("trials", Trials), ("resources", Resources), ("stop", Stop),
-                               ("checkpoint", Checkpointing), ("failure", Failure))
+        for section, model in (
+            ("trials", Trials),
+            ("resources", Resources),
+            ("stop", Stop),
+            ("checkpoint", Checkpointing),
+            ("failure", Failure),
+        )
     }
 
 
@@ -464,7 +622,9 @@ def _seed(raw: dict[str, Any]) -> int:
 
 
 def _plugins(raw: dict[str, Any]) -> tuple[str, ArgsModel, str, ArgsModel]:
-    searcher_name, searcher = _plugin_section(raw.get("searcher"), "searcher", SEARCHERS, searcher_module, "random")
+    searcher_name, searcher = _plugin_section(
+        raw.get("searcher"), "searcher", SEARCHERS, searcher_module, "random"
+    )
     # A searcher that needs its own scheduler (bohb: HyperBand) gets it unless one is named.
     default_scheduler = getattr(searcher_module(searcher_name), "SCHEDULER", "fifo")
     scheduler_name, scheduler = _plugin_section(
@@ -476,21 +636,35 @@ def _plugins(raw: dict[str, Any]) -> tuple[str, ArgsModel, str, ArgsModel]:
 def _shipped_class_paths(raw: dict[str, Any]) -> dict[str, Any]:
     """A shipped family or data set named by its class path, as its short name: the same sweep."""
     result = raw
-    for section, key, registry in (("model", "family", MODEL_FAMILIES), ("data", "dataset", DATASETS)):
+    for section, key, registry in (
+        ("model", "family", MODEL_FAMILIES),
+        ("data", "dataset", DATASETS),
+    ):
         value = raw.get(section)
         if not isinstance(value, dict) or not isinstance(value.get("class_path"), str):
             continue
         target = value["class_path"].replace(":", ".")
-        name = next((entry.name for entry in registry.values() if entry.implementation.replace(":", ".") == target), None)
+        name = next(
+            (
+                entry.name
+                for entry in registry.values()
+                if entry.implementation.replace(":", ".") == target
+            ),
+            None,
+        )
         if name is None:
             continue
         extra = [k for k in value if k not in ("class_path", "init_args")]
         if extra:
-            raise SweepError(f"unknown key {show(extra[0])} beside class_path; allowed: class_path, init_args",
-                             path=f"{section}.{extra[0]}")
+            raise SweepError(
+                f"unknown key {show(extra[0])} beside class_path; allowed: class_path, init_args",
+                path=f"{section}.{extra[0]}",
+            )
         init_args = value.get("init_args") or {}
         if not isinstance(init_args, dict):
-            raise SweepError(f"got {show(init_args)}; init_args is a mapping", path=f"{section}.init_args")
+            raise SweepError(
+                f"got {show(init_args)}; init_args is a mapping", path=f"{section}.init_args"
+            )
         result = {**result, section: {key: name, **init_args}}
     return result
 
@@ -500,7 +674,8 @@ def _check_searcher_handles_conditions(spec: SweepSpec) -> None:
         key = next(iter(spec.conditions.when))
         raise SweepError(
             f"{key} applies only in some trials; the {spec.searcher_name} searcher cannot skip keys, "
-            "so use searcher random, tpe or gp", path="searcher.name",
+            "so use searcher random, tpe or gp",
+            path="searcher.name",
         )
 
 
@@ -518,13 +693,21 @@ def _check_name(name: Any) -> str:
 def _registered_entry(raw: Any, section: str, key: str, what: str, registry: dict[str, Any]) -> Any:
     """The registered family or data set a section names by ``key``."""
     if not isinstance(raw, dict):
-        raise SweepError(f"got {show(raw)}; must be a mapping with '{key}' and its fixed arguments", path=section)
+        raise SweepError(
+            f"got {show(raw)}; must be a mapping with '{key}' and its fixed arguments", path=section
+        )
     name = raw.get(key)
     if name is None:
-        raise SweepError(f"required key is missing; must be one of: {', '.join(registry)}", path=f"{section}.{key}")
+        raise SweepError(
+            f"required key is missing; must be one of: {', '.join(registry)}",
+            path=f"{section}.{key}",
+        )
     if not isinstance(name, str) or name not in registry:  # a list or mapping here is unhashable
-        raise SweepError(f"unknown {what} {show(name)}{did_you_mean(name, registry) if isinstance(name, str) else ''}; "
-                         f"must be one of: {', '.join(registry)}", path=f"{section}.{key}")
+        raise SweepError(
+            f"unknown {what} {show(name)}{did_you_mean(name, registry) if isinstance(name, str) else ''}; "
+            f"must be one of: {', '.join(registry)}",
+            path=f"{section}.{key}",
+        )
     return registry[name]
 
 
@@ -543,9 +726,13 @@ def _shipped_key(key: Any) -> Any:
     short form (``lr``, ``data.val_fraction``)."""
     if not isinstance(key, str):
         return key
-    for prefix, short in (("model.init_args.", ""), ("model.", ""), ("data.init_args.", DATA_PREFIX)):
+    for prefix, short in (
+        ("model.init_args.", ""),
+        ("model.", ""),
+        ("data.init_args.", DATA_PREFIX),
+    ):
         if key.startswith(prefix) and len(key) > len(prefix):
-            return short + key[len(prefix):]
+            return short + key[len(prefix) :]
     return key
 
 
@@ -562,7 +749,9 @@ def _shipped_space_keys(raw: Any) -> Any:
         if isinstance(body, dict):
             body = dict(body)
             if isinstance(body.get("when"), dict):
-                body["when"] = {_shipped_key(parent): values for parent, values in body["when"].items()}
+                body["when"] = {
+                    _shipped_key(parent): values for parent, values in body["when"].items()
+                }
             if "length" in body:
                 body["length"] = _shipped_key(body["length"])
         space[short] = body
@@ -570,7 +759,11 @@ def _shipped_space_keys(raw: Any) -> Any:
 
 
 def _space_section(
-    raw: Any, family: ModelFamily, model_args: dict[str, Any], dataset: Dataset, data_args: dict[str, Any]
+    raw: Any,
+    family: ModelFamily,
+    model_args: dict[str, Any],
+    dataset: Dataset,
+    data_args: dict[str, Any],
 ) -> tuple[dict[str, Param], Conditions]:
     if raw is None:
         return {}, NO_CONDITIONS
@@ -585,19 +778,36 @@ def _space_section(
     mistakes.raise_if_any()
     space, conditions = resolve(entries)
     for name, layer_list in conditions.lists.items():
-        check_searched_list(family.config, name, layer_list.element, len(layer_list.elements), f"the {family.name} model",
-                            f"space.{name}")
+        check_searched_list(
+            family.config,
+            name,
+            layer_list.element,
+            len(layer_list.elements),
+            f"the {family.name} model",
+            f"space.{name}",
+        )
     return space, conditions
 
 
-def _space_entry(key: Any, body: Any, family: ModelFamily, model_args: dict[str, Any], dataset: Dataset,
-                 data_args: dict[str, Any]) -> Any:
+def _space_entry(
+    key: Any,
+    body: Any,
+    family: ModelFamily,
+    model_args: dict[str, Any],
+    dataset: Dataset,
+    data_args: dict[str, Any],
+) -> Any:
     """One searched key, checked against the argument it names."""
     if not isinstance(key, str):
         raise SweepError(f"key {show(key)} is not a string", path="space")
     path = f"space.{key}"
     if key.startswith(DATA_PREFIX):
-        argument, config, fixed, owner = key[len(DATA_PREFIX):], dataset.config, data_args, f"the {dataset.name} data set"
+        argument, config, fixed, owner = (
+            key[len(DATA_PREFIX) :],
+            dataset.config,
+            data_args,
+            f"the {dataset.name} data set",
+        )
         section = "data"
     else:
         argument, config, fixed, owner = key, family.config, model_args, f"the {family.name} model"
@@ -609,7 +819,9 @@ def _space_entry(key: Any, body: Any, family: ModelFamily, model_args: dict[str,
             path=path,
         )
     if argument in fixed:
-        raise SweepError(f"{argument!r} is both fixed under {section}: and searched; keep one", path=path)
+        raise SweepError(
+            f"{argument!r} is both fixed under {section}: and searched; keep one", path=path
+        )
     entry = parse_entry(key, body, path)
     if entry.is_list and section == "data":
         raise SweepError("per-layer lists are for model arguments", path=path)
@@ -630,11 +842,15 @@ def _metric(metric: Any, family: ModelFamily, infos: list) -> str:
     return metric
 
 
-def _plugin_section(raw: Any, section: str, registry: dict[str, str], loader: Any, default: str) -> tuple[str, ArgsModel]:
+def _plugin_section(
+    raw: Any, section: str, registry: dict[str, str], loader: Any, default: str
+) -> tuple[str, ArgsModel]:
     if raw is None:
         raw = {"name": default}
     if not isinstance(raw, dict):
-        raise SweepError(f"got {show(raw)}; must be a mapping with 'name' and its options", path=section)
+        raise SweepError(
+            f"got {show(raw)}; must be a mapping with 'name' and its options", path=section
+        )
     options = dict(raw)
     name = options.pop("name", None)
     if not isinstance(name, str) or name not in registry:  # a list or mapping here is unhashable

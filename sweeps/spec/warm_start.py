@@ -25,17 +25,19 @@ from typing import Any
 from pydantic import Field
 
 from lightning_modules.configs.base import ArgsModel
-from sweeps.spec.conditions import ELEMENT_KEY, Conditions, element_key
 from sweeps.errors import SweepError, first_line, show
-from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, same_value
 from sweeps.results.layout import TRIALS_FILE
-
+from sweeps.spec.conditions import ELEMENT_KEY, Conditions, element_key
+from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, same_value
 
 
 class Options(ArgsModel):
-    points: list[dict[str, Any]] = Field(default_factory=list, max_length=1000,
-                                         description="configurations tried first, in order")
-    trials: str | None = Field(None, min_length=1, description="an earlier sweep's folder or trials.parquet")
+    points: list[dict[str, Any]] = Field(
+        default_factory=list, max_length=1000, description="configurations tried first, in order"
+    )
+    trials: str | None = Field(
+        None, min_length=1, description="an earlier sweep's folder or trials.parquet"
+    )
     rerun_best: int = Field(0, ge=0, le=1000, description="best earlier trials tried first")
 
 
@@ -56,8 +58,10 @@ class WarmStart:
     def summary(self) -> str:
         parts = [f"{len(self.points)} configuration(s) tried first"] if self.points else []
         if self.source and self.learned:
-            parts.append(f"{len(self.learned)} of {self.read} earlier trials in {self.source} learned from"
-                         + (f" ({self.outside} outside this space left out)" if self.outside else ""))
+            parts.append(
+                f"{len(self.learned)} of {self.read} earlier trials in {self.source} learned from"
+                + (f" ({self.outside} outside this space left out)" if self.outside else "")
+            )
         return "; ".join(parts)
 
 
@@ -65,26 +69,42 @@ NO_WARM_START = WarmStart()
 
 
 def load_warm_start(
-    options: Options, space: dict[str, Param], conditions: Conditions, metric: str, mode: str,
-    searcher: Any, searcher_name: str, trial_count: int,
+    options: Options,
+    space: dict[str, Param],
+    conditions: Conditions,
+    metric: str,
+    mode: str,
+    searcher: Any,
+    searcher_name: str,
+    trial_count: int,
 ) -> WarmStart:
     """The validated warm start of a sweep (``searcher`` is the searcher's module)."""
     if not options.points and options.trials is None:
         if options.rerun_best:
-            raise SweepError("rerun_best needs trials: an earlier sweep's folder", path="warm_start.rerun_best")
+            raise SweepError(
+                "rerun_best needs trials: an earlier sweep's folder", path="warm_start.rerun_best"
+            )
         return NO_WARM_START
     if not getattr(searcher, "WARM_START", True):
-        raise SweepError(f"the {searcher_name} searcher runs every combination; warm start applies to random, tpe, "
-                         "gp and bohb", path="warm_start")
-    points = [_flat_point(point, f"warm_start.points[{index}]", space, conditions)
-              for index, point in enumerate(options.points)]
+        raise SweepError(
+            f"the {searcher_name} searcher runs every combination; warm start applies to random, tpe, "
+            "gp and bohb",
+            path="warm_start",
+        )
+    points = [
+        _flat_point(point, f"warm_start.points[{index}]", space, conditions)
+        for index, point in enumerate(options.points)
+    ]
     learned: list[tuple[dict[str, Any], float]] = []
     read = outside = 0
     if options.trials is not None:
         learns = getattr(searcher, "LEARNS_FROM_RESULTS", False)
         if not learns and not options.rerun_best:
-            raise SweepError(f"the {searcher_name} searcher does not learn from results; set warm_start.rerun_best "
-                             "to try the earlier sweep's best trials first", path="warm_start.trials")
+            raise SweepError(
+                f"the {searcher_name} searcher does not learn from results; set warm_start.rerun_best "
+                "to try the earlier sweep's best trials first",
+                path="warm_start.trials",
+            )
         earlier, read, outside = _earlier_trials(options.trials, space, conditions, metric)
         ranked = sorted(earlier, key=lambda row: row[2], reverse=mode == "max")
         for config, _, _ in ranked:
@@ -95,8 +115,11 @@ def load_warm_start(
         if learns:
             learned = [(config, final) for config, final, _ in earlier]
     if len(points) > trial_count:
-        raise SweepError(f"warm start tries {len(points)} configurations first but the sweep runs {trial_count} "
-                         "trials; raise trials.num_samples or try fewer", path="warm_start")
+        raise SweepError(
+            f"warm start tries {len(points)} configurations first but the sweep runs {trial_count} "
+            "trials; raise trials.num_samples or try fewer",
+            path="warm_start",
+        )
     return WarmStart(tuple(points), tuple(learned), options.trials, read, outside)
 
 
@@ -104,10 +127,14 @@ def _same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a.keys() == b.keys() and all(same_value(a[key], b[key]) for key in a)
 
 
-def _flat_point(point: Any, path: str, space: dict[str, Param], conditions: Conditions) -> dict[str, Any]:
+def _flat_point(
+    point: Any, path: str, space: dict[str, Param], conditions: Conditions
+) -> dict[str, Any]:
     """A point as a trial config: per-layer lists as positions (their length key set to match)."""
     if not isinstance(point, dict) or not point:
-        raise SweepError(f"got {show(point)}; a point is a mapping of searched keys to values", path=path)
+        raise SweepError(
+            f"got {show(point)}; a point is a mapping of searched keys to values", path=path
+        )
     flat: dict[str, Any] = {}
     searched = [key for key in space if not ELEMENT_KEY.match(key)] + list(conditions.lists)
     for key, value in point.items():
@@ -116,30 +143,48 @@ def _flat_point(point: Any, path: str, space: dict[str, Param], conditions: Cond
             layer_list = conditions.lists[key]
             most = len(layer_list.elements)
             if not isinstance(value, list) or not 1 <= len(value) <= most:
-                raise SweepError(f"got {show(value)}; {key} is a per-layer list of 1 to {most} values", path=where)
+                raise SweepError(
+                    f"got {show(value)}; {key} is a per-layer list of 1 to {most} values",
+                    path=where,
+                )
             for index, item in enumerate(value):
-                flat[element_key(key, index)] = _checked(layer_list.element, item, f"{where}[{index}]")
+                flat[element_key(key, index)] = _checked(
+                    layer_list.element, item, f"{where}[{index}]"
+                )
             length = layer_list.length
             if isinstance(length, int):
                 if len(value) != length:
-                    raise SweepError(f"lists {len(value)} values; {key} has {length} layers", path=where)
+                    raise SweepError(
+                        f"lists {len(value)} values; {key} has {length} layers", path=where
+                    )
             elif length in point and point[length] != len(value):
-                raise SweepError(f"lists {len(value)} values but {length} is {show(point[length])}", path=where)
+                raise SweepError(
+                    f"lists {len(value)} values but {length} is {show(point[length])}", path=where
+                )
             else:
                 flat[length] = _checked(space[length], len(value), f"{path}.{length}")
         elif key in searched:
             flat[key] = _checked(space[key], value, where)
         else:
-            raise SweepError(f"{show(key)} is not a searched key; a point gives values to keys under space: "
-                             f"({', '.join(searched) or 'none'})", path=where)
+            raise SweepError(
+                f"{show(key)} is not a searched key; a point gives values to keys under space: "
+                f"({', '.join(searched) or 'none'})",
+                path=where,
+            )
     for key in flat:
         for condition in conditions.when.get(key, ()):
             if condition.parent not in flat:
-                raise SweepError(f"{key} applies only for some values of {condition.parent}; give "
-                                 f"{condition.parent} in this point too", path=f"{path}.{_written(key)}")
+                raise SweepError(
+                    f"{key} applies only for some values of {condition.parent}; give "
+                    f"{condition.parent} in this point too",
+                    path=f"{path}.{_written(key)}",
+                )
             if not condition.holds(flat):
-                raise SweepError(f"{_written(key)} does not apply when {condition.parent} is "
-                                 f"{show(flat[condition.parent])}", path=f"{path}.{_written(key)}")
+                raise SweepError(
+                    f"{_written(key)} does not apply when {condition.parent} is "
+                    f"{show(flat[condition.parent])}",
+                    path=f"{path}.{_written(key)}",
+                )
     return flat
 
 
@@ -150,7 +195,9 @@ def _written(key: str) -> str:
 
 def _checked(param: Param, value: Any, path: str) -> Any:
     if not param.contains(value):
-        raise SweepError(f"{show(value)} is outside the searched {param.kind} {_domain(param)}", path=path)
+        raise SweepError(
+            f"{show(value)} is outside the searched {param.kind} {_domain(param)}", path=path
+        )
     return float(value) if isinstance(param, FloatRange) else value
 
 
@@ -171,17 +218,25 @@ def _earlier_trials(
     if path.is_dir():
         path = path / TRIALS_FILE
     if not path.is_file():
-        raise SweepError(f"{path} does not exist; give an earlier sweep's folder or its {TRIALS_FILE} "
-                         "(written when the sweep ends)", path="warm_start.trials")
+        raise SweepError(
+            f"{path} does not exist; give an earlier sweep's folder or its {TRIALS_FILE} "
+            "(written when the sweep ends)",
+            path="warm_start.trials",
+        )
     try:
         table = pq.read_table(path)
     except Exception as error:  # a damaged file: pyarrow raises several kinds
-        raise SweepError(f"cannot read {path}: {first_line(error)}", path="warm_start.trials") from None
+        raise SweepError(
+            f"cannot read {path}: {first_line(error)}", path="warm_start.trials"
+        ) from None
     needed = [f"final_{metric}", f"best_{metric}", "status"]
     missing = [name for name in needed if name not in table.column_names]
     if missing:
-        raise SweepError(f"{path} has no column {missing[0]}: the earlier sweep measured another metric than "
-                         f"{metric} (its columns: {', '.join(table.column_names)})", path="warm_start.trials")
+        raise SweepError(
+            f"{path} has no column {missing[0]}: the earlier sweep measured another metric than "
+            f"{metric} (its columns: {', '.join(table.column_names)})",
+            path="warm_start.trials",
+        )
     shared = [key for key in space if f"config/{key}" in table.column_names]
     if not shared:
         raise SweepError(f"{path} shares no searched key with this sweep", path="warm_start.trials")
@@ -222,8 +277,15 @@ def _from_column(param: Param, value: Any) -> Any:
         return float(value) if param.contains(value) else None
     for option in param.representatives():
         # Mixed or list-valued choices are stored as text (see sweeps.results.export).
-        if same_value(option, value) or (isinstance(value, str) and str(option) == value) or (
-            isinstance(value, float) and not isinstance(option, bool) and isinstance(option, int) and option == value
+        if (
+            same_value(option, value)
+            or (isinstance(value, str) and str(option) == value)
+            or (
+                isinstance(value, float)
+                and not isinstance(option, bool)
+                and isinstance(option, int)
+                and option == value
+            )
         ):
             return option
     return None

@@ -72,15 +72,21 @@ class _SweepLoader(yaml.SafeLoader):
             if target is not None:  # an undefined alias is reported by the composer itself
                 size = self._sizes.get(id(target))
                 if size is None:
-                    raise SweepError(f"{_where(event.start_mark)}alias *{event.anchor} is used inside its own "
-                                     "anchor; a sweep file cannot hold a structure that contains itself")
+                    raise SweepError(
+                        f"{_where(event.start_mark)}alias *{event.anchor} is used inside its own "
+                        "anchor; a sweep file cannot hold a structure that contains itself"
+                    )
                 self._alias_values += size
                 if self._alias_values > MAX_ALIAS_VALUES:
-                    raise SweepError(f"{_where(event.start_mark)}aliases repeat more than {MAX_ALIAS_VALUES} "
-                                     "values in all; write the values out instead")
+                    raise SweepError(
+                        f"{_where(event.start_mark)}aliases repeat more than {MAX_ALIAS_VALUES} "
+                        "values in all; write the values out instead"
+                    )
             return super().compose_node(parent, index)
         if self._depth >= MAX_DEPTH:
-            raise SweepError(f"{_where(self.peek_event().start_mark)}nested more than {MAX_DEPTH} levels deep")
+            raise SweepError(
+                f"{_where(self.peek_event().start_mark)}nested more than {MAX_DEPTH} levels deep"
+            )
         self._depth += 1
         try:
             node = super().compose_node(parent, index)
@@ -89,8 +95,12 @@ class _SweepLoader(yaml.SafeLoader):
         if isinstance(node, yaml.SequenceNode):
             self._sizes[id(node)] = 1 + sum(self._sizes[id(child)] for child in node.value)
         elif isinstance(node, yaml.MappingNode):
-            self._sizes[id(node)] = 1 + sum(self._sizes[id(key)] + self._sizes[id(value)] for key, value in node.value)
-            self._written_keys[id(node)] = frozenset(id(key) for key, _ in node.value if key.tag != _MERGE_TAG)
+            self._sizes[id(node)] = 1 + sum(
+                self._sizes[id(key)] + self._sizes[id(value)] for key, value in node.value
+            )
+            self._written_keys[id(node)] = frozenset(
+                id(key) for key, _ in node.value if key.tag != _MERGE_TAG
+            )
         else:
             self._sizes[id(node)] = 1
         return node
@@ -104,8 +114,12 @@ class _SweepLoader(yaml.SafeLoader):
             tag = node.tag.replace(_SHORT_TAG_PREFIX, "!!")
             value = show(node.value) if isinstance(node, yaml.ScalarNode) else f"a {node.id}"
             # Only a ValueError says why in words; an IndexError or AttributeError names PyYAML's internals.
-            why = f": {first_line(error)}" if isinstance(error, (ValueError, ArithmeticError)) else ""
-            raise SweepError(f"{_where(node.start_mark)}cannot read {value} as {tag}{why}") from None
+            why = (
+                f": {first_line(error)}" if isinstance(error, (ValueError, ArithmeticError)) else ""
+            )
+            raise SweepError(
+                f"{_where(node.start_mark)}cannot read {value} as {tag}{why}"
+            ) from None
 
 
 _SweepLoader.yaml_implicit_resolvers = {
@@ -119,7 +133,9 @@ def _construct_mapping(loader: _SweepLoader, node: Any, deep: bool = False) -> d
     if not isinstance(node, yaml.MappingNode):
         raise SweepError(f"{_where(node.start_mark)}expected a mapping, but found a {node.id}")
     written = loader._written_keys.get(id(node), frozenset())
-    loader.flatten_mapping(node)  # merged keys (<<: *defaults) come first, so written keys override them
+    loader.flatten_mapping(
+        node
+    )  # merged keys (<<: *defaults) come first, so written keys override them
     mapping: dict[Any, Any] = {}
     seen: set[Any] = set()
     for key_node, value_node in node.value:
@@ -143,8 +159,10 @@ def _construct_mapping(loader: _SweepLoader, node: Any, deep: bool = False) -> d
 def _construct_int(loader: _SweepLoader, node: Any) -> int:
     text = loader.construct_scalar(node)
     if len(text) > MAX_NUMBER_CHARS:
-        raise SweepError(f"{_where(node.start_mark)}an integer of {len(text)} characters; "
-                         f"at most {MAX_NUMBER_CHARS} are allowed")
+        raise SweepError(
+            f"{_where(node.start_mark)}an integer of {len(text)} characters; "
+            f"at most {MAX_NUMBER_CHARS} are allowed"
+        )
     return loader.construct_yaml_int(node)
 
 
@@ -178,14 +196,18 @@ def read_yaml_file(path: Path) -> Any:
     if path.is_dir():
         raise SweepError("is a directory, not a sweep file", where=where)
     if size > MAX_FILE_BYTES:
-        raise SweepError(f"file is {size} bytes; a sweep file may be at most {MAX_FILE_BYTES}", where=where)
+        raise SweepError(
+            f"file is {size} bytes; a sweep file may be at most {MAX_FILE_BYTES}", where=where
+        )
     try:
         # At most one byte past the limit: a device or a file still growing never ends.
         with path.open("rb") as stream:
             data = stream.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
-            raise SweepError(f"file is over {MAX_FILE_BYTES} bytes; a sweep file may be at most {MAX_FILE_BYTES}",
-                             where=where)
+            raise SweepError(
+                f"file is over {MAX_FILE_BYTES} bytes; a sweep file may be at most {MAX_FILE_BYTES}",
+                where=where,
+            )
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise SweepError(f"not UTF-8 text (byte {error.start})", where=where) from None
@@ -204,7 +226,9 @@ def key_positions(text: str) -> dict[str, tuple[int, int]]:
             for key, value in node.value:
                 if isinstance(key, yaml.ScalarNode) and key.tag != _MERGE_TAG:
                     child = f"{path}.{key.value}" if path else str(key.value)
-                    positions.setdefault(child, (key.start_mark.line + 1, key.start_mark.column + 1))
+                    positions.setdefault(
+                        child, (key.start_mark.line + 1, key.start_mark.column + 1)
+                    )
                     walk(value, child)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):

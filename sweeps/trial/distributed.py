@@ -27,7 +27,9 @@ from sweeps.errors import first_line
 from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import TrialReports, TrialSession
 
-DRIVER_MEMORY_BYTES = 256 * 1024**2  # what a distributed trial's own process reserves instead of a CPU
+DRIVER_MEMORY_BYTES = (
+    256 * 1024**2
+)  # what a distributed trial's own process reserves instead of a CPU
 _WAIT_S = 1.0
 _STOP_WAIT_S = 120.0
 
@@ -45,15 +47,21 @@ def worker_loop(arguments: dict[str, Any]) -> None:
     relay, stop = arguments["relay"], arguments["stop"]
     rank = ray.train.get_context().get_world_rank()
     prepare_process(plan, rank)
-    restored = _write_files(arguments["checkpoint_files"], tempfile.mkdtemp(prefix="sweep-restore-"))
+    restored = _write_files(
+        arguments["checkpoint_files"], tempfile.mkdtemp(prefix="sweep-restore-")
+    )
     try:
         session = None
         if rank == 0:
             node_id = ray.get_runtime_context().get_node_id()
             reports = TrialReports(plan, node_id, send=_relay_sender(relay, stop))
-            session = TrialSession(plan, reports, restored, arguments["faults"], plan.patience_of(config))
+            session = TrialSession(
+                plan, reports, restored, arguments["faults"], plan.patience_of(config)
+            )
         run, fields = trainer_run(plan, config)
-        end = EpochEnd(session, fields, stop_requested=lambda: not stop.empty(), check_first_validation=False)
+        end = EpochEnd(
+            session, fields, stop_requested=lambda: not stop.empty(), check_first_validation=False
+        )
         fit(run, end, plan.max_epochs, uses_gpu(plan), restored, distributed=True)
     finally:
         if restored is not None:
@@ -78,8 +86,14 @@ def _relay_sender(relay: Any, stop: Any) -> Any:
     return send
 
 
-def train_distributed(plan: TrialPlan, config: dict[str, Any], restored: Path | None, reports: TrialReports,
-                      trial_name: str, faults: frozenset[str]) -> None:
+def train_distributed(
+    plan: TrialPlan,
+    config: dict[str, Any],
+    restored: Path | None,
+    reports: TrialReports,
+    trial_name: str,
+    faults: frozenset[str],
+) -> None:
     """The trial's own process: start the workers, pass rank 0's reports on to Tune, stop the
     workers when the trial ends (its last epoch, a scheduler's stop, a failure)."""
     from ray.train import FailureConfig, RunConfig, ScalingConfig
@@ -93,13 +107,19 @@ def train_distributed(plan: TrialPlan, config: dict[str, Any], restored: Path | 
     trainer = TorchTrainer(
         worker_loop,
         train_loop_config={
-            "plan": plan, "config": config, "relay": relay, "stop": stop, "faults": faults,
+            "plan": plan,
+            "config": config,
+            "relay": relay,
+            "stop": stop,
+            "faults": faults,
             "checkpoint_files": _read_files(restored) if restored is not None else None,
         },
         scaling_config=ScalingConfig(
             num_workers=plan.workers,
             use_gpu=use_gpu,
-            resources_per_worker={"CPU": plan.cpus, "GPU": plan.gpus} if use_gpu else {"CPU": plan.cpus},
+            resources_per_worker={"CPU": plan.cpus, "GPU": plan.gpus}
+            if use_gpu
+            else {"CPU": plan.cpus},
         ),
         torch_config=TorchConfig(backend="nccl" if use_gpu else "gloo"),
         run_config=RunConfig(
@@ -111,7 +131,9 @@ def train_distributed(plan: TrialPlan, config: dict[str, Any], restored: Path | 
         ),
     )
     failure: list[BaseException] = []
-    run = threading.Thread(target=_fit, args=(trainer, failure), name="trial-train-run", daemon=True)
+    run = threading.Thread(
+        target=_fit, args=(trainer, failure), name="trial-train-run", daemon=True
+    )
     run.start()
     try:
         while not reports.ended:
@@ -127,7 +149,11 @@ def train_distributed(plan: TrialPlan, config: dict[str, Any], restored: Path | 
                 # Let the workers wind down before the last report: once Tune has it, it may
                 # hand this process the next trial.
                 run.join(_STOP_WAIT_S)
-            folder = _write_files(files, tempfile.mkdtemp(prefix="sweep-checkpoint-")) if files is not None else None
+            folder = (
+                _write_files(files, tempfile.mkdtemp(prefix="sweep-checkpoint-"))
+                if files is not None
+                else None
+            )
             try:
                 reports.forward(result, folder, last)
             finally:
@@ -156,7 +182,9 @@ def _worker_error(error: BaseException) -> str:
     """The first line of what went wrong on a worker, without Ray Train's wrapping."""
     for line in str(error).splitlines():
         stripped = line.strip()
-        if stripped and not stripped.startswith(("Traceback", "File ", "ray.", "Training failed", "The Ray Train run")):
+        if stripped and not stripped.startswith(
+            ("Traceback", "File ", "ray.", "Training failed", "The Ray Train run")
+        ):
             if "Error" in stripped or "error" in stripped:
                 return stripped
     return first_line(error)

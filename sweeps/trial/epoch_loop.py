@@ -38,7 +38,9 @@ from lightning_fabric import Fabric
 from lightning_modules.logged_metrics import LoggedMetrics
 from sweeps.trial.session import EpochResult, TrialSession
 
-BATCHES_GENERATOR = "train_batches_generator"  # checkpoint key: the shuffle state of the training batches
+BATCHES_GENERATOR = (
+    "train_batches_generator"  # checkpoint key: the shuffle state of the training batches
+)
 
 
 @functools.cache
@@ -55,23 +57,37 @@ def _optimization(configured: Any) -> tuple[torch.optim.Optimizer, list[dict[str
     optimizer, or ``{"optimizer": ..., "lr_scheduler": {"scheduler": ..., "interval": "epoch", ...}}``)."""
     if isinstance(configured, torch.optim.Optimizer):
         return configured, []
-    if isinstance(configured, dict) and isinstance(configured.get("optimizer"), torch.optim.Optimizer):
+    if isinstance(configured, dict) and isinstance(
+        configured.get("optimizer"), torch.optim.Optimizer
+    ):
         entry = configured.get("lr_scheduler")
         if entry is None:
             return configured["optimizer"], []
         if not isinstance(entry, dict):
             entry = {"scheduler": entry}
         if entry.get("interval", "epoch") != "epoch":
-            raise ValueError(f"only epoch-based learning-rate schedules are supported, not {entry['interval']!r}")
+            raise ValueError(
+                f"only epoch-based learning-rate schedules are supported, not {entry['interval']!r}"
+            )
         return configured["optimizer"], [entry]
-    raise TypeError(f"configure_optimizers returned {type(configured).__name__}; expected an optimizer or a dict")
+    raise TypeError(
+        f"configure_optimizers returned {type(configured).__name__}; expected an optimizer or a dict"
+    )
 
 
 class EpochLoop:
     """One fold's model, optimizer and data, trained an epoch per ``next_epoch`` call."""
 
-    def __init__(self, fold: int, model: pl.LightningModule, datamodule: pl.LightningDataModule, max_epochs: int,
-                 dataset: dict[str, Any], use_gpu: bool = False, resume_from: Path | None = None):
+    def __init__(
+        self,
+        fold: int,
+        model: pl.LightningModule,
+        datamodule: pl.LightningDataModule,
+        max_epochs: int,
+        dataset: dict[str, Any],
+        use_gpu: bool = False,
+        resume_from: Path | None = None,
+    ):
         self.fold = fold
         self.model = model
         self.max_epochs = max_epochs
@@ -131,7 +147,9 @@ class EpochLoop:
             elif monitor in metrics:
                 entry["scheduler"].step(metrics[monitor])
             else:
-                raise RuntimeError(f"the learning-rate schedule monitors {monitor!r}, which the model did not log")
+                raise RuntimeError(
+                    f"the learning-rate schedule monitors {monitor!r}, which the model did not log"
+                )
 
     def checkpoint(self) -> dict[str, Any]:
         """The Lightning checkpoint of the model as it is now (between epochs)."""
@@ -145,7 +163,10 @@ class EpochLoop:
             "hparams_name": "kwargs",
             "hyper_parameters": dict(self.model.hparams),
             BATCHES_GENERATOR: self.train_batches.generator.get_state(),
-            "dataset": {**self.dataset, "fold": self.fold},  # with it, a checkpoint rebuilds its splits
+            "dataset": {
+                **self.dataset,
+                "fold": self.fold,
+            },  # with it, a checkpoint rebuilds its splits
             "world_size": 1,
         }
         self.model.on_save_checkpoint(checkpoint)
@@ -165,14 +186,15 @@ class EpochLoop:
         self.model.on_load_checkpoint(checkpoint)
         self.model.load_state_dict(checkpoint["state_dict"])
         self.optimizer.load_state_dict(checkpoint["optimizer_states"][0])
-        for entry, state in zip(self.schedules, checkpoint.get("lr_schedulers", [])):
+        for entry, state in zip(self.schedules, checkpoint.get("lr_schedulers", []), strict=False):
             entry["scheduler"].load_state_dict(state)
         if BATCHES_GENERATOR in checkpoint:
             self.train_batches.generator.set_state(checkpoint[BATCHES_GENERATOR])
         self.epoch = int(checkpoint["epoch"]) + 1
         self.global_step = int(checkpoint.get("global_step", 0))
-        self.model.apply_restored_config([self.optimizer], [entry["scheduler"] for entry in self.schedules], self.epoch)
-
+        self.model.apply_restored_config(
+            [self.optimizer], [entry["scheduler"] for entry in self.schedules], self.epoch
+        )
 
 
 class LockstepFolds:

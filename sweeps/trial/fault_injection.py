@@ -35,9 +35,14 @@ def faults_for(config: dict[str, Any]) -> frozenset[str]:
     wanted = json.loads(text)
     unknown = set(wanted) - set(KINDS)
     if unknown:
-        raise ValueError(f"{VARIABLE}: unknown fault {sorted(unknown)[0]!r}; known: {', '.join(KINDS)}")
-    return frozenset(kind for kind, match in wanted.items()
-                     if all(config.get(key) == value for key, value in match.items()))
+        raise ValueError(
+            f"{VARIABLE}: unknown fault {sorted(unknown)[0]!r}; known: {', '.join(KINDS)}"
+        )
+    return frozenset(
+        kind
+        for kind, match in wanted.items()
+        if all(config.get(key) == value for key, value in match.items())
+    )
 
 
 def before_epoch(faults: frozenset[str], epoch: int) -> None:

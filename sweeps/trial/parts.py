@@ -21,7 +21,13 @@ from sweeps.trial.trainer_loop import TrainerRun
 
 def _quiet_lightning() -> None:
     """Lightning's per-Trainer banners and tips would be printed once per trial."""
-    for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric", "lightning.fabric", "lightning"):
+    for name in (
+        "pytorch_lightning",
+        "lightning.pytorch",
+        "lightning_fabric",
+        "lightning.fabric",
+        "lightning",
+    ):
         logging.getLogger(name).setLevel(logging.WARNING)
     for module in ("pytorch_lightning", "lightning_fabric", "lightning"):
         warnings.filterwarnings("ignore", module=module)
@@ -57,7 +63,11 @@ def shipped_folds(plan: TrialPlan, config: dict[str, Any], restored: Path | None
         )
         model = MODEL_FAMILIES[plan.family].module_class()(model_config, datamodule.info)
         dataset = {"name": plan.dataset, "config": data_config.to_stored()}
-        folds.append(EpochLoop(fold, model, datamodule, plan.max_epochs, dataset, uses_gpu(plan), resume_from))
+        folds.append(
+            EpochLoop(
+                fold, model, datamodule, plan.max_epochs, dataset, uses_gpu(plan), resume_from
+            )
+        )
     return LockstepFolds(folds)
 
 
@@ -70,8 +80,12 @@ def trainer_run(plan: TrialPlan, config: dict[str, Any]) -> tuple[TrainerRun, di
         return user_trainer_run(plan.user, config)
     model_config, data_config = trial_arguments(plan, config)
     if data_config.fold_count() > 1:
-        raise ValueError("k-fold validation trains in one process; data-parallel trials use a hold-out split")
-    datamodule = DATASETS[plan.dataset].datamodule_class()(data_config, batch_size=model_config.batch_size, seed=plan.seed)
+        raise ValueError(
+            "k-fold validation trains in one process; data-parallel trials use a hold-out split"
+        )
+    datamodule = DATASETS[plan.dataset].datamodule_class()(
+        data_config, batch_size=model_config.batch_size, seed=plan.seed
+    )
     model = MODEL_FAMILIES[plan.family].module_class()(model_config, datamodule.info)
     fields = {"dataset": {"name": plan.dataset, "config": data_config.to_stored(), "fold": 0}}
     # The shipped modules clip gradients themselves and log once per epoch.

@@ -47,7 +47,9 @@ class TrialPlan:
     checkpoint_interval_s: float | None = None  # the most training time between checkpoints
     report_every: int = 0  # the scheduler judges trials every N epochs (0: never)
     report_epochs: frozenset[int] = frozenset()  # ... or at these epochs
-    trial_timeout_s: float | None = None  # wall time of one run of a trial (from its start or restart)
+    trial_timeout_s: float | None = (
+        None  # wall time of one run of a trial (from its start or restart)
+    )
     user: UserPlan | None = None
 
     @property
@@ -75,11 +77,14 @@ class TrialPlan:
         return bool(
             (self.checkpoint_every and epoch % self.checkpoint_every == 0)
             or epoch in self.checkpoint_epochs
-            or (self.checkpoint_interval_s is not None and seconds_since_last >= self.checkpoint_interval_s)
+            or (
+                self.checkpoint_interval_s is not None
+                and seconds_since_last >= self.checkpoint_interval_s
+            )
         )
 
     @classmethod
-    def from_spec(cls, spec: "SweepSpec") -> "TrialPlan":
+    def from_spec(cls, spec: SweepSpec) -> TrialPlan:
         from sweeps.schedulers import checkpoint_schedule, report_schedule
 
         every, epochs, interval_s = checkpoint_schedule(spec)
@@ -112,7 +117,7 @@ def trial_arguments(plan: TrialPlan, config: dict[str, Any]) -> tuple[ArgsModel,
     data_args = dict(plan.data_args)
     for key, value in assemble_lists(config).items():
         if key.startswith(DATA_PREFIX):
-            data_args[key[len(DATA_PREFIX):]] = plain(value)
+            data_args[key[len(DATA_PREFIX) :]] = plain(value)
         else:
             model_args[key] = [plain(v) for v in value] if isinstance(value, list) else plain(value)
     data_config_class = DATASETS[plan.dataset].config

@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sweeps.trial import fault_injection
 from sweeps.results.epoch_results import EPOCH_RESULTS
-from sweeps.results.metric_values import better, is_number
 from sweeps.results.layout import CHECKPOINT_METRICS_FILE, PATIENCE_FILE
+from sweeps.results.metric_values import better, is_number
 from sweeps.results.trial_status import ENDED, ENDED_REASON, METRIC_MISSING, TIMED_OUT
+from sweeps.trial import fault_injection
 from sweeps.trial.plan import TrialPlan
 
 DIVERGED = "diverged"
@@ -70,7 +70,9 @@ class Patience:
         self.waited: int = (state or {}).get("waited", 0)
 
     def exhausted(self, value: float) -> bool:
-        if self.best is None or (value != self.best and better(value, self.best, self.mode) == value):
+        if self.best is None or (
+            value != self.best and better(value, self.best, self.mode) == value
+        ):
             self.best, self.waited = value, 0
         else:
             self.waited += 1
@@ -80,7 +82,9 @@ class Patience:
         return {"best": self.best, "waited": self.waited}
 
 
-def missing_metric_message(metric: str, logged: list[str], model: str, not_scalar: str | None = None) -> str:
+def missing_metric_message(
+    metric: str, logged: list[str], model: str, not_scalar: str | None = None
+) -> str:
     """One line: the metric the model did not log (or logged as several numbers), what it did log
     and the closest name."""
     if not_scalar is not None:
@@ -97,12 +101,22 @@ def epoch_metrics(plan: TrialPlan, results: list[EpochResult]) -> dict[str, floa
     for fold, result in enumerate(results):
         if plan.metric not in result.metrics:
             where = f" (fold {fold})" if len(results) > 1 else ""
-            raise MetricMissing(missing_metric_message(plan.metric, list(result.metrics), plan.model_name + where,
-                                                       result.not_scalar.get(plan.metric)))
-    names = [name for name in results[0].metrics if all(name in result.metrics for result in results)]
+            raise MetricMissing(
+                missing_metric_message(
+                    plan.metric,
+                    list(result.metrics),
+                    plan.model_name + where,
+                    result.not_scalar.get(plan.metric),
+                )
+            )
+    names = [
+        name for name in results[0].metrics if all(name in result.metrics for result in results)
+    ]
     metrics = {name: statistics.fmean(result.metrics[name] for result in results) for name in names}
     if len(results) > 1:
-        metrics[f"{plan.metric}_fold_std"] = statistics.pstdev(result.metrics[plan.metric] for result in results)
+        metrics[f"{plan.metric}_fold_std"] = statistics.pstdev(
+            result.metrics[plan.metric] for result in results
+        )
     return metrics
 
 
@@ -110,7 +124,8 @@ def is_diverged(results: list[EpochResult], metric: str) -> bool:
     """A non-finite loss (any logged name with 'loss' in it) or a non-finite sweep metric."""
     return any(
         ("loss" in name or name == metric) and is_number(value) and not math.isfinite(value)
-        for result in results for name, value in result.metrics.items()
+        for result in results
+        for name, value in result.metrics.items()
     )
 
 
@@ -173,7 +188,13 @@ class TrialReports:
             if self.ended:
                 return
             self.ended = True
-            final = {**self.last_metrics, NODE_ID: self.node_id, ENDED: kind, ENDED_REASON: reason, "done": True}
+            final = {
+                **self.last_metrics,
+                NODE_ID: self.node_id,
+                ENDED: kind,
+                ENDED_REASON: reason,
+                "done": True,
+            }
             # No epoch of its own: the epochs since the previous report are the only new rows.
             self.send({**final, EPOCH_RESULTS: self.unreported}, None, True)
             self.unreported = []
@@ -191,7 +212,9 @@ class Watchdog:
     def __init__(self, reports: TrialReports, plan: TrialPlan):
         self.timer: threading.Timer | None = None
         if plan.trial_timeout_s:
-            self.timer = threading.Timer(plan.trial_timeout_s, reports.end, (TIMED_OUT, timeout_reason(plan)))
+            self.timer = threading.Timer(
+                plan.trial_timeout_s, reports.end, (TIMED_OUT, timeout_reason(plan))
+            )
             self.timer.daemon = True
             self.timer.start()
 
@@ -219,14 +242,22 @@ class TrialSession:
     """The trial-level behaviour between epochs (see the module's docstring). ``restored`` is the
     checkpoint folder the trial continues from, if any; its patience and metrics files are read."""
 
-    def __init__(self, plan: TrialPlan, reports: TrialReports, restored: Path | None = None,
-                 faults: frozenset[str] = frozenset(), patience: int | None = None):
+    def __init__(
+        self,
+        plan: TrialPlan,
+        reports: TrialReports,
+        restored: Path | None = None,
+        faults: frozenset[str] = frozenset(),
+        patience: int | None = None,
+    ):
         self.plan = plan
         self.reports = reports
         self.faults = faults
         self.patience = Patience(plan.mode, patience, read_restored(restored, PATIENCE_FILE))
         self.restored_metrics = read_restored(restored, CHECKPOINT_METRICS_FILE)
-        self.deadline = time.monotonic() + plan.trial_timeout_s if plan.trial_timeout_s else math.inf
+        self.deadline = (
+            time.monotonic() + plan.trial_timeout_s if plan.trial_timeout_s else math.inf
+        )
         self.last_checkpoint = self.last_report = time.monotonic()
         self.trained = 0
 
@@ -263,7 +294,9 @@ class TrialSession:
         report = last or save or plan.report_due(epoch, now - self.last_report)
         return Decision(metrics, save=save, report=report, last=last)
 
-    def deliver(self, decision: Decision, folder: Path | None, wind_down: Callable[[], None] | None = None) -> None:
+    def deliver(
+        self, decision: Decision, folder: Path | None, wind_down: Callable[[], None] | None = None
+    ) -> None:
         """Complete the checkpoint ``folder`` (the model is in it) and report, as decided; the
         folder is removed once Tune has its copy. ``wind_down`` stops the training before the
         last report: once Tune has that, it may hand this process the next trial."""

@@ -23,24 +23,36 @@ from typing import Any
 import torch
 
 from sweeps.errors import first_line
+from sweeps.results.trial_status import OUT_OF_MEMORY, is_out_of_memory
 from sweeps.trial import fault_injection
 from sweeps.trial.epoch_loop import train
 from sweeps.trial.parts import prepare_process, shipped_folds, trainer_run, uses_gpu
 from sweeps.trial.plan import TrialPlan
-from sweeps.trial.trainer_loop import EpochEnd, fit
-from sweeps.results.trial_status import OUT_OF_MEMORY, is_out_of_memory
 from sweeps.trial.session import TrialReports, TrialSession, Watchdog
+from sweeps.trial.trainer_loop import EpochEnd, fit
 
 
-def train_in_process(plan: TrialPlan, config: dict[str, Any], session: TrialSession, restored: Path | None,
-                     trial_dir: str | None = None) -> None:
+def train_in_process(
+    plan: TrialPlan,
+    config: dict[str, Any],
+    session: TrialSession,
+    restored: Path | None,
+    trial_dir: str | None = None,
+) -> None:
     """One process trains the trial: the lean loop, or a user's module under the Trainer (which
     may write files of its own into ``trial_dir``)."""
     if plan.user is None:
         train(session, shipped_folds(plan, config, restored))
         return
     run, fields = trainer_run(plan, config)
-    fit(run, EpochEnd(session, fields), plan.max_epochs, uses_gpu(plan), restored, root_dir=trial_dir)
+    fit(
+        run,
+        EpochEnd(session, fields),
+        plan.max_epochs,
+        uses_gpu(plan),
+        restored,
+        root_dir=trial_dir,
+    )
 
 
 def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
@@ -62,7 +74,9 @@ def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
         if plan.workers > 1:
             from sweeps.trial.distributed import train_distributed
 
-            train_distributed(plan, config, restored, reports, tune.get_context().get_trial_id(), faults)
+            train_distributed(
+                plan, config, restored, reports, tune.get_context().get_trial_id(), faults
+            )
         else:
             session = TrialSession(plan, reports, restored, faults, plan.patience_of(config))
             train_in_process(plan, config, session, restored, tune.get_context().get_trial_dir())
@@ -90,4 +104,3 @@ def _retold(error: Exception, message: str) -> Exception:
         return type(error)(message)
     except Exception:  # constructors of some error types need more than a message
         return RuntimeError(message)
-

@@ -119,14 +119,22 @@ def trial_callback_class(flavour: str) -> type:
             trial (and the sweep) now, not after the epoch. Training metrics are only complete at
             the epoch's end, where every metric is checked."""
             session = self.end.session
-            if trainer.sanity_checking or self.validated or session is None or trainer.world_size > 1:
+            if (
+                trainer.sanity_checking
+                or self.validated
+                or session is None
+                or trainer.world_size > 1
+            ):
                 return
             self.validated = True
             metric = session.plan.metric
             metrics, refused = self._metrics(trainer)
             if self.end.check_first_validation and metric not in metrics and "train" not in metric:
-                session.end_for_metric(missing_metric_message(metric, list(metrics), session.plan.model_name,
-                                                              refused.get(metric)))
+                session.end_for_metric(
+                    missing_metric_message(
+                        metric, list(metrics), session.plan.model_name, refused.get(metric)
+                    )
+                )
                 trainer.should_stop = True
                 raise StopTraining()
 
@@ -147,7 +155,9 @@ def trial_callback_class(flavour: str) -> type:
             folder = Path(tempfile.mkdtemp(prefix="sweep-checkpoint-")) if decision.save else None
             try:
                 if folder is not None:
-                    trainer.save_checkpoint(folder / CHECKPOINT_FILE)  # every rank takes part; rank 0 writes
+                    trainer.save_checkpoint(
+                        folder / CHECKPOINT_FILE
+                    )  # every rank takes part; rank 0 writes
                 if session is not None:
                     session.deliver(decision, folder)
                     folder = None  # delivered, and removed by the session
@@ -162,7 +172,9 @@ def trial_callback_class(flavour: str) -> type:
             checkpoint["world_size"] = trainer.world_size  # data-parallel processes that trained it
 
         def _metrics(self, trainer: Any) -> tuple[dict[str, float], dict[str, str]]:
-            logged = {name: value for name, value in self.logged.values.items() if name != EPOCH_KEY}
+            logged = {
+                name: value for name, value in self.logged.values.items() if name != EPOCH_KEY
+            }
             return scalars({**logged, **trainer.callback_metrics})
 
     return TrialCallback
@@ -237,8 +249,16 @@ class TrainerRun:
     plugins: list[Any] = field(default_factory=list)
 
 
-def fit(run: TrainerRun, end: EpochEnd, max_epochs: int, use_gpu: bool, restored: Path | None,
-        distributed: bool = False, weights_only: bool | None = None, root_dir: str | None = None) -> int:
+def fit(
+    run: TrainerRun,
+    end: EpochEnd,
+    max_epochs: int,
+    use_gpu: bool,
+    restored: Path | None,
+    distributed: bool = False,
+    weights_only: bool | None = None,
+    root_dir: str | None = None,
+) -> int:
     """Train until the trial's session says stop (or ``max_epochs``); the epochs trained."""
     pl = lightning(run.flavour)
     logged = metrics_logger_class(run.flavour)()
@@ -247,7 +267,11 @@ def fit(run: TrainerRun, end: EpochEnd, max_epochs: int, use_gpu: bool, restored
     plugins = list(run.plugins)
     if distributed:
         strategy_class, environment_class = ray_ddp_classes(run.flavour)
-        placement = {"accelerator": "gpu" if use_gpu else "cpu", "devices": "auto", "strategy": strategy_class()}
+        placement = {
+            "accelerator": "gpu" if use_gpu else "cpu",
+            "devices": "auto",
+            "strategy": strategy_class(),
+        }
         plugins.append(environment_class())
     trainer = pl.Trainer(
         **run.settings,
@@ -263,7 +287,9 @@ def fit(run: TrainerRun, end: EpochEnd, max_epochs: int, use_gpu: bool, restored
     )
     restore = str(restored / CHECKPOINT_FILE) if restored is not None else None
     try:
-        trainer.fit(run.model, datamodule=run.datamodule, ckpt_path=restore, weights_only=weights_only)
+        trainer.fit(
+            run.model, datamodule=run.datamodule, ckpt_path=restore, weights_only=weights_only
+        )
     except StopTraining:
         pass
     if end.session is not None and not end.session.ended and callback.epochs == 0:

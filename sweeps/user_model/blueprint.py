@@ -25,8 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sweeps.spec.conditions import Conditions, Entry, resolve
 from sweeps.errors import SweepError, first_line, show
+from sweeps.spec.conditions import Conditions, Entry, resolve
 from sweeps.spec.space import Choice, FloatRange, IntRange, Param, Steps, parse_param
 
 MAX_RUNS = 256  # runs of the blueprint to find its space
@@ -57,25 +57,58 @@ class HyperParameters:
 
     # Keras Tuner's methods -------------------------------------------------------------------
 
-    def Int(self, name: str, min_value: int, max_value: int, step: int | None = None, sampling: str = "linear",
-            default: int | None = None, **_: Any) -> int:
+    def Int(
+        self,
+        name: str,
+        min_value: int,
+        max_value: int,
+        step: int | None = None,
+        sampling: str = "linear",
+        default: int | None = None,
+        **_: Any,
+    ) -> int:
         self._check_sampling(name, sampling)
         kind = "logint" if sampling == "log" else "int"
-        param = self._param(name, {kind: [min_value, max_value], **({"step": step} if step else {})})
-        return self._ask(name, param, min_value if default is None else default, ("Int", min_value, max_value, step, sampling))
+        param = self._param(
+            name, {kind: [min_value, max_value], **({"step": step} if step else {})}
+        )
+        return self._ask(
+            name,
+            param,
+            min_value if default is None else default,
+            ("Int", min_value, max_value, step, sampling),
+        )
 
-    def Float(self, name: str, min_value: float, max_value: float, step: float | None = None,
-              sampling: str = "linear", default: float | None = None, **_: Any) -> float:
+    def Float(
+        self,
+        name: str,
+        min_value: float,
+        max_value: float,
+        step: float | None = None,
+        sampling: str = "linear",
+        default: float | None = None,
+        **_: Any,
+    ) -> float:
         self._check_sampling(name, sampling)
         kind = "logfloat" if sampling == "log" else "float"
-        param = self._param(name, {kind: [float(min_value), float(max_value)], **({"step": step} if step else {})})
-        value = self._ask(name, param, float(min_value) if default is None else default,
-                          ("Float", min_value, max_value, step, sampling))
+        param = self._param(
+            name, {kind: [float(min_value), float(max_value)], **({"step": step} if step else {})}
+        )
+        value = self._ask(
+            name,
+            param,
+            float(min_value) if default is None else default,
+            ("Float", min_value, max_value, step, sampling),
+        )
         return float(value)
 
     def Choice(self, name: str, values: list[Any], default: Any = None, **_: Any) -> Any:
-        param = self._param(name, {"choice": list(values) if isinstance(values, (list, tuple)) else values})
-        return self._ask(name, param, values[0] if default is None else default, ("Choice", tuple(values)))
+        param = self._param(
+            name, {"choice": list(values) if isinstance(values, (list, tuple)) else values}
+        )
+        return self._ask(
+            name, param, values[0] if default is None else default, ("Choice", tuple(values))
+        )
 
     def Boolean(self, name: str, default: bool = False, **_: Any) -> bool:
         return bool(self._ask(name, Choice((False, True)), bool(default), ("Boolean",)))
@@ -97,11 +130,15 @@ class HyperParameters:
 
     def _check_sampling(self, name: str, sampling: str) -> None:
         if sampling not in SAMPLINGS:
-            raise BlueprintError(f"{name}: sampling={sampling!r}; use one of {', '.join(SAMPLINGS)}")
+            raise BlueprintError(
+                f"{name}: sampling={sampling!r}; use one of {', '.join(SAMPLINGS)}"
+            )
 
     def _param(self, name: str, raw: dict[str, Any]) -> Param:
         if not isinstance(name, str) or not name:
-            raise BlueprintError(f"got the name {name!r}; a hyperparameter's name is a non-empty string")
+            raise BlueprintError(
+                f"got the name {name!r}; a hyperparameter's name is a non-empty string"
+            )
         try:
             return parse_param(raw, name)
         except SweepError as error:
@@ -110,9 +147,15 @@ class HyperParameters:
     def _ask(self, name: str, param: Param | None, default: Any, spec: tuple[Any, ...]) -> Any:
         earlier = self.asked.get(name)
         if earlier is not None and earlier.spec != spec:
-            raise BlueprintError(f"{name!r} is asked for twice in two ways ({_shown(earlier.spec)} and {_shown(spec)})")
+            raise BlueprintError(
+                f"{name!r} is asked for twice in two ways ({_shown(earlier.spec)} and {_shown(spec)})"
+            )
         if earlier is None:
-            if param is not None and not param.contains(default) and not isinstance(param, (IntRange, FloatRange)):
+            if (
+                param is not None
+                and not param.contains(default)
+                and not isinstance(param, (IntRange, FloatRange))
+            ):
                 raise BlueprintError(f"{name}: default {show(default)} is not one of its values")
             self.asked[name] = Asked(name, param, default, spec)
             self.order.append(name)
@@ -134,7 +177,9 @@ def call_blueprint(builder: Callable[[Any], Any], hp: HyperParameters) -> tuple[
     built = builder(hp)
     if isinstance(built, tuple):
         if len(built) != 2:
-            raise BlueprintError(f"returned a tuple of {len(built)}; return a LightningModule or (module, data module)")
+            raise BlueprintError(
+                f"returned a tuple of {len(built)}; return a LightningModule or (module, data module)"
+            )
         return built[0], built[1]
     return built, None
 
@@ -175,23 +220,39 @@ def discover(builder: Callable[[Any], Any], target: str, path: str) -> Blueprint
             asked = hp.asked[name]
             if name not in explored:
                 explored.add(name)
-                todo += [{**prefix, name: value} for value in _alternatives(asked.param) if value != hp._used[name]]
+                todo += [
+                    {**prefix, name: value}
+                    for value in _alternatives(asked.param)
+                    if value != hp._used[name]
+                ]
             if asked.param is not None:
                 prefix[name] = hp._used[name]
     assert built is not None
     asked = _all_asked(runs, target, path)
-    entries = [Entry(name, f"{path} ({name})", item.param, when=_condition(name, runs, asked) or None)
-               for name, item in asked.items() if item.param is not None]
+    entries = [
+        Entry(name, f"{path} ({name})", item.param, when=_condition(name, runs, asked) or None)
+        for name, item in asked.items()
+        if item.param is not None
+    ]
     try:
         space, conditions = resolve(entries)
     except SweepError as error:
         raise SweepError(f"{target}: {error.message}", path=path) from None
     fixed = {name: item.default for name, item in asked.items() if item.param is None}
     module, datamodule = built
-    return Blueprint(space, conditions, fixed, len(runs), type(module), type(datamodule) if datamodule is not None else None)
+    return Blueprint(
+        space,
+        conditions,
+        fixed,
+        len(runs),
+        type(module),
+        type(datamodule) if datamodule is not None else None,
+    )
 
 
-def _run(builder: Callable[[Any], Any], hp: HyperParameters, target: str, path: str) -> tuple[Any, Any]:
+def _run(
+    builder: Callable[[Any], Any], hp: HyperParameters, target: str, path: str
+) -> tuple[Any, Any]:
     import torch
 
     def attempt(device: str) -> tuple[Any, Any]:
@@ -213,7 +274,10 @@ def _run(builder: Callable[[Any], Any], hp: HyperParameters, target: str, path: 
         raise SweepError(f"{target}: {error}", path=path) from None
     except Exception as error:
         values = {name: hp._used[name] for name in hp.order if hp.asked[name].param is not None}
-        raise SweepError(f"{target} raised {type(error).__name__}: {first_line(error)} (with {values})", path=path) from None
+        raise SweepError(
+            f"{target} raised {type(error).__name__}: {first_line(error)} (with {values})",
+            path=path,
+        ) from None
 
 
 def _alternatives(param: Param | None) -> list[Any]:
@@ -226,27 +290,37 @@ def _alternatives(param: Param | None) -> list[Any]:
     return []
 
 
-def _all_asked(runs: list[tuple[dict[str, Any], HyperParameters]], target: str, path: str) -> dict[str, Asked]:
+def _all_asked(
+    runs: list[tuple[dict[str, Any], HyperParameters]], target: str, path: str
+) -> dict[str, Asked]:
     asked: dict[str, Asked] = {}
     for _, hp in runs:
         for name in hp.order:
             item = hp.asked[name]
             if name in asked and asked[name].spec != item.spec:
-                raise SweepError(f"{target} asks for {name!r} in two ways ({_shown(asked[name].spec)} and "
-                                 f"{_shown(item.spec)})", path=path)
+                raise SweepError(
+                    f"{target} asks for {name!r} in two ways ({_shown(asked[name].spec)} and "
+                    f"{_shown(item.spec)})",
+                    path=path,
+                )
             asked.setdefault(name, item)
     return asked
 
 
-def _condition(name: str, runs: list[tuple[dict[str, Any], HyperParameters]], asked: dict[str, Asked]) -> dict[str, list[Any]]:
+def _condition(
+    name: str, runs: list[tuple[dict[str, Any], HyperParameters]], asked: dict[str, Asked]
+) -> dict[str, list[Any]]:
     """``when:`` for ``name``: the values of earlier discrete values under which it is asked.
     Empty when it is asked in every run, or when no earlier value explains when it is."""
     runs_with = [hp for _, hp in runs if name in hp.asked]
     if len(runs_with) == len(runs):
         return {}
     order = runs_with[0].order
-    candidates = [parent for parent in order[: order.index(name)]
-                  if _alternatives(asked[parent].param) and all(parent in hp.asked for hp in runs_with)]
+    candidates = [
+        parent
+        for parent in order[: order.index(name)]
+        if _alternatives(asked[parent].param) and all(parent in hp.asked for hp in runs_with)
+    ]
     when: dict[str, list[Any]] = {}
     remaining = runs
     for parent in candidates:
@@ -254,7 +328,9 @@ def _condition(name: str, runs: list[tuple[dict[str, Any], HyperParameters]], as
         values_in = {_key(values[parent]) for values, hp in inside if name in hp.asked}
         values_out = {_key(values[parent]) for values, hp in inside if name not in hp.asked}
         if values_out and not values_in & values_out:
-            when[parent] = [value for value in _ordered(asked[parent].param) if _key(value) in values_in]
+            when[parent] = [
+                value for value in _ordered(asked[parent].param) if _key(value) in values_in
+            ]
             remaining = [(values, hp) for values, hp in inside if _key(values[parent]) in values_in]
     if not when or any(name not in hp.asked for _, hp in remaining):
         return {}  # asked in some runs only, but not because of earlier values: searched in every trial
@@ -269,4 +345,3 @@ def _ordered(param: Param | None) -> list[Any]:
     if isinstance(param, IntRange):
         return list(range(param.low, param.high + 1))
     return list(getattr(param, "values", ()))
-

@@ -46,13 +46,17 @@ def trial_config(user: UserPlan, config: dict[str, Any]) -> tuple[dict[str, Any]
     values = {}
     for key, value in joined.items():
         if key in user.paths:
-            values[user.paths[key]] = [plain(v) for v in value] if isinstance(value, list) else plain(value)
+            values[user.paths[key]] = (
+                [plain(v) for v in value] if isinstance(value, list) else plain(value)
+            )
     hp_values = {key: plain(joined[key]) for key in user.blueprint_keys if key in joined}
     return with_values(user.config, values), hp_values
 
 
 @functools.cache
-def _checker(flavour: str, model_class_path: str | None, data_class_path: str | None) -> ConfigChecker:
+def _checker(
+    flavour: str, model_class_path: str | None, data_class_path: str | None
+) -> ConfigChecker:
     """One parser per process and classes (trials of a sweep reuse their worker process)."""
     model_class = import_target(model_class_path, "model.class_path") if model_class_path else None
     data_class = import_target(data_class_path, "data.class_path") if data_class_path else None
@@ -65,8 +69,9 @@ def checker_for(user_config: dict[str, Any], flavour: str, builder: str | None) 
     return _checker(flavour, model, data)
 
 
-def build_parts(flavour: str, config: dict[str, Any], builder: str | None, hp_values: dict[str, Any],
-                seed: int) -> tuple[Any, Any, Any]:
+def build_parts(
+    flavour: str, config: dict[str, Any], builder: str | None, hp_values: dict[str, Any], seed: int
+) -> tuple[Any, Any, Any]:
     """(module, data module or None, the parsed and instantiated config)."""
     lightning(flavour).seed_everything(seed, workers=True, verbose=False)
     checker = checker_for(config, flavour, builder)
@@ -74,7 +79,9 @@ def build_parts(flavour: str, config: dict[str, Any], builder: str | None, hp_va
     init = checker.instantiate(checker.namespace(parsed))
     datamodule = init.get("data")
     if builder is not None:
-        model, built_data = call_blueprint(import_target(builder, "model.builder"), HyperParameters(hp_values))
+        model, built_data = call_blueprint(
+            import_target(builder, "model.builder"), HyperParameters(hp_values)
+        )
         datamodule = datamodule if built_data is None else built_data
     else:
         model = init.model
@@ -88,8 +95,12 @@ def _configure_optimizers(flavour: str, model: Any, init: Any) -> None:
     cli = importlib.import_module(f"{flavour}.cli")
     optimizer = cli.instantiate_class(model.parameters(), init.optimizer.as_dict())
     scheduler = init.get("lr_scheduler")
-    lr_scheduler = cli.instantiate_class(optimizer, scheduler.as_dict()) if scheduler is not None else None
-    configure = functools.partial(cli.LightningCLI.configure_optimizers, optimizer=optimizer, lr_scheduler=lr_scheduler)
+    lr_scheduler = (
+        cli.instantiate_class(optimizer, scheduler.as_dict()) if scheduler is not None else None
+    )
+    configure = functools.partial(
+        cli.LightningCLI.configure_optimizers, optimizer=optimizer, lr_scheduler=lr_scheduler
+    )
     functools.update_wrapper(configure, cli.LightningCLI.configure_optimizers)
     model.configure_optimizers = MethodType(configure, model)
 
@@ -99,15 +110,32 @@ def user_trainer_run(user: UserPlan, config: dict[str, Any]) -> tuple[TrainerRun
     trial, hp_values = trial_config(user, config)
     model, datamodule, init = build_parts(user.flavour, trial, user.builder, hp_values, user.seed)
     trainer = init.trainer.as_dict() if hasattr(init.trainer, "as_dict") else dict(init.trainer)
-    callbacks = [callback for callback in (trainer.pop("callbacks", None) or [])
-                 if type(callback).__name__ != MODEL_CHECKPOINT]
+    callbacks = [
+        callback
+        for callback in (trainer.pop("callbacks", None) or [])
+        if type(callback).__name__ != MODEL_CHECKPOINT
+    ]
     plugins = trainer.pop("plugins", None) or []
     settings = {key: value for key, value in trainer.items() if key not in TOOL_TRAINER}
-    fields = {MODEL_FIELD: {"flavour": user.flavour, "config": trial, "builder": user.builder, "hp": hp_values,
-                            "seed": user.seed, "model_name": user.model_name}}
+    fields = {
+        MODEL_FIELD: {
+            "flavour": user.flavour,
+            "config": trial,
+            "builder": user.builder,
+            "hp": hp_values,
+            "seed": user.seed,
+            "model_name": user.model_name,
+        }
+    }
     callbacks.append(restore_settings_class(user.flavour)(trial))
-    return TrainerRun(user.flavour, model, datamodule, settings, callbacks,
-                      plugins if isinstance(plugins, list) else [plugins]), fields
+    return TrainerRun(
+        user.flavour,
+        model,
+        datamodule,
+        settings,
+        callbacks,
+        plugins if isinstance(plugins, list) else [plugins],
+    ), fields
 
 
 @functools.cache
@@ -126,7 +154,10 @@ def restore_settings_class(flavour: str) -> type:
 
         def on_fit_start(self, trainer: Any, module: Any) -> None:
             # After the optimizers are made, before a checkpoint's state is loaded into them.
-            self.initial = [[_settings(group) for group in optimizer.param_groups] for optimizer in trainer.optimizers]
+            self.initial = [
+                [_settings(group) for group in optimizer.param_groups]
+                for optimizer in trainer.optimizers
+            ]
 
         def on_load_checkpoint(self, trainer: Any, module: Any, checkpoint: dict[str, Any]) -> None:
             self.restored = checkpoint
@@ -145,13 +176,18 @@ def restore_settings_class(flavour: str) -> type:
                     _put_back(group, fresh, before)
             for scheduler in schedulers:
                 if hasattr(scheduler, "base_lrs"):
-                    scheduler.base_lrs = [group.get("initial_lr", group["lr"]) for group in scheduler.optimizer.param_groups]
+                    scheduler.base_lrs = [
+                        group.get("initial_lr", group["lr"])
+                        for group in scheduler.optimizer.param_groups
+                    ]
             optimizers = trainer.optimizers
-            self.lineage.append({
-                "epoch": int(trainer.current_epoch),
-                "lr": float(optimizers[0].param_groups[0]["lr"]) if optimizers else None,
-                "config": self.config,
-            })
+            self.lineage.append(
+                {
+                    "epoch": int(trainer.current_epoch),
+                    "lr": float(optimizers[0].param_groups[0]["lr"]) if optimizers else None,
+                    "config": self.config,
+                }
+            )
 
         def on_save_checkpoint(self, trainer: Any, module: Any, checkpoint: dict[str, Any]) -> None:
             checkpoint[INITIAL_FIELD] = self.initial
@@ -162,8 +198,11 @@ def restore_settings_class(flavour: str) -> type:
 
 def _settings(group: dict[str, Any]) -> dict[str, Any]:
     """A param group's hyperparameters (plain numbers, tuples and flags)."""
-    return {key: value for key, value in group.items()
-            if key != "params" and isinstance(value, (int, float, bool, tuple, type(None)))}
+    return {
+        key: value
+        for key, value in group.items()
+        if key != "params" and isinstance(value, (int, float, bool, tuple, type(None)))
+    }
 
 
 def _at(table: list[list[dict[str, Any]]], index: int, position: int) -> dict[str, Any]:

@@ -40,7 +40,9 @@ TOOL_TRAINER = {
     "fast_dev_run": "the sweep",
     "barebones": "the sweep",
 }
-MODEL_CHECKPOINT = "ModelCheckpoint"  # the user's checkpoint callbacks: the sweep checkpoints trials itself
+MODEL_CHECKPOINT = (
+    "ModelCheckpoint"  # the user's checkpoint callbacks: the sweep checkpoints trials itself
+)
 
 
 @functools.cache
@@ -94,7 +96,10 @@ class ConfigChecker:
         if data_class is not None:
             parser.add_lightning_class_args(data_class, "data", subclass_mode=True)
         parser.add_optimizer_args((torch.optim.Optimizer,), nested_key="optimizer")
-        schedulers = (torch.optim.lr_scheduler.LRScheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+        schedulers = (
+            torch.optim.lr_scheduler.LRScheduler,
+            torch.optim.lr_scheduler.ReduceLROnPlateau,
+        )
         parser.add_lr_scheduler_args(schedulers, nested_key="lr_scheduler")
         parser.add_argument("--seed_everything", type=bool | int, default=True)
         self.parser = parser
@@ -105,15 +110,22 @@ class ConfigChecker:
             self.parser.parse_object(parseable(config))
         except Exception as error:  # jsonargparse's ArgumentError, or an import inside a class path
             key, message = explain(error)
-            raise SweepError(message, path=f"{where}{key}" if key else where.rstrip(".") or None) from None
+            raise SweepError(
+                message, path=f"{where}{key}" if key else where.rstrip(".") or None
+            ) from None
 
-    def check_value(self, config: dict[str, Any], path: tuple[str, ...], value: Any, key: str) -> None:
+    def check_value(
+        self, config: dict[str, Any], path: tuple[str, ...], value: Any, key: str
+    ) -> None:
         """A searched value at ``path``: its type hint must take it."""
         try:
             self.parser.parse_object(parseable(with_values(config, {path: value})))
         except Exception as error:
             _, message = explain(error)
-            raise SweepError(f"value {show(value)} is not allowed for {'.'.join(path)}: {message}", path=f"space.{key}") from None
+            raise SweepError(
+                f"value {show(value)} is not allowed for {'.'.join(path)}: {message}",
+                path=f"space.{key}",
+            ) from None
 
     def namespace(self, config: dict[str, Any]) -> Any:
         return self.parser.parse_object(parseable(config))
@@ -132,11 +144,20 @@ _PARSER_KEY = re.compile(r'Parser key "([^"]+)"')
 _EXPECTED = re.compile(r"Expected a <class '([^']+)'>")
 _GOT = re.compile(r"Got value: (.*)$", re.MULTILINE)
 _GIVEN = re.compile(r"Given value: (.*)$", re.MULTILINE)
-_NOT_ACCEPTED = re.compile(r"Option '([^']+)' is not accepted|Group '([^']+)' does not accept option '([^']+)'")
+_NOT_ACCEPTED = re.compile(
+    r"Option '([^']+)' is not accepted|Group '([^']+)' does not accept option '([^']+)'"
+)
 _REQUIRED = re.compile(r"following arguments are required: ([\w, ]+)|Key \"([^\"]+)\" is required")
 # Lines of jsonargparse's nested message that only frame the one that says what is wrong.
-_FRAMING = ("Parser key", "Does not validate", "Subtypes", "Errors", "Given value", "Problem with given",
-            "Expected a <class 'NoneType'>")
+_FRAMING = (
+    "Parser key",
+    "Does not validate",
+    "Subtypes",
+    "Errors",
+    "Given value",
+    "Problem with given",
+    "Expected a <class 'NoneType'>",
+)
 
 
 def explain(error: BaseException) -> tuple[str | None, str]:
@@ -151,7 +172,9 @@ def explain(error: BaseException) -> tuple[str | None, str]:
         option, group, group_option = unknown.groups()
         if group is not None:
             return f"{group}.{group_option}", f"unknown argument {group_option!r}"
-        return ".".join([*path, INIT_ARGS, option]) if path else option, f"unknown argument {option!r}"
+        return ".".join(
+            [*path, INIT_ARGS, option]
+        ) if path else option, f"unknown argument {option!r}"
     required = _REQUIRED.search(text)
     if required:
         names = required.group(1) or required.group(2)

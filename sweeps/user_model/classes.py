@@ -18,7 +18,10 @@ from sweeps.errors import SweepError, first_line
 # and against pytorch_lightning train under their own package's Trainer.
 BASES = {
     "LightningModule": {"lightning.pytorch.core.module", "pytorch_lightning.core.module"},
-    "LightningDataModule": {"lightning.pytorch.core.datamodule", "pytorch_lightning.core.datamodule"},
+    "LightningDataModule": {
+        "lightning.pytorch.core.datamodule",
+        "pytorch_lightning.core.datamodule",
+    },
 }
 
 
@@ -33,14 +36,23 @@ def split_target(target: str) -> tuple[str, list[str]]:
 
 def import_target(target: Any, path: str) -> Any:
     """The object ``target`` names ('pkg.mod.Name' or 'pkg.mod:Name'); SweepError at ``path``."""
-    if not isinstance(target, str) or not target or any(not part.isidentifier() for part in target.replace(":", ".").split(".")):
-        raise SweepError(f"got {target!r}; write a class path such as my_project.models.Classifier", path=path)
+    if (
+        not isinstance(target, str)
+        or not target
+        or any(not part.isidentifier() for part in target.replace(":", ".").split("."))
+    ):
+        raise SweepError(
+            f"got {target!r}; write a class path such as my_project.models.Classifier", path=path
+        )
     module_name, attributes = split_target(target)
     parts = module_name.split(".")
     if not attributes:
         if len(parts) < 2:
-            raise SweepError(f"got {target!r}; a class path names a module and a class in it, such as "
-                             "my_project.models.Classifier", path=path)
+            raise SweepError(
+                f"got {target!r}; a class path names a module and a class in it, such as "
+                "my_project.models.Classifier",
+                path=path,
+            )
         # The longest prefix that is a module; the rest are attributes.
         for cut in range(len(parts) - 1, 0, -1):
             candidate = ".".join(parts[:cut])
@@ -61,15 +73,20 @@ def _import_module(name: str, path: str, missing_ok: bool) -> Any:
                 return None
             raise SweepError(
                 f"cannot import {name}: there is no module {error.name!r} (run from your project's folder, or "
-                "install it; on a cluster, ship it with code:)", path=path,
+                "install it; on a cluster, ship it with code:)",
+                path=path,
             ) from None
-        raise SweepError(f"importing {name} failed: {type(error).__name__}: {first_line(error)}", path=path) from None
+        raise SweepError(
+            f"importing {name} failed: {type(error).__name__}: {first_line(error)}", path=path
+        ) from None
     except SweepError:
         raise
     except BaseException as error:  # the user's module raised while being imported
         if isinstance(error, KeyboardInterrupt):
             raise
-        raise SweepError(f"importing {name} failed: {type(error).__name__}: {first_line(error)}", path=path) from None
+        raise SweepError(
+            f"importing {name} failed: {type(error).__name__}: {first_line(error)}", path=path
+        ) from None
 
 
 def _attribute(module: Any, module_name: str, attributes: list[str], path: str) -> Any:
@@ -100,10 +117,15 @@ def lightning_class(target: Any, base: str, path: str) -> tuple[type, str]:
     """The class at ``target``, checked to subclass ``base``, and its Lightning package."""
     klass = import_target(target, path)
     if not inspect.isclass(klass):
-        raise SweepError(f"{target} is a {type(klass).__name__}, not a class; name your {base} subclass", path=path)
+        raise SweepError(
+            f"{target} is a {type(klass).__name__}, not a class; name your {base} subclass",
+            path=path,
+        )
     flavour = flavour_of(klass, base)
     if flavour is None:
-        raise SweepError(f"{target} is not a {base}: it subclasses neither lightning.pytorch.{base} nor "
-                         f"pytorch_lightning.{base}", path=path)
+        raise SweepError(
+            f"{target} is not a {base}: it subclasses neither lightning.pytorch.{base} nor "
+            f"pytorch_lightning.{base}",
+            path=path,
+        )
     return klass, flavour
-

@@ -31,9 +31,15 @@ IGNORE_FILES = (".gitignore", ".rayignore")
 
 
 class CodeOptions(ArgsModel):
-    working_dir: str | None = Field(".", description="the project folder shipped to every node (null: none)")
-    py_modules: list[str] = Field([], max_length=100, description="packages (folders) shipped besides, or instead")
-    excludes: list[str] = Field([], max_length=1000, description="gitignore-style patterns left out of the upload")
+    working_dir: str | None = Field(
+        ".", description="the project folder shipped to every node (null: none)"
+    )
+    py_modules: list[str] = Field(
+        [], max_length=100, description="packages (folders) shipped besides, or instead"
+    )
+    excludes: list[str] = Field(
+        [], max_length=1000, description="gitignore-style patterns left out of the upload"
+    )
 
 
 def load_code_options(raw: Any) -> CodeOptions | None:
@@ -78,11 +84,18 @@ def shipped_files(root: Path, excludes: list[str]) -> list[Path]:
     found: list[Path] = []
 
     def walk(folder: Path, specs: list[tuple[Path, Any]]) -> None:
-        specs = specs + [(folder, _ignore_spec(folder / name)) for name in IGNORE_FILES if (folder / name).is_file()]
+        specs = specs + [
+            (folder, _ignore_spec(folder / name))
+            for name in IGNORE_FILES
+            if (folder / name).is_file()
+        ]
         for child in sorted(folder.iterdir()):
             relative = child.relative_to(root).as_posix() + ("/" if child.is_dir() else "")
             if root_spec.match_file(relative) or any(
-                spec.match_file(child.relative_to(base).as_posix() + ("/" if child.is_dir() else "")) for base, spec in specs
+                spec.match_file(
+                    child.relative_to(base).as_posix() + ("/" if child.is_dir() else "")
+                )
+                for base, spec in specs
             ):
                 continue
             if child.is_symlink() and child.is_dir():
@@ -99,7 +112,9 @@ def shipped_files(root: Path, excludes: list[str]) -> list[Path]:
 def _ignore_spec(file: Path) -> Any:
     import pathspec
 
-    return pathspec.PathSpec.from_lines("gitwildmatch", file.read_text(errors="replace").splitlines())
+    return pathspec.PathSpec.from_lines(
+        "gitwildmatch", file.read_text(errors="replace").splitlines()
+    )
 
 
 def check_upload_size(root: Path, excludes: list[str], path: str) -> int:
@@ -118,7 +133,8 @@ def check_upload_size(root: Path, excludes: list[str], path: str) -> int:
     shown = ", ".join(f"{name} ({_mb(size)})" for name, size in largest)
     raise SweepError(
         f"{root} is {_mb(total)} to upload, over Ray's limit of {_mb(UPLOAD_LIMIT_BYTES)}; the largest: {shown}. "
-        "Leave data out (code.excludes, .gitignore or .rayignore) and read it from shared storage", path=path,
+        "Leave data out (code.excludes, .gitignore or .rayignore) and read it from shared storage",
+        path=path,
     )
 
 

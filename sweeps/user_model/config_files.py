@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from sweeps.errors import SweepError, show
-from sweeps.user_model.paths import CLASS_SECTIONS, INIT_ARGS
 from sweeps.spec.yaml_loading import read_yaml_file
+from sweeps.user_model.paths import CLASS_SECTIONS, INIT_ARGS
 
 LIGHTNING_KEYS = ("seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler")
 FIT_KEYS = ("ckpt_path", "weights_only")  # fit's own arguments: a sweep starts every trial afresh
@@ -37,14 +37,24 @@ def read_lightning_configs(paths: Any) -> list[tuple[str, dict[str, Any]]]:
     ``--config`` takes them) with its content, normalised; merge them in this order."""
     if isinstance(paths, str):
         paths = [paths]
-    if not isinstance(paths, list) or not paths or not all(isinstance(path, str) and path for path in paths):
-        raise SweepError(f"got {show(paths)}; give a LightningCLI config file or a list of them", path="lightning_config")
+    if (
+        not isinstance(paths, list)
+        or not paths
+        or not all(isinstance(path, str) and path for path in paths)
+    ):
+        raise SweepError(
+            f"got {show(paths)}; give a LightningCLI config file or a list of them",
+            path="lightning_config",
+        )
     read: list[tuple[str, dict[str, Any]]] = []
     for index, name in enumerate(paths):
         file = Path(name).expanduser().absolute()
         where = f"lightning_config[{index}]"
         if not file.is_file():
-            raise SweepError(f"{file} does not exist (relative paths start from the working directory)", path=where)
+            raise SweepError(
+                f"{file} does not exist (relative paths start from the working directory)",
+                path=where,
+            )
         try:
             content = read_yaml_file(file)
         except SweepError as error:
@@ -52,11 +62,17 @@ def read_lightning_configs(paths: Any) -> list[tuple[str, dict[str, Any]]]:
         if content is None:
             content = {}
         if not isinstance(content, dict):
-            raise SweepError(f"{file} holds a {type(content).__name__}; a LightningCLI config is a mapping", path=where)
+            raise SweepError(
+                f"{file} holds a {type(content).__name__}; a LightningCLI config is a mapping",
+                path=where,
+            )
         unknown = [key for key in content if key not in LIGHTNING_KEYS + FIT_KEYS]
         if unknown:
-            raise SweepError(f"{file}: unknown key {show(unknown[0])}; a LightningCLI fit config has: "
-                             f"{', '.join(LIGHTNING_KEYS + FIT_KEYS)}", path=where)
+            raise SweepError(
+                f"{file}: unknown key {show(unknown[0])}; a LightningCLI fit config has: "
+                f"{', '.join(LIGHTNING_KEYS + FIT_KEYS)}",
+                path=where,
+            )
         read.append((str(file), normalized(content, str(file))))
     return read
 
@@ -74,18 +90,25 @@ def normalized(config: dict[str, Any], where: str) -> dict[str, Any]:
 
 def class_section(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise SweepError(f"got {show(value)}; a class section is a mapping (class_path and init_args, or the "
-                         "arguments themselves)", path=where)
+        raise SweepError(
+            f"got {show(value)}; a class section is a mapping (class_path and init_args, or the "
+            "arguments themselves)",
+            path=where,
+        )
     if "class_path" not in value:
         return {INIT_ARGS: dict(value)}
     unknown = [key for key in value if key not in CLASS_KEYS]
     if unknown:
-        raise SweepError(f"unknown key {show(unknown[0])} beside class_path; allowed: {', '.join(CLASS_KEYS)}",
-                         path=f"{where}.{unknown[0]}")
+        raise SweepError(
+            f"unknown key {show(unknown[0])} beside class_path; allowed: {', '.join(CLASS_KEYS)}",
+            path=f"{where}.{unknown[0]}",
+        )
     init_args = value.get(INIT_ARGS) or {}
     if not isinstance(init_args, dict):
-        raise SweepError(f"got {show(init_args)}; init_args is a mapping of argument names to values",
-                         path=f"{where}.{INIT_ARGS}")
+        raise SweepError(
+            f"got {show(init_args)}; init_args is a mapping of argument names to values",
+            path=f"{where}.{INIT_ARGS}",
+        )
     section = {"class_path": value["class_path"], INIT_ARGS: dict(init_args)}
     if value.get("dict_kwargs"):
         section["dict_kwargs"] = value["dict_kwargs"]
@@ -98,7 +121,11 @@ def merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     for key, value in overlay.items():
         current = result.get(key)
         if key in CLASS_SECTIONS and isinstance(current, dict) and isinstance(value, dict):
-            other_class = "class_path" in value and "class_path" in current and value["class_path"] != current["class_path"]
+            other_class = (
+                "class_path" in value
+                and "class_path" in current
+                and value["class_path"] != current["class_path"]
+            )
             result[key] = copy.deepcopy(value) if other_class else _merge_mappings(current, value)
         elif isinstance(current, dict) and isinstance(value, dict):
             result[key] = _merge_mappings(current, value)

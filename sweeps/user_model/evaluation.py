@@ -16,8 +16,13 @@ def evaluate_user_checkpoint(file: Path, stored: dict[str, Any]) -> dict[str, fl
     record = stored[MODEL_FIELD]
     flavour = record["flavour"]
     pl = lightning(flavour)
-    model, datamodule, _ = build_parts(flavour, record["config"], record.get("builder"), record.get("hp") or {},
-                                       int(record.get("seed", 0)))
+    model, datamodule, _ = build_parts(
+        flavour,
+        record["config"],
+        record.get("builder"),
+        record.get("hp") or {},
+        int(record.get("seed", 0)),
+    )
     name = record.get("model_name", type(model).__name__)
     if not pl.utilities.model_helpers.is_overridden("test_step", model):
         raise ValueError(f"{file}: {name} has no test_step, so there is nothing to test it with")
@@ -25,8 +30,14 @@ def evaluate_user_checkpoint(file: Path, stored: dict[str, Any]) -> dict[str, fl
     if not pl.utilities.model_helpers.is_overridden("test_dataloader", source):
         raise ValueError(f"{file}: {type(source).__name__} has no test_dataloader")
     model.load_state_dict(stored["state_dict"])
-    trainer = pl.Trainer(accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
-                         enable_model_summary=False, enable_checkpointing=False)
+    trainer = pl.Trainer(
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+    )
     results = trainer.test(model, datamodule=datamodule, verbose=False)
     metrics: dict[str, float] = {}
     for result in results:

@@ -12,7 +12,9 @@ class UserPlan:
     flavour: str  # "lightning.pytorch" or "pytorch_lightning": the package the module subclasses
     config: dict[str, Any]  # LightningCLI-style (trainer, model, data, optimizer, lr_scheduler)
     model_name: str  # the class path or the blueprint, for messages
-    paths: dict[str, tuple[str, ...]] = field(default_factory=dict)  # searched key -> where in config
+    paths: dict[str, tuple[str, ...]] = field(
+        default_factory=dict
+    )  # searched key -> where in config
     builder: str | None = None  # "package.module:function" of a blueprint build(hp)
     blueprint_keys: tuple[str, ...] = ()  # searched keys the blueprint asks for
     seed: int = 0

@@ -27,15 +27,27 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from sweeps.spec.conditions import NO_CONDITIONS, Conditions, Entry, parse_entry, resolve
 from sweeps.errors import SweepError, show
+from sweeps.spec.conditions import NO_CONDITIONS, Conditions, Entry, parse_entry, resolve
 from sweeps.spec.space import Choice, FloatRange, IntRange, Param
 from sweeps.user_model.blueprint import Blueprint, discover
 from sweeps.user_model.checking import (
-    MODEL_CHECKPOINT, TOOL_TRAINER, ConfigChecker, accepted_arguments, trainer_class, trainer_defaults, unknown_key_message,
+    MODEL_CHECKPOINT,
+    TOOL_TRAINER,
+    ConfigChecker,
+    accepted_arguments,
+    trainer_class,
+    trainer_defaults,
+    unknown_key_message,
 )
 from sweeps.user_model.classes import import_target, lightning_class
-from sweeps.user_model.config_files import FIT_KEYS, LIGHTNING_KEYS, class_section, merge, read_lightning_configs
+from sweeps.user_model.config_files import (
+    FIT_KEYS,
+    LIGHTNING_KEYS,
+    class_section,
+    merge,
+    read_lightning_configs,
+)
 from sweeps.user_model.paths import CLASS_SECTIONS, INIT_ARGS, key_path
 from sweeps.user_model.plan import UserPlan
 
@@ -81,14 +93,18 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
         if section == "model" and isinstance(value, dict) and "builder" in value:
             extra = [key for key in value if key != "builder"]
             if extra:
-                raise SweepError(f"a blueprint builds the model itself; model: takes builder only, not {show(extra[0])}",
-                                 path=f"model.{extra[0]}")
+                raise SweepError(
+                    f"a blueprint builds the model itself; model: takes builder only, not {show(extra[0])}",
+                    path=f"model.{extra[0]}",
+                )
             builder_target = value["builder"]
             continue
         if section in CLASS_SECTIONS:
             own[section] = class_section(value, section)
         elif not isinstance(value, dict):
-            raise SweepError(f"got {show(value)}; trainer: is a mapping of Trainer arguments", path=section)
+            raise SweepError(
+                f"got {show(value)}; trainer: is a mapping of Trainer arguments", path=section
+            )
         else:
             own[section] = copy.deepcopy(value)
     sources.append((None, own))
@@ -97,60 +113,109 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
         config = merge(config, content)
     for key in FIT_KEYS:
         if config.get(key) is not None:
-            raise SweepError(f"{key} {show(config[key])}: a sweep starts every trial afresh; leave it null "
-                             "(continue a stopped sweep with --resume)", path="lightning_config")
+            raise SweepError(
+                f"{key} {show(config[key])}: a sweep starts every trial afresh; leave it null "
+                "(continue a stopped sweep with --resume)",
+                path="lightning_config",
+            )
     for key in ("model", "data"):
         if builder_target is not None and key == "model":
             continue
         if key in config and "class_path" not in config[key]:
-            raise SweepError(f"no class_path for {key}: name the class in the sweep file, e.g. {key}: "
-                             f"{{class_path: my_project.{'models.Classifier' if key == 'model' else 'data.MyDataModule'}}}",
-                             path=f"{key}.class_path")
+            raise SweepError(
+                f"no class_path for {key}: name the class in the sweep file, e.g. {key}: "
+                f"{{class_path: my_project.{'models.Classifier' if key == 'model' else 'data.MyDataModule'}}}",
+                path=f"{key}.class_path",
+            )
 
     # The classes, and the Lightning package they are written against.
     blueprint: Blueprint | None = None
     model_class = data_class = None
     if builder_target is not None:
         if "model" in config:
-            raise SweepError("model: names both a blueprint (builder) and a class (in a lightning_config); keep one",
-                             path="model.builder")
+            raise SweepError(
+                "model: names both a blueprint (builder) and a class (in a lightning_config); keep one",
+                path="model.builder",
+            )
         builder = import_target(builder_target, "model.builder")
         if not callable(builder):
-            raise SweepError(f"{builder_target} is a {type(builder).__name__}, not a function build(hp)", path="model.builder")
+            raise SweepError(
+                f"{builder_target} is a {type(builder).__name__}, not a function build(hp)",
+                path="model.builder",
+            )
         blueprint = discover(builder, builder_target, "model.builder")
         model_class = blueprint.module_class
-        flavour = _flavour(model_class, "LightningModule", "model.builder", f"{builder_target} returns a")
+        flavour = _flavour(
+            model_class, "LightningModule", "model.builder", f"{builder_target} returns a"
+        )
         model_name = builder_target
     elif "model" in config:
-        model_class, flavour = lightning_class(config["model"]["class_path"], "LightningModule", "model.class_path")
+        model_class, flavour = lightning_class(
+            config["model"]["class_path"], "LightningModule", "model.class_path"
+        )
         model_name = config["model"]["class_path"]
     else:
-        raise SweepError("required key is missing: name your LightningModule (class_path) or a blueprint (builder)",
-                         path="model")
+        raise SweepError(
+            "required key is missing: name your LightningModule (class_path) or a blueprint (builder)",
+            path="model",
+        )
     if "data" in config:
-        data_class, data_flavour = lightning_class(config["data"]["class_path"], "LightningDataModule", "data.class_path")
+        data_class, data_flavour = lightning_class(
+            config["data"]["class_path"], "LightningDataModule", "data.class_path"
+        )
         if data_flavour != flavour:
-            raise SweepError(f"the model is written against {flavour} and the data module against {data_flavour}; "
-                             "use one Lightning package for both", path="data.class_path")
+            raise SweepError(
+                f"the model is written against {flavour} and the data module against {data_flavour}; "
+                "use one Lightning package for both",
+                path="data.class_path",
+            )
         if blueprint is not None and blueprint.datamodule_class is not None:
-            raise SweepError(f"{builder_target} returns a data module, and data: names one too; keep one", path="data")
-    elif (blueprint is None or blueprint.datamodule_class is None) and not _has_own_data(model_class):
-        raise SweepError("required key is missing: name your LightningDataModule (data: {class_path: ...}), or "
-                         "give the model its own train_dataloader", path="data")
+            raise SweepError(
+                f"{builder_target} returns a data module, and data: names one too; keep one",
+                path="data",
+            )
+    elif (blueprint is None or blueprint.datamodule_class is None) and not _has_own_data(
+        model_class
+    ):
+        raise SweepError(
+            "required key is missing: name your LightningDataModule (data: {class_path: ...}), or "
+            "give the model its own train_dataloader",
+            path="data",
+        )
 
     # Every key each source gives, against what its class takes.
     for where, section_config in sources:
-        _check_known_keys(section_config, config, flavour, model_class if blueprint is None else None, data_class, where)
+        _check_known_keys(
+            section_config,
+            config,
+            flavour,
+            model_class if blueprint is None else None,
+            data_class,
+            where,
+        )
     config = _resolved_paths(config, data_class, model_class if blueprint is None else None)
     checker = ConfigChecker(flavour, model_class if blueprint is None else None, data_class)
     checker.check(_without_builder(config))
 
-    space, conditions, paths = _space(raw.get("space"), config, checker, blueprint, flavour, model_class, data_class)
+    space, conditions, paths = _space(
+        raw.get("space"), config, checker, blueprint, flavour, model_class, data_class
+    )
     plan_seed = seed if seed is not None else _config_seed(config)
-    plan = UserPlan(flavour=flavour, config=config, model_name=model_name, paths=paths, builder=builder_target,
-                    blueprint_keys=tuple(blueprint.space) if blueprint else (), seed=plan_seed)
+    plan = UserPlan(
+        flavour=flavour,
+        config=config,
+        model_name=model_name,
+        paths=paths,
+        builder=builder_target,
+        blueprint_keys=tuple(blueprint.space) if blueprint else (),
+        seed=plan_seed,
+    )
     notes = _overridden(config, flavour)
-    if seed is None and isinstance(config.get("seed_everything"), int) and not isinstance(config["seed_everything"], bool):
+    if (
+        seed is None
+        and isinstance(config.get("seed_everything"), int)
+        and not isinstance(config["seed_everything"], bool)
+    ):
         notes.append(f"seed: {plan_seed}, from seed_everything")
     return UserModel(plan, space, conditions, tuple(notes), tuple(files), blueprint)
 
@@ -160,22 +225,33 @@ def _flavour(klass: type, base: str, path: str, what: str) -> str:
 
     flavour = flavour_of(klass, base)
     if flavour is None:
-        raise SweepError(f"{what} {klass.__module__}.{klass.__qualname__}, which is not a {base}", path=path)
+        raise SweepError(
+            f"{what} {klass.__module__}.{klass.__qualname__}, which is not a {base}", path=path
+        )
     return flavour
 
 
 def _has_own_data(model_class: type) -> bool:
     """Whether the module defines its own train_dataloader (Lightning then needs no data module)."""
-    return any("train_dataloader" in vars(klass) for klass in model_class.__mro__
-               if not klass.__module__.startswith(("lightning.", "pytorch_lightning.")))
+    return any(
+        "train_dataloader" in vars(klass)
+        for klass in model_class.__mro__
+        if not klass.__module__.startswith(("lightning.", "pytorch_lightning."))
+    )
 
 
 def _without_builder(config: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in config.items() if key in LIGHTNING_KEYS}
 
 
-def _check_known_keys(source: dict[str, Any], config: dict[str, Any], flavour: str, model_class: type | None,
-                      data_class: type | None, where: str | None) -> None:
+def _check_known_keys(
+    source: dict[str, Any],
+    config: dict[str, Any],
+    flavour: str,
+    model_class: type | None,
+    data_class: type | None,
+    where: str | None,
+) -> None:
     """Unknown constructor and Trainer arguments, with the closest names, naming the file."""
     classes = {"model": model_class, "data": data_class}
     for section, klass in classes.items():
@@ -187,32 +263,48 @@ def _check_known_keys(source: dict[str, Any], config: dict[str, Any], flavour: s
         accepted = accepted_arguments(klass)
         for name in given.get(INIT_ARGS) or {}:
             if name not in accepted:
-                raise SweepError(unknown_key_message(str(name), accepted, klass.__name__),
-                                 where=where, path=f"{section}.{INIT_ARGS}.{name}")
+                raise SweepError(
+                    unknown_key_message(str(name), accepted, klass.__name__),
+                    where=where,
+                    path=f"{section}.{INIT_ARGS}.{name}",
+                )
     trainer = source.get("trainer")
     if isinstance(trainer, dict):
         accepted = accepted_arguments(trainer_class(flavour))
         for name in trainer:
             if name not in accepted:
-                raise SweepError(unknown_key_message(str(name), accepted, "Trainer"), where=where, path=f"trainer.{name}")
+                raise SweepError(
+                    unknown_key_message(str(name), accepted, "Trainer"),
+                    where=where,
+                    path=f"trainer.{name}",
+                )
 
 
-def _resolved_paths(config: dict[str, Any], data_class: type | None, model_class: type | None) -> dict[str, Any]:
+def _resolved_paths(
+    config: dict[str, Any], data_class: type | None, model_class: type | None
+) -> dict[str, Any]:
     """Relative paths among the model's and data module's arguments made absolute from the
     working directory: trials run in folders of their own, on any node."""
     result = copy.deepcopy(config)
     for section in ("model", "data"):
         init_args = (result.get(section) or {}).get(INIT_ARGS) or {}
         for name, value in init_args.items():
-            if isinstance(value, str) and value and "://" not in value and not os.path.isabs(value) \
-                    and (os.path.exists(value) or _path_argument(name, value)):
+            if (
+                isinstance(value, str)
+                and value
+                and "://" not in value
+                and not os.path.isabs(value)
+                and (os.path.exists(value) or _path_argument(name, value))
+            ):
                 init_args[name] = os.path.abspath(os.path.expanduser(value))
     return result
 
 
 def _path_argument(name: str, value: str) -> bool:
     """An argument that names a file or folder (one that a data module may create, say)."""
-    return value.endswith(("/", os.sep)) or any(part in name.lower() for part in ("path", "dir", "root", "file"))
+    return value.endswith(("/", os.sep)) or any(
+        part in name.lower() for part in ("path", "dir", "root", "file")
+    )
 
 
 def _config_seed(config: dict[str, Any]) -> int:
@@ -229,13 +321,24 @@ def _overridden(config: dict[str, Any], flavour: str) -> list[str]:
         if name in trainer and trainer[name] != defaults.get(name) and trainer[name] is not None:
             notes.append(f"trainer.{name} {show(trainer[name], 40)} is set by {source}")
     for callback in trainer.get("callbacks") or []:
-        if isinstance(callback, dict) and str(callback.get("class_path", "")).endswith(MODEL_CHECKPOINT):
-            notes.append(f"trainer.callbacks: {callback['class_path']} is left out (the sweep checkpoints every trial)")
+        if isinstance(callback, dict) and str(callback.get("class_path", "")).endswith(
+            MODEL_CHECKPOINT
+        ):
+            notes.append(
+                f"trainer.callbacks: {callback['class_path']} is left out (the sweep checkpoints every trial)"
+            )
     return notes
 
 
-def _space(raw: Any, config: dict[str, Any], checker: ConfigChecker, blueprint: Blueprint | None, flavour: str,
-           model_class: type | None, data_class: type | None) -> tuple[dict[str, Param], Conditions, dict[str, tuple[str, ...]]]:
+def _space(
+    raw: Any,
+    config: dict[str, Any],
+    checker: ConfigChecker,
+    blueprint: Blueprint | None,
+    flavour: str,
+    model_class: type | None,
+    data_class: type | None,
+) -> tuple[dict[str, Param], Conditions, dict[str, tuple[str, ...]]]:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -248,7 +351,9 @@ def _space(raw: Any, config: dict[str, Any], checker: ConfigChecker, blueprint: 
             raise SweepError(f"key {show(key)} is not a string", path="space")
         where = f"space.{key}"
         if blueprint is not None and key in blueprint.space:
-            raise SweepError(f"{key!r} is asked for by the blueprint already; search it there", path=where)
+            raise SweepError(
+                f"{key!r} is asked for by the blueprint already; search it there", path=where
+            )
         path = key_path(key)
         if path is None:
             raise SweepError(_not_a_path(key, config, model_class, data_class), path=where)
@@ -260,8 +365,10 @@ def _space(raw: Any, config: dict[str, Any], checker: ConfigChecker, blueprint: 
         entries.append(entry)
         paths[key] = path
     if blueprint is not None:
-        entries += [Entry(name, f"model.builder ({name})", param, when=_blueprint_when(blueprint, name))
-                    for name, param in blueprint.space.items()]
+        entries += [
+            Entry(name, f"model.builder ({name})", param, when=_blueprint_when(blueprint, name))
+            for name, param in blueprint.space.items()
+        ]
     if not entries:
         return {}, NO_CONDITIONS, paths
     space, conditions = resolve(entries)
@@ -294,46 +401,66 @@ def _representatives(param: Param) -> list[Any]:
         if kind not in seen:
             seen.add(kind)
             picked.append(value)
-    numbers = [value for value in values if isinstance(value, (int, float)) and not isinstance(value, bool)]
+    numbers = [
+        value for value in values if isinstance(value, (int, float)) and not isinstance(value, bool)
+    ]
     if numbers:
         picked += [value for value in (min(numbers), max(numbers)) if value not in picked]
     return picked
 
 
-def _not_a_path(key: str, config: dict[str, Any], model_class: type | None, data_class: type | None) -> str:
+def _not_a_path(
+    key: str, config: dict[str, Any], model_class: type | None, data_class: type | None
+) -> str:
     hints = []
     if model_class is not None and key in accepted_arguments(model_class):
         hints.append(f"model.init_args.{key}")
     if data_class is not None and key in accepted_arguments(data_class):
         hints.append(f"data.init_args.{key}")
     hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
-    return ("a searched key of your own model is a dotted path into its config: model.init_args.NAME, "
-            f"data.init_args.NAME, trainer.NAME, optimizer.init_args.NAME{hint}")
+    return (
+        "a searched key of your own model is a dotted path into its config: model.init_args.NAME, "
+        f"data.init_args.NAME, trainer.NAME, optimizer.init_args.NAME{hint}"
+    )
 
 
-def _check_path(path: tuple[str, ...], key: str, config: dict[str, Any], flavour: str,
-                model_class: type | None, data_class: type | None) -> None:
+def _check_path(
+    path: tuple[str, ...],
+    key: str,
+    config: dict[str, Any],
+    flavour: str,
+    model_class: type | None,
+    data_class: type | None,
+) -> None:
     where = f"space.{key}"
     section = path[0]
     if section == "trainer":
         name = path[1]
         if name in TOOL_TRAINER:
-            raise SweepError(f"trainer.{name} is set by {TOOL_TRAINER[name]}, not searched", path=where)
+            raise SweepError(
+                f"trainer.{name} is set by {TOOL_TRAINER[name]}, not searched", path=where
+            )
         accepted = accepted_arguments(trainer_class(flavour))
         if name not in accepted:
             raise SweepError(unknown_key_message(name, accepted, "Trainer"), path=where)
         return
     if section == "model" and model_class is None:
-        raise SweepError("the blueprint builds the model: search its values with hp calls, not model.*", path=where)
+        raise SweepError(
+            "the blueprint builds the model: search its values with hp calls, not model.*",
+            path=where,
+        )
     klass = {"model": model_class, "data": data_class}.get(section)
     if klass is None and section in ("model", "data"):
         raise SweepError(f"{section}: names no class, so {key} points at nothing", path=where)
     if klass is None:
         entry = config.get(section)
         if not isinstance(entry, dict) or "class_path" not in entry:
-            raise SweepError(f"{section}: is not in the config; give it (e.g. {section}: {{class_path: "
-                             f"{'torch.optim.AdamW' if section == 'optimizer' else 'torch.optim.lr_scheduler.StepLR'}}}) "
-                             "in the sweep file or a lightning_config", path=where)
+            raise SweepError(
+                f"{section}: is not in the config; give it (e.g. {section}: {{class_path: "
+                f"{'torch.optim.AdamW' if section == 'optimizer' else 'torch.optim.lr_scheduler.StepLR'}}}) "
+                "in the sweep file or a lightning_config",
+                path=where,
+            )
         klass = import_target(entry["class_path"], f"{section}.class_path")
     accepted = accepted_arguments(klass)
     if path[2] not in accepted:

@@ -22,7 +22,9 @@ def in_project(monkeypatch):
     monkeypatch.chdir(PROJECT)
     monkeypatch.syspath_prepend(str(PROJECT))
     yield
-    for name in [name for name in sys.modules if name == "my_project" or name.startswith("my_project.")]:
+    for name in [
+        name for name in sys.modules if name == "my_project" or name.startswith("my_project.")
+    ]:
         del sys.modules[name]
 
 
@@ -34,10 +36,27 @@ def test_each_example_sweep_is_valid(path, in_project):
 
 def test_the_project_trains_with_its_own_lightning_cli(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "my_project.cli", "fit", "--config", "configs/fit.yaml", "--trainer.max_epochs", "1",
-         "--trainer.enable_checkpointing", "false", "--trainer.enable_progress_bar", "false",
-         "--trainer.default_root_dir", str(tmp_path)],
-        cwd=PROJECT, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(PROJECT)},
+        [
+            sys.executable,
+            "-m",
+            "my_project.cli",
+            "fit",
+            "--config",
+            "configs/fit.yaml",
+            "--trainer.max_epochs",
+            "1",
+            "--trainer.enable_checkpointing",
+            "false",
+            "--trainer.enable_progress_bar",
+            "false",
+            "--trainer.default_root_dir",
+            str(tmp_path),
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
     )
     assert done.returncode == 0, done.stderr[-2000:]
 
@@ -46,9 +65,25 @@ def test_the_project_trains_with_its_own_lightning_cli(tmp_path):
 @pytest.mark.parametrize("path", SWEEPS, ids=lambda p: p.name)
 def test_each_example_sweep_runs_when_shrunk(path, tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "launchers.local", path.name, "--storage", str(tmp_path), "--set", "trials.num_samples=2",
-         "--set", "stop.max_epochs=2", "--set", "scheduler.grace_period=1"],
-        cwd=PROJECT, capture_output=True, text=True, timeout=300, env=launcher_env(),
+        [
+            sys.executable,
+            "-m",
+            "launchers.local",
+            path.name,
+            "--storage",
+            str(tmp_path),
+            "--set",
+            "trials.num_samples=2",
+            "--set",
+            "stop.max_epochs=2",
+            "--set",
+            "scheduler.grace_period=1",
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=launcher_env(),
     )
     assert done.returncode == 0, done.stdout + done.stderr
     (sweep_dir,) = tmp_path.iterdir()

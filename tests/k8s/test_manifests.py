@@ -22,10 +22,15 @@ def pod_specs(manifest: dict) -> list[tuple[str, dict]]:
     found = []
     if manifest["kind"] == "Deployment":
         found.append(("pod", spec["template"]["spec"]))
-    cluster = spec.get("rayClusterSpec", spec) if manifest["kind"] in ("RayJob", "RayCluster") else {}
+    cluster = (
+        spec.get("rayClusterSpec", spec) if manifest["kind"] in ("RayJob", "RayCluster") else {}
+    )
     if "headGroupSpec" in cluster:
         found.append(("head", cluster["headGroupSpec"]["template"]["spec"]))
-        found += [(f"worker {group['groupName']}", group["template"]["spec"]) for group in cluster.get("workerGroupSpecs", [])]
+        found += [
+            (f"worker {group['groupName']}", group["template"]["spec"])
+            for group in cluster.get("workerGroupSpecs", [])
+        ]
     if "submitterPodTemplate" in spec:
         found.append(("submitter", spec["submitterPodTemplate"]["spec"]))
     return found
@@ -33,7 +38,14 @@ def pod_specs(manifest: dict) -> list[tuple[str, dict]]:
 
 def test_there_are_manifests_of_every_kind_the_product_needs():
     kinds = {doc["kind"] for path in MANIFEST_FILES for doc in load_manifests(path)}
-    assert kinds >= {"RayJob", "RayCluster", "Deployment", "Service", "PersistentVolumeClaim", "ConfigMap"}
+    assert kinds >= {
+        "RayJob",
+        "RayCluster",
+        "Deployment",
+        "Service",
+        "PersistentVolumeClaim",
+        "ConfigMap",
+    }
 
 
 @pytest.mark.parametrize("path", MANIFEST_FILES, ids=lambda p: str(p.relative_to(K8S)))
@@ -46,15 +58,23 @@ def test_every_manifest_validates_strictly(path):
 def test_containers_run_as_non_root_with_requests_equal_to_limits(path):
     for manifest in load_manifests(path):
         for where, pod in pod_specs(manifest):
-            assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0, where
+            assert (
+                pod["securityContext"]["runAsNonRoot"] is True
+                and pod["securityContext"]["runAsUser"] != 0
+            ), where
             for container in pod["containers"]:
                 resources = container["resources"]
-                assert resources["requests"] == resources["limits"] and resources["limits"], (where, container["name"])
+                assert resources["requests"] == resources["limits"] and resources["limits"], (
+                    where,
+                    container["name"],
+                )
                 assert container["securityContext"]["allowPrivilegeEscalation"] is False
             if where.startswith("worker"):
                 shm = [v for v in pod["volumes"] if v["name"] == "dshm"]
                 assert shm and shm[0]["emptyDir"]["medium"] == "Memory", where
-                assert any(m["mountPath"] == "/dev/shm" for m in pod["containers"][0]["volumeMounts"]), where
+                assert any(
+                    m["mountPath"] == "/dev/shm" for m in pod["containers"][0]["volumeMounts"]
+                ), where
 
 
 def exposure_problems(manifest: dict) -> list[str]:
@@ -64,17 +84,26 @@ def exposure_problems(manifest: dict) -> list[str]:
     for where, pod in pod_specs(manifest):
         if pod.get("hostNetwork") or pod.get("hostPID") or pod.get("hostIPC"):
             problems.append(f"{where}: shares the node's namespaces")
-        problems += [f"{where}: volume {v['name']} is a host path" for v in pod.get("volumes", []) if "hostPath" in v]
+        problems += [
+            f"{where}: volume {v['name']} is a host path"
+            for v in pod.get("volumes", [])
+            if "hostPath" in v
+        ]
         if pod.get("securityContext", {}).get("runAsNonRoot") is not True:
             problems.append(f"{where}: may run as root")
         for container in pod.get("initContainers", []) + pod["containers"]:
             context = container.get("securityContext", {})
             if context.get("privileged") or context.get("allowPrivilegeEscalation") is not False:
                 problems.append(f"{where}/{container['name']}: may gain privileges")
-            if "ALL" not in context.get("capabilities", {}).get("drop", []) or context.get("capabilities", {}).get("add"):
+            if "ALL" not in context.get("capabilities", {}).get("drop", []) or context.get(
+                "capabilities", {}
+            ).get("add"):
                 problems.append(f"{where}/{container['name']}: keeps Linux capabilities")
-            problems += [f"{where}/{container['name']}: port {port['containerPort']} bound on the node"
-                         for port in container.get("ports", []) if "hostPort" in port]
+            problems += [
+                f"{where}/{container['name']}: port {port['containerPort']} bound on the node"
+                for port in container.get("ports", [])
+                if "hostPort" in port
+            ]
     if manifest["kind"] == "Service" and manifest["spec"].get("type", "ClusterIP") != "ClusterIP":
         problems.append(f"service {manifest['metadata']['name']}: exposed outside the cluster")
     return problems
@@ -86,16 +115,37 @@ def test_nothing_runs_as_root_reaches_into_the_node_or_is_exposed_outside_the_cl
         assert exposure_problems(manifest) == []
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda job: job["spec"]["submitterPodTemplate"]["spec"].update(hostNetwork=True), "shares the node's namespaces"),
-    (lambda job: job["spec"]["submitterPodTemplate"]["spec"]["securityContext"].pop("runAsNonRoot"), "may run as root"),
-    (lambda job: job["spec"]["submitterPodTemplate"]["spec"]["containers"][0]["securityContext"].update(privileged=True),
-     "may gain privileges"),
-    (lambda job: job["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]["volumes"].append(
-        {"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}), "volume docker is a host path"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            lambda job: job["spec"]["submitterPodTemplate"]["spec"].update(hostNetwork=True),
+            "shares the node's namespaces",
+        ),
+        (
+            lambda job: job["spec"]["submitterPodTemplate"]["spec"]["securityContext"].pop(
+                "runAsNonRoot"
+            ),
+            "may run as root",
+        ),
+        (
+            lambda job: job["spec"]["submitterPodTemplate"]["spec"]["containers"][0][
+                "securityContext"
+            ].update(privileged=True),
+            "may gain privileges",
+        ),
+        (
+            lambda job: job["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"][
+                "volumes"
+            ].append({"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}),
+            "volume docker is a host path",
+        ),
+    ],
+)
 def test_exposure_problems_are_caught(change, expected):
-    (job,) = [doc for doc in load_manifests(K8S / "base" / "rayjob.yaml") if doc["kind"] == "RayJob"]
+    (job,) = [
+        doc for doc in load_manifests(K8S / "base" / "rayjob.yaml") if doc["kind"] == "RayJob"
+    ]
     job = copy.deepcopy(job)
     change(job)
     assert any(expected in problem for problem in exposure_problems(job))
@@ -106,14 +156,24 @@ def test_the_kustomization_ties_the_example_together():
     assert kustomization["kind"] == "Kustomization"
     listed = set(kustomization["resources"])
     assert all((K8S / "base" / name).is_file() for name in listed)
-    assert listed == {p.name for p in (K8S / "base").glob("*.yaml")} - {"kustomization.yaml", "raycluster.yaml"}
+    assert listed == {p.name for p in (K8S / "base").glob("*.yaml")} - {
+        "kustomization.yaml",
+        "raycluster.yaml",
+    }
     # Every object the RayJob's pods refer to is part of it.
-    objects = {(doc["kind"], doc["metadata"]["name"]) for name in listed for doc in load_manifests(K8S / "base" / name)}
+    objects = {
+        (doc["kind"], doc["metadata"]["name"])
+        for name in listed
+        for doc in load_manifests(K8S / "base" / name)
+    }
     (job,) = load_manifests(K8S / "base" / "rayjob.yaml")
     for _, pod in pod_specs(job):
         for volume in pod.get("volumes", []):
             if "persistentVolumeClaim" in volume:
-                assert ("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]) in objects
+                assert (
+                    "PersistentVolumeClaim",
+                    volume["persistentVolumeClaim"]["claimName"],
+                ) in objects
             if "configMap" in volume:
                 assert ("ConfigMap", volume["configMap"]["name"]) in objects
 
@@ -148,6 +208,7 @@ def _breaks(change):
         manifest = _job()
         change(manifest)
         return manifest
+
     return broken
 
 
@@ -156,7 +217,9 @@ def _misspelt(manifest):
 
 
 def _misspelt_in_pod(manifest):
-    container = manifest["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]["containers"][0]
+    container = manifest["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"][
+        "containers"
+    ][0]
     container["imagePullPolcy"] = "IfNotPresent"
 
 
@@ -190,25 +253,53 @@ def _pvc(change):
         (claim,) = load_manifests(K8S / "base" / "results-pvc.yaml")
         change(claim)
         return claim
+
     return broken
 
 
-@pytest.mark.parametrize("broken, expected", [
-    (_breaks(_misspelt), "shutdownAfterJobFinish"),
-    (_breaks(_misspelt_in_pod), "imagePullPolcy"),
-    (_breaks(_wrong_type), "'two' is not of type 'integer'"),
-    (_breaks(_bad_name), "metadata.name 'Digits_ASHA' is not a valid Kubernetes name"),
-    (_breaks(_long_name), "at most 47 characters"),
-    (_breaks(_min_above_max), "minReplicas 3 above maxReplicas 2"),
-    (_breaks(_ttl_without_shutdown), "ttlSecondsAfterFinished needs shutdownAfterJobFinishes"),
-    (_breaks(_bad_submission_mode), "submissionMode 'BatchMode'"),
-    (_pvc(lambda claim: claim["spec"].update(acessModes=claim["spec"].pop("accessModes"))), "acessModes"),
-    (_pvc(lambda claim: claim["spec"]["resources"]["requests"].update(storage=["20Gi"])), "storage"),
-    (_pvc(lambda claim: claim["metadata"].update(name="Results!")), "not a valid Kubernetes name"),
-    (_pvc(lambda claim: claim.update(kind="PersistentVolumeClaimm")), "no validator covers kind"),
-], ids=["misspelt field", "misspelt pod field", "wrong type", "bad name", "long name", "min above max",
-        "ttl without shutdown", "bad submission mode", "misspelt core field", "wrong core type", "bad core name",
-        "unknown kind"])
+@pytest.mark.parametrize(
+    "broken, expected",
+    [
+        (_breaks(_misspelt), "shutdownAfterJobFinish"),
+        (_breaks(_misspelt_in_pod), "imagePullPolcy"),
+        (_breaks(_wrong_type), "'two' is not of type 'integer'"),
+        (_breaks(_bad_name), "metadata.name 'Digits_ASHA' is not a valid Kubernetes name"),
+        (_breaks(_long_name), "at most 47 characters"),
+        (_breaks(_min_above_max), "minReplicas 3 above maxReplicas 2"),
+        (_breaks(_ttl_without_shutdown), "ttlSecondsAfterFinished needs shutdownAfterJobFinishes"),
+        (_breaks(_bad_submission_mode), "submissionMode 'BatchMode'"),
+        (
+            _pvc(lambda claim: claim["spec"].update(acessModes=claim["spec"].pop("accessModes"))),
+            "acessModes",
+        ),
+        (
+            _pvc(lambda claim: claim["spec"]["resources"]["requests"].update(storage=["20Gi"])),
+            "storage",
+        ),
+        (
+            _pvc(lambda claim: claim["metadata"].update(name="Results!")),
+            "not a valid Kubernetes name",
+        ),
+        (
+            _pvc(lambda claim: claim.update(kind="PersistentVolumeClaimm")),
+            "no validator covers kind",
+        ),
+    ],
+    ids=[
+        "misspelt field",
+        "misspelt pod field",
+        "wrong type",
+        "bad name",
+        "long name",
+        "min above max",
+        "ttl without shutdown",
+        "bad submission mode",
+        "misspelt core field",
+        "wrong core type",
+        "bad core name",
+        "unknown kind",
+    ],
+)
 def test_broken_manifests_are_refused(broken, expected):
     with pytest.raises(ManifestError, match=re.escape(expected)):
         validate(broken())
@@ -216,10 +307,18 @@ def test_broken_manifests_are_refused(broken, expected):
 
 def test_the_dockerfile_installs_the_project_with_a_cuda_capable_torch():
     text = (ROOT / "Dockerfile").read_text()
-    instructions = [line.strip() for line in text.replace("\\\n", " ").splitlines() if line.strip() and not line.startswith("#")]
+    instructions = [
+        line.strip()
+        for line in text.replace("\\\n", " ").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert instructions[0].startswith("FROM python:3.11")
     # The plain PyPI wheel (the CUDA build), not the +cpu one or a CPU-only index.
-    assert "pip install torch==2.13.0" in text and "+cpu" not in text and "download.pytorch.org/whl/cpu" not in text
+    assert (
+        "pip install torch==2.13.0" in text
+        and "+cpu" not in text
+        and "download.pytorch.org/whl/cpu" not in text
+    )
     copied = [line.split()[1].rstrip("/") for line in instructions if line.startswith("COPY ")]
     for package in ("sweeps", "lightning_modules", "launchers"):
         assert package in copied and (ROOT / package / "__init__.py").is_file()

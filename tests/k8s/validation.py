@@ -13,12 +13,13 @@ from typing import Any
 
 import yaml
 
-
 KUBERNETES_VERSION = "1.37.0"
 SCHEMAS = Path(__file__).resolve().parent / "kuberay_crds"
 CRD_FILES = {"RayJob": "ray.io_rayjobs.yaml", "RayCluster": "ray.io_rayclusters.yaml"}
 DNS_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-DNS_1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS_1123_SUBDOMAIN = re.compile(
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+)
 SUBMISSION_MODES = {"K8sJobMode", "HTTPMode", "InteractiveMode", "SidecarMode"}
 
 
@@ -35,11 +36,18 @@ def _closed(schema: Any) -> Any:
     ``kubectl --validate=strict`` would; worker groups' defaulted replica bounds not required."""
     if isinstance(schema, dict):
         schema = {key: _closed(value) for key, value in schema.items()}
-        if "properties" in schema and "additionalProperties" not in schema \
-                and not schema.get("x-kubernetes-preserve-unknown-fields"):
+        if (
+            "properties" in schema
+            and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
             schema["additionalProperties"] = False
         if {"groupName", "minReplicas", "maxReplicas"} <= set(schema.get("properties", {})):
-            schema["required"] = [key for key in schema.get("required", []) if key not in ("minReplicas", "maxReplicas")]
+            schema["required"] = [
+                key
+                for key in schema.get("required", [])
+                if key not in ("minReplicas", "maxReplicas")
+            ]
         return schema
     if isinstance(schema, list):
         return [_closed(item) for item in schema]
@@ -74,9 +82,13 @@ def _operator_rules(manifest: dict[str, Any], where: str) -> None:
     if manifest["kind"] == "RayJob":
         name = manifest["metadata"]["name"]
         if len(name) > 47 or not DNS_1035.match(name):
-            raise ManifestError(f"{where}: a RayJob name must be DNS-1035 and at most 47 characters, not {name!r}")
+            raise ManifestError(
+                f"{where}: a RayJob name must be DNS-1035 and at most 47 characters, not {name!r}"
+            )
         if "ttlSecondsAfterFinished" in spec and not spec.get("shutdownAfterJobFinishes"):
-            raise ManifestError(f"{where}: ttlSecondsAfterFinished needs shutdownAfterJobFinishes: true")
+            raise ManifestError(
+                f"{where}: ttlSecondsAfterFinished needs shutdownAfterJobFinishes: true"
+            )
         if "runtimeEnvYAML" in spec:
             try:
                 yaml.safe_load(spec["runtimeEnvYAML"])
@@ -85,19 +97,27 @@ def _operator_rules(manifest: dict[str, Any], where: str) -> None:
         if "activeDeadlineSeconds" in spec and not spec["activeDeadlineSeconds"] > 0:
             raise ManifestError(f"{where}: activeDeadlineSeconds must be above 0")
         if spec.get("submissionMode", "K8sJobMode") not in SUBMISSION_MODES:
-            raise ManifestError(f"{where}: submissionMode {spec['submissionMode']!r} is not one of {sorted(SUBMISSION_MODES)}")
+            raise ManifestError(
+                f"{where}: submissionMode {spec['submissionMode']!r} is not one of {sorted(SUBMISSION_MODES)}"
+            )
         cluster = spec.get("rayClusterSpec", {})
     else:
         name = manifest["metadata"]["name"]
         if len(name) > 63 or not DNS_1035.match(name):
-            raise ManifestError(f"{where}: a RayCluster name must be DNS-1035 and at most 63 characters, not {name!r}")
+            raise ManifestError(
+                f"{where}: a RayCluster name must be DNS-1035 and at most 63 characters, not {name!r}"
+            )
         cluster = spec
     for group in cluster.get("workerGroupSpecs", []):
         low, high = group.get("minReplicas", 0), group.get("maxReplicas", 2**31 - 1)
         if low > high:
-            raise ManifestError(f"{where}: worker group {group.get('groupName')!r} has minReplicas {low} above maxReplicas {high}")
+            raise ManifestError(
+                f"{where}: worker group {group.get('groupName')!r} has minReplicas {low} above maxReplicas {high}"
+            )
         if "replicas" in group and not low <= group["replicas"] <= high:
-            raise ManifestError(f"{where}: worker group {group.get('groupName')!r} has replicas outside min..max")
+            raise ManifestError(
+                f"{where}: worker group {group.get('groupName')!r} has replicas outside min..max"
+            )
 
 
 def validate(manifest: dict[str, Any], where: str = "manifest") -> None:
@@ -112,10 +132,15 @@ def validate(manifest: dict[str, Any], where: str = "manifest") -> None:
             raise ManifestError(f"{where}: apiVersion must be ray.io/v1")
         _check_metadata(manifest, where)
         body = {key: value for key, value in manifest.items() if key != "metadata"}
-        errors = sorted(jsonschema.Draft7Validator(_crd_schema(kind)).iter_errors(body), key=lambda e: list(e.path))
+        errors = sorted(
+            jsonschema.Draft7Validator(_crd_schema(kind)).iter_errors(body),
+            key=lambda e: list(e.path),
+        )
         if errors:
             first = errors[0]
-            raise ManifestError(f"{where}: {'.'.join(map(str, first.path)) or '(top)'}: {first.message}")
+            raise ManifestError(
+                f"{where}: {'.'.join(map(str, first.path)) or '(top)'}: {first.message}"
+            )
         _operator_rules(manifest, where)
         return
     try:
@@ -123,7 +148,9 @@ def validate(manifest: dict[str, Any], where: str = "manifest") -> None:
     except kubernetes_validate.SchemaNotFoundError:
         raise ManifestError(f"{where}: no validator covers kind {kind!r}") from None
     except kubernetes_validate.ValidationError as error:
-        raise ManifestError(f"{where}: {'.'.join(map(str, error.path)) or '(top)'}: {error.message}") from None
+        raise ManifestError(
+            f"{where}: {'.'.join(map(str, error.path)) or '(top)'}: {error.message}"
+        ) from None
     except kubernetes_validate.InvalidSchemaError as error:
         raise ManifestError(f"{where}: {error}") from None
     _check_metadata(manifest, where)

@@ -40,7 +40,13 @@ def descendants(pid: int) -> list[int]:
 
 def command_line(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        return (
+            Path(f"/proc/{pid}/cmdline")
+            .read_bytes()
+            .replace(b"\0", b" ")
+            .decode(errors="replace")
+            .strip()
+        )
     except OSError:
         return ""
 
@@ -87,7 +93,9 @@ def stop_if_running(process: subprocess.Popen) -> None:
 class Head:
     address: str
     process: subprocess.Popen  # the `ray start --block` that owns the node's processes
-    env: dict[str, str]  # what it was started with: RAY_TMPDIR (its record of the cluster), HOME, token
+    env: dict[
+        str, str
+    ]  # what it was started with: RAY_TMPDIR (its record of the cluster), HOME, token
 
 
 def short_temp_dir() -> str:
@@ -105,9 +113,24 @@ def ray_head(env: dict[str, str], cpus: int = 1) -> Iterator[Head]:
     env = {**env, "RAY_TMPDIR": temp}
     port = free_port()
     process = subprocess.Popen(
-        [RAY, "start", "--head", "--block", "--port", str(port), "--num-cpus", str(cpus), "--include-dashboard",
-         "false", "--disable-usage-stats", "--node-ip-address", "127.0.0.1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            RAY,
+            "start",
+            "--head",
+            "--block",
+            "--port",
+            str(port),
+            "--num-cpus",
+            str(cpus),
+            "--include-dashboard",
+            "false",
+            "--disable-usage-stats",
+            "--node-ip-address",
+            "127.0.0.1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     head = Head(f"127.0.0.1:{port}", process, env)
     try:
@@ -133,7 +156,9 @@ def gcs_server_of(pid: int) -> int:
     return found[0]
 
 
-def wait_for_epochs(sweep_dir: Path, epochs: int, process: subprocess.Popen, timeout_s: float = 120) -> None:
+def wait_for_epochs(
+    sweep_dir: Path, epochs: int, process: subprocess.Popen, timeout_s: float = 120
+) -> None:
     """Until some trial of the running sweep has reported ``epochs`` epochs."""
     deadline = time.monotonic() + timeout_s
     while not any(len(rows) >= epochs for rows in results(sweep_dir).values()):

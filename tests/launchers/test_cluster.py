@@ -48,11 +48,19 @@ def wait_for_nodes(address: str, count: int, env: dict[str, str], timeout: float
         "    if time.time() > deadline: sys.exit('nodes did not join')\n"
         "    time.sleep(0.5)\n"
     )
-    subprocess.run([sys.executable, "-c", probe], env=env, check=True, timeout=timeout + 60, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        check=True,
+        timeout=timeout + 60,
+        capture_output=True,
+    )
 
 
 @contextlib.contextmanager
-def two_node_cluster(temp: Path, hidden: Path | None = None) -> Iterator[tuple[str, str, list[subprocess.Popen]]]:
+def two_node_cluster(
+    temp: Path, hidden: Path | None = None
+) -> Iterator[tuple[str, str, list[subprocess.Popen]]]:
     """A head and a worker (``ray start --block``, one CPU each, token authentication with a
     token of their own): yields the address, the token and the two processes; stops them by PID.
     With ``hidden``, the worker runs in a mount namespace of its own with an empty tmpfs over that
@@ -61,26 +69,60 @@ def two_node_cluster(temp: Path, hidden: Path | None = None) -> Iterator[tuple[s
     env = launcher_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token)
     port = free_port()
     address = f"127.0.0.1:{port}"
-    common = ["--block", "--num-cpus", "1", "--disable-usage-stats", "--node-ip-address", "127.0.0.1"]
+    common = [
+        "--block",
+        "--num-cpus",
+        "1",
+        "--disable-usage-stats",
+        "--node-ip-address",
+        "127.0.0.1",
+    ]
     processes: list[subprocess.Popen] = []
     try:
         head_temp, worker_temp = temp / "head", temp / "worker"
         head_temp.mkdir()
         worker_temp.mkdir()
-        processes.append(subprocess.Popen(
-            [RAY, "start", "--head", "--port", str(port), "--include-dashboard", "false",
-             "--temp-dir", str(head_temp), *common],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ))
+        processes.append(
+            subprocess.Popen(
+                [
+                    RAY,
+                    "start",
+                    "--head",
+                    "--port",
+                    str(port),
+                    "--include-dashboard",
+                    "false",
+                    "--temp-dir",
+                    str(head_temp),
+                    *common,
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         wait_for_port(port, processes[0], "the head node")
         worker = [RAY, "start", "--address", address, "--temp-dir", str(worker_temp), *common]
         if hidden is not None:
-            worker = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                      'mount -t tmpfs tmpfs "$0" && exec "$@"', str(hidden), *worker]
-        processes.append(subprocess.Popen(
-            worker,
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ))
+            worker = [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                'mount -t tmpfs tmpfs "$0" && exec "$@"',
+                str(hidden),
+                *worker,
+            ]
+        processes.append(
+            subprocess.Popen(
+                worker,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         wait_for_nodes(address, 2, env)
         yield address, token, processes
     finally:
@@ -98,8 +140,18 @@ def test_cluster_sweep_runs_trials_on_both_nodes(cluster, tmp_path):
     address, token = cluster
     # The driver gets the token but not RAY_AUTH_MODE: the launcher must turn token mode on.
     run = run_launcher(
-        "cluster", "sweeps/digits_grid.yaml", "--address", address, "--storage", str(tmp_path),
-        "--set", "space.lr={grid: [0.001]}", "--set", "stop.max_epochs=6", "--set", "checkpoint.every=3",
+        "cluster",
+        "sweeps/digits_grid.yaml",
+        "--address",
+        address,
+        "--storage",
+        str(tmp_path),
+        "--set",
+        "space.lr={grid: [0.001]}",
+        "--set",
+        "stop.max_epochs=6",
+        "--set",
+        "checkpoint.every=3",
         env=launcher_env(RAY_AUTH_TOKEN=token),
     )
     assert run.returncode == 0, run.stdout + run.stderr
@@ -113,9 +165,20 @@ def test_cluster_sweep_runs_trials_on_both_nodes(cluster, tmp_path):
 def test_ray_address_variable_works_too(cluster, tmp_path):
     address, token = cluster
     run = run_launcher(
-        "cluster", "sweeps/digits_grid.yaml", "--storage", str(tmp_path), "--name", "from_env",
-        "--set", "space.depth={grid: [1]}", "--set", "space.width={grid: [32]}", "--set", "space.lr={grid: [0.01]}",
-        "--set", "stop.max_epochs=2",
+        "cluster",
+        "sweeps/digits_grid.yaml",
+        "--storage",
+        str(tmp_path),
+        "--name",
+        "from_env",
+        "--set",
+        "space.depth={grid: [1]}",
+        "--set",
+        "space.width={grid: [32]}",
+        "--set",
+        "space.lr={grid: [0.01]}",
+        "--set",
+        "stop.max_epochs=2",
         env=launcher_env(RAY_AUTH_TOKEN=token, RAY_ADDRESS=address),
     )
     assert run.returncode == 0, run.stdout + run.stderr
@@ -132,13 +195,20 @@ def test_the_probe_reads_a_token_cluster(cluster):
 def test_a_refused_token_is_one_line_naming_its_source_before_any_trial(cluster, tmp_path):
     address, _ = cluster
     run = run_launcher(
-        "cluster", "sweeps/digits_grid.yaml", "--address", address, "--storage", str(tmp_path),
-        env=launcher_env(RAY_AUTH_TOKEN=secrets.token_hex(32)), timeout=180,
+        "cluster",
+        "sweeps/digits_grid.yaml",
+        "--address",
+        address,
+        "--storage",
+        str(tmp_path),
+        env=launcher_env(RAY_AUTH_TOKEN=secrets.token_hex(32)),
+        timeout=180,
     )
     assert run.returncode == 3, run.stdout + run.stderr
     assert run.stderr.strip().splitlines() == [
         f"error: the Ray cluster at {address} refused the token from RAY_AUTH_TOKEN: set RAY_AUTH_TOKEN to the "
-        "cluster's token (ray get-auth-token on its head node)"]
+        "cluster's token (ray get-auth-token on its head node)"
+    ]
     assert not (tmp_path / "digits_grid").exists()
 
 
@@ -146,12 +216,20 @@ def test_no_token_for_a_token_cluster_is_one_line_before_any_trial(cluster, tmp_
     address, _ = cluster
     home = tmp_path / "home"  # no ~/.ray/auth_token there
     run = run_launcher(
-        "cluster", "sweeps/digits_grid.yaml", "--address", address, "--storage", str(tmp_path),
-        env=launcher_env(HOME=str(home)), timeout=180,
+        "cluster",
+        "sweeps/digits_grid.yaml",
+        "--address",
+        address,
+        "--storage",
+        str(tmp_path),
+        env=launcher_env(HOME=str(home)),
+        timeout=180,
     )
     assert run.returncode == 3, run.stdout + run.stderr
     [line] = run.stderr.strip().splitlines()
-    assert line.startswith(f"error: the Ray cluster at {address} uses token authentication and this driver has no token")
+    assert line.startswith(
+        f"error: the Ray cluster at {address} uses token authentication and this driver has no token"
+    )
     assert not (tmp_path / "digits_grid").exists()
 
 
@@ -163,13 +241,20 @@ def can_hide_folders() -> bool:
         return False
 
 
-@pytest.mark.skipif(not can_hide_folders(), reason="needs mount namespaces (unshare) to hide a folder from a node")
+@pytest.mark.skipif(
+    not can_hide_folders(), reason="needs mount namespaces (unshare) to hide a folder from a node"
+)
 def test_storage_that_a_node_cannot_see_is_refused_before_any_trial(tmp_path, tmp_path_factory):
     storage = tmp_path / "results"
     storage.mkdir()
     with two_node_cluster(tmp_path_factory.mktemp("ray"), hidden=storage) as (address, token, _):
         run = run_launcher(
-            "cluster", "sweeps/digits_grid.yaml", "--address", address, "--storage", str(storage),
+            "cluster",
+            "sweeps/digits_grid.yaml",
+            "--address",
+            address,
+            "--storage",
+            str(storage),
             env=launcher_env(RAY_AUTH_TOKEN=token),
         )
     assert run.returncode == 2, run.stdout + run.stderr
@@ -179,7 +264,9 @@ def test_storage_that_a_node_cannot_see_is_refused_before_any_trial(tmp_path, tm
     assert list(storage.iterdir()) == []  # nothing started, nothing left behind
 
 
-@pytest.mark.skipif(not can_hide_folders(), reason="needs mount namespaces (unshare) to hide a folder from a node")
+@pytest.mark.skipif(
+    not can_hide_folders(), reason="needs mount namespaces (unshare) to hide a folder from a node"
+)
 def test_a_users_project_is_shipped_to_a_node_that_cannot_see_it(tmp_path, tmp_path_factory):
     """The project lies only in the driver's working directory: the worker node sees an empty
     folder there, so its trials can only import the project that Ray shipped (code:)."""
@@ -191,21 +278,45 @@ def test_a_users_project_is_shipped_to_a_node_that_cannot_see_it(tmp_path, tmp_p
     (project / "data").mkdir()
     (project / "data" / "big.bin").write_bytes(b"\0" * 2**20)
     (project / ".gitignore").write_text("data/\n")
-    (project / "ship.yaml").write_text(yaml.safe_dump({
-        "name": "ship", "model": {"class_path": "sweepable.models.Classifier"},
-        "data": {"class_path": "sweepable.data.Blobs"}, "space": {"model.lr": {"grid": [0.01, 0.02, 0.03, 0.04]}},
-        "searcher": {"name": "grid"}, "metric": "val/acc", "mode": "max", "stop": {"max_epochs": 2},
-    }))
+    (project / "ship.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "ship",
+                "model": {"class_path": "sweepable.models.Classifier"},
+                "data": {"class_path": "sweepable.data.Blobs"},
+                "space": {"model.lr": {"grid": [0.01, 0.02, 0.03, 0.04]}},
+                "searcher": {"name": "grid"},
+                "metric": "val/acc",
+                "mode": "max",
+                "stop": {"max_epochs": 2},
+            }
+        )
+    )
     storage = tmp_path / "results"
     with two_node_cluster(tmp_path_factory.mktemp("ray"), hidden=project) as (address, token, _):
         run = subprocess.run(
-            [sys.executable, "-m", "launchers.cluster", "ship.yaml", "--address", address, "--storage", str(storage)],
-            cwd=project, capture_output=True, text=True, timeout=400, env=launcher_env(RAY_AUTH_TOKEN=token),
+            [
+                sys.executable,
+                "-m",
+                "launchers.cluster",
+                "ship.yaml",
+                "--address",
+                address,
+                "--storage",
+                str(storage),
+            ],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=400,
+            env=launcher_env(RAY_AUTH_TOKEN=token),
         )
     assert run.returncode == 0, run.stdout + run.stderr
     trials = pq.read_table(storage / "ship" / "trials.parquet").to_pylist()
     assert [row["status"] for row in trials] == ["completed"] * 4
-    assert len({row["node_id"] for row in trials}) == 2, "a trial should have run on the node that cannot see the project"
+    assert len({row["node_id"] for row in trials}) == 2, (
+        "a trial should have run on the node that cannot see the project"
+    )
 
 
 def test_a_project_over_rays_upload_limit_is_refused_before_anything_starts(tmp_path):
@@ -215,20 +326,45 @@ def test_a_project_over_rays_upload_limit_is_refused_before_anything_starts(tmp_
 
     project = write_project(tmp_path / "project")
     (project / "weights").mkdir()
-    (project / "weights" / "huge.bin").write_bytes(os.urandom(3 * 2**20))  # random bytes: no compression helps
-    (project / "big.yaml").write_text(yaml.safe_dump({
-        "name": "big", "model": {"class_path": "sweepable.models.Classifier"},
-        "data": {"class_path": "sweepable.data.Blobs"}, "metric": "val/acc", "mode": "max",
-    }))
+    (project / "weights" / "huge.bin").write_bytes(
+        os.urandom(3 * 2**20)
+    )  # random bytes: no compression helps
+    (project / "big.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "big",
+                "model": {"class_path": "sweepable.models.Classifier"},
+                "data": {"class_path": "sweepable.data.Blobs"},
+                "metric": "val/acc",
+                "mode": "max",
+            }
+        )
+    )
     run = subprocess.run(
-        [sys.executable, "-m", "launchers.cluster", "big.yaml", "--address", "127.0.0.1:1", "--storage", str(tmp_path / "r")],
-        cwd=project, capture_output=True, text=True, timeout=120,
-        env=launcher_env(RAY_max_grpc_message_size=str(2 * 2**20)),  # a 2 MB limit stands for Ray's 512 MB
+        [
+            sys.executable,
+            "-m",
+            "launchers.cluster",
+            "big.yaml",
+            "--address",
+            "127.0.0.1:1",
+            "--storage",
+            str(tmp_path / "r"),
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=launcher_env(
+            RAY_max_grpc_message_size=str(2 * 2**20)
+        ),  # a 2 MB limit stands for Ray's 512 MB
     )
     assert run.returncode == 2, run.stdout + run.stderr
     (line,) = run.stderr.strip().splitlines()
-    assert line.startswith(f"error: big.yaml: code.working_dir: {project} is 3 MB to upload, over Ray's limit of 2 MB; "
-                           "the largest: weights/ (3 MB)"), line
+    assert line.startswith(
+        f"error: big.yaml: code.working_dir: {project} is 3 MB to upload, over Ray's limit of 2 MB; "
+        "the largest: weights/ (3 MB)"
+    ), line
     assert not (tmp_path / "r").exists()
 
 

@@ -24,8 +24,19 @@ DOOMED_LR = 0.002
 
 def test_a_trial_that_keeps_crashing_is_errored_without_taking_the_sweep_down(tmp_path):
     driver = subprocess.Popen(
-        [sys.executable, "-m", "launchers.local", "tests/launchers/sweeps/crashing.yaml", "--storage", str(tmp_path)],
-        cwd=ROOT, env=launcher_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "launchers.local",
+            "tests/launchers/sweeps/crashing.yaml",
+            "--storage",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env=launcher_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     killed: list[int] = []
     try:
@@ -48,11 +59,15 @@ def test_a_trial_that_keeps_crashing_is_errored_without_taking_the_sweep_down(tm
     assert driver.returncode == 0, output
     assert len(killed) == 3, killed  # the first run and its two retries
 
-    trials = {row["config/lr"]: row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist()}
+    trials = {
+        row["config/lr"]: row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist()
+    }
     doomed = trials.pop(DOOMED_LR)
     assert doomed["status"] == "errored" and doomed["error"], doomed
     assert {(row["status"], row["epochs"]) for row in trials.values()} == {("completed", 12)}
     metrics = pq.read_table(sweep_dir / "metrics.parquet").to_pylist()
     doomed_epochs = [row["epoch"] for row in metrics if row["trial_id"] == doomed["trial_id"]]
-    assert doomed_epochs == sorted(set(doomed_epochs)) and len(doomed_epochs) >= 3  # each once, progress kept
+    assert (
+        doomed_epochs == sorted(set(doomed_epochs)) and len(doomed_epochs) >= 3
+    )  # each once, progress kept
     assert "2 completed, 1 errored" in output

@@ -22,8 +22,11 @@ MB = 2**20
 def small_disk(tmp_path):
     mount_point = tmp_path / "disk"
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
@@ -44,7 +47,10 @@ def test_a_filling_disk_stops_the_sweep_resumably(small_disk):
     assert free_bytes(small_disk) > 4 * MB  # stopped before the disk was full
     sweep_dir = small_disk / "disk_filling"
     assert not (sweep_dir / "trials.parquet").exists()
-    trained = {path.parent.name: len(path.read_text().splitlines()) for path in sweep_dir.glob("*/result.json")}
+    trained = {
+        path.parent.name: len(path.read_text().splitlines())
+        for path in sweep_dir.glob("*/result.json")
+    }
     assert trained and all(epochs < 24 for epochs in trained.values()), trained
 
     ballast.unlink()
@@ -54,11 +60,15 @@ def test_a_filling_disk_stops_the_sweep_resumably(small_disk):
     assert [(row["status"], row["epochs"]) for row in rows] == [("completed", 24)] * 2
     metrics = pq.read_table(sweep_dir / "metrics.parquet").to_pylist()
     for row in rows:
-        assert sorted(m["epoch"] for m in metrics if m["trial_id"] == row["trial_id"]) == list(range(1, 25))
+        assert sorted(m["epoch"] for m in metrics if m["trial_id"] == row["trial_id"]) == list(
+            range(1, 25)
+        )
 
 
 def test_a_sweep_is_not_started_on_a_disk_already_below_the_reserve(small_disk):
-    (small_disk / "ballast").write_bytes(b"\0" * (free_bytes(small_disk) - RESERVE_FLOOR_BYTES // 2))
+    (small_disk / "ballast").write_bytes(
+        b"\0" * (free_bytes(small_disk) - RESERVE_FLOOR_BYTES // 2)
+    )
     run = run_launcher("local", SWEEP, "--storage", str(small_disk))
     assert run.returncode == 2 and run.stderr.strip().count("\n") == 0, run.stdout + run.stderr
     assert "MB free; a sweep keeps at least 64 MB free" in run.stderr
@@ -77,4 +87,7 @@ def test_tables_written_to_a_full_disk_keep_their_previous_version_whole(small_d
         write_atomically(table, b"\1" * (4 * MB))
     assert full.value.errno == errno.ENOSPC
     assert table.read_bytes() == b"the previous table"
-    assert sorted(path.name for path in small_disk.iterdir()) == ["ballast", "trials.parquet"]  # no temporaries
+    assert sorted(path.name for path in small_disk.iterdir()) == [
+        "ballast",
+        "trials.parquet",
+    ]  # no temporaries

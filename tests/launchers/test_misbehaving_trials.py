@@ -13,16 +13,30 @@ from tests.conftest import launcher_env, run_launcher
 
 pytestmark = pytest.mark.slow
 
-FAULTS = {"hang": {"lr": 0.002}, "raise": {"lr": 0.003}, "out_of_memory": {"lr": 0.004}, "print": {"lr": 0.005}}
+FAULTS = {
+    "hang": {"lr": 0.002},
+    "raise": {"lr": 0.003},
+    "out_of_memory": {"lr": 0.004},
+    "print": {"lr": 0.005},
+}
 
 
 @pytest.fixture(scope="module")
 def misbehaving_sweep(tmp_path_factory):
     storage = tmp_path_factory.mktemp("storage")
-    run = run_launcher("local", "tests/launchers/sweeps/misbehaving.yaml", "--storage", str(storage),
-                       env=launcher_env(SWEEP_INJECT_FAULTS=json.dumps(FAULTS)), timeout=400)
+    run = run_launcher(
+        "local",
+        "tests/launchers/sweeps/misbehaving.yaml",
+        "--storage",
+        str(storage),
+        env=launcher_env(SWEEP_INJECT_FAULTS=json.dumps(FAULTS)),
+        timeout=400,
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    trials = {row["config/lr"]: row for row in pq.read_table(storage / "misbehaving" / "trials.parquet").to_pylist()}
+    trials = {
+        row["config/lr"]: row
+        for row in pq.read_table(storage / "misbehaving" / "trials.parquet").to_pylist()
+    }
     metrics = pq.read_table(storage / "misbehaving" / "metrics.parquet").to_pylist()
     return trials, metrics, run
 
@@ -33,7 +47,11 @@ def epochs_of(metrics, trial):
 
 def test_well_behaved_trials_complete_beside_the_others(misbehaving_sweep):
     trials, metrics, _ = misbehaving_sweep
-    assert (trials[0.001]["status"], trials[0.001]["epochs"], trials[0.001]["error"]) == ("completed", 3, None)
+    assert (trials[0.001]["status"], trials[0.001]["epochs"], trials[0.001]["error"]) == (
+        "completed",
+        3,
+        None,
+    )
     assert epochs_of(metrics, trials[0.001]) == [1, 2, 3]
 
 

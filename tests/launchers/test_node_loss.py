@@ -41,7 +41,14 @@ def worker_node_id(address: str, env: dict[str, str]) -> str:
         f"ray.init(address={address!r}, logging_level='ERROR')\n"
         "print([n['NodeID'] for n in ray.nodes() if n['Alive'] and 'node:__internal_head__' not in n['Resources']][0])\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], env=env, check=True, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -52,13 +59,30 @@ def test_trials_of_a_lost_node_continue_from_their_checkpoints(tmp_path, tmp_pat
         lost = worker_node_id(address, launcher_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token))
         storage = tmp_path / "results"
         driver = subprocess.Popen(
-            [sys.executable, "-m", "launchers.cluster", SWEEP, "--address", address, "--storage", str(storage)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "launchers.cluster",
+                SWEEP,
+                "--address",
+                address,
+                "--storage",
+                str(storage),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         try:
             sweep_dir = storage / "node_loss"
             deadline = time.monotonic() + 240
-            while not any(r["node_id"] == lost and r["epoch"] >= 3 for rs in results(sweep_dir).values() for r in rs):
+            while not any(
+                r["node_id"] == lost and r["epoch"] >= 3
+                for rs in results(sweep_dir).values()
+                for r in rs
+            ):
                 assert driver.poll() is None, driver.communicate()[0]
                 assert time.monotonic() < deadline, "no trial reached epoch 3 on the worker node"
                 time.sleep(0.1)
@@ -79,7 +103,9 @@ def test_trials_of_a_lost_node_continue_from_their_checkpoints(tmp_path, tmp_pat
 
     trials = pq.read_table(sweep_dir / "trials.parquet").to_pylist()
     assert sorted(row["config/lr"] for row in trials) == [0.001, 0.002, 0.003, 0.004]
-    assert {row["status"] for row in trials} == {"completed"} and {row["epochs"] for row in trials} == {16}
+    assert {row["status"] for row in trials} == {"completed"} and {
+        row["epochs"] for row in trials
+    } == {16}
     assert pq.read_table(sweep_dir / "metrics.parquet").num_rows == 4 * 16  # every epoch once
 
     moved = 0

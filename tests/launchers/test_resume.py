@@ -18,10 +18,25 @@ from tests.conftest import ROOT, launcher_env, run_launcher
 pytestmark = pytest.mark.slow
 
 EPOCHS = 60
-ARGS = ["sweeps/digits_grid.yaml", "--name", "killed",
-        "--set", "space.depth={grid: [3]}", "--set", "space.width={grid: [256]}",
-        "--set", "space.lr={grid: [0.001, 0.002]}", "--set", "model.batch_size=16",
-        "--set", f"stop.max_epochs={EPOCHS}", "--set", "checkpoint.every=2", "--set", "checkpoint.keep=2"]
+ARGS = [
+    "sweeps/digits_grid.yaml",
+    "--name",
+    "killed",
+    "--set",
+    "space.depth={grid: [3]}",
+    "--set",
+    "space.width={grid: [256]}",
+    "--set",
+    "space.lr={grid: [0.001, 0.002]}",
+    "--set",
+    "model.batch_size=16",
+    "--set",
+    f"stop.max_epochs={EPOCHS}",
+    "--set",
+    "checkpoint.every=2",
+    "--set",
+    "checkpoint.keep=2",
+]
 
 
 def reported_epochs(sweep_dir) -> dict[str, list[int]]:
@@ -36,12 +51,19 @@ def test_killed_driver_resumes_from_checkpoints(tmp_path):
     sweep_dir = tmp_path / "killed"
     driver = subprocess.Popen(
         [sys.executable, "-m", "launchers.local", *ARGS, "--storage", str(tmp_path)],
-        cwd=ROOT, env=launcher_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=launcher_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: the embedded Ray goes down with it
     )
     try:
         deadline = time.monotonic() + 240
-        while not any(max(e, default=0) >= 9 for e in reported_epochs(sweep_dir).values() if sweep_dir.exists()):
+        while not any(
+            max(e, default=0) >= 9
+            for e in reported_epochs(sweep_dir).values()
+            if sweep_dir.exists()
+        ):
             assert driver.poll() is None, "the sweep ended before it could be killed"
             assert time.monotonic() < deadline, "no trial reached epoch 9"
             time.sleep(0.1)
@@ -68,9 +90,11 @@ def test_killed_driver_resumes_from_checkpoints(tmp_path):
     after = reported_epochs(sweep_dir)
     continued = []
     for trial_id, epochs_before in before.items():
-        resumed = after[trial_id][len(epochs_before):]
+        resumed = after[trial_id][len(epochs_before) :]
         restart = resumed[0] - 1  # the checkpointed epoch the trial continued from (0: none yet)
-        assert restart % 2 == 0 and max(epochs_before, default=0) - 6 <= restart <= max(epochs_before, default=0), (epochs_before, resumed)
+        assert restart % 2 == 0 and max(epochs_before, default=0) - 6 <= restart <= max(
+            epochs_before, default=0
+        ), (epochs_before, resumed)
         assert resumed == list(range(restart + 1, EPOCHS + 1))
         continued.append(restart)
     # Tune records a trial's checkpoints in its experiment state at least every `keep` (2)

@@ -34,7 +34,9 @@ def get(url: str) -> object:
 
 
 def post(url: str, body: dict) -> object:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.loads(answer.read())
 
@@ -45,7 +47,9 @@ def descendants_command_lines(pid: int) -> list[str]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
             except OSError:
                 continue
     found, grew = {pid}, True
@@ -58,7 +62,12 @@ def descendants_command_lines(pid: int) -> list[str]:
     lines = []
     for child in found - {pid}:
         try:
-            lines.append(Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+            lines.append(
+                Path(f"/proc/{child}/cmdline")
+                .read_bytes()
+                .replace(b"\0", b" ")
+                .decode(errors="replace")
+            )
         except OSError:
             continue
     return lines
@@ -66,11 +75,25 @@ def descendants_command_lines(pid: int) -> list[str]:
 
 def test_tensorboard_serves_every_trial_with_its_scalars_and_hparams(tmp_path):
     launcher = subprocess.Popen(
-        [sys.executable, "-m", "launchers.local", SWEEP, "--storage", str(tmp_path), "--tensorboard"],
-        cwd=ROOT, env=launcher_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "launchers.local",
+            SWEEP,
+            "--storage",
+            str(tmp_path),
+            "--tensorboard",
+        ],
+        cwd=ROOT,
+        env=launcher_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in launcher.stdout], daemon=True).start()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in launcher.stdout], daemon=True
+    ).start()
     output = []
 
     def wait_for(pattern: str) -> re.Match:
@@ -89,26 +112,41 @@ def test_tensorboard_serves_every_trial_with_its_scalars_and_hparams(tmp_path):
     try:
         url = wait_for(r"^tensorboard (http://127\.0\.0\.1:\d+/)").group(1)
         wait_for(r"^\[\d\d:\d\d\] trials")  # Ray is up, trials are running
-        dashboards = [line for line in descendants_command_lines(launcher.pid) if "dashboard/dashboard.py" in line]
-        assert all("--host=127.0.0.1" in line for line in dashboards), dashboards  # Ray's own, on loopback
+        dashboards = [
+            line
+            for line in descendants_command_lines(launcher.pid)
+            if "dashboard/dashboard.py" in line
+        ]
+        assert all("--host=127.0.0.1" in line for line in dashboards), (
+            dashboards
+        )  # Ray's own, on loopback
         own_address = socket.gethostbyname(socket.gethostname())
         if not own_address.startswith("127."):  # TensorBoard listens on loopback only
             with pytest.raises(OSError):
-                socket.create_connection((own_address, int(url.rsplit(":", 1)[1].strip("/"))), timeout=2).close()
+                socket.create_connection(
+                    (own_address, int(url.rsplit(":", 1)[1].strip("/"))), timeout=2
+                ).close()
         wait_for(r"^finished in")
         wait_for(r"^tensorboard still serving")
         trials = pq.read_table(tmp_path / "conditional" / "trials.parquet").to_pylist()
         expected_runs = {f"tensorboard/{row['trial_id']}" for row in trials}
         deadline = time.monotonic() + 60  # TensorBoard reloads every few seconds
-        while set(get(url + "data/runs")) != expected_runs or len(get(url + "data/plugin/scalars/tags")) < len(trials):
+        while set(get(url + "data/runs")) != expected_runs or len(
+            get(url + "data/plugin/scalars/tags")
+        ) < len(trials):
             assert time.monotonic() < deadline, get(url + "data/runs")
             time.sleep(1)
 
         for row in trials:
             run = f"tensorboard/{row['trial_id']}"
-            points = get(url + f"data/plugin/scalars/scalars?run={quote(run, safe='')}&tag=val_accuracy")
+            points = get(
+                url + f"data/plugin/scalars/scalars?run={quote(run, safe='')}&tag=val_accuracy"
+            )
             assert [step for _, step, _ in points] == list(range(1, row["epochs"] + 1))
-            best = get(url + f"data/plugin/scalars/scalars?run={quote(run, safe='')}&tag=best%2Fval_accuracy")
+            best = get(
+                url
+                + f"data/plugin/scalars/scalars?run={quote(run, safe='')}&tag=best%2Fval_accuracy"
+            )
             assert best[-1][2] == pytest.approx(row["best_val_accuracy"], rel=1e-6)
 
         experiment = post(url + "data/plugin/hparams/experiment", {"experimentName": ""})
@@ -117,16 +155,31 @@ def test_tensorboard_serves_every_trial_with_its_scalars_and_hparams(tmp_path):
         assert types["optimizer"] == "DATA_TYPE_STRING"
         metrics = {info["name"]["tag"] for info in experiment["metricInfos"]}
         assert {"best/val_accuracy", "final/val_accuracy", "val_accuracy"} <= metrics
-        groups = post(url + "data/plugin/hparams/session_groups", {
-            "experimentName": "", "allowedStatuses": ["STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING", "STATUS_UNKNOWN"],
-            "colParams": [], "startIndex": 0, "sliceSize": 100,
-        })
+        groups = post(
+            url + "data/plugin/hparams/session_groups",
+            {
+                "experimentName": "",
+                "allowedStatuses": [
+                    "STATUS_SUCCESS",
+                    "STATUS_FAILURE",
+                    "STATUS_RUNNING",
+                    "STATUS_UNKNOWN",
+                ],
+                "colParams": [],
+                "startIndex": 0,
+                "sliceSize": 100,
+            },
+        )
         assert groups["totalSize"] == len(trials)
         by_trial = {group["name"]: group["hparams"] for group in groups["sessionGroups"]}
         for row in trials:
             hparams = by_trial[row["trial_id"]]
-            assert hparams["optimizer"] == row["config/optimizer"] and hparams["lr"] == pytest.approx(row["config/lr"])
-            assert ("momentum" in hparams) == (row["config/optimizer"] == "sgd")  # only where it applies
+            assert hparams["optimizer"] == row["config/optimizer"] and hparams[
+                "lr"
+            ] == pytest.approx(row["config/lr"])
+            assert ("momentum" in hparams) == (
+                row["config/optimizer"] == "sgd"
+            )  # only where it applies
             for index in range(3):
                 assert (f"widths[{index}]" in hparams) == (index < row["config/depth"])
 

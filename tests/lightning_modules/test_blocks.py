@@ -21,7 +21,13 @@ from tests.lightning_modules.helpers import quick_trainer
 
 def test_activations():
     x = torch.tensor([-2.0, -0.5, 0.5, 3.0, 9.0])
-    assert make_activation(MLPConfig(activation="relu_n", relu_n=3.0))(x).tolist() == [0, 0, 0.5, 3.0, 3.0]
+    assert make_activation(MLPConfig(activation="relu_n", relu_n=3.0))(x).tolist() == [
+        0,
+        0,
+        0.5,
+        3.0,
+        3.0,
+    ]
     leaky = make_activation(MLPConfig(activation="leaky_relu", leaky_alpha=0.2))(x)
     assert leaky[:2].tolist() == pytest.approx([-0.4, -0.1])
     assert make_activation(MLPConfig(activation="sigmoid"))(torch.zeros(1)).item() == 0.5
@@ -29,7 +35,9 @@ def test_activations():
     assert torch.equal(make_activation(MLPConfig(activation="tanh"))(x), torch.tanh(x))
 
 
-@pytest.mark.parametrize("scheme", ["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"])
+@pytest.mark.parametrize(
+    "scheme", ["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal"]
+)
 def test_initialisers_give_the_expected_weight_statistics(scheme):
     torch.manual_seed(0)
     layer = nn.Sequential(nn.Linear(400, 300))
@@ -59,14 +67,31 @@ def test_norm_layers():
     assert isinstance(make_norm("none", 8, "vector"), nn.Identity)
 
 
-@pytest.mark.parametrize("name, args, expected", [
-    ("sgd", {"momentum": 0.9, "nesterov": True}, (torch.optim.SGD, {"momentum": 0.9, "nesterov": True})),
-    ("rmsprop", {"alpha": 0.9, "momentum": 0.5}, (torch.optim.RMSprop, {"alpha": 0.9, "momentum": 0.5})),
-    ("adam", {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6}, (torch.optim.Adam, {"betas": (0.8, 0.99), "eps": 1e-6})),
-    ("adamw", {"weight_decay": 0.01}, (torch.optim.AdamW, {"weight_decay": 0.01})),
-])
+@pytest.mark.parametrize(
+    "name, args, expected",
+    [
+        (
+            "sgd",
+            {"momentum": 0.9, "nesterov": True},
+            (torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
+        ),
+        (
+            "rmsprop",
+            {"alpha": 0.9, "momentum": 0.5},
+            (torch.optim.RMSprop, {"alpha": 0.9, "momentum": 0.5}),
+        ),
+        (
+            "adam",
+            {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6},
+            (torch.optim.Adam, {"betas": (0.8, 0.99), "eps": 1e-6}),
+        ),
+        ("adamw", {"weight_decay": 0.01}, (torch.optim.AdamW, {"weight_decay": 0.01})),
+    ],
+)
 def test_optimizers_take_their_settings(name, args, expected):
-    optimizer = make_optimizer(MLPConfig(optimizer=name, lr=0.05, **args), nn.Linear(2, 2).parameters())
+    optimizer = make_optimizer(
+        MLPConfig(optimizer=name, lr=0.05, **args), nn.Linear(2, 2).parameters()
+    )
     cls, settings = expected
     assert type(optimizer) is cls and optimizer.defaults["lr"] == 0.05
     for key, value in settings.items():
@@ -91,8 +116,12 @@ def test_l1_changes_the_loss_by_the_expected_amount():
 def test_gradient_clipping_bounds_the_gradients(mode, bound):
     torch.manual_seed(0)
     datamodule = DigitsDataModule(DigitsConfig(seed=0), batch_size=64)
-    model = MLPClassifier(MLPConfig(depth=1, width=32, lr=0.5, optimizer="sgd", grad_clip=mode, grad_clip_value=bound),
-                          datamodule.info)
+    model = MLPClassifier(
+        MLPConfig(
+            depth=1, width=32, lr=0.5, optimizer="sgd", grad_clip=mode, grad_clip_value=bound
+        ),
+        datamodule.info,
+    )
     seen = []
 
     import pytorch_lightning as pl
@@ -105,9 +134,16 @@ def test_gradient_clipping_bounds_the_gradients(mode, bound):
             self.before = [p.detach().clone() for p in pl_module.parameters()]
 
         def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_index):
-            grads = [(b - p.detach()) / 0.5 for b, p in zip(self.before, pl_module.parameters())]
+            grads = [
+                (b - p.detach()) / 0.5
+                for b, p in zip(self.before, pl_module.parameters(), strict=True)
+            ]
             if mode == "norm":
-                seen.append(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).item())
+                seen.append(
+                    torch.linalg.vector_norm(
+                        torch.stack([torch.linalg.vector_norm(g) for g in grads])
+                    ).item()
+                )
             else:
                 seen.append(max(g.abs().max().item() for g in grads))
 
@@ -115,15 +151,25 @@ def test_gradient_clipping_bounds_the_gradients(mode, bound):
     assert seen and max(seen) <= bound * (1 + 1e-4)
 
 
-@pytest.mark.parametrize("schedule, args, expected", [
-    ("step", {"step_size": 2, "gamma": 0.5}, [0.1, 0.1, 0.05, 0.05, 0.025]),
-    ("cosine", {}, [0.1 * 0.5 * (1 + math.cos(math.pi * e / 5)) for e in range(5)]),
-    ("warmup_cosine", {"warmup_epochs": 2}, [0.1 * warmup_cosine_factor(e, 2, 5) for e in range(5)]),
-    ("none", {}, [0.1] * 5),
-])
+@pytest.mark.parametrize(
+    "schedule, args, expected",
+    [
+        ("step", {"step_size": 2, "gamma": 0.5}, [0.1, 0.1, 0.05, 0.05, 0.025]),
+        ("cosine", {}, [0.1 * 0.5 * (1 + math.cos(math.pi * e / 5)) for e in range(5)]),
+        (
+            "warmup_cosine",
+            {"warmup_epochs": 2},
+            [0.1 * warmup_cosine_factor(e, 2, 5) for e in range(5)],
+        ),
+        ("none", {}, [0.1] * 5),
+    ],
+)
 def test_schedule_sets_the_learning_rate_of_each_epoch(schedule, args, expected):
     datamodule = DigitsDataModule(DigitsConfig(seed=0), batch_size=256)
-    model = MLPClassifier(MLPConfig(depth=1, width=8, optimizer="sgd", lr=0.1, schedule=schedule, **args), datamodule.info)
+    model = MLPClassifier(
+        MLPConfig(depth=1, width=8, optimizer="sgd", lr=0.1, schedule=schedule, **args),
+        datamodule.info,
+    )
     rates = []
 
     import pytorch_lightning as pl
@@ -145,8 +191,18 @@ def test_warmup_rises_then_decays():
 def test_plateau_schedule_cuts_the_rate_when_validation_stalls():
     datamodule = DigitsDataModule(DigitsConfig(seed=0), batch_size=256)
     # so small a rate never improves the validation loss: the plateau schedule must cut it after patience.
-    model = MLPClassifier(MLPConfig(depth=1, width=8, optimizer="sgd", lr=1e-6, schedule="plateau",
-                                    plateau_patience=0, plateau_factor=0.5), datamodule.info)
+    model = MLPClassifier(
+        MLPConfig(
+            depth=1,
+            width=8,
+            optimizer="sgd",
+            lr=1e-6,
+            schedule="plateau",
+            plateau_patience=0,
+            plateau_factor=0.5,
+        ),
+        datamodule.info,
+    )
     quick_trainer(max_epochs=4).fit(model, datamodule)
     assert model.trainer.optimizers[0].param_groups[0]["lr"] < 1e-6
 

@@ -18,7 +18,9 @@ def test_digits_splits_are_seeded_stratified_and_disjoint():
     config = DigitsConfig(val_fraction=0.2, test_fraction=0.1, seed=0)
     splits = cached_splits(DigitsDataModule, config, 0)
     sizes = [len(splits.train_x), len(splits.val_x), len(splits.test_x)]
-    assert sum(sizes) == 1797 and abs(sizes[1] - 0.2 * 1797) <= 2 and abs(sizes[2] - 0.1 * 1797) <= 2
+    assert (
+        sum(sizes) == 1797 and abs(sizes[1] - 0.2 * 1797) <= 2 and abs(sizes[2] - 0.1 * 1797) <= 2
+    )
     assert set(splits.val_y.tolist()) == set(range(10))
     assert cached_splits(DigitsDataModule, config, 0) is splits  # loaded once per process
     assert not torch.equal(cached_splits(DigitsDataModule, config, 1).train_y, splits.train_y)
@@ -35,12 +37,19 @@ def test_kfold_holds_out_the_test_rows_first_then_validates_each_fold_on_its_own
 
     test = rows(folds[0].test_x)
     assert abs(len(folds[0].test_x) - 0.2 * 1797) <= 2
-    assert all(torch.equal(fold.test_x, folds[0].test_x) for fold in folds)  # one test split for all folds
+    assert all(
+        torch.equal(fold.test_x, folds[0].test_x) for fold in folds
+    )  # one test split for all folds
     validated = [rows(fold.val_x) for fold in folds]
-    assert sum(len(fold.val_x) for fold in folds) == 1797 - len(folds[0].test_x)  # every other row once
+    assert sum(len(fold.val_x) for fold in folds) == 1797 - len(
+        folds[0].test_x
+    )  # every other row once
     for index, fold in enumerate(folds):
         assert len(fold.train_x) + len(fold.val_x) + len(fold.test_x) == 1797
-        assert not rows(fold.train_x) & validated[index] and not (rows(fold.train_x) | validated[index]) & test
+        assert (
+            not rows(fold.train_x) & validated[index]
+            and not (rows(fold.train_x) | validated[index]) & test
+        )
         assert set(fold.val_y.tolist()) == set(range(10))  # stratified
         assert all(not validated[index] & validated[other] for other in range(index + 1, 4))
     assert cached_splits(DigitsDataModule, config, 0, 2) is folds[2]
@@ -59,15 +68,21 @@ def test_kfold_normalises_each_fold_with_its_own_training_rows():
 
 
 def test_kfold_without_classes_uses_plain_folds():
-    config = SyntheticConfig(task="regression", samples=100, validation="kfold", folds=5, test_fraction=0.0, seed=0)
+    config = SyntheticConfig(
+        task="regression", samples=100, validation="kfold", folds=5, test_fraction=0.0, seed=0
+    )
     folds = [cached_splits(SyntheticDataModule, config, 0, fold) for fold in range(5)]
-    assert [len(fold.val_x) for fold in folds] == [20] * 5 and all(len(fold.test_x) == 0 for fold in folds)
+    assert [len(fold.val_x) for fold in folds] == [20] * 5 and all(
+        len(fold.test_x) == 0 for fold in folds
+    )
     assert folds[0].val_y.dtype == torch.float32
     holdout = cached_splits(SyntheticDataModule, SyntheticConfig(test_fraction=0.0, seed=0), 0)
     assert len(holdout.test_x) == 0 and holdout.test_x.shape[1:] == holdout.train_x.shape[1:]
 
 
-@pytest.mark.parametrize("layout, shape", [("flat", (64,)), ("image", (1, 8, 8)), ("sequence", (8, 8))])
+@pytest.mark.parametrize(
+    "layout, shape", [("flat", (64,)), ("image", (1, 8, 8)), ("sequence", (8, 8))]
+)
 def test_digits_layouts(layout, shape):
     module = DigitsDataModule(DigitsConfig(layout=layout, seed=0), batch_size=16)
     features, labels = next(iter(module.train_dataloader()))
@@ -79,33 +94,46 @@ def test_zscore_is_fitted_on_the_training_split_only():
     flat = splits.train_x.reshape(len(splits.train_x), -1)
     varying = flat.std(dim=0) > 0
     assert torch.allclose(flat.mean(dim=0), torch.zeros(64), atol=1e-4)
-    assert torch.allclose(flat.std(dim=0, unbiased=False)[varying], torch.ones(int(varying.sum())), atol=1e-3)
+    assert torch.allclose(
+        flat.std(dim=0, unbiased=False)[varying], torch.ones(int(varying.sum())), atol=1e-3
+    )
     assert not torch.allclose(splits.val_x.mean(dim=0), torch.zeros(64), atol=1e-3)
 
 
 def test_minmax_lands_the_training_split_in_the_range():
     config = DigitsConfig(normalize="minmax", minmax_low=-1.0, minmax_high=2.0, seed=0)
     splits = cached_splits(DigitsDataModule, config, 0)
-    assert splits.train_x.min().item() == pytest.approx(-1.0) and splits.train_x.max().item() == pytest.approx(2.0)
+    assert splits.train_x.min().item() == pytest.approx(
+        -1.0
+    ) and splits.train_x.max().item() == pytest.approx(2.0)
     per_feature = splits.train_x.reshape(len(splits.train_x), -1)
     varying = per_feature.max(dim=0).values > per_feature.min(dim=0).values
-    assert torch.allclose(per_feature.max(dim=0).values[varying], torch.full((int(varying.sum()),), 2.0))
+    assert torch.allclose(
+        per_feature.max(dim=0).values[varying], torch.full((int(varying.sum()),), 2.0)
+    )
     raw = cached_splits(DigitsDataModule, DigitsConfig(normalize="none", seed=0), 0)
     assert raw.train_x.max().item() == 16.0
 
 
 def test_augmentation_changes_training_batches_only():
-    config = DigitsConfig(layout="image", augment_shift=2, augment_noise=0.3, augment_scale=0.2, seed=0)
+    config = DigitsConfig(
+        layout="image", augment_shift=2, augment_noise=0.3, augment_scale=0.2, seed=0
+    )
     module = DigitsDataModule(config, batch_size=4096)
     plain = DigitsDataModule(DigitsConfig(layout="image", seed=0), batch_size=4096)
     augmented_train, _ = next(iter(module.train_dataloader()))
-    assert not torch.equal(augmented_train.sort(dim=0).values, module.splits.train_x.sort(dim=0).values)
+    assert not torch.equal(
+        augmented_train.sort(dim=0).values, module.splits.train_x.sort(dim=0).values
+    )
     for name in ("val_dataloader", "test_dataloader"):
         got = torch.cat([x for x, _ in getattr(module, name)()])
         expected = torch.cat([x for x, _ in getattr(plain, name)()])
         assert torch.equal(got, expected)
     assert torch.equal(module.splits.train_x, plain.splits.train_x)  # the stored data is untouched
-    assert module.train_dataloader().transform is not None and plain.train_dataloader().transform is None
+    assert (
+        module.train_dataloader().transform is not None
+        and plain.train_dataloader().transform is None
+    )
 
 
 def test_each_augmentation_does_what_it_says():
@@ -138,11 +166,14 @@ def test_mnist1d_is_generated_locally(monkeypatch):
     assert np.array_equal(again[0], MNIST1DDataModule.load_arrays(config, 5)[0])
 
 
-@pytest.mark.parametrize("args, shape, classes", [
-    ({}, (8,), 3),
-    ({"kind": "sequence", "length": 5, "features": 2}, (5, 2), 3),
-    ({"task": "regression"}, (8,), None),
-])
+@pytest.mark.parametrize(
+    "args, shape, classes",
+    [
+        ({}, (8,), 3),
+        ({"kind": "sequence", "length": 5, "features": 2}, (5, 2), 3),
+        ({"task": "regression"}, (8,), None),
+    ],
+)
 def test_synthetic(args, shape, classes):
     config = SyntheticConfig(seed=1, **args)
     assert config.info().sample_shape == shape and config.info().num_classes == classes
@@ -156,4 +187,8 @@ def test_tensor_batches_are_reproducible():
     first = [b.tolist() for _, b in TensorBatches(x, y, 3, shuffle=True, seed=7)]
     second = [b.tolist() for _, b in TensorBatches(x, y, 3, shuffle=True, seed=7)]
     assert first == second and [len(b) for b in first] == [3, 3, 3, 1]
-    assert [b.tolist() for _, b in TensorBatches(x, y, 4, shuffle=False)] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert [b.tolist() for _, b in TensorBatches(x, y, 4, shuffle=False)] == [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [8, 9],
+    ]

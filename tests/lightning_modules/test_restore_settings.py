@@ -32,21 +32,38 @@ def train(model_args: dict, epochs: int, ckpt_path=None, seed: int = 0):
     return trainer, model, probe
 
 
-@pytest.mark.parametrize("optimizer, knobs, expect", [
-    ("adam", {"weight_decay": 0.01, "beta1": 0.8}, {"weight_decay": 0.01, "betas": (0.8, 0.999)}),
-    ("sgd", {"momentum": 0.5, "nesterov": True}, {"momentum": 0.5, "nesterov": True}),
-])
-def test_restored_optimizer_takes_the_new_config_and_keeps_the_donor_state(optimizer, knobs, expect, tmp_path):
-    donor, _, _ = train({"optimizer": optimizer, "lr": 0.01, **({"momentum": 0.9} if optimizer == "sgd" else {})}, 2)
+@pytest.mark.parametrize(
+    "optimizer, knobs, expect",
+    [
+        (
+            "adam",
+            {"weight_decay": 0.01, "beta1": 0.8},
+            {"weight_decay": 0.01, "betas": (0.8, 0.999)},
+        ),
+        ("sgd", {"momentum": 0.5, "nesterov": True}, {"momentum": 0.5, "nesterov": True}),
+    ],
+)
+def test_restored_optimizer_takes_the_new_config_and_keeps_the_donor_state(
+    optimizer, knobs, expect, tmp_path
+):
+    donor, _, _ = train(
+        {"optimizer": optimizer, "lr": 0.01, **({"momentum": 0.9} if optimizer == "sgd" else {})}, 2
+    )
     donor.save_checkpoint(tmp_path / "donor.ckpt")
     saved = read_checkpoint(tmp_path / "donor.ckpt")
 
-    _, model, probe = train({"optimizer": optimizer, "lr": 0.05, **knobs}, 3, ckpt_path=tmp_path / "donor.ckpt", seed=1)
+    _, model, probe = train(
+        {"optimizer": optimizer, "lr": 0.05, **knobs}, 3, ckpt_path=tmp_path / "donor.ckpt", seed=1
+    )
     assert probe.groups[0]["lr"] == pytest.approx(0.05)
     for key, value in expect.items():
         assert probe.groups[0][key] == value
     (record,) = probe.lineage
-    assert record["epoch"] == 2 and record["lr"] == pytest.approx(0.05) and record["config"]["values"]["lr"] == 0.05
+    assert (
+        record["epoch"] == 2
+        and record["lr"] == pytest.approx(0.05)
+        and record["config"]["values"]["lr"] == 0.05
+    )
     assert record["weights_sha256"] == state_digest(saved["state_dict"])
     assert record["optimizer_sha256"] == state_digest(saved["optimizer_states"][0]["state"])
 
@@ -67,6 +84,10 @@ def test_resuming_with_the_same_config_changes_nothing(tmp_path):
     donor, _, _ = train({"optimizer": "adamw", "lr": 0.01, "weight_decay": 0.02}, 2)
     before = dict(donor.optimizers[0].param_groups[0])
     donor.save_checkpoint(tmp_path / "donor.ckpt")
-    _, _, probe = train({"optimizer": "adamw", "lr": 0.01, "weight_decay": 0.02}, 3, ckpt_path=tmp_path / "donor.ckpt")
+    _, _, probe = train(
+        {"optimizer": "adamw", "lr": 0.01, "weight_decay": 0.02},
+        3,
+        ckpt_path=tmp_path / "donor.ckpt",
+    )
     for key in ("lr", "weight_decay", "betas", "eps"):
         assert probe.groups[0][key] == pytest.approx(before[key])

@@ -18,11 +18,16 @@ from sweeps.spec import sweep_from_dict
 @pytest.fixture
 def table_file(tmp_path):
     rng = np.random.default_rng(0)
-    table = pa.table({
-        "a": rng.normal(size=200), "b": rng.integers(0, 5, size=200), "c": rng.normal(size=200),
-        "name": [f"row{i}" for i in range(200)], "species": rng.choice(["cat", "dog", "eel"], size=200),
-        "price": rng.normal(size=200),
-    })
+    table = pa.table(
+        {
+            "a": rng.normal(size=200),
+            "b": rng.integers(0, 5, size=200),
+            "c": rng.normal(size=200),
+            "name": [f"row{i}" for i in range(200)],
+            "species": rng.choice(["cat", "dog", "eel"], size=200),
+            "price": rng.normal(size=200),
+        }
+    )
     path = tmp_path / "animals.parquet"
     pq.write_table(table, path)
     pcsv.write_csv(table, tmp_path / "animals.csv")
@@ -30,11 +35,19 @@ def table_file(tmp_path):
 
 
 def sweep(data, metric="val_accuracy", mode="max"):
-    return {"name": "t", "model": {"family": "mlp"}, "data": {"dataset": "table", **data}, "metric": metric, "mode": mode}
+    return {
+        "name": "t",
+        "model": {"family": "mlp"},
+        "data": {"dataset": "table", **data},
+        "metric": metric,
+        "mode": mode,
+    }
 
 
 def test_named_columns_become_features_and_classes(table_file):
-    spec = sweep_from_dict(sweep({"path": str(table_file), "features": ["a", "b", "c"], "label": "species"}), "inline")
+    spec = sweep_from_dict(
+        sweep({"path": str(table_file), "features": ["a", "b", "c"], "label": "species"}), "inline"
+    )
     assert spec.data_info.sample_shape == (3,) and spec.data_info.num_classes == 3
     config = TableConfig(path=str(table_file), features=["a", "b", "c"], label="species", seed=0)
     splits = cached_splits(TableDataModule, config, 0)
@@ -42,21 +55,53 @@ def test_named_columns_become_features_and_classes(table_file):
 
 
 def test_regression_target(table_file):
-    spec = sweep_from_dict(sweep({"path": str(table_file), "features": ["a", "b"], "label": "price", "task": "regression"},
-                                 metric="val_mae", mode="min") | {"model": {"family": "mlp", "loss": "mse"}}, "inline")
+    spec = sweep_from_dict(
+        sweep(
+            {
+                "path": str(table_file),
+                "features": ["a", "b"],
+                "label": "price",
+                "task": "regression",
+            },
+            metric="val_mae",
+            mode="min",
+        )
+        | {"model": {"family": "mlp", "loss": "mse"}},
+        "inline",
+    )
     assert spec.data_info.num_classes is None
-    splits = cached_splits(TableDataModule, TableConfig(path=str(table_file), features=["a", "b"], label="price",
-                                                      task="regression", seed=0), 0)
+    splits = cached_splits(
+        TableDataModule,
+        TableConfig(
+            path=str(table_file), features=["a", "b"], label="price", task="regression", seed=0
+        ),
+        0,
+    )
     assert splits.train_y.dtype == torch.float32
 
 
-@pytest.mark.parametrize("data, expected", [
-    ({"features": ["a", "missing"], "label": "species"}, "has no column 'missing'; it has: a, b, c, name, species, price"),
-    ({"features": ["a", "name"], "label": "species"}, "feature column 'name' is string, not numeric"),
-    ({"features": ["a"], "label": "nope"}, "has no column 'nope'"),
-    ({"features": ["a"]}, "features (a list of column names) and label (a column name) are required"),
-    ({"features": ["a"], "label": "name", "task": "regression"}, "a regression label must be numeric"),
-])
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (
+            {"features": ["a", "missing"], "label": "species"},
+            "has no column 'missing'; it has: a, b, c, name, species, price",
+        ),
+        (
+            {"features": ["a", "name"], "label": "species"},
+            "feature column 'name' is string, not numeric",
+        ),
+        ({"features": ["a"], "label": "nope"}, "has no column 'nope'"),
+        (
+            {"features": ["a"]},
+            "features (a list of column names) and label (a column name) are required",
+        ),
+        (
+            {"features": ["a"], "label": "name", "task": "regression"},
+            "a regression label must be numeric",
+        ),
+    ],
+)
 def test_bad_columns_are_load_time_errors(table_file, data, expected):
     with pytest.raises(SweepError) as caught:
         sweep_from_dict(sweep({"path": str(table_file), **data}), "s.yaml")
@@ -65,16 +110,31 @@ def test_bad_columns_are_load_time_errors(table_file, data, expected):
 
 def test_missing_file_and_uri_and_csv(table_file):
     with pytest.raises(SweepError, match="no such file"):
-        sweep_from_dict(sweep({"path": str(table_file.with_name("none.parquet")), "features": ["a"], "label": "species"}), "s")
-    uri = sweep_from_dict(sweep({"path": table_file.as_uri(), "features": ["a"], "label": "species"}), "s")
+        sweep_from_dict(
+            sweep(
+                {
+                    "path": str(table_file.with_name("none.parquet")),
+                    "features": ["a"],
+                    "label": "species",
+                }
+            ),
+            "s",
+        )
+    uri = sweep_from_dict(
+        sweep({"path": table_file.as_uri(), "features": ["a"], "label": "species"}), "s"
+    )
     assert uri.data_args["path"].startswith("file://")
-    csv = TableConfig(path=str(table_file.with_suffix(".csv")), features=["a", "c"], label="species", seed=0)
+    csv = TableConfig(
+        path=str(table_file.with_suffix(".csv")), features=["a", "c"], label="species", seed=0
+    )
     assert cached_splits(TableDataModule, csv, 0).train_x.shape[1] == 2
 
 
 def test_relative_paths_are_made_absolute(table_file, monkeypatch):
     monkeypatch.chdir(table_file.parent)
-    spec = sweep_from_dict(sweep({"path": "animals.parquet", "features": ["a"], "label": "species"}), "s")
+    spec = sweep_from_dict(
+        sweep({"path": "animals.parquet", "features": ["a"], "label": "species"}), "s"
+    )
     assert spec.data_args["path"] == str(table_file)
 
 

@@ -11,9 +11,19 @@ from sweeps.trial.epoch_loop import EpochLoop
 from sweeps.trial.parts import prepare_process, shipped_folds
 from sweeps.trial.plan import TrialPlan
 
-PLAN = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16, "dropout": 0.2}, dataset="digits",
-                 data_args={"validation": "kfold", "folds": 2}, metric="val_accuracy", mode="max",
-                 max_epochs=4, checkpoint_every=0, seed=0, cpus=1, gpus=0)
+PLAN = TrialPlan(
+    family="mlp",
+    model_args={"depth": 1, "width": 16, "dropout": 0.2},
+    dataset="digits",
+    data_args={"validation": "kfold", "folds": 2},
+    metric="val_accuracy",
+    mode="max",
+    max_epochs=4,
+    checkpoint_every=0,
+    seed=0,
+    cpus=1,
+    gpus=0,
+)
 
 
 def weights(group) -> list[dict[str, torch.Tensor]]:
@@ -27,11 +37,21 @@ def test_folds_advance_in_lockstep_and_a_resumed_trial_continues_exactly(tmp_pat
     for epoch in (1, 2):
         results = group.next_epoch()
         assert [result.epoch for result in results] == [epoch, epoch]
-        assert all({"val_accuracy", "val_loss", "train_accuracy", "train_loss"} <= set(r.metrics) for r in results)
+        assert all(
+            {"val_accuracy", "val_loss", "train_accuracy", "train_loss"} <= set(r.metrics)
+            for r in results
+        )
     group.save(tmp_path)
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["fold-0.ckpt", "fold-1.ckpt"]  # no partial files
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "fold-0.ckpt",
+        "fold-1.ckpt",
+    ]  # no partial files
     stored = read_checkpoint(tmp_path / "fold-1.ckpt")
-    assert stored["epoch"] == 1 and stored["dataset"]["fold"] == 1 and stored["dataset"]["name"] == "digits"
+    assert (
+        stored["epoch"] == 1
+        and stored["dataset"]["fold"] == 1
+        and stored["dataset"]["name"] == "digits"
+    )
     assert stored["family"] == "mlp" and stored["world_size"] == 1
     # Uninterrupted: two more epochs (dropout draws from the global generator, seeded alike below).
     torch.manual_seed(123)
@@ -44,13 +64,26 @@ def test_folds_advance_in_lockstep_and_a_resumed_trial_continues_exactly(tmp_pat
     assert [result.epoch for result in resumed.next_epoch()] == [3, 3]
     assert [result.epoch for result in resumed.next_epoch()] == [4, 4]
     assert resumed.next_epoch() is None
-    for mine, theirs in zip(weights(resumed), uninterrupted):
-        assert mine.keys() == theirs.keys() and all(torch.equal(mine[key], theirs[key]) for key in mine)
+    for mine, theirs in zip(weights(resumed), uninterrupted, strict=True):
+        assert mine.keys() == theirs.keys() and all(
+            torch.equal(mine[key], theirs[key]) for key in mine
+        )
 
 
 def test_checkpoints_load_as_models_and_evaluate_on_the_test_split(tmp_path):
-    plan = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16}, dataset="digits", data_args={},
-                     metric="val_accuracy", mode="max", max_epochs=3, checkpoint_every=0, seed=0, cpus=1, gpus=0)
+    plan = TrialPlan(
+        family="mlp",
+        model_args={"depth": 1, "width": 16},
+        dataset="digits",
+        data_args={},
+        metric="val_accuracy",
+        mode="max",
+        max_epochs=3,
+        checkpoint_every=0,
+        seed=0,
+        cpus=1,
+        gpus=0,
+    )
     prepare_process(plan)
     group = shipped_folds(plan, {"lr": 0.01}, None)
     while (results := group.next_epoch()) is not None:
@@ -63,15 +96,43 @@ def test_checkpoints_load_as_models_and_evaluate_on_the_test_split(tmp_path):
 
 
 def test_schedules_step_once_per_epoch_and_plateau_watches_validation_loss():
-    plan = TrialPlan(family="mlp", model_args={"depth": 1, "width": 8, "schedule": "step", "step_size": 1,
-                                               "gamma": 0.5, "lr": 0.08}, dataset="digits", data_args={},
-                     metric="val_accuracy", mode="max", max_epochs=3, checkpoint_every=0, seed=0, cpus=1, gpus=0)
+    plan = TrialPlan(
+        family="mlp",
+        model_args={
+            "depth": 1,
+            "width": 8,
+            "schedule": "step",
+            "step_size": 1,
+            "gamma": 0.5,
+            "lr": 0.08,
+        },
+        dataset="digits",
+        data_args={},
+        metric="val_accuracy",
+        mode="max",
+        max_epochs=3,
+        checkpoint_every=0,
+        seed=0,
+        cpus=1,
+        gpus=0,
+    )
     group = shipped_folds(plan, {}, None)
     group.next_epoch(), group.next_epoch()
     assert group.folds[0].optimizer.param_groups[0]["lr"] == pytest.approx(0.02)
 
-    plateau = TrialPlan(**{**plan.__dict__, "model_args": {"depth": 1, "width": 8, "schedule": "plateau",
-                                                           "plateau_patience": 0, "plateau_factor": 0.5, "lr": 3.0}})
+    plateau = TrialPlan(
+        **{
+            **plan.__dict__,
+            "model_args": {
+                "depth": 1,
+                "width": 8,
+                "schedule": "plateau",
+                "plateau_patience": 0,
+                "plateau_factor": 0.5,
+                "lr": 3.0,
+            },
+        }
+    )
     group = shipped_folds(plateau, {}, None)
     rates = []
     for _ in range(3):
@@ -81,9 +142,26 @@ def test_schedules_step_once_per_epoch_and_plateau_watches_validation_loss():
 
 
 def test_gradient_clipping_by_norm_bounds_each_step():
-    plan = TrialPlan(family="mlp", model_args={"depth": 1, "width": 8, "grad_clip": "norm", "grad_clip_value": 1e-3,
-                                               "optimizer": "sgd", "lr": 1.0}, dataset="digits", data_args={},
-                     metric="val_accuracy", mode="max", max_epochs=1, checkpoint_every=0, seed=0, cpus=1, gpus=0)
+    plan = TrialPlan(
+        family="mlp",
+        model_args={
+            "depth": 1,
+            "width": 8,
+            "grad_clip": "norm",
+            "grad_clip_value": 1e-3,
+            "optimizer": "sgd",
+            "lr": 1.0,
+        },
+        dataset="digits",
+        data_args={},
+        metric="val_accuracy",
+        mode="max",
+        max_epochs=1,
+        checkpoint_every=0,
+        seed=0,
+        cpus=1,
+        gpus=0,
+    )
     group = shipped_folds(plan, {}, None)
     before = weights(group)[0]
     group.next_epoch()
@@ -110,15 +188,27 @@ def test_the_test_evaluation_equals_lightnings_own_test_loop(tmp_path):
     from lightning_modules.registry import DATASETS
     from tests.lightning_modules.helpers import quick_trainer
 
-    plan = TrialPlan(family="mlp", model_args={"depth": 2, "width": 16, "norm": "batch", "dropout": 0.3},
-                     dataset="digits", data_args={}, metric="val_accuracy", mode="max", max_epochs=2,
-                     checkpoint_every=0, seed=0, cpus=1, gpus=0)
+    plan = TrialPlan(
+        family="mlp",
+        model_args={"depth": 2, "width": 16, "norm": "batch", "dropout": 0.3},
+        dataset="digits",
+        data_args={},
+        metric="val_accuracy",
+        mode="max",
+        max_epochs=2,
+        checkpoint_every=0,
+        seed=0,
+        cpus=1,
+        gpus=0,
+    )
     group = shipped_folds(plan, {"lr": 0.01}, None)
     while group.next_epoch() is not None:
         pass
     group.save(tmp_path)
     stored = read_checkpoint(tmp_path / "model.ckpt")
     entry = DATASETS["digits"]
-    datamodule = entry.datamodule_class()(entry.config.from_stored(stored["dataset"]["config"]), batch_size=64)
+    datamodule = entry.datamodule_class()(
+        entry.config.from_stored(stored["dataset"]["config"]), batch_size=64
+    )
     (expected,) = quick_trainer().test(load_model(tmp_path), datamodule=datamodule, verbose=False)
     assert evaluate_checkpoint(tmp_path) == pytest.approx(expected, rel=1e-6)

@@ -40,7 +40,10 @@ def test_four_mistakes_are_four_lines_with_line_and_column(tmp_path):
     assert lines[0].startswith(f"{path}:4:3: model.deph: unknown key; did you mean depth?")
     assert lines[1].startswith(f"{path}:7:3: data.val_fraction: ")
     assert lines[2].startswith(f"{path}:9:8: space.lr.logfloat: range is inverted")
-    assert lines[3].startswith(f"{path}:10:1: metric: got 'val_acuracy'") and "did you mean val_accuracy" in lines[3]
+    assert (
+        lines[3].startswith(f"{path}:10:1: metric: got 'val_acuracy'")
+        and "did you mean val_accuracy" in lines[3]
+    )
 
 
 def test_set_overrides_are_checked_alike(tmp_path):
@@ -69,13 +72,17 @@ def test_at_most_twenty_are_listed_and_the_last_line_counts_them(tmp_path):
         load_sweep(path)
     assert len(caught.value.errors) == MAX_REPORTED and caught.value.total == 33
     shown = summary(caught.value, str(path))
-    assert shown[-1] == f"33 mistakes in {path} (the first {MAX_REPORTED} shown); nothing was started"
+    assert (
+        shown[-1] == f"33 mistakes in {path} (the first {MAX_REPORTED} shown); nothing was started"
+    )
 
 
 def test_the_launcher_prints_each_mistake_then_the_count_and_exits_2(tmp_path):
     path = tmp_path / "four.yaml"
     path.write_text(FOUR_MISTAKES)
-    run = run_launcher("local", str(path), "--set", "trials.num_samples=0", "--storage", str(tmp_path / "results"))
+    run = run_launcher(
+        "local", str(path), "--set", "trials.num_samples=0", "--storage", str(tmp_path / "results")
+    )
     assert run.returncode == 2, run.stdout + run.stderr
     lines = run.stderr.splitlines()
     assert len(lines) == 6 and all(line.startswith("error: ") for line in lines), run.stderr

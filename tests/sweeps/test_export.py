@@ -7,13 +7,16 @@ import pytest
 from sweeps.results.export import trial_status, write_atomically
 
 
-@pytest.mark.parametrize("history, error, expected", [
-    ([], None, "not_started"),
-    ([{"epoch": 1}, {"epoch": 2}], None, "stopped"),
-    ([{"epoch": 1}, {"epoch": 3}], None, "completed"),
-    ([{"epoch": 1, "diverged": True}], None, "diverged"),
-    ([{"epoch": 3}], "boom", "errored"),
-])
+@pytest.mark.parametrize(
+    "history, error, expected",
+    [
+        ([], None, "not_started"),
+        ([{"epoch": 1}, {"epoch": 2}], None, "stopped"),
+        ([{"epoch": 1}, {"epoch": 3}], None, "completed"),
+        ([{"epoch": 1, "diverged": True}], None, "diverged"),
+        ([{"epoch": 3}], "boom", "errored"),
+    ],
+)
 def test_trial_status(history, error, expected):
     assert trial_status(history, error, max_epochs=3) == expected
 

@@ -10,8 +10,19 @@ from sweeps.trial.parts import prepare_process, shipped_folds
 from sweeps.trial.plan import TrialPlan
 from tests.conftest import ROOT
 
-PLAN = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16}, dataset="digits", data_args={},
-                 metric="val_accuracy", mode="max", max_epochs=2, checkpoint_every=0, seed=0, cpus=1, gpus=0)
+PLAN = TrialPlan(
+    family="mlp",
+    model_args={"depth": 1, "width": 16},
+    dataset="digits",
+    data_args={},
+    metric="val_accuracy",
+    mode="max",
+    max_epochs=2,
+    checkpoint_every=0,
+    seed=0,
+    cpus=1,
+    gpus=0,
+)
 
 
 def trained_checkpoint(folder):
@@ -47,11 +58,15 @@ def test_without_the_helper_the_driver_evaluates(tmp_path):
 
 
 def test_the_driver_builds_the_trainable_without_importing_torch():
-    code = ("import sys\n"
-            "from sweeps.spec import load_sweep\n"
-            "from sweeps.run.runner import build_trainable\n"
-            "build_trainable(load_sweep('sweeps/digits_asha.yaml'))\n"
-            "print(sorted(m for m in ('torch', 'pytorch_lightning') if m in sys.modules))")
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys\n"
+        "from sweeps.spec import load_sweep\n"
+        "from sweeps.run.runner import build_trainable\n"
+        "build_trainable(load_sweep('sweeps/digits_asha.yaml'))\n"
+        "print(sorted(m for m in ('torch', 'pytorch_lightning') if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "[]"

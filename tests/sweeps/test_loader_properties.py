@@ -44,7 +44,9 @@ def properties(examples: int, *, slow_examples: bool = False) -> settings:
         database=None,
         # Each example validates a whole sweep (and some hold 2,000-element lists): slower than
         # hypothesis expects of a unit test, by design.
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large] if slow_examples else [],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+        if slow_examples
+        else [],
     )
 
 
@@ -65,8 +67,10 @@ def load_cleanly(path: Path, **options: Any) -> SweepSpec | SweepError:
         assert str(error).splitlines() == lines
         for message in lines:
             assert message.splitlines() == [message], f"not one line: {message!r}"
-            assert re.match(rf"({re.escape(str(path))}(:\d+:\d+)?: |{re.escape(str(path))} \(after --set |--set|--name: )",
-                            message), message
+            assert re.match(
+                rf"({re.escape(str(path))}(:\d+:\d+)?: |{re.escape(str(path))} \(after --set |--set|--name: )",
+                message,
+            ), message
             assert len(message) < 2000, f"{len(message)} characters"
         return error
     assert_safe_folder_name(spec.name)
@@ -90,44 +94,168 @@ def assert_safe_folder_name(name: str) -> None:
 
 # Junk: values of every wrong type and size --------------------------------------------------
 
-EXTREME_NUMBERS = [0, 1, -1, 2**31, 2**32, 2**63, 10**30, -(10**30), 10**99,
-                   math.nan, math.inf, -math.inf, 1e308, -1e308, 5e-324, -0.0, 1e-300]
-ODD_STRINGS = ["", " ", "x" * 5000, "\x00", "\x07\x1b[31m", "a\nb", "\r", "\u2028", "\x85", "\t", "é",
-               "1e-4", "null", "~", "yes", "no", ".inf", "2001-12-14", "../..", "/etc/passwd", "a/b", "C:\\x"]
+EXTREME_NUMBERS = [
+    0,
+    1,
+    -1,
+    2**31,
+    2**32,
+    2**63,
+    10**30,
+    -(10**30),
+    10**99,
+    math.nan,
+    math.inf,
+    -math.inf,
+    1e308,
+    -1e308,
+    5e-324,
+    -0.0,
+    1e-300,
+]
+ODD_STRINGS = [
+    "",
+    " ",
+    "x" * 5000,
+    "\x00",
+    "\x07\x1b[31m",
+    "a\nb",
+    "\r",
+    "\u2028",
+    "\x85",
+    "\t",
+    "é",
+    "1e-4",
+    "null",
+    "~",
+    "yes",
+    "no",
+    ".inf",
+    "2001-12-14",
+    "../..",
+    "/etc/passwd",
+    "a/b",
+    "C:\\x",
+]
 # Values of the shapes a sweep file uses, so that mutations also reach the checks behind the
 # first ones (conditions, per-layer lists, rules across keys, searchers and schedulers).
 PLAUSIBLE = [
-    {"int": [1, 3]}, {"int": [0, 4294967295]}, {"logint": [16, 512]}, {"float": [0.0, 0.5]},
-    {"logfloat": [1e-4, 1e-1]}, {"choice": [1, 2]}, {"choice": ["relu", "tanh"]}, {"grid": [32, 64]},
-    {"choice": [[1, 2], [3]]}, {"per_layer": {"choice": [8, 16]}, "length": "depth"},
-    {"per_layer": {"int": [1, 4]}, "length": 3}, {"float": [0.1, 0.2], "when": {"depth": 2}},
-    {"choice": [1], "when": {"optimizer": ["sgd"]}}, {"name": "tpe"}, {"name": "grid"}, {"name": "bohb"},
-    {"name": "asha", "grace_period": 1}, {"name": "pbt"}, {"name": "pb2"}, {"name": "hyperband"},
-    {"points": [{"lr": 0.01}]}, {"family": "cnn"}, {"dataset": "synthetic", "kind": "sequence"},
+    {"int": [1, 3]},
+    {"int": [0, 4294967295]},
+    {"logint": [16, 512]},
+    {"float": [0.0, 0.5]},
+    {"logfloat": [1e-4, 1e-1]},
+    {"choice": [1, 2]},
+    {"choice": ["relu", "tanh"]},
+    {"grid": [32, 64]},
+    {"choice": [[1, 2], [3]]},
+    {"per_layer": {"choice": [8, 16]}, "length": "depth"},
+    {"per_layer": {"int": [1, 4]}, "length": 3},
+    {"float": [0.1, 0.2], "when": {"depth": 2}},
+    {"choice": [1], "when": {"optimizer": ["sgd"]}},
+    {"name": "tpe"},
+    {"name": "grid"},
+    {"name": "bohb"},
+    {"name": "asha", "grace_period": 1},
+    {"name": "pbt"},
+    {"name": "pb2"},
+    {"name": "hyperband"},
+    {"points": [{"lr": 0.01}]},
+    {"family": "cnn"},
+    {"dataset": "synthetic", "kind": "sequence"},
     {"dataset": "table", "path": "missing.csv", "features": ["a"], "label": "b"},
-    "depth", "lr", "data.val_fraction", "val_loss", "val_accuracy", "min", "max", "auto", "kfold",
-    "sgd", "adam", "mlp", "cnn", "transformer", "gru", "digits", "mnist1d", "synthetic", "image", "sequence",
+    "depth",
+    "lr",
+    "data.val_fraction",
+    "val_loss",
+    "val_accuracy",
+    "min",
+    "max",
+    "auto",
+    "kfold",
+    "sgd",
+    "adam",
+    "mlp",
+    "cnn",
+    "transformer",
+    "gru",
+    "digits",
+    "mnist1d",
+    "synthetic",
+    "image",
+    "sequence",
 ]
-KEYS = ["name", "model", "data", "space", "metric", "mode", "searcher", "scheduler", "trials", "resources",
-        "stop", "checkpoint", "failure", "seed", "warm_start", "when", "per_layer", "length", "choice", "grid",
-        "int", "float", "family", "dataset", "points", "depth", "widths", "lr", "data.folds", "validation",
-        "<<", "", "__class__", "x" * 200, "a\nb", "a.b", "space.lr"]
+KEYS = [
+    "name",
+    "model",
+    "data",
+    "space",
+    "metric",
+    "mode",
+    "searcher",
+    "scheduler",
+    "trials",
+    "resources",
+    "stop",
+    "checkpoint",
+    "failure",
+    "seed",
+    "warm_start",
+    "when",
+    "per_layer",
+    "length",
+    "choice",
+    "grid",
+    "int",
+    "float",
+    "family",
+    "dataset",
+    "points",
+    "depth",
+    "widths",
+    "lr",
+    "data.folds",
+    "validation",
+    "<<",
+    "",
+    "__class__",
+    "x" * 200,
+    "a\nb",
+    "a.b",
+    "space.lr",
+]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(),
-    st.sampled_from(EXTREME_NUMBERS), st.text(max_size=20), st.sampled_from(ODD_STRINGS),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.sampled_from(EXTREME_NUMBERS),
+    st.text(max_size=20),
+    st.sampled_from(ODD_STRINGS),
 )
-keys = st.one_of(st.sampled_from(KEYS), st.text(max_size=12), st.integers(), st.booleans(), st.none(), st.floats())
+keys = st.one_of(
+    st.sampled_from(KEYS),
+    st.text(max_size=12),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.floats(),
+)
 junk = st.recursive(
     st.one_of(scalars, st.sampled_from(PLAUSIBLE)),
-    lambda children: st.one_of(st.lists(children, max_size=6), st.dictionaries(keys, children, max_size=6)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=6), st.dictionaries(keys, children, max_size=6)
+    ),
     max_leaves=25,
 )
 # Long lists of short values (PyYAML reads some 100,000 values a second; lists past the 10,000
 # values a choice may hold are tested once each, below).
-huge_lists = st.builds(lambda value, size: [value] * size,
-                       st.one_of(st.integers(), st.floats(), st.booleans(), st.text(max_size=3)),
-                       st.sampled_from([200, 2_000]))
+huge_lists = st.builds(
+    lambda value, size: [value] * size,
+    st.one_of(st.integers(), st.floats(), st.booleans(), st.text(max_size=3)),
+    st.sampled_from([200, 2_000]),
+)
 values = st.one_of(*[junk] * 9, huge_lists)  # one value in ten or so is a huge list
 
 
@@ -137,7 +265,13 @@ def _places(tree: Any) -> list[tuple[Any, Any]]:
     stack = [tree]
     while stack:
         node = stack.pop()
-        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        items = (
+            node.items()
+            if isinstance(node, dict)
+            else enumerate(node)
+            if isinstance(node, list)
+            else ()
+        )
         for key, child in items:
             found.append((node, key))
             stack.append(child)
@@ -145,7 +279,11 @@ def _places(tree: Any) -> list[tuple[Any, Any]]:
 
 
 def _containers(tree: Any) -> list[Any]:
-    return [tree] + [container[key] for container, key in _places(tree) if isinstance(container[key], (dict, list))]
+    return [tree] + [
+        container[key]
+        for container, key in _places(tree)
+        if isinstance(container[key], (dict, list))
+    ]
 
 
 @st.composite
@@ -203,14 +341,82 @@ def test_mutations_reach_valid_sweeps_and_errors_alike(workdir):
 # Arbitrary text and bytes ----------------------------------------------------------------
 
 FRAGMENTS = [
-    "{", "}", "[", "]", ",", ":", ": ", "- ", "\n", "  ", "\t", "&a ", "*a", "&b ", "*b", "*undefined",
-    "!!python/object:os.system ", "!!python/object/apply:os.system ", "!!python/name:os.system ",
-    "!!binary ", "!!int ", "!!float ", "!!bool ", "!!timestamp ", "!!map ", "!!seq ", "!!str ", "!!set ",
-    "!!omap ", "!!pairs ", "!local ", "!<tag:x> ", "<<: ", "<<: *a", "---\n", "...\n", "? ", "# c", "'", '"',
-    "|\n", ">-\n", "%YAML 1.1\n", "%TAG ! tag:yaml.org,2002:python/\n", "\\", "\\x", "x", "1", "-1", "1e-4",
-    "1e999", ".nan", "-.inf", "0x1F", "0o17", "0b101", "1:20", "2001-13-45", "2001-12-14 21:59:43.10 -5",
-    "~", "null", "true", "yes", "name", "model", "space", "family: mlp", "dataset: digits", "\ufeff",
-    "\x00", "\x07", "\x85", "\u2028", "\ufffe", "é", "9" * 200,
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    ": ",
+    "- ",
+    "\n",
+    "  ",
+    "\t",
+    "&a ",
+    "*a",
+    "&b ",
+    "*b",
+    "*undefined",
+    "!!python/object:os.system ",
+    "!!python/object/apply:os.system ",
+    "!!python/name:os.system ",
+    "!!binary ",
+    "!!int ",
+    "!!float ",
+    "!!bool ",
+    "!!timestamp ",
+    "!!map ",
+    "!!seq ",
+    "!!str ",
+    "!!set ",
+    "!!omap ",
+    "!!pairs ",
+    "!local ",
+    "!<tag:x> ",
+    "<<: ",
+    "<<: *a",
+    "---\n",
+    "...\n",
+    "? ",
+    "# c",
+    "'",
+    '"',
+    "|\n",
+    ">-\n",
+    "%YAML 1.1\n",
+    "%TAG ! tag:yaml.org,2002:python/\n",
+    "\\",
+    "\\x",
+    "x",
+    "1",
+    "-1",
+    "1e-4",
+    "1e999",
+    ".nan",
+    "-.inf",
+    "0x1F",
+    "0o17",
+    "0b101",
+    "1:20",
+    "2001-13-45",
+    "2001-12-14 21:59:43.10 -5",
+    "~",
+    "null",
+    "true",
+    "yes",
+    "name",
+    "model",
+    "space",
+    "family: mlp",
+    "dataset: digits",
+    "\ufeff",
+    "\x00",
+    "\x07",
+    "\x85",
+    "\u2028",
+    "\ufffe",
+    "é",
+    "9" * 200,
 ]
 yamlish = st.lists(st.sampled_from(FRAGMENTS), max_size=60).map("".join)
 
@@ -230,7 +436,7 @@ def test_shipped_sweeps_with_junk_spliced_in_load_or_fail_in_one_line(workdir, d
     for _ in range(data.draw(st.integers(1, 3))):
         at = data.draw(st.integers(0, len(text)))
         cut = data.draw(st.integers(0, 3))
-        text = text[:at] + data.draw(yamlish) + text[at + cut:]
+        text = text[:at] + data.draw(yamlish) + text[at + cut :]
     load_cleanly(write(workdir, text))
 
 
@@ -244,7 +450,10 @@ DEEP = {
     "unclosed": "[" * 100_000,
     "block lists": "- " * 5_000 + "1",
     "block mappings": "".join(f"{' ' * i}k:\n" for i in range(1_000)),
-    "nested in a valid sweep": DEFAULT.read_text(encoding="utf-8") + "seed: " + nested("[", "]", 2_000) + "\n",
+    "nested in a valid sweep": DEFAULT.read_text(encoding="utf-8")
+    + "seed: "
+    + nested("[", "]", 2_000)
+    + "\n",
     "just too deep": "name: " + nested("[", "]", MAX_DEPTH),
 }
 
@@ -253,12 +462,18 @@ DEEP = {
 @pytest.mark.parametrize("content", DEEP.values(), ids=DEEP.keys())
 def test_deep_nesting_gives_one_line_error_naming_the_place(workdir, content):
     error = load_cleanly(write(workdir, content))
-    assert isinstance(error, SweepError) and f"nested more than {MAX_DEPTH} levels deep" in str(error)
+    assert isinstance(error, SweepError) and f"nested more than {MAX_DEPTH} levels deep" in str(
+        error
+    )
     assert ": line " in str(error)
 
 
 def test_nesting_of_an_ordinary_depth_loads(workdir):
-    shallow = "\n".join(line for line in DEFAULT.read_text(encoding="utf-8").splitlines() if not line.startswith("seed"))
+    shallow = "\n".join(
+        line
+        for line in DEFAULT.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("seed")
+    )
     path = write(workdir, shallow + "\nseed: " + nested("[", "]", MAX_DEPTH - 2, "0") + "\n")
     assert "seed: got [[[[" in str(load_cleanly(path))  # read in full; refused only as a seed
 
@@ -287,8 +502,15 @@ def bomb(fanout: int, levels: int) -> str:
 
 def sweep_text(**replaced: str) -> str:
     """A small valid sweep whose values at the given keys are replaced by YAML text."""
-    lines = {"name": "small", "model": "{family: mlp}", "data": "{dataset: digits}", "metric": "val_loss",
-             "mode": "min", "searcher": "{name: tpe}", "space": "{lr: {logfloat: [1.0e-4, 1.0e-1]}}"}
+    lines = {
+        "name": "small",
+        "model": "{family: mlp}",
+        "data": "{dataset: digits}",
+        "metric": "val_loss",
+        "mode": "min",
+        "searcher": "{name: tpe}",
+        "space": "{lr: {logfloat: [1.0e-4, 1.0e-1]}}",
+    }
     lines.update(replaced)
     return "".join(f"{key}: {value}\n" for key, value in lines.items())
 
@@ -302,14 +524,24 @@ BOMB_PLACES = {
     "model section": sweep_text(model=BOMB),
     "space": sweep_text(space=BOMB),
     "choice list": sweep_text(space="{lr: {choice: " + BOMB + "}}"),
-    "when": sweep_text(space="{depth: {int: [1, 3]}, lr: {float: [0.1, 0.2], when: {depth: " + BOMB + "}}}"),
+    "when": sweep_text(
+        space="{depth: {int: [1, 3]}, lr: {float: [0.1, 0.2], when: {depth: " + BOMB + "}}}"
+    ),
     "trials": sweep_text(trials="{num_samples: " + BOMB + "}"),
     "warm start": sweep_text(warm_start="{points: " + BOMB + "}"),
     "unknown key": sweep_text(extra=BOMB),
-    "mapping keys": "base: &k {" + ", ".join(f"k{i}: {i}" for i in range(100)) + "}\n"
-                    + "bomb: [" + ", ".join(["*k"] * 200) + "]\n",
-    "merge keys": "a0: &a0 {" + ", ".join(f"k{i}: 1" for i in range(50)) + "}\n"
-                  + "".join(f"a{i}: &a{i} {{<<: [{', '.join([f'*a{i - 1}'] * 10)}], x{i}: 1}}\n" for i in range(1, 8)),
+    "mapping keys": "base: &k {"
+    + ", ".join(f"k{i}: {i}" for i in range(100))
+    + "}\n"
+    + "bomb: ["
+    + ", ".join(["*k"] * 200)
+    + "]\n",
+    "merge keys": "a0: &a0 {"
+    + ", ".join(f"k{i}: 1" for i in range(50))
+    + "}\n"
+    + "".join(
+        f"a{i}: &a{i} {{<<: [{', '.join([f'*a{i - 1}'] * 10)}], x{i}: 1}}\n" for i in range(1, 8)
+    ),
 }
 RECURSIVE = {
     "list": "&a [*a]",
@@ -327,7 +559,9 @@ RECURSIVE = {
 def test_alias_bomb_fails_fast_with_one_line(workdir, text):
     assert len(text.encode()) < MAX_FILE_BYTES
     error = load_cleanly(write(workdir, text))
-    assert isinstance(error, SweepError) and f"aliases repeat more than {MAX_ALIAS_VALUES} values" in str(error)
+    assert isinstance(
+        error, SweepError
+    ) and f"aliases repeat more than {MAX_ALIAS_VALUES} values" in str(error)
 
 
 @pytest.mark.timeout(20)
@@ -339,8 +573,11 @@ def test_recursive_alias_fails_with_one_line(workdir, text):
 
 @pytest.mark.timeout(60)
 @properties(150)
-@given(fanout=st.integers(2, 40), levels=st.integers(1, 12),
-       place=st.sampled_from(["seed", "name", "model", "space", "warm_start", "trials"]))
+@given(
+    fanout=st.integers(2, 40),
+    levels=st.integers(1, 12),
+    place=st.sampled_from(["seed", "name", "model", "space", "warm_start", "trials"]),
+)
 def test_any_alias_bomb_loads_or_fails_fast(workdir, fanout, levels, place):
     text = sweep_text(**{place: bomb(fanout, levels)})
     result = load_cleanly(write(workdir, text))
@@ -375,12 +612,17 @@ def test_small_anchors_aliases_and_merge_keys_still_work(workdir):
     assert isinstance(spec, SweepSpec), spec
     assert spec.space["width"].values == spec.space["batch_size"].values == (32, 64, 128)
     assert spec.data_args["val_fraction"] == 0.25
-    assert (spec.trials.num_samples, spec.trials.max_concurrent) == (6, 1)  # written key overrides merged
+    assert (spec.trials.num_samples, spec.trials.max_concurrent) == (
+        6,
+        1,
+    )  # written key overrides merged
 
 
 def test_merge_keys_do_not_hide_a_key_written_twice(workdir):
     text = sweep_text(trials="{<<: {num_samples: 4}, num_samples: 6, num_samples: 7}")
-    assert "line 8: key 'num_samples' is given twice in the same mapping" in str(load_cleanly(write(workdir, text)))
+    assert "line 8: key 'num_samples' is given twice in the same mapping" in str(
+        load_cleanly(write(workdir, text))
+    )
 
 
 # Python tags never construct objects -----------------------------------------------------
@@ -399,8 +641,11 @@ PYTHON_TAGS = [
 
 @pytest.mark.timeout(60)
 @properties(150)
-@given(tag=st.sampled_from(PYTHON_TAGS), place=st.sampled_from(["seed", "model", "space", "extra", "name"]),
-       nested=st.booleans())
+@given(
+    tag=st.sampled_from(PYTHON_TAGS),
+    place=st.sampled_from(["seed", "model", "space", "extra", "name"]),
+    nested=st.booleans(),
+)
 def test_python_tags_never_construct_objects(workdir, tag, place, nested):
     marker = workdir / "marker"
     value = tag.format(marker=marker)
@@ -453,7 +698,13 @@ def test_duplicate_key_at_any_depth_is_named_with_its_line(workdir, data):
 
 def _mapping_paths(value: Any, path: tuple) -> list[tuple]:
     found = [path] if isinstance(value, dict) and value else []
-    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    children = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
     for key, child in children:
         found += _mapping_paths(child, (*path, key))
     return found
@@ -472,14 +723,33 @@ def _flow_with_duplicate(value: Any, path: tuple, key: str) -> str:
         return "{" + ", ".join([*items, f"{key}: {flow(value[key])}"]) + "}"
     head, rest = path[0], path[1:]
     if isinstance(value, dict):
-        items = [f"{flow(k)}: {_flow_with_duplicate(v, rest, key) if k == head else flow(v)}" for k, v in value.items()]
+        items = [
+            f"{flow(k)}: {_flow_with_duplicate(v, rest, key) if k == head else flow(v)}"
+            for k, v in value.items()
+        ]
         return "{" + ", ".join(items) + "}"
-    return "[" + ", ".join(_flow_with_duplicate(v, rest, key) if i == head else flow(v) for i, v in enumerate(value)) + "]"
+    return (
+        "["
+        + ", ".join(
+            _flow_with_duplicate(v, rest, key) if i == head else flow(v)
+            for i, v in enumerate(value)
+        )
+        + "]"
+    )
 
 
 # Non-UTF-8 bytes -------------------------------------------------------------------------
 
-BAD_BYTES = [b"\xff", b"\xfe", b"\x80", b"\xc3\x28", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf", b"\xe2\x82"]
+BAD_BYTES = [
+    b"\xff",
+    b"\xfe",
+    b"\x80",
+    b"\xc3\x28",
+    b"\xed\xa0\x80",
+    b"\xf8\x88\x80\x80\x80",
+    b"\xc0\xaf",
+    b"\xe2\x82",
+]
 
 
 @pytest.mark.timeout(60)
@@ -503,25 +773,60 @@ def test_other_encodings_are_refused(workdir, encoding):
 
 # --set overrides -------------------------------------------------------------------------
 
-SET_KEYS = ["seed", "name", "mode", "metric", "trials.num_samples", "trials", "space", "space.lr", "space.depth",
-            "space.data.val_fraction", "space.lr.choice", "model", "model.depth", "model.lr", "data.dataset",
-            "data.validation", "searcher.name", "scheduler.name", "scheduler.grace_period", "stop.max_epochs",
-            "resources.gpu", "checkpoint.every", "warm_start.points", "name.sub", "bogus", "", ".", "space.",
-            "..", "space..x", "model.x.y.z"]
+SET_KEYS = [
+    "seed",
+    "name",
+    "mode",
+    "metric",
+    "trials.num_samples",
+    "trials",
+    "space",
+    "space.lr",
+    "space.depth",
+    "space.data.val_fraction",
+    "space.lr.choice",
+    "model",
+    "model.depth",
+    "model.lr",
+    "data.dataset",
+    "data.validation",
+    "searcher.name",
+    "scheduler.name",
+    "scheduler.grace_period",
+    "stop.max_epochs",
+    "resources.gpu",
+    "checkpoint.every",
+    "warm_start.points",
+    "name.sub",
+    "bogus",
+    "",
+    ".",
+    "space.",
+    "..",
+    "space..x",
+    "model.x.y.z",
+]
 override_values = st.one_of(
-    yamlish, st.text(max_size=40), st.sampled_from(FRAGMENTS),
+    yamlish,
+    st.text(max_size=40),
+    st.sampled_from(FRAGMENTS),
     junk.map(lambda value: yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()),
 )
 overrides = st.one_of(
     st.text(max_size=60),
-    st.builds(lambda key, value: f"{key}={value}", st.one_of(st.sampled_from(SET_KEYS), st.text(max_size=15)),
-              override_values),
+    st.builds(
+        lambda key, value: f"{key}={value}",
+        st.one_of(st.sampled_from(SET_KEYS), st.text(max_size=15)),
+        override_values,
+    ),
 )
 
 
 @pytest.mark.timeout(60)
 @properties(300)
-@given(path=st.sampled_from([DEFAULT, CONDITIONAL]), items=st.lists(overrides, min_size=1, max_size=3))
+@given(
+    path=st.sampled_from([DEFAULT, CONDITIONAL]), items=st.lists(overrides, min_size=1, max_size=3)
+)
 @example(path=DEFAULT, items=["seed=&a [*a]"])
 @example(path=DEFAULT, items=["seed=0x" + "f" * 5000])
 @example(path=DEFAULT, items=["space.lr={choice: [1, 1]}"])
@@ -535,7 +840,12 @@ def test_random_overrides_load_or_fail_in_one_line(path, items):
 
 @pytest.mark.timeout(60)
 @properties(300)
-@given(name=st.one_of(st.text(max_size=120), st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,105}\n?", fullmatch=True)))
+@given(
+    name=st.one_of(
+        st.text(max_size=120),
+        st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,105}\n?", fullmatch=True),
+    )
+)
 @example(name="abc\n")  # '$' in a regular expression also matches before a final newline
 @example(name="..")
 @example(name=".")
@@ -563,19 +873,37 @@ def test_name_with_a_final_newline_is_refused():
 # Inputs that once ended in a traceback or a hang ----------------------------------------
 
 REGRESSIONS = {  # a line added to (or replacing its key in) sweep_text(), and what the error must say
-    "bad date": ("seed: 2001-13-45", "line 8, column 7: cannot read '2001-13-45' as !!timestamp: month must be"),
-    "bad timestamp": ("seed: !!timestamp xyz", "line 8, column 7: cannot read 'xyz' as !!timestamp"),
+    "bad date": (
+        "seed: 2001-13-45",
+        "line 8, column 7: cannot read '2001-13-45' as !!timestamp: month must be",
+    ),
+    "bad timestamp": (
+        "seed: !!timestamp xyz",
+        "line 8, column 7: cannot read 'xyz' as !!timestamp",
+    ),
     "bad int": ("seed: !!int abc", "line 8, column 7: cannot read 'abc' as !!int"),
     "bad float": ("seed: !!float abc", "line 8, column 7: cannot read 'abc' as !!float"),
     "bad bool": ("seed: !!bool maybe", "line 8, column 7: cannot read 'maybe' as !!bool"),
     "empty int": ("seed: !!int", "line 8, column 7: cannot read '' as !!int"),
     "empty float": ("seed: !!float", "line 8, column 7: cannot read '' as !!float"),
-    "map of a scalar": ("seed: !!map abc", "line 8, column 7: expected a mapping, but found a scalar"),
+    "map of a scalar": (
+        "seed: !!map abc",
+        "line 8, column 7: expected a mapping, but found a scalar",
+    ),
     "long integer": ("seed: " + "9" * 5000, "line 8, column 7: an integer of 5000 characters"),
-    "long hex integer": ("seed: 0x" + "f" * 5000, "line 8, column 7: an integer of 5002 characters"),
-    "huge int bound": ("space: {lr: {int: [0x" + "f" * 200 + ", 1]}}", "an integer of 202 characters"),
+    "long hex integer": (
+        "seed: 0x" + "f" * 5000,
+        "line 8, column 7: an integer of 5002 characters",
+    ),
+    "huge int bound": (
+        "space: {lr: {int: [0x" + "f" * 200 + ", 1]}}",
+        "an integer of 202 characters",
+    ),
     "newline in a key": ('"a\\nb": 1', "a\\nb: unknown key"),
-    "line separator in a key": ('space: {"a\\u2028b": {int: [1, 2]}}', "space.a\\u2028b: the mlp model has no argument"),
+    "line separator in a key": (
+        'space: {"a\\u2028b": {int: [1, 2]}}',
+        "space.a\\u2028b: the mlp model has no argument",
+    ),
     "huge condition parent": (
         "space: {data.seed: {int: [0, 4294967295]}, depth: {int: [1, 2], when: {data.seed: 4294967296}}}",
         "space.depth.when.data.seed: 4294967296 is never a value of data.seed (0, 1, 2",
@@ -585,11 +913,16 @@ REGRESSIONS = {  # a line added to (or replacing its key in) sweep_text(), and w
         "space.widths.length: data.seed ranges over 0..4294967295",
     ),
     "many data combinations": (
-        "space: {data.val_fraction: {choice: [" + ", ".join(f"0.0{i + 100}" for i in range(300)) + "]},"
+        "space: {data.val_fraction: {choice: ["
+        + ", ".join(f"0.0{i + 100}" for i in range(300))
+        + "]},"
         " data.test_fraction: {choice: [" + ", ".join(f"0.1{i + 100}" for i in range(300)) + "]}}",
         "space: the searched data keys (val_fraction, test_fraction) combine into 90000",
     ),
-    "table path is a folder": ("data: {dataset: table, path: /, features: [a], label: b}", ": data: "),
+    "table path is a folder": (
+        "data: {dataset: table, path: /, features: [a], label: b}",
+        ": data: ",
+    ),
 }
 
 
@@ -602,10 +935,16 @@ def test_regressions_give_one_line_errors(workdir, line, expected):
 
 
 LONG_LISTS = {
-    "choice past the limit": ("space", "{lr: {choice: [" + ", ".join(["0.1"] * 10_001) + "]}}",
-                              "space.lr.choice: has 10001 values; at most 10000 are allowed"),
+    "choice past the limit": (
+        "space",
+        "{lr: {choice: [" + ", ".join(["0.1"] * 10_001) + "]}}",
+        "space.lr.choice: has 10001 values; at most 10000 are allowed",
+    ),
     "choice of distinct values past the limit": (
-        "space", "{batch_size: {choice: [" + ", ".join(str(i) for i in range(1, 10_002)) + "]}}", "has 10001 values"),
+        "space",
+        "{batch_size: {choice: [" + ", ".join(str(i) for i in range(1, 10_002)) + "]}}",
+        "has 10001 values",
+    ),
     "long seed": ("seed", "[" + ", ".join(["0"] * 100_000) + "]", "seed: got [0, 0, 0"),
     "long name": ("name", "x" * 500_000, "name: got 'xxxx"),
 }
@@ -620,14 +959,18 @@ def test_long_values_give_one_line_errors(workdir, key, value, expected):
 
 @pytest.mark.timeout(60)
 def test_choice_of_ten_thousand_values_loads(workdir):
-    text = sweep_text(space="{batch_size: {choice: [" + ", ".join(str(i) for i in range(1, 10_001)) + "]}}")
+    text = sweep_text(
+        space="{batch_size: {choice: [" + ", ".join(str(i) for i in range(1, 10_001)) + "]}}"
+    )
     spec = load_cleanly(write(workdir, text))
     assert isinstance(spec, SweepSpec) and len(spec.space["batch_size"].values) == 10_000
 
 
 @pytest.mark.timeout(20)
 def test_condition_on_a_huge_integer_range_loads_quickly(workdir):
-    text = sweep_text(space="{data.seed: {int: [0, 4294967295]}, lr: {float: [0.1, 0.2], when: {data.seed: 7}}}")
+    text = sweep_text(
+        space="{data.seed: {int: [0, 4294967295]}, lr: {float: [0.1, 0.2], when: {data.seed: 7}}}"
+    )
     spec = load_cleanly(write(workdir, text))
     assert isinstance(spec, SweepSpec) and spec.conditions.when["lr"][0].values == (7,)
 
@@ -645,7 +988,9 @@ JUNK_FILES = {
 
 
 def test_loading_never_initializes_ray():
-    if "ray" in sys.modules:  # imported by another test of this process, perhaps; never started here
+    if (
+        "ray" in sys.modules
+    ):  # imported by another test of this process, perhaps; never started here
         import ray
 
         assert not ray.is_initialized()
@@ -664,15 +1009,24 @@ def test_junk_files_import_neither_ray_nor_torch(tmp_path):
         assert code == 0, code
         assert "ray" not in sys.modules and "torch" not in sys.modules, "imported"
         """)
-    run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=100, check=False,
-                         env=launcher_env())
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=100,
+        check=False,
+        env=launcher_env(),
+    )
     assert run.returncode == 0, run.stderr
     errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == len(JUNK_FILES) == len(run.stderr.splitlines()), run.stderr
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.parametrize("name", ["bomb.yaml", "recursive.yaml", "python.yaml", "latin1.yaml", "binary.yaml"])
+@pytest.mark.parametrize(
+    "name", ["bomb.yaml", "recursive.yaml", "python.yaml", "latin1.yaml", "binary.yaml"]
+)
 def test_launcher_refuses_junk_in_one_line_and_creates_nothing(tmp_path, name):
     path = write(tmp_path, JUNK_FILES[name], name)
     storage = tmp_path / "storage"
@@ -680,6 +1034,10 @@ def test_launcher_refuses_junk_in_one_line_and_creates_nothing(tmp_path, name):
     run = run_launcher("local", str(path), "--storage", str(storage), timeout=100)
     assert run.returncode == 2, run.stdout + run.stderr
     assert run.stdout == ""
-    assert run.stderr.endswith("\n") and run.stderr.count("\n") == 1 and run.stderr.startswith(f"error: {path}: ")
+    assert (
+        run.stderr.endswith("\n")
+        and run.stderr.count("\n") == 1
+        and run.stderr.startswith(f"error: {path}: ")
+    )
     assert list(storage.iterdir()) == []
     assert sorted(os.listdir(tmp_path)) == sorted([name, "storage"])

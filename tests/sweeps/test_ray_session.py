@@ -23,11 +23,17 @@ def test_the_token_is_looked_up_in_rays_order(no_ray_settings, monkeypatch):
     home_file = no_ray_settings / "home" / ".ray" / "auth_token"
     home_file.parent.mkdir(parents=True)
     home_file.write_text("from-home\n")
-    assert (find_token().value, find_token().source) == ("from-home", f"~/.ray/auth_token ({home_file})")
+    assert (find_token().value, find_token().source) == (
+        "from-home",
+        f"~/.ray/auth_token ({home_file})",
+    )
     named = no_ray_settings / "token"
     named.write_text("from-path")
     monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(named))
-    assert (find_token().value, find_token().source) == ("from-path", f"RAY_AUTH_TOKEN_PATH ({named})")
+    assert (find_token().value, find_token().source) == (
+        "from-path",
+        f"RAY_AUTH_TOKEN_PATH ({named})",
+    )
     monkeypatch.setenv("RAY_AUTH_TOKEN", "from-variable")
     assert (find_token().value, find_token().source) == ("from-variable", "RAY_AUTH_TOKEN")
 

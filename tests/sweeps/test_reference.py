@@ -6,7 +6,7 @@ from tests.conftest import ROOT
 
 def test_readme_carries_the_current_reference():
     readme = (ROOT / "README.md").read_text()
-    current = readme[readme.index(BEGIN): readme.index(END) + len(END)]
+    current = readme[readme.index(BEGIN) : readme.index(END) + len(END)]
     assert current == reference(), "regenerate it: python -m sweeps.spec.reference --write"
 
 

@@ -11,19 +11,31 @@ from sweeps.trial.plan import REPORT_INTERVAL_S, TrialPlan
 
 
 def spec_with(scheduler: dict, checkpoint: dict | None = None, max_epochs: int = 30, **extra):
-    raw = {"name": "s", "model": {"family": "mlp"}, "data": {"dataset": "digits"}, "metric": "val_loss",
-           "mode": "min", "space": {"lr": {"logfloat": [1e-4, 1e-1]}}, "trials": {"num_samples": 4},
-           "scheduler": scheduler, "stop": {"max_epochs": max_epochs}, **extra}
+    raw = {
+        "name": "s",
+        "model": {"family": "mlp"},
+        "data": {"dataset": "digits"},
+        "metric": "val_loss",
+        "mode": "min",
+        "space": {"lr": {"logfloat": [1e-4, 1e-1]}},
+        "trials": {"num_samples": 4},
+        "scheduler": scheduler,
+        "stop": {"max_epochs": max_epochs},
+        **extra,
+    }
     if checkpoint is not None:
         raw["checkpoint"] = checkpoint
     return sweep_from_dict(raw, source="inline")
 
 
-@pytest.mark.parametrize("options", [
-    {"grace_period": 2, "reduction_factor": 3},
-    {"grace_period": 1, "reduction_factor": 2, "brackets": 3},
-    {"grace_period": 3, "reduction_factor": 2.5, "max_t": 20},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"grace_period": 2, "reduction_factor": 3},
+        {"grace_period": 1, "reduction_factor": 2, "brackets": 3},
+        {"grace_period": 3, "reduction_factor": 2.5, "max_t": 20},
+    ],
+)
 def test_asha_decision_epochs_are_the_rungs_of_tunes_asha(options):
     spec = spec_with({"name": "asha", **options}, max_epochs=30)
     every, epochs = report_schedule(spec)
@@ -34,32 +46,66 @@ def test_asha_decision_epochs_are_the_rungs_of_tunes_asha(options):
 
 def test_auto_checkpoints_follow_the_scheduler_and_otherwise_the_interval():
     assert checkpoint_schedule(spec_with({"name": "fifo"})) == (0, frozenset(), 60.0)
-    assert checkpoint_schedule(spec_with({"name": "asha", "grace_period": 2})) == (0, frozenset(), 60.0)
-    assert checkpoint_schedule(spec_with({"name": "median"}, {"interval_s": 5})) == (0, frozenset(), 5.0)
+    assert checkpoint_schedule(spec_with({"name": "asha", "grace_period": 2})) == (
+        0,
+        frozenset(),
+        60.0,
+    )
+    assert checkpoint_schedule(spec_with({"name": "median"}, {"interval_s": 5})) == (
+        0,
+        frozenset(),
+        5.0,
+    )
     assert checkpoint_schedule(spec_with({"name": "hyperband"}, trials={"num_samples": 4}))[0] == 1
     pbt = spec_with({"name": "pbt", "perturbation_interval": 5, "mutate": ["lr"]}, {"keep": None})
-    assert checkpoint_schedule(pbt) == (5, frozenset(), 60.0) and report_schedule(pbt) == (5, frozenset())
+    assert checkpoint_schedule(pbt) == (5, frozenset(), 60.0) and report_schedule(pbt) == (
+        5,
+        frozenset(),
+    )
     assert checkpoint_schedule(spec_with({"name": "asha"}, {"every": 3})) == (3, frozenset(), None)
     assert report_schedule(spec_with({"name": "median"})) == (1, frozenset())
     assert report_schedule(spec_with({"name": "fifo"})) == (0, frozenset())
 
 
 def test_a_trial_plan_reports_at_decisions_and_otherwise_after_the_interval():
-    plan = TrialPlan.from_spec(spec_with({"name": "asha", "grace_period": 2, "reduction_factor": 3}))
+    plan = TrialPlan.from_spec(
+        spec_with({"name": "asha", "grace_period": 2, "reduction_factor": 3})
+    )
     assert plan.report_epochs == {2, 6, 18}
-    assert plan.report_due(6, 0.0) and not plan.report_due(7, 0.0) and plan.report_due(7, REPORT_INTERVAL_S)
+    assert (
+        plan.report_due(6, 0.0)
+        and not plan.report_due(7, 0.0)
+        and plan.report_due(7, REPORT_INTERVAL_S)
+    )
     assert not plan.checkpoint_due(6, 59.0) and plan.checkpoint_due(7, 60.0)
     every = TrialPlan.from_spec(spec_with({"name": "fifo"}, {"every": 2}))
     assert every.checkpoint_due(4, 0.0) and not every.checkpoint_due(5, 1e9)
 
 
 def test_a_batched_result_unpacks_into_one_result_per_epoch():
-    result = {"trial_id": "t", "epoch": 3, "val_loss": 0.3, "training_iteration": 1, "should_checkpoint": True,
-              "checkpoint_dir_name": "checkpoint_000000",
-              EPOCH_RESULTS: [{"epoch": 1, "val_loss": 0.5}, {"epoch": 2, "val_loss": 0.4}, {"epoch": 3, "val_loss": 0.3}]}
+    result = {
+        "trial_id": "t",
+        "epoch": 3,
+        "val_loss": 0.3,
+        "training_iteration": 1,
+        "should_checkpoint": True,
+        "checkpoint_dir_name": "checkpoint_000000",
+        EPOCH_RESULTS: [
+            {"epoch": 1, "val_loss": 0.5},
+            {"epoch": 2, "val_loss": 0.4},
+            {"epoch": 3, "val_loss": 0.3},
+        ],
+    }
     unpacked = epoch_results(result)
-    assert [(r["epoch"], r["val_loss"], r["trial_id"]) for r in unpacked] == [(1, 0.5, "t"), (2, 0.4, "t"), (3, 0.3, "t")]
+    assert [(r["epoch"], r["val_loss"], r["trial_id"]) for r in unpacked] == [
+        (1, 0.5, "t"),
+        (2, 0.4, "t"),
+        (3, 0.3, "t"),
+    ]
     assert all(EPOCH_RESULTS not in r for r in unpacked)
     assert [(r["should_checkpoint"], r["checkpoint_dir_name"]) for r in unpacked] == [
-        (False, None), (False, None), (True, "checkpoint_000000")]  # only the reported epoch has it
+        (False, None),
+        (False, None),
+        (True, "checkpoint_000000"),
+    ]  # only the reported epoch has it
     assert epoch_results({"epoch": 1}) == [{"epoch": 1}]

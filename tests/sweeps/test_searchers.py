@@ -9,7 +9,9 @@ from tests.conftest import ROOT
 
 
 def proposals(path: str, count: int, seed: int, overrides=(), score=None) -> list[dict]:
-    spec = load_sweep(ROOT / path, overrides=[f"searcher.seed={seed}", "trials.max_concurrent=null", *overrides])
+    spec = load_sweep(
+        ROOT / path, overrides=[f"searcher.seed={seed}", "trials.max_concurrent=null", *overrides]
+    )
     searcher, param_space = searcher_module(spec.searcher_name).build(spec.searcher, spec)
     assert param_space == {}  # the searcher holds the space itself
     configs = []
@@ -17,7 +19,9 @@ def proposals(path: str, count: int, seed: int, overrides=(), score=None) -> lis
         config = searcher.suggest(f"trial_{index}")
         configs.append(config)
         if score is not None:
-            searcher.on_trial_complete(f"trial_{index}", {spec.metric: score(config), "training_iteration": 1})
+            searcher.on_trial_complete(
+                f"trial_{index}", {spec.metric: score(config), "training_iteration": 1}
+            )
     return configs
 
 
@@ -41,13 +45,21 @@ def test_tpe_concentrates_where_the_results_are_good():
     score = lambda config: -abs(config["lr"] - 0.01) / 0.01  # noqa: E731
     configs = proposals("sweeps/digits_tpe_asha.yaml", 40, seed=0, score=score)
     near = lambda batch: sum(0.003 < c["lr"] < 0.03 for c in batch)  # noqa: E731
-    assert near(configs[24:]) > near(configs[:8]) * 2  # after the random start, most proposals are near 0.01
+    assert (
+        near(configs[24:]) > near(configs[:8]) * 2
+    )  # after the random start, most proposals are near 0.01
 
 
 def test_a_choice_of_lists_is_proposed_as_the_list():
-    raw = {"name": "lists", "model": {"family": "mlp"}, "data": {"dataset": "digits"},
-           "space": {"widths": {"choice": [[64, 32], [128]]}, "lr": {"logfloat": [1.0e-4, 1.0e-1]}},
-           "metric": "val_accuracy", "mode": "max", "searcher": {"name": "tpe"}}
+    raw = {
+        "name": "lists",
+        "model": {"family": "mlp"},
+        "data": {"dataset": "digits"},
+        "space": {"widths": {"choice": [[64, 32], [128]]}, "lr": {"logfloat": [1.0e-4, 1.0e-1]}},
+        "metric": "val_accuracy",
+        "mode": "max",
+        "searcher": {"name": "tpe"},
+    }
     spec = sweep_from_dict(raw, source="lists.yaml")
     searcher, _ = searcher_module("tpe").build(spec.searcher, spec)
     configs = [searcher.suggest(f"trial_{index}") for index in range(6)]

@@ -52,9 +52,15 @@ def tiny_overrides(spec, tmp_path) -> list[str]:
 @pytest.mark.parametrize("path", SHIPPED_SWEEPS, ids=lambda p: p.name)
 def test_shipped_sweep_runs_for_real_when_shrunk(path, tmp_path):
     spec = load_sweep(path)
-    run = run_launcher("local", str(path), "--storage", str(tmp_path), *tiny_overrides(spec, tmp_path))
+    run = run_launcher(
+        "local", str(path), "--storage", str(tmp_path), *tiny_overrides(spec, tmp_path)
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     best = json.loads((tmp_path / spec.name / "best.json").read_text())
     assert best["trial_id"] and best["checkpoint"]
-    validation = [name for name in spec.logged_metrics if name.startswith("val_") and not name.endswith("_fold_std")]
+    validation = [
+        name
+        for name in spec.logged_metrics
+        if name.startswith("val_") and not name.endswith("_fold_std")
+    ]
     assert set(best["test"]) == {f"test_{name.removeprefix('val_')}" for name in validation}

@@ -4,15 +4,21 @@ import pytest
 from ray import tune
 
 from sweeps.errors import SweepError
-from sweeps.spec.space import Choice, FloatRange, Grid, IntRange
 from sweeps.spec import load_sweep, sweep_from_dict
+from sweeps.spec.space import Choice, FloatRange, Grid, IntRange
 from tests.conftest import ROOT
 
 DEFAULT = ROOT / "sweeps" / "digits_asha.yaml"
 
 
 def minimal(**extra):
-    raw = {"name": "s", "model": {"family": "mlp"}, "data": {"dataset": "digits"}, "metric": "val_loss", "mode": "min"}
+    raw = {
+        "name": "s",
+        "model": {"family": "mlp"},
+        "data": {"dataset": "digits"},
+        "metric": "val_loss",
+        "mode": "min",
+    }
     raw.update(extra)
     return raw
 
@@ -27,10 +33,16 @@ def test_defaults_fill_every_section():
 
 
 def test_set_overrides_any_key_by_dotted_path():
-    spec = load_sweep(DEFAULT, overrides=[
-        "trials.num_samples=4", "stop.max_epochs=2", "scheduler.grace_period=1",
-        "space.lr={logfloat: [1e-3, 1e-2]}", "model.weight_decay=1e-4",
-    ])
+    spec = load_sweep(
+        DEFAULT,
+        overrides=[
+            "trials.num_samples=4",
+            "stop.max_epochs=2",
+            "scheduler.grace_period=1",
+            "space.lr={logfloat: [1e-3, 1e-2]}",
+            "model.weight_decay=1e-4",
+        ],
+    )
     assert spec.trials.num_samples == 4 and spec.stop.max_epochs == 2
     assert spec.space["lr"] == FloatRange(1e-3, 1e-2, log=True)
     assert spec.model_args["weight_decay"] == pytest.approx(1e-4)
@@ -44,14 +56,20 @@ def test_set_is_validated_like_the_file_and_names_itself():
         f"{DEFAULT} (after --set trials.num_samples): trials.num_samples: "
         "Input should be greater than or equal to 1 (got -2)"
     )
-    for bad, expected in [("nonsense", "write KEY=VALUE"), ("bogus.key=1", "unknown key 'bogus'"),
-                          ("name.sub=1", "name is 'digits_asha', not a mapping")]:
+    for bad, expected in [
+        ("nonsense", "write KEY=VALUE"),
+        ("bogus.key=1", "unknown key 'bogus'"),
+        ("name.sub=1", "name is 'digits_asha', not a mapping"),
+    ]:
         with pytest.raises(SweepError, match=expected):
             load_sweep(DEFAULT, overrides=[bad])
 
 
 def test_set_reaches_data_keys_in_the_space():
-    spec = load_sweep(ROOT / "sweeps" / "digits_grid.yaml", overrides=["space.data.val_fraction={choice: [0.1, 0.3]}"])
+    spec = load_sweep(
+        ROOT / "sweeps" / "digits_grid.yaml",
+        overrides=["space.data.val_fraction={choice: [0.1, 0.3]}"],
+    )
     assert spec.space["data.val_fraction"] == Choice((0.1, 0.3))
     assert spec.data_keys() == ["data.val_fraction"]
 
@@ -64,16 +82,29 @@ def test_name_option_is_validated():
 
 def test_exponent_without_dot_is_a_number(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text("name: s\nmodel: {family: mlp, lr: 1e-3}\ndata: {dataset: digits}\nmetric: val_loss\nmode: min\n")
+    path.write_text(
+        "name: s\nmodel: {family: mlp, lr: 1e-3}\ndata: {dataset: digits}\nmetric: val_loss\nmode: min\n"
+    )
     assert load_sweep(path).model_args["lr"] == pytest.approx(0.001)
 
 
 def test_space_kinds_become_tune_domains_with_inclusive_integer_bounds():
-    spec = sweep_from_dict(minimal(space={
-        "depth": {"int": [1, 3]}, "width": {"logint": [16, 64]}, "dropout": {"float": [0.0, 0.5]},
-        "lr": {"logfloat": [1e-4, 1e-1]}, "activation": {"choice": ["relu", "tanh"]}, "batch_size": {"grid": [32, 64]},
-    }), source="inline")
-    assert spec.space["depth"] == IntRange(1, 3) and spec.space["width"] == IntRange(16, 64, log=True)
+    spec = sweep_from_dict(
+        minimal(
+            space={
+                "depth": {"int": [1, 3]},
+                "width": {"logint": [16, 64]},
+                "dropout": {"float": [0.0, 0.5]},
+                "lr": {"logfloat": [1e-4, 1e-1]},
+                "activation": {"choice": ["relu", "tanh"]},
+                "batch_size": {"grid": [32, 64]},
+            }
+        ),
+        source="inline",
+    )
+    assert spec.space["depth"] == IntRange(1, 3) and spec.space["width"] == IntRange(
+        16, 64, log=True
+    )
     assert spec.space["batch_size"] == Grid((32, 64))
     assert spec.trial_count == 2  # the grid doubles one sample
     depth = spec.space["depth"].to_tune()
@@ -83,8 +114,14 @@ def test_space_kinds_become_tune_domains_with_inclusive_integer_bounds():
 
 
 def test_grid_searcher_counts_choices_as_grid():
-    spec = sweep_from_dict(minimal(searcher={"name": "grid"}, trials={"num_samples": 2},
-                                   space={"depth": {"choice": [1, 2, 3]}, "width": {"grid": [8, 16]}}), source="inline")
+    spec = sweep_from_dict(
+        minimal(
+            searcher={"name": "grid"},
+            trials={"num_samples": 2},
+            space={"depth": {"choice": [1, 2, 3]}, "width": {"grid": [8, 16]}},
+        ),
+        source="inline",
+    )
     assert spec.trial_count == 2 * 3 * 2
 
 
@@ -92,7 +129,11 @@ def test_loading_never_imports_torch_or_ray():
     import subprocess
     import sys
 
-    code = ("import sys; from sweeps.spec import load_sweep; load_sweep('sweeps/digits_asha.yaml');"
-            "print(sorted(m for m in ('torch', 'ray', 'pytorch_lightning') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    code = (
+        "import sys; from sweeps.spec import load_sweep; load_sweep('sweeps/digits_asha.yaml');"
+        "print(sorted(m for m in ('torch', 'ray', 'pytorch_lightning') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"

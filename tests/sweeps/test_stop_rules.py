@@ -4,11 +4,15 @@ from sweeps.run.stop_rules import SweepStopRules
 
 
 def report(rules: SweepStopRules, trial: str, value: float, epoch: int = 1) -> None:
-    assert rules(trial, {"val_loss": value, "epoch": epoch}) is False  # a rule ends the sweep, not one trial
+    assert (
+        rules(trial, {"val_loss": value, "epoch": epoch}) is False
+    )  # a rule ends the sweep, not one trial
 
 
 def test_target_ends_the_sweep_in_the_metric_direction(capsys):
-    rules = SweepStopRules("val_loss", "min", target=0.2, plateau_trials=None, plateau_min_delta=0.0)
+    rules = SweepStopRules(
+        "val_loss", "min", target=0.2, plateau_trials=None, plateau_min_delta=0.0
+    )
     report(rules, "a", 0.5)
     report(rules, "a", float("nan"))  # a diverged result reaches nothing
     assert not rules.stop_all()
@@ -32,7 +36,9 @@ def test_plateau_counts_trial_ends_since_the_best_last_improved():
 
 
 def test_epoch_budget_counts_every_trial_epoch():
-    rules = SweepStopRules("val_loss", "min", target=None, plateau_trials=None, plateau_min_delta=0.0, epoch_budget=5)
+    rules = SweepStopRules(
+        "val_loss", "min", target=None, plateau_trials=None, plateau_min_delta=0.0, epoch_budget=5
+    )
     for epoch in range(1, 3):
         report(rules, "a", 0.5, epoch)
         report(rules, "b", 0.6, epoch)
@@ -42,7 +48,9 @@ def test_epoch_budget_counts_every_trial_epoch():
 
 
 def test_the_repeated_last_result_of_a_finished_trial_is_not_an_epoch():
-    rules = SweepStopRules("val_loss", "min", target=None, plateau_trials=None, plateau_min_delta=0.0, epoch_budget=3)
+    rules = SweepStopRules(
+        "val_loss", "min", target=None, plateau_trials=None, plateau_min_delta=0.0, epoch_budget=3
+    )
     last = {"val_loss": 0.5, "epoch": 2}
     rules("a", {"val_loss": 0.6, "epoch": 1})
     rules("a", last)
@@ -51,9 +59,16 @@ def test_the_repeated_last_result_of_a_finished_trial_is_not_an_epoch():
 
 
 def test_results_carrying_several_epochs_count_and_are_judged_epoch_by_epoch(capsys):
-    rules = SweepStopRules("val_loss", "min", target=0.2, plateau_trials=None, plateau_min_delta=0.0, epoch_budget=10)
-    batch = {"val_loss": 0.3, "epoch": 4, "epoch_results": [{"val_loss": v, "epoch": e} for e, v in
-                                                            [(1, 0.5), (2, 0.19), (3, 0.25), (4, 0.3)]]}
+    rules = SweepStopRules(
+        "val_loss", "min", target=0.2, plateau_trials=None, plateau_min_delta=0.0, epoch_budget=10
+    )
+    batch = {
+        "val_loss": 0.3,
+        "epoch": 4,
+        "epoch_results": [
+            {"val_loss": v, "epoch": e} for e, v in [(1, 0.5), (2, 0.19), (3, 0.25), (4, 0.3)]
+        ],
+    }
     assert rules("a", batch) is False
     assert rules.epochs == 4  # four epochs, not one result
     assert "reached the target val_loss 0.2 (0.19) at epoch 2" in capsys.readouterr().out

@@ -8,29 +8,56 @@ import pytest
 from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import EpochResult, MetricMissing, Patience, epoch_metrics
 
-PLAN = TrialPlan(family="mlp", model_args={"depth": 1, "width": 16}, dataset="digits",
-                 data_args={"validation": "kfold", "folds": 2}, metric="val_accuracy", mode="max",
-                 max_epochs=4, checkpoint_every=1, seed=0, cpus=1, gpus=0)
+PLAN = TrialPlan(
+    family="mlp",
+    model_args={"depth": 1, "width": 16},
+    dataset="digits",
+    data_args={"validation": "kfold", "folds": 2},
+    metric="val_accuracy",
+    mode="max",
+    max_epochs=4,
+    checkpoint_every=1,
+    seed=0,
+    cpus=1,
+    gpus=0,
+)
 
 
 def test_epoch_metrics_are_the_mean_over_folds_with_the_spread_of_the_sweep_metric():
-    results = [EpochResult(2, {"val_accuracy": 0.8, "val_loss": 0.5}), EpochResult(2, {"val_accuracy": 0.9, "val_loss": 0.3})]
+    results = [
+        EpochResult(2, {"val_accuracy": 0.8, "val_loss": 0.5}),
+        EpochResult(2, {"val_accuracy": 0.9, "val_loss": 0.3}),
+    ]
     metrics = epoch_metrics(PLAN, results)
-    assert metrics == pytest.approx({"val_accuracy": 0.85, "val_loss": 0.4, "val_accuracy_fold_std": 0.05})
-    assert epoch_metrics(PLAN, results[:1]) == {"val_accuracy": 0.8, "val_loss": 0.5}  # hold-out: as logged
+    assert metrics == pytest.approx(
+        {"val_accuracy": 0.85, "val_loss": 0.4, "val_accuracy_fold_std": 0.05}
+    )
+    assert epoch_metrics(PLAN, results[:1]) == {
+        "val_accuracy": 0.8,
+        "val_loss": 0.5,
+    }  # hold-out: as logged
 
 
 def test_a_metric_missing_in_one_fold_names_the_fold_what_was_logged_and_the_closest_name():
-    results = [EpochResult(1, {"val_accuracy": 0.8}), EpochResult(1, {"val_loss": 0.3, "val_acuracy": 0.7})]
-    with pytest.raises(MetricMissing, match=r"'val_accuracy' was never logged by the mlp model \(fold 1\); it logged: "
-                                            r"val_acuracy, val_loss; did you mean 'val_acuracy'\?"):
+    results = [
+        EpochResult(1, {"val_accuracy": 0.8}),
+        EpochResult(1, {"val_loss": 0.3, "val_acuracy": 0.7}),
+    ]
+    with pytest.raises(
+        MetricMissing,
+        match=r"'val_accuracy' was never logged by the mlp model \(fold 1\); it logged: "
+        r"val_acuracy, val_loss; did you mean 'val_acuracy'\?",
+    ):
         epoch_metrics(PLAN, results)
 
 
-@pytest.mark.parametrize("mode, values, stops_after", [
-    ("max", [0.5, 0.6, 0.6, 0.59], 4),  # equal is no improvement
-    ("min", [1.0, 0.9, 0.95, 0.8, 0.85, 0.9], 6),
-])
+@pytest.mark.parametrize(
+    "mode, values, stops_after",
+    [
+        ("max", [0.5, 0.6, 0.6, 0.59], 4),  # equal is no improvement
+        ("min", [1.0, 0.9, 0.95, 0.8, 0.85, 0.9], 6),
+    ],
+)
 def test_patience_counts_epochs_without_a_strict_improvement(mode, values, stops_after):
     patience = Patience(mode, 2)
     stopped = [patience.exhausted(value) for value in values]
@@ -48,15 +75,19 @@ def test_patience_state_survives_a_checkpoint_and_no_patience_never_stops():
 
 
 def test_a_checkpoint_folder_cut_short_by_a_killed_upload_is_not_resumed_from(tmp_path):
-    from sweeps.run.resume_repair import _complete
     from sweeps.results.storage import Location
+    from sweeps.run.resume_repair import _complete
 
     archive = io.BytesIO()  # what torch.save writes: a zip archive
     with zipfile.ZipFile(archive, "w") as writing:
         writing.writestr("archive/data.pkl", b"weights" * 1000)
     whole, half, folds, cut = (tmp_path / f"checkpoint_00000{index}" for index in range(4))
-    for folder, files in ((whole, ["model.ckpt", "patience.json"]), (half, ["patience.json"]),
-                          (folds, ["fold-0.ckpt", "fold-1.ckpt", "patience.json"]), (cut, ["model.ckpt", "patience.json"])):
+    for folder, files in (
+        (whole, ["model.ckpt", "patience.json"]),
+        (half, ["patience.json"]),
+        (folds, ["fold-0.ckpt", "fold-1.ckpt", "patience.json"]),
+        (cut, ["model.ckpt", "patience.json"]),
+    ):
         folder.mkdir()
         for name in files:
             (folder / name).write_bytes(archive.getvalue() if name.endswith(".ckpt") else b"{}")

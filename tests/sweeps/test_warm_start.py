@@ -21,47 +21,88 @@ SPACE = {
 
 
 def sweep(searcher: str, warm_start: dict, space=None, num_samples: int = 40):
-    raw = {"name": "warm", "model": {"family": "mlp"}, "data": {"dataset": "digits"}, "space": space or SPACE,
-           "metric": "val_accuracy", "mode": "max", "searcher": {"name": searcher},
-           "trials": {"num_samples": num_samples}, "warm_start": warm_start}
+    raw = {
+        "name": "warm",
+        "model": {"family": "mlp"},
+        "data": {"dataset": "digits"},
+        "space": space or SPACE,
+        "metric": "val_accuracy",
+        "mode": "max",
+        "searcher": {"name": searcher},
+        "trials": {"num_samples": num_samples},
+        "warm_start": warm_start,
+    }
     return sweep_from_dict(raw, source="warm.yaml")
 
 
 def earlier_sweep(folder, rows: list[dict]) -> str:
     """A trials.parquet laid out as sweeps.results.export writes it."""
     columns = {
-        "trial_id": pa.string(), "status": pa.string(), "config/optimizer": pa.string(), "config/lr": pa.float64(),
-        "config/momentum": pa.float64(), "config/depth": pa.int64(), "config/widths[0]": pa.int64(),
-        "config/widths[1]": pa.int64(), "config/widths[2]": pa.int64(), "final_val_accuracy": pa.float64(),
+        "trial_id": pa.string(),
+        "status": pa.string(),
+        "config/optimizer": pa.string(),
+        "config/lr": pa.float64(),
+        "config/momentum": pa.float64(),
+        "config/depth": pa.int64(),
+        "config/widths[0]": pa.int64(),
+        "config/widths[1]": pa.int64(),
+        "config/widths[2]": pa.int64(),
+        "final_val_accuracy": pa.float64(),
         "best_val_accuracy": pa.float64(),
     }
     full = [{name: row.get(name.removeprefix("config/")) for name in columns} for row in rows]
     folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(full, schema=pa.schema(list(columns.items()))), folder / "trials.parquet")
+    pq.write_table(
+        pa.Table.from_pylist(full, schema=pa.schema(list(columns.items()))),
+        folder / "trials.parquet",
+    )
     return str(folder)
 
 
 def row(index: int, lr: float, score: float, **config) -> dict:
-    base = {"trial_id": f"t{index}", "status": "stopped", "optimizer": "adam", "lr": lr, "depth": 1, "widths[0]": 64,
-            "final_val_accuracy": score, "best_val_accuracy": score}
+    base = {
+        "trial_id": f"t{index}",
+        "status": "stopped",
+        "optimizer": "adam",
+        "lr": lr,
+        "depth": 1,
+        "widths[0]": 64,
+        "final_val_accuracy": score,
+        "best_val_accuracy": score,
+    }
     return {**base, **config}
 
 
 def test_points_are_the_first_trials_of_random_search():
-    points = [{"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "depth": 2, "widths": [128, 32]},
-              {"optimizer": "adam", "lr": 0.001}]
+    points = [
+        {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "depth": 2, "widths": [128, 32]},
+        {"optimizer": "adam", "lr": 0.001},
+    ]
     spec = sweep("random", {"points": points}, num_samples=5)
     generator, param_space = searcher_module("random").build(spec.searcher, spec)
-    generator.add_configurations({"warm": {"run": lambda config: None, "config": param_space, "num_samples": 5}})
+    generator.add_configurations(
+        {"warm": {"run": lambda config: None, "config": param_space, "num_samples": 5}}
+    )
     first, second = generator.next_trial().config, generator.next_trial().config
-    assert first == {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "depth": 2, "widths[0]": 128, "widths[1]": 32}
+    assert first == {
+        "optimizer": "sgd",
+        "lr": 0.01,
+        "momentum": 0.9,
+        "depth": 2,
+        "widths[0]": 128,
+        "widths[1]": 32,
+    }
     assert second["optimizer"] == "adam" and second["lr"] == 0.001 and "momentum" not in second
-    assert sorted(key for key in second if key.startswith("widths")) == [f"widths[{i}]" for i in range(second["depth"])]
+    assert sorted(key for key in second if key.startswith("widths")) == [
+        f"widths[{i}]" for i in range(second["depth"])
+    ]
 
 
 def test_points_are_the_first_proposals_of_tpe_with_choices_of_lists():
     space = {"widths": {"choice": [[64, 32], [128]]}, "lr": {"logfloat": [1.0e-4, 1.0e-1]}}
-    spec = sweep("tpe", {"points": [{"widths": [128], "lr": 0.02}, {"widths": [64, 32]}]}, space=space)
+    spec = sweep(
+        "tpe", {"points": [{"widths": [128], "lr": 0.02}, {"widths": [64, 32]}]}, space=space
+    )
     searcher, _ = searcher_module("tpe").build(spec.searcher, spec)
     assert searcher.suggest("a") == {"widths": [128], "lr": 0.02}
     second = searcher.suggest("b")
@@ -75,7 +116,11 @@ def test_tpe_learns_from_an_earlier_sweep_and_starts_where_it_was_good(tmp_path)
     rows.append(row(41, 0.5, 0.99))  # outside this sweep's lr range: left out
     folder = earlier_sweep(tmp_path / "earlier", rows)
     spec = sweep("tpe", {"trials": folder}, space={"lr": {"logfloat": [1.0e-4, 1.0e-1]}})
-    assert (spec.warm_start.read, spec.warm_start.outside, len(spec.warm_start.learned)) == (42, 1, 40)
+    assert (spec.warm_start.read, spec.warm_start.outside, len(spec.warm_start.learned)) == (
+        42,
+        1,
+        40,
+    )
     searcher, _ = searcher_module("tpe").build(spec.searcher, spec)
     assert len(searcher._ot_study.trials) == 40
     proposals = [searcher.suggest(f"trial_{i}")["lr"] for i in range(12)]
@@ -93,17 +138,31 @@ def test_earlier_trials_keep_only_what_applies_and_rerun_the_best_first(tmp_path
     spec = sweep("random", {"trials": folder, "rerun_best": 2})
     assert spec.warm_start.points == (
         {"optimizer": "adam", "lr": 0.02, "depth": 1, "widths[0]": 64},
-        {"optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "depth": 2, "widths[0]": 64, "widths[1]": 32},
+        {
+            "optimizer": "sgd",
+            "lr": 0.01,
+            "momentum": 0.9,
+            "depth": 2,
+            "widths[0]": 64,
+            "widths[1]": 32,
+        },
     )
-    assert spec.warm_start.outside == 1 and spec.warm_start.learned == ()  # random search does not learn
+    assert (
+        spec.warm_start.outside == 1 and spec.warm_start.learned == ()
+    )  # random search does not learn
 
 
 def test_an_earlier_sweep_with_another_metric_or_a_damaged_file_is_named(tmp_path):
     folder = tmp_path / "other"
     folder.mkdir()
-    pq.write_table(pa.table({"status": ["stopped"], "final_val_loss": [0.1], "best_val_loss": [0.1]}),
-                   folder / "trials.parquet")
-    with pytest.raises(SweepError, match="has no column final_val_accuracy: the earlier sweep measured another metric"):
+    pq.write_table(
+        pa.table({"status": ["stopped"], "final_val_loss": [0.1], "best_val_loss": [0.1]}),
+        folder / "trials.parquet",
+    )
+    with pytest.raises(
+        SweepError,
+        match="has no column final_val_accuracy: the earlier sweep measured another metric",
+    ):
         sweep("tpe", {"trials": str(folder)})
     damaged = tmp_path / "damaged"
     damaged.mkdir()

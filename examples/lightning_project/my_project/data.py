@@ -17,7 +17,13 @@ class Digits(L.LightningDataModule):
         seed: the split's seed
     """
 
-    def __init__(self, batch_size: int = 64, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0):
+    def __init__(
+        self,
+        batch_size: int = 64,
+        val_fraction: float = 0.2,
+        test_fraction: float = 0.2,
+        seed: int = 0,
+    ):
         super().__init__()
         self.save_hyperparameters()
 
@@ -30,12 +36,15 @@ class Digits(L.LightningDataModule):
         order = torch.randperm(len(x), generator=torch.Generator().manual_seed(self.hparams.seed))
         n_test = int(len(x) * self.hparams.test_fraction)
         n_val = int(len(x) * self.hparams.val_fraction)
-        test, val, train = order[:n_test], order[n_test:n_test + n_val], order[n_test + n_val:]
+        test, val, train = order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]
         mean, std = x[train].mean(0), x[train].std(0)
         std[std < 1e-6] = 1.0  # pixels that are always blank in training stay near zero
         x = (x - mean) / std
-        self.splits = {"train": TensorDataset(x[train], y[train]), "val": TensorDataset(x[val], y[val]),
-                       "test": TensorDataset(x[test], y[test])}
+        self.splits = {
+            "train": TensorDataset(x[train], y[train]),
+            "val": TensorDataset(x[val], y[val]),
+            "test": TensorDataset(x[test], y[test]),
+        }
 
     def train_dataloader(self) -> DataLoader:
         return DataLoader(self.splits["train"], batch_size=self.hparams.batch_size, shuffle=True)

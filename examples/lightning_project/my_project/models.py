@@ -19,8 +19,17 @@ class Classifier(L.LightningModule):
         warmup_steps: linear learning-rate warm-up, in optimizer steps
     """
 
-    def __init__(self, hidden: int = 64, layers: int = 2, dropout: float = 0.1, lr: float = 1e-3,
-                 weight_decay: float = 1e-4, warmup_steps: int = 0, features: int = 64, classes: int = 10):
+    def __init__(
+        self,
+        hidden: int = 64,
+        layers: int = 2,
+        dropout: float = 0.1,
+        lr: float = 1e-3,
+        weight_decay: float = 1e-4,
+        warmup_steps: int = 0,
+        features: int = 64,
+        classes: int = 10,
+    ):
         super().__init__()
         self.save_hyperparameters()
         blocks: list[nn.Module] = []
@@ -38,7 +47,9 @@ class Classifier(L.LightningModule):
         logits = self(x)
         loss = nn.functional.cross_entropy(logits, y)
         self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True)
-        self.log(f"{stage}/acc", (logits.argmax(1) == y).float().mean(), on_step=False, on_epoch=True)
+        self.log(
+            f"{stage}/acc", (logits.argmax(1) == y).float().mean(), on_step=False, on_epoch=True
+        )
         return loss
 
     def training_step(self, batch, batch_index):
@@ -51,8 +62,12 @@ class Classifier(L.LightningModule):
         self._step(batch, "test")
 
     def configure_optimizers(self):
-        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        optimizer = torch.optim.AdamW(
+            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
+        )
         if not self.hparams.warmup_steps:
             return optimizer
-        warmup = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / self.hparams.warmup_steps))
+        warmup = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: min(1.0, (step + 1) / self.hparams.warmup_steps)
+        )
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": warmup, "interval": "step"}}
