@@ -15,12 +15,31 @@ from typing import Any
 
 EPOCH_RESULTS = "epoch_results"
 # What a result holds besides the model's own metrics: Tune's fields and the trial's own.
-NOT_METRICS = frozenset({
-    "timestamp", "time_this_iter_s", "time_total_s", "training_iteration", "iterations_since_restore",
-    "time_since_restore", "pid", "done", "should_checkpoint", "checkpoint_dir_name", "date", "hostname",
-    "node_ip", "trial_id", "experiment_tag", "epoch", "diverged", "node_id", "ended", "ended_reason",
-    EPOCH_RESULTS,
-})
+NOT_METRICS = frozenset(
+    {
+        "timestamp",
+        "time_this_iter_s",
+        "time_total_s",
+        "training_iteration",
+        "iterations_since_restore",
+        "time_since_restore",
+        "pid",
+        "done",
+        "should_checkpoint",
+        "checkpoint_dir_name",
+        "date",
+        "hostname",
+        "node_ip",
+        "trial_id",
+        "experiment_tag",
+        "epoch",
+        "diverged",
+        "node_id",
+        "ended",
+        "ended_reason",
+        EPOCH_RESULTS,
+    }
+)
 # What a report says about its own (last) epoch only: earlier epochs had no checkpoint.
 _LAST_EPOCH_ONLY = {"should_checkpoint": False, "checkpoint_dir_name": None, "done": False}
 
@@ -41,7 +60,10 @@ def epoch_results(result: dict[str, Any]) -> list[dict[str, Any]]:
 def logged_values(entry: dict[str, Any]) -> dict[str, float]:
     """The numbers a model logged in one epoch's result (NaN and infinities included)."""
     return {
-        name: float(value) for name, value in entry.items()
-        if name not in NOT_METRICS and not name.startswith("config/")
-        and isinstance(value, (int, float)) and not isinstance(value, bool)
+        name: float(value)
+        for name, value in entry.items()
+        if name not in NOT_METRICS
+        and not name.startswith("config/")
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
     }

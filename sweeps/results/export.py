@@ -32,13 +32,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sweeps.results.epoch_results import logged_values
-from sweeps.results.metric_values import is_finite_number, is_number
-from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, plain
-from sweeps.spec import SweepSpec
-from sweeps.results.storage import Location
-from sweeps.trial.plan import TrialPlan, trial_arguments
-from sweeps.results.trial_status import ENDED, ENDED_REASON
 from sweeps.results.layout import BEST_FILE, METRICS_FILE, TRIALS_FILE
+from sweeps.results.metric_values import is_finite_number, is_number
+from sweeps.results.storage import Location
+from sweeps.results.trial_status import ENDED, ENDED_REASON
+from sweeps.spec import SweepSpec
+from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, plain
+from sweeps.trial.plan import TrialPlan, trial_arguments
 
 MISSING = "missing"  # a trial whose folder was deleted
 
@@ -54,8 +54,12 @@ class TrialRecord:
     trial_dir: str
 
 
-def trial_status(record_history: list[dict[str, Any]], error: str | None, max_epochs: int,
-                 ended: str | None = None) -> str:
+def trial_status(
+    record_history: list[dict[str, Any]],
+    error: str | None,
+    max_epochs: int,
+    ended: str | None = None,
+) -> str:
     if ended == MISSING:
         return MISSING
     if error:
@@ -70,7 +74,9 @@ def trial_status(record_history: list[dict[str, Any]], error: str | None, max_ep
     return "completed" if int(last.get("epoch", 0)) >= max_epochs else "stopped"
 
 
-def records_from_results(result_grid: Any, spec: SweepSpec, location: Location | None = None) -> list[TrialRecord]:
+def records_from_results(
+    result_grid: Any, spec: SweepSpec, location: Location | None = None
+) -> list[TrialRecord]:
     """One record per trial; paths named as the user would (URIs for remote storage)."""
     name = location.uri_of if location is not None else str
     records = []
@@ -86,14 +92,24 @@ def records_from_results(result_grid: Any, spec: SweepSpec, location: Location |
         if not history and not error and is_finite_number(reached) and reached >= 1:
             # Tune's state remembers results whose log is gone: the trial's folder was deleted
             # (by hand, or lost with a disk). Say so instead of calling the trial not started.
-            error, ended = f"its folder {trial_dir} is gone or emptied; what it trained is lost", MISSING
-        checkpoints = [(name(checkpoint.path), dict(metrics)) for checkpoint, metrics in (result.best_checkpoints or [])]
+            error, ended = (
+                f"its folder {trial_dir} is gone or emptied; what it trained is lost",
+                MISSING,
+            )
+        checkpoints = [
+            (name(checkpoint.path), dict(metrics))
+            for checkpoint, metrics in (result.best_checkpoints or [])
+        ]
         records.append(
             TrialRecord(
                 trial_id=trial_id,
                 status=trial_status(history, error, spec.stop.max_epochs, ended),
                 # Keys that do not apply to a trial (conditional ones) are absent from its config.
-                config={key: plain(value) for key, value in (result.config or {}).items() if key in spec.space},
+                config={
+                    key: plain(value)
+                    for key, value in (result.config or {}).items()
+                    if key in spec.space
+                },
                 history=history,
                 checkpoints=checkpoints,
                 error=error or ((result.metrics or {}).get(ENDED_REASON) if ended else None),
@@ -121,7 +137,11 @@ def _one_line(error: BaseException) -> str:
 
 
 def _best_in(history: list[dict[str, Any]], metric: str, mode: str) -> tuple[float, int] | None:
-    candidates = [(float(row[metric]), int(row["epoch"])) for row in history if is_finite_number(row.get(metric))]
+    candidates = [
+        (float(row[metric]), int(row["epoch"]))
+        for row in history
+        if is_finite_number(row.get(metric))
+    ]
     if not candidates:
         return None
     pick = max if mode == "max" else min
@@ -167,7 +187,9 @@ def _column_value(value: Any, arrow_type: pa.DataType) -> Any:
 
 
 def write_outputs(
-    records: list[TrialRecord], spec: SweepSpec, sweep_dir: Path,
+    records: list[TrialRecord],
+    spec: SweepSpec,
+    sweep_dir: Path,
     test_metrics: Callable[[str], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Write the three files; returns the content of best.json. ``test_metrics`` evaluates the
@@ -181,36 +203,54 @@ def write_outputs(
         best = _best_in(record.history, metric, mode)
         checkpoint = _best_checkpoint(record, metric, mode)
         final = record.history[-1] if record.history else {}
-        if best is not None and record.status != "diverged" and (
-            best_overall is None or (best[0] > best_overall[0] if mode == "max" else best[0] < best_overall[0])
+        if (
+            best is not None
+            and record.status != "diverged"
+            and (
+                best_overall is None
+                or (best[0] > best_overall[0] if mode == "max" else best[0] < best_overall[0])
+            )
         ):
             best_overall = (best[0], record, best[1])
-        rows.append({
-            "trial_id": record.trial_id,
-            "status": record.status,
-            **{f"config/{key}": record.config.get(key) for key in spec.space},
-            f"final_{metric}": final.get(metric) if is_finite_number(final.get(metric)) else None,
-            f"best_{metric}": best[0] if best else None,
-            "best_epoch": best[1] if best else None,
-            "epochs": int(final.get("epoch", 0)),
-            "wall_time_s": float(final["time_total_s"]) if is_finite_number(final.get("time_total_s")) else None,
-            "checkpoint": checkpoint[0] if checkpoint else None,
-            "checkpoint_epoch": checkpoint[1] if checkpoint else None,
-            f"checkpoint_{metric}": checkpoint[2] if checkpoint else None,
-            "node_id": final.get("node_id"),
-            "error": record.error,
-            "trial_dir": record.trial_dir,
-            "config_json": _arguments_json(plan, record.config),
-        })
+        rows.append(
+            {
+                "trial_id": record.trial_id,
+                "status": record.status,
+                **{f"config/{key}": record.config.get(key) for key in spec.space},
+                f"final_{metric}": final.get(metric)
+                if is_finite_number(final.get(metric))
+                else None,
+                f"best_{metric}": best[0] if best else None,
+                "best_epoch": best[1] if best else None,
+                "epochs": int(final.get("epoch", 0)),
+                "wall_time_s": float(final["time_total_s"])
+                if is_finite_number(final.get("time_total_s"))
+                else None,
+                "checkpoint": checkpoint[0] if checkpoint else None,
+                "checkpoint_epoch": checkpoint[1] if checkpoint else None,
+                f"checkpoint_{metric}": checkpoint[2] if checkpoint else None,
+                "node_id": final.get("node_id"),
+                "error": record.error,
+                "trial_dir": record.trial_dir,
+                "config_json": _arguments_json(plan, record.config),
+            }
+        )
 
     fields = [pa.field("trial_id", pa.string()), pa.field("status", pa.string())]
     fields += [pa.field(f"config/{key}", _arrow_type(param)) for key, param in spec.space.items()]
     fields += [
-        pa.field(f"final_{metric}", pa.float64()), pa.field(f"best_{metric}", pa.float64()),
-        pa.field("best_epoch", pa.int64()), pa.field("epochs", pa.int64()), pa.field("wall_time_s", pa.float64()),
-        pa.field("checkpoint", pa.string()), pa.field("checkpoint_epoch", pa.int64()),
-        pa.field(f"checkpoint_{metric}", pa.float64()), pa.field("node_id", pa.string()),
-        pa.field("error", pa.string()), pa.field("trial_dir", pa.string()), pa.field("config_json", pa.string()),
+        pa.field(f"final_{metric}", pa.float64()),
+        pa.field(f"best_{metric}", pa.float64()),
+        pa.field("best_epoch", pa.int64()),
+        pa.field("epochs", pa.int64()),
+        pa.field("wall_time_s", pa.float64()),
+        pa.field("checkpoint", pa.string()),
+        pa.field("checkpoint_epoch", pa.int64()),
+        pa.field(f"checkpoint_{metric}", pa.float64()),
+        pa.field("node_id", pa.string()),
+        pa.field("error", pa.string()),
+        pa.field("trial_dir", pa.string()),
+        pa.field("config_json", pa.string()),
     ]
     schema = pa.schema(fields)
     for row in rows:
@@ -221,61 +261,96 @@ def write_outputs(
     metric_rows = []
     for record in records:
         for entry in record.history:
-            metric_rows.append({
-                "trial_id": record.trial_id,
-                "epoch": int(entry["epoch"]),
-                # NaN and infinities are kept: they are what a diverged trial logged.
-                **{name: float(entry[name]) if is_number(entry.get(name)) else None for name in logged},
-                "time_total_s": float(entry["time_total_s"]) if is_finite_number(entry.get("time_total_s")) else None,
-                "diverged": bool(entry.get("diverged", False)),
-                "node_id": entry.get("node_id"),
-            })
+            metric_rows.append(
+                {
+                    "trial_id": record.trial_id,
+                    "epoch": int(entry["epoch"]),
+                    # NaN and infinities are kept: they are what a diverged trial logged.
+                    **{
+                        name: float(entry[name]) if is_number(entry.get(name)) else None
+                        for name in logged
+                    },
+                    "time_total_s": float(entry["time_total_s"])
+                    if is_finite_number(entry.get("time_total_s"))
+                    else None,
+                    "diverged": bool(entry.get("diverged", False)),
+                    "node_id": entry.get("node_id"),
+                }
+            )
     metric_schema = pa.schema(
         [pa.field("trial_id", pa.string()), pa.field("epoch", pa.int64())]
         + [pa.field(name, pa.float64()) for name in logged]
-        + [pa.field("time_total_s", pa.float64()), pa.field("diverged", pa.bool_()), pa.field("node_id", pa.string())]
+        + [
+            pa.field("time_total_s", pa.float64()),
+            pa.field("diverged", pa.bool_()),
+            pa.field("node_id", pa.string()),
+        ]
     )
-    _write_parquet(pa.Table.from_pylist(metric_rows, schema=metric_schema), sweep_dir / METRICS_FILE)
+    _write_parquet(
+        pa.Table.from_pylist(metric_rows, schema=metric_schema), sweep_dir / METRICS_FILE
+    )
 
     best_json: dict[str, Any] = {"sweep": spec.name, "metric": metric, "mode": mode}
     if best_overall is None:
-        best_json.update(dict.fromkeys(
-            ("trial_id", "value", "epoch", "config", "model", "data", "checkpoint", "checkpoint_epoch", "checkpoint_value",
-             "test")
-        ))
+        best_json.update(
+            dict.fromkeys(
+                (
+                    "trial_id",
+                    "value",
+                    "epoch",
+                    "config",
+                    "model",
+                    "data",
+                    "checkpoint",
+                    "checkpoint_epoch",
+                    "checkpoint_value",
+                    "test",
+                )
+            )
+        )
     else:
         value, record, epoch = best_overall
         model, data = _model_and_data(plan, spec, record.config)
         checkpoint = _best_checkpoint(record, metric, mode)
-        best_json.update({
-            "trial_id": record.trial_id,
-            "value": value,
-            "epoch": epoch,
-            "config": record.config,
-            # The keys the sweep set (fixed or searched), ready to paste into a sweep file.
-            "model": model,
-            "data": data,
-            "checkpoint": checkpoint[0] if checkpoint else None,
-            "checkpoint_epoch": checkpoint[1] if checkpoint else None,
-            "checkpoint_value": checkpoint[2] if checkpoint else None,
-            "test": test_metrics(checkpoint[0]) if checkpoint and test_metrics else None,
-        })
+        best_json.update(
+            {
+                "trial_id": record.trial_id,
+                "value": value,
+                "epoch": epoch,
+                "config": record.config,
+                # The keys the sweep set (fixed or searched), ready to paste into a sweep file.
+                "model": model,
+                "data": data,
+                "checkpoint": checkpoint[0] if checkpoint else None,
+                "checkpoint_epoch": checkpoint[1] if checkpoint else None,
+                "checkpoint_value": checkpoint[2] if checkpoint else None,
+                "test": test_metrics(checkpoint[0]) if checkpoint and test_metrics else None,
+            }
+        )
     write_atomically(sweep_dir / BEST_FILE, (json.dumps(best_json, indent=2) + "\n").encode())
     return best_json
 
 
-def _model_and_data(plan: TrialPlan, spec: SweepSpec, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _model_and_data(
+    plan: TrialPlan, spec: SweepSpec, config: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The model and data sections that reproduce a trial, as a sweep file writes them: a shipped
     family's arguments, or the user's class paths with their init_args (a blueprint: its values)."""
     if plan.user is not None:
         from sweeps.user_model.build import trial_config
 
         trial, hp_values = trial_config(plan.user, config)
-        model = {"builder": plan.user.builder, "values": hp_values} if plan.user.builder else trial.get("model")
+        model = (
+            {"builder": plan.user.builder, "values": hp_values}
+            if plan.user.builder
+            else trial.get("model")
+        )
         return model, trial.get("data")
     model_config, data_config = trial_arguments(plan, config)
-    return ({"family": spec.family.name, **model_config.model_dump(exclude_unset=True)},
-            {"dataset": spec.dataset.name, **data_config.model_dump(exclude_unset=True)})
+    return (
+        {"family": spec.family.name, **model_config.model_dump(exclude_unset=True)},
+        {"dataset": spec.dataset.name, **data_config.model_dump(exclude_unset=True)},
+    )
 
 
 def _arguments_json(plan: TrialPlan, config: dict[str, Any]) -> str | None:
@@ -285,12 +360,19 @@ def _arguments_json(plan: TrialPlan, config: dict[str, Any]) -> str | None:
         from sweeps.user_model.build import trial_config
 
         trial, hp_values = trial_config(plan.user, config)
-        return json.dumps({**trial, **({"blueprint": hp_values} if plan.user.builder else {})}, default=str)
+        return json.dumps(
+            {**trial, **({"blueprint": hp_values} if plan.user.builder else {})}, default=str
+        )
     try:
         model_config, data_config = trial_arguments(plan, config)
     except ValueError:  # pydantic's ValidationError is a ValueError
         return None
-    return json.dumps({"model": model_config.model_dump(exclude_unset=True), "data": data_config.model_dump(exclude_unset=True)})
+    return json.dumps(
+        {
+            "model": model_config.model_dump(exclude_unset=True),
+            "data": data_config.model_dump(exclude_unset=True),
+        }
+    )
 
 
 def discovered_metrics(records: list[TrialRecord]) -> list[str]:

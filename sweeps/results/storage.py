@@ -31,18 +31,22 @@ class Location:
     path: str  # local: an absolute path; remote: the path after "scheme://", no trailing "/"
 
     @classmethod
-    def parse(cls, storage: str | Path) -> "Location":
+    def parse(cls, storage: str | Path) -> Location:
         text = str(storage)
         match = URI.match(text)
         if match is None or match["scheme"] == "file":
             local = match["rest"] if match else text
             return cls(None, str(Path(local).expanduser().resolve()))
         if "?" in match["rest"]:
-            raise SweepError(f"storage {text}: options in the URI are not supported; set them in the environment "
-                             "(for S3: AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, ...)")
+            raise SweepError(
+                f"storage {text}: options in the URI are not supported; set them in the environment "
+                "(for S3: AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, ...)"
+            )
         path = match["rest"].strip("/")
         if not path:
-            raise SweepError(f"storage {text}: name a bucket (and optionally a folder), as in {match['scheme']}://bucket/sweeps")
+            raise SweepError(
+                f"storage {text}: name a bucket (and optionally a folder), as in {match['scheme']}://bucket/sweeps"
+            )
         return cls(match["scheme"].lower(), path)
 
     @property
@@ -52,7 +56,7 @@ class Location:
     def __str__(self) -> str:
         return f"{self.scheme}://{self.path}" if self.scheme else self.path
 
-    def child(self, *names: str) -> "Location":
+    def child(self, *names: str) -> Location:
         return Location(self.scheme, "/".join([self.path.rstrip("/"), *names]))
 
     def local(self) -> Path:
@@ -111,14 +115,16 @@ class Location:
         except OSError as error:
             raise SweepError(f"storage {self}: cannot write it ({first_line(error)})") from None
 
-    def copy_folder(self, target: "Location") -> None:
+    def copy_folder(self, target: Location) -> None:
         """Copy this folder to ``target`` on the same filesystem."""
         import pyarrow.fs
 
         filesystem, path = self.filesystem()
         _, target_path = target.filesystem()
         filesystem.create_dir(target_path)
-        pyarrow.fs.copy_files(path, target_path, source_filesystem=filesystem, destination_filesystem=filesystem)
+        pyarrow.fs.copy_files(
+            path, target_path, source_filesystem=filesystem, destination_filesystem=filesystem
+        )
 
     def remove_folder(self) -> None:
         """Delete this folder and everything in it (nothing happens when it does not exist)."""
@@ -136,8 +142,12 @@ class Location:
         import pyarrow.fs
 
         filesystem, path = self.filesystem()
-        pyarrow.fs.copy_files(str(folder), path, source_filesystem=pyarrow.fs.LocalFileSystem(),
-                              destination_filesystem=filesystem)
+        pyarrow.fs.copy_files(
+            str(folder),
+            path,
+            source_filesystem=pyarrow.fs.LocalFileSystem(),
+            destination_filesystem=filesystem,
+        )
 
     def download(self, folder: Path) -> Path:
         """Copy this remote folder (or file) into the local ``folder``; returns the local copy."""
@@ -152,7 +162,7 @@ class Location:
         target.mkdir(parents=True, exist_ok=True)
         for info in filesystem.get_file_info(pyarrow.fs.FileSelector(path, recursive=True)):
             if info.type == pyarrow.fs.FileType.File:
-                local = target / info.path[len(path.rstrip("/")) + 1:]
+                local = target / info.path[len(path.rstrip("/")) + 1 :]
                 local.parent.mkdir(parents=True, exist_ok=True)
                 with filesystem.open_input_stream(info.path) as stream:
                     local.write_bytes(stream.read())

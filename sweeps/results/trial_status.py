@@ -34,4 +34,3 @@ def is_out_of_memory(error: BaseException) -> bool:
             return True
         error = error.__cause__ or error.__context__
     return False
-

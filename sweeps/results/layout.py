@@ -1,0 +1,26 @@
+"""Every file and folder name of a sweep's results, defined once.
+
+<storage>/<name>/
+    sweep.yaml                  SPEC_FILE: the validated sweep as it was started (--resume)
+    experiment_state-*.json     STATE_GLOB: Tune's state
+    tuner.pkl                   TUNER_FILE: Tune's saved Tuner
+    .resume-backup/             BACKUP_DIR: the last whole state, for a damaged one
+    trials.parquet              TRIALS_FILE: one row per trial
+    metrics.parquet             METRICS_FILE: one row per trial and epoch
+    best.json                   BEST_FILE: the best trial, its checkpoint and test metrics
+    tensorboard/                TENSORBOARD_DIR: one run per trial
+    <trial_id>/checkpoint_*/    a trial's checkpoints, each with:
+        metrics.json            CHECKPOINT_METRICS_FILE: the metrics of the epoch it was saved at
+        patience.json           PATIENCE_FILE: the trial's early-stopping state
+"""
+
+SPEC_FILE = "sweep.yaml"
+STATE_GLOB = "experiment_state-*.json"
+TUNER_FILE = "tuner.pkl"
+BACKUP_DIR = ".resume-backup"
+TRIALS_FILE = "trials.parquet"
+METRICS_FILE = "metrics.parquet"
+BEST_FILE = "best.json"
+TENSORBOARD_DIR = "tensorboard"
+CHECKPOINT_METRICS_FILE = "metrics.json"
+PATIENCE_FILE = "patience.json"
