@@ -23,13 +23,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ray.tune.logger import JsonLoggerCallback
 from ray.tune.result import EXPR_RESULT_FILE
 
 from sweeps.results.epoch_results import epoch_results
+from sweeps.run.ray_session import json_logger_keeping_the_local_log, trial_storage
 
 
-class ResultLog(JsonLoggerCallback):
+class ResultLog(json_logger_keeping_the_local_log()):
     def __init__(self, upload_on_checkpoint: bool = False):
         super().__init__()
         self.upload_on_checkpoint = upload_on_checkpoint
@@ -38,18 +38,19 @@ class ResultLog(JsonLoggerCallback):
         for epoch_result in epoch_results(result):
             super().log_trial_result(iteration, trial, epoch_result)
 
-    def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any, **info: Any) -> None:
+    def on_checkpoint(
+        self, iteration: int, trials: list, trial: Any, checkpoint: Any, **info: Any
+    ) -> None:
         if not self.upload_on_checkpoint:
             return
         import pyarrow.fs
 
         local = Path(trial.local_path, EXPR_RESULT_FILE)
         if local.is_file():
-            pyarrow.fs.copy_files(str(local), Path(trial.storage.trial_fs_path, EXPR_RESULT_FILE).as_posix(),
-                                  source_filesystem=pyarrow.fs.LocalFileSystem(),
-                                  destination_filesystem=trial.storage.storage_filesystem)
-
-    def _restore_from_remote(self, file_name: str, trial: Any) -> None:
-        if Path(trial.local_path, file_name).exists():
-            return  # the driver's own log is the newest there is
-        super()._restore_from_remote(file_name, trial)
+            folder, filesystem = trial_storage(trial)
+            pyarrow.fs.copy_files(
+                str(local),
+                Path(folder, EXPR_RESULT_FILE).as_posix(),
+                source_filesystem=pyarrow.fs.LocalFileSystem(),
+                destination_filesystem=filesystem,
+            )

@@ -21,18 +21,22 @@ from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from sweeps.results.epoch_results import epoch_results, logged_values
-from sweeps.results.metric_values import better, direction, is_number
-from sweeps.spec.space import plain
 from sweeps.results.layout import TENSORBOARD_DIR
+from sweeps.results.metric_values import better, direction, is_number
+from sweeps.run.ray_session import staging_folder
+from sweeps.spec.space import plain
 
 
-
-def _hparams_summary(tag: str, plugin_data: plugin_data_pb2.HParamsPluginData) -> summary_pb2.Summary:
+def _hparams_summary(
+    tag: str, plugin_data: plugin_data_pb2.HParamsPluginData
+) -> summary_pb2.Summary:
     content = summary_pb2.SummaryMetadata.PluginData(
         plugin_name=metadata.PLUGIN_NAME, content=plugin_data.SerializeToString()
     )
     value = summary_pb2.Summary.Value(
-        tag=tag, metadata=summary_pb2.SummaryMetadata(plugin_data=content), tensor=metadata.NULL_TENSOR
+        tag=tag,
+        metadata=summary_pb2.SummaryMetadata(plugin_data=content),
+        tensor=metadata.NULL_TENSOR,
     )
     return summary_pb2.Summary(value=[value])
 
@@ -47,20 +51,26 @@ def session_start(hparams: dict[str, Any], group: str) -> summary_pb2.Summary:
             info.hparams[key].number_value = value
         else:
             info.hparams[key].string_value = str(value)
-    data = plugin_data_pb2.HParamsPluginData(session_start_info=info, version=metadata.PLUGIN_DATA_VERSION)
+    data = plugin_data_pb2.HParamsPluginData(
+        session_start_info=info, version=metadata.PLUGIN_DATA_VERSION
+    )
     return _hparams_summary(metadata.SESSION_START_INFO_TAG, data)
 
 
 def session_end(success: bool) -> summary_pb2.Summary:
     status = api_pb2.STATUS_SUCCESS if success else api_pb2.STATUS_FAILURE
     info = plugin_data_pb2.SessionEndInfo(status=status, end_time_secs=time.time())
-    data = plugin_data_pb2.HParamsPluginData(session_end_info=info, version=metadata.PLUGIN_DATA_VERSION)
+    data = plugin_data_pb2.HParamsPluginData(
+        session_end_info=info, version=metadata.PLUGIN_DATA_VERSION
+    )
     return _hparams_summary(metadata.SESSION_END_INFO_TAG, data)
 
 
 def scalars(values: dict[str, float]) -> summary_pb2.Summary:
     return summary_pb2.Summary(
-        value=[summary_pb2.Summary.Value(tag=tag, simple_value=value) for tag, value in values.items()]
+        value=[
+            summary_pb2.Summary.Value(tag=tag, simple_value=value) for tag, value in values.items()
+        ]
     )
 
 
@@ -91,7 +101,14 @@ class TrialRun:
 class TensorBoardCallback(Callback):
     """Tune callback (driver side) writing every trial's TensorBoard run."""
 
-    def __init__(self, sweep_dir: str | None, metric: str, mode: str, metrics: tuple[str, ...], searched: list[str]):
+    def __init__(
+        self,
+        sweep_dir: str | None,
+        metric: str,
+        mode: str,
+        metrics: tuple[str, ...],
+        searched: list[str],
+    ):
         # None: the sweep's storage is a URI, and the runs go to Tune's local staging folder for
         # the experiment, which Tune uploads to it.
         self.root = Path(sweep_dir) / TENSORBOARD_DIR if sweep_dir is not None else None
@@ -109,7 +126,7 @@ class TensorBoardCallback(Callback):
         run = self.runs.get(trial.trial_id)
         if run is None:
             if self.root is None:
-                self.root = Path(trial.storage.experiment_driver_staging_path) / TENSORBOARD_DIR
+                self.root = Path(staging_folder(trial)) / TENSORBOARD_DIR
             run = self.runs[trial.trial_id] = TrialRun(self.root / trial.trial_id)
             if run.fresh:
                 hparams = {key: trial.config[key] for key in self.searched if key in trial.config}
@@ -119,18 +136,22 @@ class TensorBoardCallback(Callback):
     def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self._run(trial)
 
-    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+    def on_trial_result(
+        self, iteration: int, trials: list, trial: Any, result: dict, **info: Any
+    ) -> None:
         run = self._run(trial)
         for epoch_result in epoch_results(result):
             self._write_epoch(run, epoch_result)
 
-    def _write_epoch(self, run: "TrialRun", result: dict) -> None:
+    def _write_epoch(self, run: TrialRun, result: dict) -> None:
         epoch = int(result.get("epoch", result.get("training_iteration", 0)))
         if epoch <= run.last_epoch:
             run.restart_at(epoch)
         run.last_epoch = epoch
         if self.metrics:
-            values = {name: float(result[name]) for name in self.metrics if is_number(result.get(name))}
+            values = {
+                name: float(result[name]) for name in self.metrics if is_number(result.get(name))
+            }
         else:  # a user's own module: whatever it logged
             values = logged_values(result)
         run.write(scalars(values), step=epoch)
@@ -138,11 +159,15 @@ class TensorBoardCallback(Callback):
             if not math.isfinite(value):
                 continue
             run.final[name] = value
-            run.best[name] = better(run.best.get(name, value), value, direction(name, self.metric, self.mode))
+            run.best[name] = better(
+                run.best.get(name, value), value, direction(name, self.metric, self.mode)
+            )
 
     def _finish(self, trial: Any, success: bool) -> None:
         run = self._run(trial)
-        summary = {f"final/{k}": v for k, v in run.final.items()} | {f"best/{k}": v for k, v in run.best.items()}
+        summary = {f"final/{k}": v for k, v in run.final.items()} | {
+            f"best/{k}": v for k, v in run.best.items()
+        }
         if summary:
             run.write(scalars(summary), step=run.last_epoch)
         run.write(session_end(success), step=run.last_epoch)
@@ -159,4 +184,3 @@ class TensorBoardCallback(Callback):
         for run in self.runs.values():
             run.close()
         self.runs.clear()
-

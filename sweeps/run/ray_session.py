@@ -13,6 +13,13 @@
 
 The probe is one gRPC call of Ray's wire protocol (``GetClusterId``, an empty request); a test
 runs it against real clusters with and without authentication.
+
+Every other use of Ray beyond its public API is here too, at the end of this module, each with a
+test in tests/sweeps/test_ray_session.py that fails when Ray changes what is relied on: Tune's
+SIGUSR1 stop, its environment switches and logger names, the Optuna study inside OptunaSearch,
+the JSON result log's restore hook, a trial's run metadata in Tune's state and the staging folder
+of a trial's storage. Ray is imported inside the functions: this module is imported before the
+authentication mode is settled.
 """
 
 from __future__ import annotations
@@ -29,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 from sweeps.errors import SweepError, first_line
-from sweeps.run import stop_requests
 
 LOST_AFTER_S = 10.0  # the GCS not answering this long ends the run
 PROBE_TIMEOUT_S = 2.0
@@ -174,13 +180,11 @@ def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = No
         logging_level=logging.WARNING,
         log_to_driver=verbose,
     )
-    stop_requests.take_back_signals()
-    stop_requests.add_cleanup(_stop_own_processes)
     if helper is not None:
         helper.join()
 
 
-def _stop_own_processes() -> None:
+def stop_own_processes() -> None:
     """SIGKILL every process under this one: the embedded instance's, when its GCS is gone and
     Ray's shutdown would wait on it (the agents its node manager started would outlive it)."""
     if not Path("/proc").is_dir():
@@ -224,7 +228,6 @@ def connect(address: str, verbose: bool, runtime_env: dict[str, Any] | None = No
             log_to_driver=verbose,
             runtime_env=runtime_env,
         )
-        stop_requests.take_back_signals()
     except ConnectionError as error:
         raise ClusterError(
             f"cannot connect to the Ray cluster at {address}: {first_line(error)}"
@@ -287,3 +290,67 @@ def shutdown() -> None:
 
     if ray.is_initialized():
         ray.shutdown()
+
+
+# Ray's private names and undocumented behaviours -------------------------------------------------
+
+# Tune's switches, read from the environment when a run starts.
+TUNE_SETTINGS = {
+    # Only the JSON result log of Tune's default loggers (sweeps.results.result_log): its
+    # TensorBoard logger is replaced by sweeps.results.tensorboard_logging.
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
+    # Keeping few checkpoints makes Tune snapshot its state after each one, which is what lets it
+    # delete old checkpoints safely; its warning about that would repeat every epoch.
+    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+}
+# Tune would replace the SIGINT handler during its run with one of its own.
+NO_TUNE_SIGINT_HANDLER = ("TUNE_DISABLE_SIGINT_HANDLER", "1")
+# Where Tune logs what the launcher says in its own words, or what is not worth a line.
+TUNE_RUN_LOGGER = "ray.tune.tune"
+TUNE_ANALYSIS_LOGGER = "ray.tune.analysis.experiment_analysis"
+TUNE_STATE_LOGGER = "ray.tune.execution.experiment_state"
+
+
+def ask_tune_to_stop() -> None:
+    """Tune ends a run on SIGUSR1 as on Ctrl-C: it saves its state and stops the trials."""
+    os.kill(os.getpid(), signal.SIGUSR1)
+
+
+def optuna_study(searcher: Any) -> Any:
+    """The Optuna study inside Tune's OptunaSearch (to add finished trials to it)."""
+    return searcher._ot_study
+
+
+def latest_checkpoint_result(metadata_json: str) -> Any:
+    """The latest checkpoint result recorded in a trial's run metadata in Tune's saved state."""
+    from ray.tune.trainable.metadata import _TrainingRunMetadata
+
+    return _TrainingRunMetadata.from_json_state(
+        metadata_json
+    ).checkpoint_manager.latest_checkpoint_result
+
+
+def trial_storage(trial: Any) -> tuple[str, Any]:
+    """A trial's folder in the sweep's storage and the pyarrow filesystem it lies on."""
+    return trial.storage.trial_fs_path, trial.storage.storage_filesystem
+
+
+def staging_folder(trial: Any) -> str:
+    """The driver's staging folder of a sweep stored at a URI, which Tune uploads."""
+    return trial.storage.experiment_driver_staging_path
+
+
+def json_logger_keeping_the_local_log() -> type:
+    """Tune's JSON result logger, except that a resumed trial whose log the driver still holds
+    keeps it instead of fetching the older copy in storage (Tune's restore hook)."""
+    from pathlib import Path as _Path
+
+    from ray.tune.logger import JsonLoggerCallback
+
+    class JsonLogger(JsonLoggerCallback):
+        def _restore_from_remote(self, file_name: str, trial: Any) -> None:
+            if _Path(trial.local_path, file_name).exists():
+                return  # the driver's own log is the newest there is
+            super()._restore_from_remote(file_name, trial)
+
+    return JsonLogger

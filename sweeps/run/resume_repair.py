@@ -35,6 +35,7 @@ from lightning_modules.checkpoint import CHECKPOINT_FILE, FOLD_FILE
 from sweeps.errors import SweepError
 from sweeps.results.layout import BACKUP_DIR, PATIENCE_FILE, STATE_GLOB, TUNER_FILE
 from sweeps.results.storage import Location
+from sweeps.run.ray_session import latest_checkpoint_result
 
 RESULT_LOG = "result.json"
 
@@ -147,8 +148,6 @@ def restore_damaged_state(sweep_dir: Path) -> list[str]:
 def repair_missing_checkpoints(sweep: Path | Location) -> list[str]:
     """Fix the newest experiment snapshot's dangling checkpoints; returns what was done. The
     sweep is a local folder or a URI's (the same repair: object stores delete checkpoints too)."""
-    from ray.tune.trainable.metadata import _TrainingRunMetadata
-
     location = sweep if isinstance(sweep, Location) else Location.parse(sweep)
     snapshots = sorted(name for name in location.names() if fnmatch.fnmatch(name, STATE_GLOB))
     if not snapshots:
@@ -158,9 +157,7 @@ def repair_missing_checkpoints(sweep: Path | Location) -> list[str]:
     for trial_json, metadata_json in state.get("trial_data", []):
         trial = json.loads(trial_json)
         trial_id = trial.get("trial_id", "?")
-        latest = _TrainingRunMetadata.from_json_state(
-            metadata_json
-        ).checkpoint_manager.latest_checkpoint_result
+        latest = latest_checkpoint_result(metadata_json)
         # Relative to where the sweep is now, in case its folder was moved since.
         folder_name = (
             PurePosixPath(latest.checkpoint.path).parent.name

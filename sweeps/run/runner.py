@@ -132,9 +132,12 @@ def start_ray(
         # Tune and the driver's callbacks are imported while Ray's processes start (the main
         # thread mostly waits on them meanwhile).
         ray_session.start_embedded(verbose, while_starting=_import_driver_modules)
+        stop_requests.add_cleanup(ray_session.stop_own_processes)
     else:
         how = ray_session.connect(address, verbose, runtime_env)
         print(f"cluster    {address} ({how})", flush=True)
+    # Starting Ray's core in this process replaced the SIGTERM handler with its own.
+    stop_requests.take_back_signals()
     return True
 
 
@@ -382,11 +385,8 @@ def run_sweep(
         from sweeps.run.disk_space import check_room
 
         check_room(location.local())
-    # Only the JSON result log from Tune's default loggers (see build_tuner).
-    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
-    # Keeping few checkpoints makes Tune snapshot its state after each one, which is what lets
-    # it delete old checkpoints safely; its warning about that would repeat every epoch.
-    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    for name, value in ray_session.TUNE_SETTINGS.items():
+        os.environ.setdefault(name, value)
     started = time.monotonic()
     stop_requests.reset()
     stop_requests.set_resume_hint("continue with --resume" if resume else "nothing was started")
@@ -529,9 +529,9 @@ def _sweep(
     )
     # Trials a stop rule or the time budget ended before they started have no results; the
     # tables list them as not_started, so Tune's warning about each would only repeat that.
-    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
-    logging.getLogger("ray.tune.execution.experiment_state").addFilter(_vanished_temporary_file)
-    logging.getLogger("ray.tune.tune").addFilter(_not_tunes_stop_notice)
+    logging.getLogger(ray_session.TUNE_ANALYSIS_LOGGER).setLevel(logging.ERROR)
+    logging.getLogger(ray_session.TUNE_STATE_LOGGER).addFilter(_vanished_temporary_file)
+    logging.getLogger(ray_session.TUNE_RUN_LOGGER).addFilter(_not_tunes_stop_notice)
     ray_stopping = None
     from sweeps.run.disk_guard import DiskGuard
 

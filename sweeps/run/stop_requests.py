@@ -23,6 +23,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sweeps.run import ray_session
+
 INTERRUPTED = "interrupted"
 CLUSTER_LOST = "cluster_lost"
 
@@ -91,7 +93,7 @@ class tune_run:
     def __enter__(self) -> tune_run:
         _State.in_tune_run = True
         if _State.request is not None:
-            ask_tune_to_stop()
+            ray_session.ask_tune_to_stop()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -107,22 +109,17 @@ def request(reason: str, message: str, *, interrupt_main: bool = True) -> None:
     if _State.installed:
         _hard_stop_after(GRACE_S[reason], reason, message)
     if _State.in_tune_run:
-        ask_tune_to_stop()
+        ray_session.ask_tune_to_stop()
     elif interrupt_main and threading.current_thread() is not threading.main_thread():
         _thread.interrupt_main()
-
-
-def ask_tune_to_stop() -> None:
-    """Tune ends a run on SIGUSR1 as on Ctrl-C: it saves its state and stops the trials."""
-    os.kill(os.getpid(), signal.SIGUSR1)
 
 
 def install() -> None:
     """Ctrl-C and SIGTERM stop the launcher as described above; call from the main thread."""
     if _State.installed:
         return
-    # Tune would otherwise replace the SIGINT handler during its run with one of its own.
-    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
+    name, value = ray_session.NO_TUNE_SIGINT_HANDLER
+    os.environ[name] = value
     receiver, sender = socket.socketpair()
     sender.setblocking(False)
     signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)

@@ -15,6 +15,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from sweeps.errors import SweepError
+from sweeps.run.ray_session import optuna_study
 from sweeps.spec.conditions import Conditions
 from sweeps.spec.space import (
     Choice,
@@ -142,7 +143,7 @@ def build_optuna(sampler: Any, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
     # (Tune's own evaluated_rewards does not work with a define-by-run space, hence the study.)
     for config, value in spec.warm_start.learned:
         held = _as_optuna(space, config)
-        searcher._ot_study.add_trial(
+        optuna_study(searcher).add_trial(
             optuna.trial.create_trial(
                 params=held,
                 distributions={key: _distribution(space[key]) for key in held},
