@@ -4,7 +4,7 @@ each, running at once) against one trial alone on the same GPU (``gpu: 1``).
     python -m benchmarks.gpu_packing                 # needs a CUDA GPU
     python -m benchmarks.gpu_packing --out my.json
 
-Both are real sweeps of tests/launchers/sweeps/gpu_packed.yaml (a 1-D CNN on MNIST-1D) through
+Both are real sweeps of tests/fixtures/sweeps/gpu_packed.yaml (a 1-D CNN on MNIST-1D) through
 the local launcher, in one run so the ratio compares like with like. Throughput is epochs trained
 per second once training runs: each trial's epochs after its first, over the time they took (its
 result log's ``time_total_s``), summed over the trials, which train at the same time. Ray's
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SWEEP = "tests/launchers/sweeps/gpu_packed.yaml"
+SWEEP = "tests/fixtures/sweeps/gpu_packed.yaml"
 SETUPS = {
     "alone": ["--set", "space={lr: {grid: [0.001]}}", "--set", "resources.gpu=1"],
     "packed_4": [],

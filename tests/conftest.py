@@ -1,5 +1,5 @@
-"""Shared test helpers: running the launchers as real processes, and a check that no test leaves
-a process of its own behind."""
+"""Shared test helpers: running the launchers as real processes, and checks that no test leaves
+a process of its own behind or changes the environment for the tests after it."""
 
 from __future__ import annotations
 
@@ -41,6 +41,39 @@ def no_leaked_processes():
     assert not leaked, f"test left processes running: {sorted(leaked)}"
 
 
+# Settings made for the whole process on purpose, which a test run in this process may make:
+PROCESS_SETTINGS = {
+    # a sweep's driver (sweeps.run.runner, sweeps.run.ray_session): Tune's switches and the
+    # embedded Ray's authentication
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS",
+    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S",
+    "RAY_AUTH_MODE",
+    "RAY_AUTH_TOKEN",
+    "RAY_ADDRESS",
+    # a trial's process set-up: Lightning's seed_everything
+    "PL_GLOBAL_SEED",
+    "PL_SEED_WORKERS",
+    # Intel's OpenMP runtime, set by the numerical libraries when first imported
+    "KMP_DUPLICATE_LIB_OK",
+    "KMP_INIT_AT_FORK",
+    "PYTEST_CURRENT_TEST",  # pytest's own
+}
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_environment():
+    """Fail a test that changes an environment variable (other than the settings above) and does
+    not put it back: the tests after it would run in another environment."""
+    before = dict(os.environ)
+    yield
+    changed = {
+        name for name in set(before) | set(os.environ) if before.get(name) != os.environ.get(name)
+    }
+    assert not changed - PROCESS_SETTINGS, (
+        f"test changed the environment: {sorted(changed - PROCESS_SETTINGS)}"
+    )
+
+
 def launcher_env(**extra: str) -> dict[str, str]:
     """This environment without Ray's address and authentication settings, plus ``extra``."""
     env = {
@@ -71,7 +104,7 @@ def importable_user_project(tmp_path_factory):
     this process, as from its own folder; forgotten again afterwards."""
     import sys
 
-    from tests.user_project import PACKAGE, write_project
+    from tests.helpers.user_project import PACKAGE, write_project
 
     folder = write_project(tmp_path_factory.mktemp("user-project"))
     sys.path.insert(0, str(folder))

@@ -92,3 +92,14 @@ def test_the_driver_imports_no_torch():
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_the_module_map_in_the_docs_is_current():
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        from module_map import BEGIN, END, module_map
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    current = text[text.index(BEGIN) : text.index(END) + len(END)]
+    assert current == module_map(), "regenerate it: python docs/module_map.py --write"

@@ -1,5 +1,5 @@
 """The sweep-file reference for model and data keys, generated from the config classes so that
-it cannot fall behind them. ``python -m sweeps.spec.reference`` prints it as Markdown (the README
+it cannot fall behind them. ``python -m sweeps.spec.reference`` prints it as Markdown (docs/sweep-file.md
 carries a copy, which a test compares with this output); ``--write`` updates that copy."""
 
 from __future__ import annotations
@@ -110,6 +110,6 @@ def write_into(readme: Path) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
-        write_into(Path(__file__).resolve().parent.parent / "README.md")
+        write_into(Path(__file__).resolve().parents[2] / "docs" / "sweep-file.md")
     else:
         print(reference())

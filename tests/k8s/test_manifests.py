@@ -10,30 +10,16 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.k8s.validation import ManifestError, load_manifests, validate
+from tests.helpers.manifests import (
+    ManifestError,
+    exposure_problems,
+    load_manifests,
+    pod_specs,
+    validate,
+)
 
 K8S = ROOT / "k8s"
 MANIFEST_FILES = sorted(path for path in K8S.rglob("*.yaml") if path.name != "kustomization.yaml")
-
-
-def pod_specs(manifest: dict) -> list[tuple[str, dict]]:
-    """Every pod spec in a manifest, named by where it sits."""
-    spec = manifest.get("spec", {})
-    found = []
-    if manifest["kind"] == "Deployment":
-        found.append(("pod", spec["template"]["spec"]))
-    cluster = (
-        spec.get("rayClusterSpec", spec) if manifest["kind"] in ("RayJob", "RayCluster") else {}
-    )
-    if "headGroupSpec" in cluster:
-        found.append(("head", cluster["headGroupSpec"]["template"]["spec"]))
-        found += [
-            (f"worker {group['groupName']}", group["template"]["spec"])
-            for group in cluster.get("workerGroupSpecs", [])
-        ]
-    if "submitterPodTemplate" in spec:
-        found.append(("submitter", spec["submitterPodTemplate"]["spec"]))
-    return found
 
 
 def test_there_are_manifests_of_every_kind_the_product_needs():
@@ -75,38 +61,6 @@ def test_containers_run_as_non_root_with_requests_equal_to_limits(path):
                 assert any(
                     m["mountPath"] == "/dev/shm" for m in pod["containers"][0]["volumeMounts"]
                 ), where
-
-
-def exposure_problems(manifest: dict) -> list[str]:
-    """What in a manifest would run as root, escalate privileges, reach into the node or expose a
-    port beyond the cluster (each pod's own services listen inside its pod network only)."""
-    problems = []
-    for where, pod in pod_specs(manifest):
-        if pod.get("hostNetwork") or pod.get("hostPID") or pod.get("hostIPC"):
-            problems.append(f"{where}: shares the node's namespaces")
-        problems += [
-            f"{where}: volume {v['name']} is a host path"
-            for v in pod.get("volumes", [])
-            if "hostPath" in v
-        ]
-        if pod.get("securityContext", {}).get("runAsNonRoot") is not True:
-            problems.append(f"{where}: may run as root")
-        for container in pod.get("initContainers", []) + pod["containers"]:
-            context = container.get("securityContext", {})
-            if context.get("privileged") or context.get("allowPrivilegeEscalation") is not False:
-                problems.append(f"{where}/{container['name']}: may gain privileges")
-            if "ALL" not in context.get("capabilities", {}).get("drop", []) or context.get(
-                "capabilities", {}
-            ).get("add"):
-                problems.append(f"{where}/{container['name']}: keeps Linux capabilities")
-            problems += [
-                f"{where}/{container['name']}: port {port['containerPort']} bound on the node"
-                for port in container.get("ports", [])
-                if "hostPort" in port
-            ]
-    if manifest["kind"] == "Service" and manifest["spec"].get("type", "ClusterIP") != "ClusterIP":
-        problems.append(f"service {manifest['metadata']['name']}: exposed outside the cluster")
-    return problems
 
 
 @pytest.mark.parametrize("path", MANIFEST_FILES, ids=lambda p: str(p.relative_to(K8S)))

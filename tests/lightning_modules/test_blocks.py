@@ -16,7 +16,7 @@ from lightning_modules.blocks.schedules import warmup_cosine_factor
 from lightning_modules.configs import DigitsConfig, MLPConfig
 from lightning_modules.digits import DigitsDataModule
 from lightning_modules.mlp import MLPClassifier
-from tests.lightning_modules.helpers import quick_trainer
+from tests.helpers.trainers import quick_trainer
 
 
 def test_activations():

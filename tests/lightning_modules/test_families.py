@@ -7,7 +7,7 @@ import torch
 
 from lightning_modules.checkpoint import load_model, read_checkpoint
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
-from tests.lightning_modules.helpers import quick_trainer
+from tests.helpers.trainers import quick_trainer
 
 CASES = [
     ("mlp", {}, "digits", {}),

@@ -8,7 +8,7 @@ import torch
 
 from lightning_modules.checkpoint import read_checkpoint, state_digest
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
-from tests.lightning_modules.helpers import quick_trainer
+from tests.helpers.trainers import quick_trainer
 
 
 class InForce(pl.Callback):

@@ -1,0 +1,168 @@
+"""What the driver settles before Ray starts: the address (``auto``) and the token it would send.
+Against real clusters: tests/launchers/test_ray_faults.py and test_cluster.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from sweeps.errors import SweepError
+from sweeps.run.ray_session import UNREACHABLE, ClusterError, find_token, probe, resolve_address
+from tests.helpers.processes import free_port
+
+
+@pytest.fixture
+def no_ray_settings(monkeypatch, tmp_path):
+    for name in ("RAY_ADDRESS", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH", "RAY_TMPDIR", "TMPDIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    return tmp_path
+
+
+def test_the_token_is_looked_up_in_rays_order(no_ray_settings, monkeypatch):
+    assert find_token() is None
+    home_file = no_ray_settings / "home" / ".ray" / "auth_token"
+    home_file.parent.mkdir(parents=True)
+    home_file.write_text("from-home\n")
+    assert (find_token().value, find_token().source) == (
+        "from-home",
+        f"~/.ray/auth_token ({home_file})",
+    )
+    named = no_ray_settings / "token"
+    named.write_text("from-path")
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(named))
+    assert (find_token().value, find_token().source) == (
+        "from-path",
+        f"RAY_AUTH_TOKEN_PATH ({named})",
+    )
+    monkeypatch.setenv("RAY_AUTH_TOKEN", "from-variable")
+    assert (find_token().value, find_token().source) == ("from-variable", "RAY_AUTH_TOKEN")
+
+
+def test_auto_is_the_address_variable_or_the_last_ray_start_here(no_ray_settings, monkeypatch):
+    monkeypatch.setenv("RAY_TMPDIR", str(no_ray_settings))
+    with pytest.raises(ClusterError, match="no Ray cluster was started on this machine"):
+        resolve_address("auto")
+    (no_ray_settings / "ray").mkdir()
+    (no_ray_settings / "ray" / "ray_current_cluster").write_text("10.0.0.5:6379\n")
+    assert resolve_address("auto") == "10.0.0.5:6379"
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.7:6380")
+    assert resolve_address("auto") == "10.0.0.7:6380"
+    assert resolve_address("127.0.0.1:6379") == "127.0.0.1:6379"
+    assert resolve_address("ray://head:10001") == "ray://head:10001"
+
+
+@pytest.mark.parametrize("address", ["head", "head:port", "head:0", ":6379", "head:70000"])
+def test_an_address_that_is_not_host_and_port_is_a_mistake(address):
+    with pytest.raises(SweepError, match="give HOST:PORT"):
+        resolve_address(address)
+
+
+def test_nothing_listening_is_unreachable_at_once():
+    assert probe(f"127.0.0.1:{free_port()}", timeout_s=5) == UNREACHABLE
+
+
+# What the project relies on beyond Ray's public API: each test fails when Ray changes it. --------
+
+
+def test_tunes_switches_and_loggers_are_still_there():
+    import inspect
+    import logging
+
+    import ray.tune.execution.experiment_state
+    import ray.tune.tune
+    import ray.tune.utils.callback
+
+    from sweeps.run import ray_session
+
+    sources = "".join(
+        inspect.getsource(module)
+        for module in (ray.tune.tune, ray.tune.utils.callback, ray.tune.execution.experiment_state)
+    )
+    for name in [*ray_session.TUNE_SETTINGS, ray_session.NO_TUNE_SIGINT_HANDLER[0]]:
+        assert name in sources, name
+    assert "signal.SIGUSR1" in inspect.getsource(ray.tune.tune)  # what ask_tune_to_stop sends
+    for name in (ray_session.TUNE_RUN_LOGGER, ray_session.TUNE_STATE_LOGGER):
+        assert logging.getLogger(name) is __import__(name, fromlist=["logger"]).logger
+
+
+def test_finished_trials_join_the_optuna_study_inside_optunasearch():
+    import optuna
+    from ray.tune.search.optuna import OptunaSearch
+
+    from sweeps.run.ray_session import optuna_study
+
+    searcher = OptunaSearch(
+        space={"x": optuna.distributions.FloatDistribution(0, 1)}, metric="m", mode="max"
+    )
+    study = optuna_study(searcher)
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"x": 0.5},
+            distributions={"x": optuna.distributions.FloatDistribution(0, 1)},
+            value=1.0,
+        )
+    )
+    assert [trial.params for trial in study.trials] == [{"x": 0.5}]
+
+
+def test_the_latest_checkpoint_is_read_from_a_trials_saved_run_metadata(tmp_path):
+    from ray.train import Checkpoint, CheckpointConfig
+    from ray.train._internal.checkpoint_manager import _CheckpointManager
+    from ray.train._internal.session import _TrainingResult
+    from ray.tune.trainable.metadata import _TrainingRunMetadata
+
+    from sweeps.run.ray_session import latest_checkpoint_result
+
+    metadata = _TrainingRunMetadata()
+    metadata.checkpoint_manager = _CheckpointManager(CheckpointConfig())
+    for epoch in (1, 2):
+        folder = tmp_path / f"checkpoint_{epoch}"
+        folder.mkdir()
+        metadata.checkpoint_manager.register_checkpoint(
+            _TrainingResult(checkpoint=Checkpoint(str(folder)), metrics={"epoch": epoch})
+        )
+    latest = latest_checkpoint_result(metadata.get_json_state())
+    assert latest.checkpoint.path == str(tmp_path / "checkpoint_2") and latest.metrics["epoch"] == 2
+
+
+def test_the_json_result_log_keeps_the_drivers_own_log_on_restore(tmp_path):
+    import inspect
+    import json
+
+    from ray.tune.logger import JsonLoggerCallback
+
+    from sweeps.run.ray_session import json_logger_keeping_the_local_log
+
+    assert "_restore_from_remote" in inspect.getsource(JsonLoggerCallback.log_trial_start)
+    (tmp_path / "result.json").write_text('{"epoch": 1}\n')
+
+    class Trial:  # what the logger reads of a trial whose log the driver holds
+        local_path = str(tmp_path)
+        storage = None
+        config: dict = {}
+
+        def init_local_path(self) -> None:
+            pass
+
+    trial = Trial()
+    logger = json_logger_keeping_the_local_log()()
+    logger.log_trial_result(2, trial, {"epoch": 2})
+    logger.log_trial_end(trial)
+    lines = (tmp_path / "result.json").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]
+
+
+def test_a_trials_storage_names_its_folder_filesystem_and_the_drivers_staging_folder(tmp_path):
+    import pyarrow.fs
+    from ray.train._internal.storage import StorageContext
+
+    from sweeps.run.ray_session import trial_storage
+
+    storage = StorageContext(
+        storage_path=str(tmp_path), experiment_dir_name="sweep", trial_dir_name="trial"
+    )
+    trial = type("Trial", (), {"storage": storage})()
+    folder, filesystem = trial_storage(trial)
+    assert folder.endswith("sweep/trial") and isinstance(filesystem, pyarrow.fs.FileSystem)
+    # The staging folder lies in the running Ray session's folder, so only its name is checked.
+    assert isinstance(StorageContext.experiment_driver_staging_path, property)

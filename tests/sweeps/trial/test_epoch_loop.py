@@ -1,0 +1,214 @@
+"""The lean loop single-process trials train with: folds in lockstep, Lightning-format checkpoints
+that a new trial resumes from exactly (weights, optimizer, schedule and batch order), the
+module's own hooks, clipping and schedules, and errors raised where the trial calls it."""
+
+import pytest
+import torch
+
+from lightning_modules.checkpoint import fold_checkpoint_name, load_model, read_checkpoint
+from lightning_modules.evaluation import evaluate_checkpoint
+from sweeps.trial.epoch_loop import EpochLoop
+from sweeps.trial.parts import prepare_process, shipped_folds
+from sweeps.trial.plan import TrialPlan
+
+PLAN = TrialPlan(
+    family="mlp",
+    model_args={"depth": 1, "width": 16, "dropout": 0.2},
+    dataset="digits",
+    data_args={"validation": "kfold", "folds": 2},
+    metric="val_accuracy",
+    mode="max",
+    max_epochs=4,
+    checkpoint_every=0,
+    seed=0,
+    cpus=1,
+    gpus=0,
+)
+
+
+def weights(group) -> list[dict[str, torch.Tensor]]:
+    return [{k: v.clone() for k, v in fold.model.state_dict().items()} for fold in group.folds]
+
+
+def test_folds_advance_in_lockstep_and_a_resumed_trial_continues_exactly(tmp_path):
+    prepare_process(PLAN)
+    group = shipped_folds(PLAN, {"lr": 0.01}, None)
+    assert all(isinstance(fold, EpochLoop) for fold in group.folds)
+    for epoch in (1, 2):
+        results = group.next_epoch()
+        assert [result.epoch for result in results] == [epoch, epoch]
+        assert all(
+            {"val_accuracy", "val_loss", "train_accuracy", "train_loss"} <= set(r.metrics)
+            for r in results
+        )
+    group.save(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "fold-0.ckpt",
+        "fold-1.ckpt",
+    ]  # no partial files
+    stored = read_checkpoint(tmp_path / "fold-1.ckpt")
+    assert (
+        stored["epoch"] == 1
+        and stored["dataset"]["fold"] == 1
+        and stored["dataset"]["name"] == "digits"
+    )
+    assert stored["family"] == "mlp" and stored["world_size"] == 1
+    # Uninterrupted: two more epochs (dropout draws from the global generator, seeded alike below).
+    torch.manual_seed(123)
+    group.next_epoch(), group.next_epoch()
+    assert group.next_epoch() is None  # max_epochs reached
+    uninterrupted = weights(group)
+
+    resumed = shipped_folds(PLAN, {"lr": 0.01}, tmp_path)
+    torch.manual_seed(123)
+    assert [result.epoch for result in resumed.next_epoch()] == [3, 3]
+    assert [result.epoch for result in resumed.next_epoch()] == [4, 4]
+    assert resumed.next_epoch() is None
+    for mine, theirs in zip(weights(resumed), uninterrupted, strict=True):
+        assert mine.keys() == theirs.keys() and all(
+            torch.equal(mine[key], theirs[key]) for key in mine
+        )
+
+
+def test_checkpoints_load_as_models_and_evaluate_on_the_test_split(tmp_path):
+    plan = TrialPlan(
+        family="mlp",
+        model_args={"depth": 1, "width": 16},
+        dataset="digits",
+        data_args={},
+        metric="val_accuracy",
+        mode="max",
+        max_epochs=3,
+        checkpoint_every=0,
+        seed=0,
+        cpus=1,
+        gpus=0,
+    )
+    prepare_process(plan)
+    group = shipped_folds(plan, {"lr": 0.01}, None)
+    while (results := group.next_epoch()) is not None:
+        last = results
+    group.save(tmp_path)
+    model = load_model(tmp_path / fold_checkpoint_name(0, 1))
+    assert not model.training and model.config.width == 16
+    test = evaluate_checkpoint(tmp_path)
+    assert 0.5 < test["test_accuracy"] <= 1.0 and last[0].metrics["val_accuracy"] > 0.5
+
+
+def test_schedules_step_once_per_epoch_and_plateau_watches_validation_loss():
+    plan = TrialPlan(
+        family="mlp",
+        model_args={
+            "depth": 1,
+            "width": 8,
+            "schedule": "step",
+            "step_size": 1,
+            "gamma": 0.5,
+            "lr": 0.08,
+        },
+        dataset="digits",
+        data_args={},
+        metric="val_accuracy",
+        mode="max",
+        max_epochs=3,
+        checkpoint_every=0,
+        seed=0,
+        cpus=1,
+        gpus=0,
+    )
+    group = shipped_folds(plan, {}, None)
+    group.next_epoch(), group.next_epoch()
+    assert group.folds[0].optimizer.param_groups[0]["lr"] == pytest.approx(0.02)
+
+    plateau = TrialPlan(
+        **{
+            **plan.__dict__,
+            "model_args": {
+                "depth": 1,
+                "width": 8,
+                "schedule": "plateau",
+                "plateau_patience": 0,
+                "plateau_factor": 0.5,
+                "lr": 3.0,
+            },
+        }
+    )
+    group = shipped_folds(plateau, {}, None)
+    rates = []
+    for _ in range(3):
+        group.next_epoch()
+        rates.append(group.folds[0].optimizer.param_groups[0]["lr"])
+    assert min(rates) < 3.0  # a huge learning rate stops lowering the validation loss at some epoch
+
+
+def test_gradient_clipping_by_norm_bounds_each_step():
+    plan = TrialPlan(
+        family="mlp",
+        model_args={
+            "depth": 1,
+            "width": 8,
+            "grad_clip": "norm",
+            "grad_clip_value": 1e-3,
+            "optimizer": "sgd",
+            "lr": 1.0,
+        },
+        dataset="digits",
+        data_args={},
+        metric="val_accuracy",
+        mode="max",
+        max_epochs=1,
+        checkpoint_every=0,
+        seed=0,
+        cpus=1,
+        gpus=0,
+    )
+    group = shipped_folds(plan, {}, None)
+    before = weights(group)[0]
+    group.next_epoch()
+    after = weights(group)[0]
+    steps = len(group.folds[0].train_batches)
+    moved = torch.sqrt(sum(((after[k] - before[k]) ** 2).sum() for k in before))
+    assert moved <= steps * 1e-3 + 1e-6  # lr 1 x a gradient norm of at most 1e-3, each step
+
+
+def test_an_error_in_a_training_step_is_raised_to_the_trial():
+    group = shipped_folds(PLAN, {}, None)
+    model = group.folds[1].model
+
+    def broken(batch, index):
+        raise RuntimeError("fold 1 broke")
+
+    model.training_step = broken
+    group.folds[0].next_epoch()
+    with pytest.raises(RuntimeError, match="fold 1 broke"):
+        group.folds[1].next_epoch()
+
+
+def test_the_test_evaluation_equals_lightnings_own_test_loop(tmp_path):
+    from lightning_modules.registry import DATASETS
+    from tests.helpers.trainers import quick_trainer
+
+    plan = TrialPlan(
+        family="mlp",
+        model_args={"depth": 2, "width": 16, "norm": "batch", "dropout": 0.3},
+        dataset="digits",
+        data_args={},
+        metric="val_accuracy",
+        mode="max",
+        max_epochs=2,
+        checkpoint_every=0,
+        seed=0,
+        cpus=1,
+        gpus=0,
+    )
+    group = shipped_folds(plan, {"lr": 0.01}, None)
+    while group.next_epoch() is not None:
+        pass
+    group.save(tmp_path)
+    stored = read_checkpoint(tmp_path / "model.ckpt")
+    entry = DATASETS["digits"]
+    datamodule = entry.datamodule_class()(
+        entry.config.from_stored(stored["dataset"]["config"]), batch_size=64
+    )
+    (expected,) = quick_trainer().test(load_model(tmp_path), datamodule=datamodule, verbose=False)
+    assert evaluate_checkpoint(tmp_path) == pytest.approx(expected, rel=1e-6)
