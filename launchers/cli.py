@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, NoReturn
 
 from sweeps.errors import SweepError, summary
@@ -92,6 +93,21 @@ def build_parser(prog: str, description: str, cluster: bool) -> argparse.Argumen
         help="its port (default: a free one)",
     )
     return parser
+
+
+def sweep_file(argument: str) -> str:
+    """The sweep file as given or, when there is no such file here, the shipped sweep of that
+    name (``sweeps/digits_asha.yaml``, ``digits_asha.yaml`` or ``digits_asha``) as installed with
+    the package, so the shipped sweeps run from any folder."""
+    if Path(argument).exists():
+        return argument
+    import sweeps
+
+    shipped = Path(sweeps.__file__).resolve().parent / Path(argument).name
+    for candidate in (shipped, shipped.with_name(shipped.name + ".yaml")):
+        if candidate.is_file():
+            return str(candidate)
+    return argument
 
 
 def describe(spec: SweepSpec, storage: str) -> str:
@@ -244,7 +260,7 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
     server = None
     outcome = None
     try:
-        spec = load_sweep(args.sweep, overrides=args.overrides, name=args.name)
+        spec = load_sweep(sweep_file(args.sweep), overrides=args.overrides, name=args.name)
         address = None
         if cluster:
             address = args.address or os.environ.get("RAY_ADDRESS")

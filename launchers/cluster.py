@@ -11,9 +11,15 @@ storage folder must be one that every node sees (a shared mount) or a storage UR
 
 from launchers.cli import run_and_exit
 
-if __name__ == "__main__":
+
+def main() -> None:
+    """The launcher's entry point (``python -m launchers.cluster``, or the ``sweep-cluster`` command)."""
     run_and_exit(
         prog="python -m launchers.cluster",
         description=__doc__.strip().splitlines()[0],
         cluster=True,
     )
+
+
+if __name__ == "__main__":
+    main()

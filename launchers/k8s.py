@@ -34,10 +34,10 @@ from typing import Any
 
 import yaml
 
-from sweeps.errors import SweepError
+import k8s
+from sweeps.errors import SweepError, summary
 
-ROOT = Path(__file__).resolve().parent.parent
-BASE = ROOT / "k8s" / "base"
+BASE = Path(k8s.__file__).resolve().parent / "base"  # the templates, installed with the package
 DEFAULT_IMAGE = "lightning-sweeps:0.1.0"
 SWEEP_MOUNT = "/etc/sweep"
 RESULTS_MOUNT = "/results"
@@ -60,10 +60,6 @@ def kubernetes_name(sweep_name: str) -> str:
 
 
 def _read(name: str) -> list[dict[str, Any]]:
-    if not BASE.is_dir():
-        raise SweepError(
-            f"{BASE} not found: run launchers.k8s from a clone of the project, where k8s/base holds the templates"
-        )
     return [doc for doc in yaml.safe_load_all((BASE / name).read_text()) if doc]
 
 
@@ -286,6 +282,7 @@ def _check_namespace(namespace: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from launchers.cli import sweep_file
     from sweeps.spec import load_sweep
 
     parser = argparse.ArgumentParser(
@@ -332,8 +329,9 @@ def main(argv: list[str] | None = None) -> int:
         help="with --code image: the image the Dockerfile builds (default NAME-project:latest)",
     )
     args = parser.parse_args(argv)
+    sweep_path = sweep_file(args.sweep)
     try:
-        spec = load_sweep(args.sweep, overrides=args.overrides, name=args.name)
+        spec = load_sweep(sweep_path, overrides=args.overrides, name=args.name)
         _check_namespace(args.namespace)
         if args.workers is not None and not 1 <= args.workers <= 1000:
             raise SweepError(f"--workers {args.workers}: give 1 to 1000 worker pods")
@@ -341,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SweepError(f"--gpus-per-worker {args.gpus_per_worker}: give 1 to 16")
         # The sweep as given when nothing was overridden (comments kept), else as validated.
         text = (
-            Path(args.sweep).read_text()
+            Path(sweep_path).read_text()
             if not args.overrides and not args.name
             else yaml.safe_dump(spec.raw, sort_keys=False)
         )
@@ -358,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
             project_image=project_image,
         )
     except SweepError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for line in summary(error, args.sweep):
+            print(f"error: {line}", file=sys.stderr)
         return 2
     if args.out is None:
         objects = [

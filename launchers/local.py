@@ -6,7 +6,13 @@ python -m launchers.local sweeps/digits_asha.yaml [--storage DIR] [--name NAME] 
 
 from launchers.cli import run_and_exit
 
-if __name__ == "__main__":
+
+def main() -> None:
+    """The launcher's entry point (``python -m launchers.local``, or the ``sweep-local`` command)."""
     run_and_exit(
         prog="python -m launchers.local", description=__doc__.strip().splitlines()[0], cluster=False
     )
+
+
+if __name__ == "__main__":
+    main()

@@ -20,14 +20,17 @@ from typing import Any
 from sweeps.errors import SweepError, first_line
 from sweeps.run.child_processes import background_child, child_setup
 
-ROOT = Path(__file__).resolve().parent.parent
+# The folder that holds the sweeps package: a clone's root, or site-packages.
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _with_working_directory() -> dict[str, str]:
-    """This environment with the working directory on the import path: a user's own module is
-    imported from the project the sweep was started in, as the trials import it."""
+    """This environment with the working directory on the import path (a user's own module is
+    imported from the project the sweep was started in, as the trials import it), then this
+    package's own folder."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")]))
+    paths = [os.getcwd(), env.get("PYTHONPATH"), str(PACKAGE_ROOT)]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     return env
 
 
@@ -41,7 +44,6 @@ class HeldOutEvaluator:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "sweeps.run.checkpoint_evaluation", *(preload or [])],
-                cwd=ROOT,
                 text=True,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
