@@ -19,6 +19,7 @@ import pytest
 from sweeps.run.ray_session import ANSWERED, NEEDS_TOKEN, probe
 from tests.conftest import launcher_env, run_launcher
 from tests.helpers.clusters import two_node_cluster
+from tests.helpers.sweep_args import ONE_QUICK_TRIAL
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
@@ -66,14 +67,7 @@ def test_ray_address_variable_works_too(cluster, tmp_path):
         str(tmp_path),
         "--name",
         "from_env",
-        "--set",
-        "space.depth={grid: [1]}",
-        "--set",
-        "space.width={grid: [32]}",
-        "--set",
-        "space.lr={grid: [0.01]}",
-        "--set",
-        "stop.max_epochs=2",
+        *ONE_QUICK_TRIAL,
         env=launcher_env(RAY_AUTH_TOKEN=token, RAY_ADDRESS=address),
     )
     assert run.returncode == 0, run.stdout + run.stderr

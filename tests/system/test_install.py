@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT, launcher_env
+from tests.helpers.sweep_args import ONE_QUICK_TRIAL
 
 pytestmark = pytest.mark.slow
 
@@ -66,14 +67,7 @@ def test_the_installed_launchers_run_a_shipped_sweep_from_another_folder(install
         "digits_grid",
         "--storage",
         "results",
-        "--set",
-        "space.depth={grid: [1]}",
-        "--set",
-        "space.width={grid: [32]}",
-        "--set",
-        "space.lr={grid: [0.01]}",
-        "--set",
-        "stop.max_epochs=2",
+        *ONE_QUICK_TRIAL,
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stdout + run.stderr

@@ -31,37 +31,20 @@ from tests.helpers.processes import (
     stop_if_running,
     wait_for_epochs,
 )
+from tests.helpers.sweep_args import ONE_QUICK_TRIAL, two_long_trials
 
 pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
 QUICK = [
     "sweeps/digits_grid.yaml",
-    "--set",
-    "space.depth={grid: [1]}",
-    "--set",
-    "space.width={grid: [32]}",
-    "--set",
-    "space.lr={grid: [0.01]}",
-    "--set",
-    "stop.max_epochs=2",
+    *ONE_QUICK_TRIAL,
 ]
 EPOCHS = 40
 LONG = [
     "sweeps/digits_grid.yaml",
     "--name",
     "long",
-    "--set",
-    "space.depth={grid: [3]}",
-    "--set",
-    "space.width={grid: [256]}",
-    "--set",
-    "space.lr={grid: [0.001, 0.002]}",
-    "--set",
-    "model.batch_size=16",
-    "--set",
-    f"stop.max_epochs={EPOCHS}",
-    "--set",
-    "checkpoint.every=2",
+    *two_long_trials(EPOCHS),
 ]
 
 

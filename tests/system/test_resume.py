@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import ROOT, launcher_env, run_launcher
+from tests.helpers.sweep_args import two_long_trials
 
 pytestmark = pytest.mark.slow
 
@@ -22,18 +23,7 @@ ARGS = [
     "sweeps/digits_grid.yaml",
     "--name",
     "killed",
-    "--set",
-    "space.depth={grid: [3]}",
-    "--set",
-    "space.width={grid: [256]}",
-    "--set",
-    "space.lr={grid: [0.001, 0.002]}",
-    "--set",
-    "model.batch_size=16",
-    "--set",
-    f"stop.max_epochs={EPOCHS}",
-    "--set",
-    "checkpoint.every=2",
+    *two_long_trials(EPOCHS),
     "--set",
     "checkpoint.keep=2",
 ]
