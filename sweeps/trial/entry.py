@@ -13,6 +13,6 @@ from sweeps.trial.plan import TrialPlan
 
 
 def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
-    from sweeps.trial.trainable import train_trial as run_trial
+    from sweeps.trial.trainable import run_trial
 
     run_trial(config, plan)

@@ -55,7 +55,7 @@ def train_in_process(
     )
 
 
-def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
+def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     """Run one trial (called by Tune's function trainable, sweeps.trial.entry.train_trial)."""
     import ray
     from ray import tune

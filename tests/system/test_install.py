@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,14 +20,26 @@ from tests.helpers.sweep_args import ONE_QUICK_TRIAL
 pytestmark = pytest.mark.slow
 
 
+def _not_sources(folder: str, names: list[str]) -> set[str]:
+    """What a build does not need: the environment, caches, and the clone's own outputs."""
+    skipped = {name for name in names if name in (".git", ".venv", "__pycache__", ".pytest_cache")}
+    if Path(folder) == ROOT:
+        skipped |= {
+            name for name in names if name in ("build", "results") or name.endswith(".egg-info")
+        }
+    return skipped
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """The package built as a wheel and installed into a folder of its own."""
     folder = tmp_path_factory.mktemp("install")
-    wheels, target = folder / "wheels", folder / "site"
+    # Built from a copy of the tree, so that the build leaves nothing in the clone.
+    source, wheels, target = folder / "source", folder / "wheels", folder / "site"
+    shutil.copytree(ROOT, source, ignore=_not_sources)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
     subprocess.run(
-        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT)],
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(source)],
         check=True,
         timeout=300,
         cwd=folder,
