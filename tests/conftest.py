@@ -60,8 +60,19 @@ PROCESS_SETTINGS = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def libraries_imported():
+    """Import the libraries that set environment variables when first imported (torch's,
+    Lightning's, Ray's own settings), so that no test is blamed for them, whichever runs first."""
+    import lightning.pytorch  # noqa: F401
+    import pytorch_lightning  # noqa: F401
+    import ray.train  # noqa: F401
+    import ray.tune  # noqa: F401
+    import torch  # noqa: F401
+
+
 @pytest.fixture(autouse=True)
-def no_leaked_environment():
+def no_leaked_environment(libraries_imported):
     """Fail a test that changes an environment variable (other than the settings above) and does
     not put it back: the tests after it would run in another environment."""
     before = dict(os.environ)

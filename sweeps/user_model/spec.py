@@ -27,7 +27,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from sweeps.errors import SweepError, show
+from sweeps.errors import Mistakes, SweepError, show
 from sweeps.spec.conditions import NO_CONDITIONS, Conditions, Entry, parse_entry, resolve
 from sweeps.spec.space import Choice, FloatRange, IntRange, Param
 from sweeps.user_model.blueprint import Blueprint, discover
@@ -252,7 +252,9 @@ def _check_known_keys(
     data_class: type | None,
     where: str | None,
 ) -> None:
-    """Unknown constructor and Trainer arguments, with the closest names, naming the file."""
+    """Unknown constructor and Trainer arguments, with the closest names, naming the file;
+    every one of them is reported."""
+    mistakes = Mistakes()
     classes = {"model": model_class, "data": data_class}
     for section, klass in classes.items():
         given = source.get(section)
@@ -263,21 +265,26 @@ def _check_known_keys(
         accepted = accepted_arguments(klass)
         for name in given.get(INIT_ARGS) or {}:
             if name not in accepted:
-                raise SweepError(
-                    unknown_key_message(str(name), accepted, klass.__name__),
-                    where=where,
-                    path=f"{section}.{INIT_ARGS}.{name}",
+                mistakes.add(
+                    SweepError(
+                        unknown_key_message(str(name), accepted, klass.__name__),
+                        where=where,
+                        path=f"{section}.{INIT_ARGS}.{name}",
+                    )
                 )
     trainer = source.get("trainer")
     if isinstance(trainer, dict):
         accepted = accepted_arguments(trainer_class(flavour))
         for name in trainer:
             if name not in accepted:
-                raise SweepError(
-                    unknown_key_message(str(name), accepted, "Trainer"),
-                    where=where,
-                    path=f"trainer.{name}",
+                mistakes.add(
+                    SweepError(
+                        unknown_key_message(str(name), accepted, "Trainer"),
+                        where=where,
+                        path=f"trainer.{name}",
+                    )
                 )
+    mistakes.raise_if_any()
 
 
 def _resolved_paths(

@@ -407,3 +407,17 @@ def test_every_scheduler_takes_a_users_dotted_keys(in_project, scheduler):
         from sweeps.schedulers.population import mutated_keys
 
         assert mutated_keys(None, spec, "pbt") == ["model.init_args.lr"]
+
+
+def test_every_unknown_argument_of_a_users_classes_is_reported_at_once(in_project):
+    raw = sweep(
+        model={"class_path": "sweepable.models.Classifier", "init_args": {"hiden": 16, "lrr": 0.1}},
+        trainer={"max_epoch": 3},
+        mode="maximum",
+    )
+    with pytest.raises(SweepError) as caught:
+        sweep_from_dict(raw, source="mine.yaml")
+    paths = [error.path for error in caught.value.errors]
+    assert paths == ["model.init_args.hiden", "model.init_args.lrr", "trainer.max_epoch", "mode"], (
+        paths
+    )
