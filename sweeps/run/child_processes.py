@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 
 def die_with_parent() -> None:
@@ -27,3 +28,25 @@ def background_child() -> None:
 def child_setup(setup: Callable[[], None]) -> Callable[[], None] | None:
     """A ``preexec_fn`` for subprocess where Linux offers it."""
     return setup if sys.platform == "linux" else None
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process started under ``pid``, however deep, read from /proc (none where there is no
+    /proc to read)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return []
+    children: dict[int, list[int]] = {}
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from sweeps.errors import SweepError, first_line
+from sweeps.run.child_processes import descendants
 
 LOST_AFTER_S = 10.0  # the GCS not answering this long ends the run
 PROBE_TIMEOUT_S = 2.0
@@ -187,22 +188,7 @@ def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = No
 def stop_own_processes() -> None:
     """SIGKILL every process under this one: the embedded instance's, when its GCS is gone and
     Ray's shutdown would wait on it (the agents its node manager started would outlive it)."""
-    if not Path("/proc").is_dir():
-        return  # no process table to read: the instance's own reaper ends what it can
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [os.getpid()]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    for pid in found:
+    for pid in descendants(os.getpid()):
         try:
             os.kill(pid, signal.SIGKILL)
         except OSError:
