@@ -16,9 +16,9 @@ import importlib
 import re
 from typing import Any
 
-from sweeps.errors import SweepError, first_line, show
+from sweeps.errors import MAX_REPORTED, Mistakes, SweepError, first_line, show
 from sweeps.user_model.config_files import LIGHTNING_KEYS
-from sweeps.user_model.paths import INIT_ARGS, with_values
+from sweeps.user_model.paths import INIT_ARGS, with_values, without_paths
 
 # Trainer arguments the sweep sets itself, and from what.
 TOOL_TRAINER = {
@@ -104,22 +104,39 @@ class ConfigChecker:
         parser.add_argument("--seed_everything", type=bool | int, default=True)
         self.parser = parser
 
-    def check(self, config: dict[str, Any], where: str = "") -> None:
-        """The whole config; a SweepError naming the key that is wrong."""
-        try:
-            self.parser.parse_object(parseable(config))
-        except Exception as error:  # jsonargparse's ArgumentError, or an import inside a class path
-            key, message = explain(error)
-            raise SweepError(
-                message, path=f"{where}{key}" if key else where.rstrip(".") or None
-            ) from None
+    def check_all(
+        self, config: dict[str, Any], mistakes: Mistakes, known: tuple[tuple[str, ...], ...] = ()
+    ) -> dict[str, Any] | None:
+        """Every wrong value in the config, each added to ``mistakes`` (the parser stops at the
+        first, so each one found is taken out and the rest parsed again); ``known``: paths
+        already reported, left out unseen. Returns the config without them, to check searched
+        values against, or None when it still does not parse (a required argument was among
+        them)."""
+        remaining = without_paths(config, known)
+        taken: list[tuple[str, ...]] = []
+        for _ in range(MAX_REPORTED):
+            try:
+                self.parser.parse_object(parseable(remaining))
+                return remaining
+            except Exception as error:  # jsonargparse's ArgumentError, or an import inside a class
+                key, message = explain(error)
+            path = tuple(key.split(".")) if key else ()
+            if taken and message.startswith(REQUIRED):
+                return None  # a consequence of taking a wrong value out: nothing more to learn
+            mistakes.add(SweepError(message, path=key))
+            if not path or path in taken or without_paths(remaining, (path,)) == remaining:
+                return None
+            taken.append(path)
+            remaining = without_paths(remaining, (path,))
+        return None
 
     def check_value(
         self, config: dict[str, Any], path: tuple[str, ...], value: Any, key: str
-    ) -> None:
-        """A searched value at ``path``: its type hint must take it."""
+    ) -> bool:
+        """A searched value at ``path``: its type hint must take it (True when it does)."""
         try:
             self.parser.parse_object(parseable(with_values(config, {path: value})))
+            return True
         except Exception as error:
             _, message = explain(error)
             raise SweepError(
@@ -140,6 +157,7 @@ def parseable(config: dict[str, Any]) -> dict[str, Any]:
     return copy.deepcopy({key: value for key, value in config.items() if key in LIGHTNING_KEYS})
 
 
+REQUIRED = "required argument missing: "
 _PARSER_KEY = re.compile(r'Parser key "([^"]+)"')
 _EXPECTED = re.compile(r"Expected a <class '([^']+)'>")
 _GOT = re.compile(r"Got value: (.*)$", re.MULTILINE)
@@ -178,7 +196,7 @@ def explain(error: BaseException) -> tuple[str | None, str]:
     required = _REQUIRED.search(text)
     if required:
         names = required.group(1) or required.group(2)
-        return ".".join(path) or None, f"required argument missing: {names.strip()}"
+        return ".".join(path) or None, f"{REQUIRED}{names.strip()}"
     expected = sorted(set(_EXPECTED.findall(text)) - {"NoneType"})
     if expected:
         got = _GOT.findall(text) or _GIVEN.findall(text)

@@ -55,3 +55,15 @@ def with_values(config: dict[str, Any], values: dict[tuple[str, ...], Any]) -> d
             node = child
         node[path[-1]] = value
     return result
+
+
+def without_paths(config: dict[str, Any], paths: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
+    """A copy of ``config`` without the keys at ``paths`` (those it has)."""
+    result = copy.deepcopy(config)
+    for path in paths:
+        node = result
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return result

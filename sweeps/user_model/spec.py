@@ -183,23 +183,37 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
             path="data",
         )
 
-    # Every key each source gives, against what its class takes.
+    # From here on the checks are independent: every mistake is reported in one pass. Each key
+    # each source gives, against what its class takes; then the values, against their type
+    # hints; then the searched keys and values.
+    mistakes = Mistakes()
+    unknown: list[tuple[str, ...]] = []
     for where, section_config in sources:
-        _check_known_keys(
+        unknown += _check_known_keys(
             section_config,
             config,
             flavour,
             model_class if blueprint is None else None,
             data_class,
             where,
+            mistakes,
         )
     config = _resolved_paths(config, data_class, model_class if blueprint is None else None)
     checker = ConfigChecker(flavour, model_class if blueprint is None else None, data_class)
-    checker.check(_without_builder(config))
-
-    space, conditions, paths = _space(
-        raw.get("space"), config, checker, blueprint, flavour, model_class, data_class
+    checkable = checker.check_all(_without_builder(config), mistakes, tuple(unknown))
+    found = _space(
+        raw.get("space"),
+        config,
+        checkable,
+        checker,
+        blueprint,
+        flavour,
+        model_class,
+        data_class,
+        mistakes,
     )
+    mistakes.raise_if_any()
+    space, conditions, paths = found
     plan_seed = seed if seed is not None else _config_seed(config)
     plan = UserPlan(
         flavour=flavour,
@@ -251,10 +265,11 @@ def _check_known_keys(
     model_class: type | None,
     data_class: type | None,
     where: str | None,
-) -> None:
-    """Unknown constructor and Trainer arguments, with the closest names, naming the file;
-    every one of them is reported."""
-    mistakes = Mistakes()
+    mistakes: Mistakes,
+) -> list[tuple[str, ...]]:
+    """Unknown constructor and Trainer arguments, with the closest names, naming the file: each
+    added to ``mistakes``; returns their paths."""
+    unknown: list[tuple[str, ...]] = []
     classes = {"model": model_class, "data": data_class}
     for section, klass in classes.items():
         given = source.get(section)
@@ -265,6 +280,7 @@ def _check_known_keys(
         accepted = accepted_arguments(klass)
         for name in given.get(INIT_ARGS) or {}:
             if name not in accepted:
+                unknown.append((section, INIT_ARGS, name))
                 mistakes.add(
                     SweepError(
                         unknown_key_message(str(name), accepted, klass.__name__),
@@ -277,6 +293,7 @@ def _check_known_keys(
         accepted = accepted_arguments(trainer_class(flavour))
         for name in trainer:
             if name not in accepted:
+                unknown.append(("trainer", name))
                 mistakes.add(
                     SweepError(
                         unknown_key_message(str(name), accepted, "Trainer"),
@@ -284,7 +301,7 @@ def _check_known_keys(
                         path=f"trainer.{name}",
                     )
                 )
-    mistakes.raise_if_any()
+    return unknown
 
 
 def _resolved_paths(
@@ -340,35 +357,37 @@ def _overridden(config: dict[str, Any], flavour: str) -> list[str]:
 def _space(
     raw: Any,
     config: dict[str, Any],
+    checkable: dict[str, Any] | None,
     checker: ConfigChecker,
     blueprint: Blueprint | None,
     flavour: str,
     model_class: type | None,
     data_class: type | None,
-) -> tuple[dict[str, Param], Conditions, dict[str, tuple[str, ...]]]:
+    mistakes: Mistakes,
+) -> tuple[dict[str, Param], Conditions, dict[str, tuple[str, ...]]] | None:
+    """The searched keys, each checked on its own (every mistake added to ``mistakes``; None
+    when there was one). ``checkable``: the config without its own wrong values, which searched
+    values are checked against (None: it does not parse, so they are checked once it does)."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise SweepError(f"got {show(raw)}; must be a mapping of searched keys", path="space")
+        mistakes.add(
+            SweepError(f"got {show(raw)}; must be a mapping of searched keys", path="space")
+        )
+        return None
     entries: list[Entry] = []
     paths: dict[str, tuple[str, ...]] = {}
     named: dict[tuple[str, ...], str] = {}
+    clean = True
     for key, body in raw.items():
-        if not isinstance(key, str):
-            raise SweepError(f"key {show(key)} is not a string", path="space")
-        where = f"space.{key}"
-        if blueprint is not None and key in blueprint.space:
-            raise SweepError(
-                f"{key!r} is asked for by the blueprint already; search it there", path=where
+        try:
+            entry, path = _searched_key(
+                key, body, config, named, blueprint, flavour, model_class, data_class
             )
-        path = key_path(key)
-        if path is None:
-            raise SweepError(_not_a_path(key, config, model_class, data_class), path=where)
-        if path in named:
-            raise SweepError(f"names the same key as {named[path]}; keep one", path=where)
-        named[path] = key
-        _check_path(path, key, config, flavour, model_class, data_class)
-        entry = parse_entry(key, body, where)
+        except SweepError as error:
+            mistakes.add(error)
+            clean = False
+            continue
         entries.append(entry)
         paths[key] = path
     if blueprint is not None:
@@ -377,16 +396,51 @@ def _space(
             for name, param in blueprint.space.items()
         ]
     if not entries:
-        return {}, NO_CONDITIONS, paths
-    space, conditions = resolve(entries)
-    for key, path in paths.items():
+        return ({}, NO_CONDITIONS, paths) if clean else None
+    try:
+        space, conditions = resolve(entries)
+    except SweepError as error:
+        if clean:  # otherwise it may only miss a key already reported
+            mistakes.add(error)
+        return None
+    for key, path in paths.items() if checkable is not None else ():
         if key in conditions.lists:
             element = conditions.lists[key].element
-            checker.check_value(_without_builder(config), path, [_representatives(element)[0]], key)
-            continue
-        for value in _representatives(space[key]):
-            checker.check_value(_without_builder(config), path, value, key)
-    return space, conditions, paths
+            values = [[_representatives(element)[0]]]
+        else:
+            values = _representatives(space[key])
+        for value in values:
+            if mistakes.attempt(checker.check_value, checkable, path, value, key) is None:
+                break
+    return (space, conditions, paths) if clean else None
+
+
+def _searched_key(
+    key: Any,
+    body: Any,
+    config: dict[str, Any],
+    named: dict[tuple[str, ...], str],
+    blueprint: Blueprint | None,
+    flavour: str,
+    model_class: type | None,
+    data_class: type | None,
+) -> tuple[Entry, tuple[str, ...]]:
+    """One searched key of the space: its entry and where it points in the config."""
+    if not isinstance(key, str):
+        raise SweepError(f"key {show(key)} is not a string", path="space")
+    where = f"space.{key}"
+    if blueprint is not None and key in blueprint.space:
+        raise SweepError(
+            f"{key!r} is asked for by the blueprint already; search it there", path=where
+        )
+    path = key_path(key)
+    if path is None:
+        raise SweepError(_not_a_path(key, config, model_class, data_class), path=where)
+    if path in named:
+        raise SweepError(f"names the same key as {named[path]}; keep one", path=where)
+    named[path] = key
+    _check_path(path, key, config, flavour, model_class, data_class)
+    return parse_entry(key, body, where), path
 
 
 def _blueprint_when(blueprint: Blueprint, name: str) -> dict[str, list[Any]] | None:

@@ -421,3 +421,47 @@ def test_every_unknown_argument_of_a_users_classes_is_reported_at_once(in_projec
     assert paths == ["model.init_args.hiden", "model.init_args.lrr", "trainer.max_epoch", "mode"], (
         paths
     )
+
+
+def test_wrong_values_and_searched_keys_are_reported_with_the_unknown_arguments(in_project):
+    """LightningCLI's parser stops at its first error; every wrong value is still reported, and
+    the space is checked in the same pass."""
+    raw = sweep(
+        model={
+            "class_path": "sweepable.models.Classifier",
+            "init_args": {"hiden": 16, "hidden": "wide", "lr": "fast"},
+        },
+        data={"class_path": "sweepable.data.Blobs", "init_args": {"batch_size": "big"}},
+        trainer={"gradient_clip_val": "high"},
+        space={
+            "model.init_args.lr": {"logfloat": [1e-3, 0.3]},
+            "model.init_args.features": {"float": [2.5, 8.0]},
+            "data.batchsize": {"choice": [16, 32]},
+            "lr": {"float": [0.01, 0.1]},
+        },
+    )
+    with pytest.raises(SweepError) as caught:
+        sweep_from_dict(raw, source="mine.yaml")
+    found = {error.path: error.message for error in caught.value.errors}
+    assert set(found) == {
+        "model.init_args.hiden",
+        "model.init_args.hidden",
+        "model.init_args.lr",
+        "data.init_args.batch_size",
+        "trainer.gradient_clip_val",
+        "space.model.init_args.features",
+        "space.data.batchsize",
+        "space.lr",
+    }, found
+    assert found["model.init_args.hidden"] == "expected int, got wide"
+    assert found["data.init_args.batch_size"].startswith("expected int")
+    assert "did you mean hidden?" in found["model.init_args.hiden"]
+    assert "did you mean batch_size?" in found["space.data.batchsize"]
+    assert "value 2.5 is not allowed" in found["space.model.init_args.features"]
+
+
+def test_a_wrong_required_value_is_reported_once(in_project):
+    raw = sweep(data={"class_path": "sweepable.data.Blobs", "init_args": {"samples": "many"}})
+    with pytest.raises(SweepError) as caught:
+        sweep_from_dict(raw, source="mine.yaml")
+    assert [error.path for error in caught.value.errors] == ["data.init_args.samples"]
