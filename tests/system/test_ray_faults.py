@@ -39,7 +39,7 @@ QUICK = [
     "sweeps/digits_grid.yaml",
     *ONE_QUICK_TRIAL,
 ]
-EPOCHS = 40
+EPOCHS = 20
 LONG = [
     "sweeps/digits_grid.yaml",
     "--name",
