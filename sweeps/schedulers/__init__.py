@@ -61,3 +61,13 @@ def report_schedule(spec: Any) -> tuple[int, frozenset[int]]:
 
 def scheduler_module(name: str) -> ModuleType:
     return importlib.import_module(SCHEDULERS[name])
+
+
+__all__ = [
+    "SCHEDULERS",
+    "TIME_ATTR",
+    "checkpoint_schedule",
+    "largest_budget",
+    "report_schedule",
+    "scheduler_module",
+]

@@ -24,3 +24,9 @@ SEARCHERS: dict[str, str] = {
 
 def searcher_module(name: str) -> ModuleType:
     return importlib.import_module(SEARCHERS[name])
+
+
+__all__ = [
+    "SEARCHERS",
+    "searcher_module",
+]

@@ -17,3 +17,16 @@ into that config (``model.init_args.lr``, ``data.batch_size``, ``trainer.gradien
     evaluation.py     a checkpoint's test metrics, through the module's test_step
     code.py           shipping the user's project to a cluster (Ray's runtime_env)
 """
+
+__all__ = [
+    "blueprint",
+    "build",
+    "checking",
+    "classes",
+    "code",
+    "config_files",
+    "evaluation",
+    "paths",
+    "plan",
+    "spec",
+]
