@@ -55,9 +55,9 @@ PROJECT = ROOT / "examples" / "lightning_project"  # the user's project (f, g)
 
 def _splits() -> Any:
     """The digits splits every method trains on (the project's own split and normalisation)."""
-    from lightning_modules.arrays import cached_splits
     from lightning_modules.configs import DigitsConfig
-    from lightning_modules.digits import DigitsDataModule
+    from lightning_modules.data.arrays import cached_splits
+    from lightning_modules.data.digits import DigitsDataModule
 
     return cached_splits(DigitsDataModule, DigitsConfig(seed=SEED), SEED, 0)
 
@@ -187,8 +187,8 @@ import ray
 from ray import tune
 from ray.tune.integration.pytorch_lightning import TuneReportCheckpointCallback
 from lightning_modules.configs import DigitsConfig, MLPConfig
-from lightning_modules.digits import DigitsDataModule
-from lightning_modules.mlp import MLPClassifier
+from lightning_modules.data.digits import DigitsDataModule
+from lightning_modules.models.mlp import MLPClassifier
 
 EPOCHS, CONFIGS, STORAGE = int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
 

@@ -1,4 +1,5 @@
-"""LightningModules with configurable architectures, and the data modules they train on.
+"""LightningModules with configurable architectures (``models/``), and the data modules they
+train on (``data/``).
 
 Each model family and data set has a typed configuration in ``lightning_modules.configs`` (no
 torch import, so sweep files validate quickly) and an implementation module that does import
@@ -6,25 +7,12 @@ torch. ``lightning_modules.registry`` maps the names a sweep file may use to bot
 """
 
 __all__ = [
-    "arrays",
-    "augmentation",
-    "batches",
     "blocks",
     "checkpoint",
-    "cnn",
     "configs",
-    "diffusion",
-    "digits",
+    "data",
     "evaluation",
-    "layouts",
     "logged_metrics",
-    "mlp",
-    "mnist1d",
+    "models",
     "registry",
-    "rnn",
-    "supervised",
-    "synthetic",
-    "table",
-    "tables",
-    "transformer",
 ]

@@ -58,24 +58,31 @@ class Dataset:
 
 
 MODEL_FAMILIES: dict[str, ModelFamily] = {
-    "mlp": ModelFamily("mlp", MLPConfig, "lightning_modules.mlp:MLPClassifier"),
-    "cnn": ModelFamily("cnn", CNNConfig, "lightning_modules.cnn:CNNClassifier"),
-    "rnn": ModelFamily("rnn", RNNConfig, "lightning_modules.rnn:RNNClassifier"),
+    "mlp": ModelFamily("mlp", MLPConfig, "lightning_modules.models.mlp:MLPClassifier"),
+    "cnn": ModelFamily("cnn", CNNConfig, "lightning_modules.models.cnn:CNNClassifier"),
+    "rnn": ModelFamily("rnn", RNNConfig, "lightning_modules.models.rnn:RNNClassifier"),
     "transformer": ModelFamily(
-        "transformer", TransformerConfig, "lightning_modules.transformer:TransformerClassifier"
+        "transformer",
+        TransformerConfig,
+        "lightning_modules.models.transformer:TransformerClassifier",
     ),
     "diffusion": ModelFamily(
-        "diffusion", DiffusionConfig, "lightning_modules.diffusion:DiffusionModel", generative=True
+        "diffusion",
+        DiffusionConfig,
+        "lightning_modules.models.diffusion:DiffusionModel",
+        generative=True,
     ),
 }
 
 DATASETS: dict[str, Dataset] = {
-    "digits": Dataset("digits", DigitsConfig, "lightning_modules.digits:DigitsDataModule"),
-    "mnist1d": Dataset("mnist1d", MNIST1DConfig, "lightning_modules.mnist1d:MNIST1DDataModule"),
-    "synthetic": Dataset(
-        "synthetic", SyntheticConfig, "lightning_modules.synthetic:SyntheticDataModule"
+    "digits": Dataset("digits", DigitsConfig, "lightning_modules.data.digits:DigitsDataModule"),
+    "mnist1d": Dataset(
+        "mnist1d", MNIST1DConfig, "lightning_modules.data.mnist1d:MNIST1DDataModule"
     ),
-    "table": Dataset("table", TableConfig, "lightning_modules.table:TableDataModule"),
+    "synthetic": Dataset(
+        "synthetic", SyntheticConfig, "lightning_modules.data.synthetic:SyntheticDataModule"
+    ),
+    "table": Dataset("table", TableConfig, "lightning_modules.data.table:TableDataModule"),
 }
 
 

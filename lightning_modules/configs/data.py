@@ -196,14 +196,14 @@ class TableConfig(DataConfig):
     def columns(self) -> tuple[tuple[str, ...], str, str]:
         """(features, label, task), from the example when the sweep names one."""
         if self.example is not None:
-            from lightning_modules.tables import example_columns
+            from lightning_modules.data.table_files import example_columns
 
             features, label, task = example_columns(self.example)
             return tuple(self.features or features), self.label or label, task
         return tuple(self.features or ()), self.label or "", self.task
 
     def info(self) -> DataInfo:
-        from lightning_modules.tables import describe_example, describe_table
+        from lightning_modules.data.table_files import describe_example, describe_table
 
         features, label, task = self.columns()
         if self.example is not None:

@@ -20,7 +20,7 @@ file, applies ``--set`` overrides and validates every key before anything starts
 A searched key names a model argument (``lr``, or ``model.lr``) or, with the prefix ``data.``, a
 data argument; keys may apply only in some trials (``when:``, per-layer lists: see
 sweeps.spec.conditions). A shipped family may also be named by its class path
-(``model: {class_path: lightning_modules.mlp.MLPClassifier, init_args: {depth: 2}}``).
+(``model: {class_path: lightning_modules.models.mlp.MLPClassifier, init_args: {depth: 2}}``).
 
 A sweep of the user's own LightningModule names it by class path (or a blueprint ``build(hp)``),
 with ``trainer:``, ``lightning_config:`` and dotted searched keys (see sweeps.user_model.spec);

@@ -14,8 +14,8 @@ from lightning_modules.blocks.optimizers import make_optimizer
 from lightning_modules.blocks.regularization import l1_penalty
 from lightning_modules.blocks.schedules import warmup_cosine_factor
 from lightning_modules.configs import DigitsConfig, MLPConfig
-from lightning_modules.digits import DigitsDataModule
-from lightning_modules.mlp import MLPClassifier
+from lightning_modules.data.digits import DigitsDataModule
+from lightning_modules.models.mlp import MLPClassifier
 from tests.helpers.trainers import quick_trainer
 
 

@@ -13,10 +13,10 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from lightning_modules.arrays import cached_splits
 from lightning_modules.checkpoint import load_model
 from lightning_modules.configs import DigitsConfig
-from lightning_modules.digits import DigitsDataModule
+from lightning_modules.data.arrays import cached_splits
+from lightning_modules.data.digits import DigitsDataModule
 from tests.conftest import launcher_env, run_launcher
 
 pytestmark = pytest.mark.slow

@@ -252,10 +252,10 @@ def test_the_shipped_families_are_short_names_for_class_paths():
         {
             "name": "a",
             "model": {
-                "class_path": "lightning_modules.mlp.MLPClassifier",
+                "class_path": "lightning_modules.models.mlp.MLPClassifier",
                 "init_args": {"depth": 1},
             },
-            "data": {"class_path": "lightning_modules.digits.DigitsDataModule"},
+            "data": {"class_path": "lightning_modules.data.digits.DigitsDataModule"},
             "space": {"lr": {"logfloat": [1e-3, 1e-1]}},
             "metric": "val_accuracy",
             "mode": "max",

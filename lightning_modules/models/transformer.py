@@ -12,8 +12,8 @@ from torch import nn
 from lightning_modules.blocks.activations import make_activation
 from lightning_modules.configs.rules import DataInfo
 from lightning_modules.configs.transformer import TransformerConfig
-from lightning_modules.layouts import AsSequence, as_sequence_shape
-from lightning_modules.supervised import SupervisedModule
+from lightning_modules.models.layouts import AsSequence, as_sequence_shape
+from lightning_modules.models.supervised import SupervisedModule
 
 
 def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lightning_modules.batches import TensorBatches
+from lightning_modules.data.batches import TensorBatches
 
 
 def rows(batches: TensorBatches) -> list[list[int]]:

@@ -8,8 +8,8 @@ from torch import nn
 from lightning_modules.blocks.activations import make_activation
 from lightning_modules.blocks.normalization import make_norm
 from lightning_modules.configs.cnn import CNNConfig
-from lightning_modules.layouts import ChannelsFirst
-from lightning_modules.supervised import SupervisedModule
+from lightning_modules.models.layouts import ChannelsFirst
+from lightning_modules.models.supervised import SupervisedModule
 
 
 class CNNClassifier(SupervisedModule):

@@ -5,13 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from lightning_modules.arrays import cached_splits
-from lightning_modules.augmentation import Augmentation, shift_zero_fill
-from lightning_modules.batches import TensorBatches
 from lightning_modules.configs import DigitsConfig, MNIST1DConfig, SyntheticConfig
-from lightning_modules.digits import DigitsDataModule
-from lightning_modules.mnist1d import MNIST1DDataModule
-from lightning_modules.synthetic import SyntheticDataModule
+from lightning_modules.data.arrays import cached_splits
+from lightning_modules.data.augmentation import Augmentation, shift_zero_fill
+from lightning_modules.data.batches import TensorBatches
+from lightning_modules.data.digits import DigitsDataModule
+from lightning_modules.data.mnist1d import MNIST1DDataModule
+from lightning_modules.data.synthetic import SyntheticDataModule
 
 
 def test_digits_splits_are_seeded_stratified_and_disjoint():

@@ -10,7 +10,7 @@ from torch import nn
 from lightning_modules.blocks.activations import make_activation
 from lightning_modules.blocks.normalization import make_norm
 from lightning_modules.configs.mlp import MLPConfig
-from lightning_modules.supervised import SupervisedModule
+from lightning_modules.models.supervised import SupervisedModule
 
 
 class MLPClassifier(SupervisedModule):

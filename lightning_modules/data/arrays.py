@@ -15,9 +15,9 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from lightning_modules.augmentation import Augmentation
-from lightning_modules.batches import TensorBatches
 from lightning_modules.configs.data import DataConfig
+from lightning_modules.data.augmentation import Augmentation
+from lightning_modules.data.batches import TensorBatches
 
 EVAL_BATCH = 1024
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from lightning_modules.arrays import ArrayDataModule
 from lightning_modules.configs.data import TableConfig
-from lightning_modules.tables import describe_table, ensure_example_table, read_arrays
+from lightning_modules.data.arrays import ArrayDataModule
+from lightning_modules.data.table_files import describe_table, ensure_example_table, read_arrays
 
 
 class TableDataModule(ArrayDataModule):

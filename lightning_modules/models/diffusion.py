@@ -13,7 +13,7 @@ from torch.nn import functional as F
 from lightning_modules.blocks.activations import make_activation
 from lightning_modules.blocks.normalization import make_norm
 from lightning_modules.configs.diffusion import DiffusionConfig
-from lightning_modules.supervised import SupervisedModule
+from lightning_modules.models.supervised import SupervisedModule
 
 VALIDATION_SEED = 1234
 

@@ -9,8 +9,8 @@ from lightning_modules.blocks.activations import make_activation
 from lightning_modules.blocks.normalization import make_norm
 from lightning_modules.configs.rnn import RNNConfig
 from lightning_modules.configs.rules import DataInfo
-from lightning_modules.layouts import AsSequence, as_sequence_shape
-from lightning_modules.supervised import SupervisedModule
+from lightning_modules.models.layouts import AsSequence, as_sequence_shape
+from lightning_modules.models.supervised import SupervisedModule
 
 
 class RecurrentNetwork(nn.Module):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from lightning_modules.arrays import ArrayDataModule
 from lightning_modules.configs.data import DigitsConfig
+from lightning_modules.data.arrays import ArrayDataModule
 
 
 class DigitsDataModule(ArrayDataModule):

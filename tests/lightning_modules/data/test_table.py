@@ -8,9 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from lightning_modules.arrays import cached_splits
 from lightning_modules.configs import TableConfig
-from lightning_modules.table import TableDataModule
+from lightning_modules.data.arrays import cached_splits
+from lightning_modules.data.table import TableDataModule
 from sweeps.errors import SweepError
 from sweeps.spec import sweep_from_dict
 

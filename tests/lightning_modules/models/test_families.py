@@ -108,7 +108,7 @@ def test_every_family_has_a_case():
     assert {family for family, *_ in CASES} == set(MODEL_FAMILIES)
     assert {dataset for *_, dataset, _ in CASES} == set(DATASETS) - {
         "table"
-    }  # tables: test_table.py
+    }  # tables: data/test_table.py
 
 
 @pytest.mark.parametrize(
@@ -163,8 +163,8 @@ def test_damaged_checkpoint_is_a_clear_error(tmp_path):
 
 def test_diffusion_validation_loss_is_repeatable_and_sampling_follows_temperature():
     from lightning_modules.configs import DiffusionConfig, DigitsConfig
-    from lightning_modules.diffusion import DiffusionModel, noise_schedule
-    from lightning_modules.digits import DigitsDataModule
+    from lightning_modules.data.digits import DigitsDataModule
+    from lightning_modules.models.diffusion import DiffusionModel, noise_schedule
 
     torch.manual_seed(0)
     datamodule = DigitsDataModule(DigitsConfig(layout="image", seed=0), batch_size=64)
@@ -192,7 +192,7 @@ def test_diffusion_validation_loss_is_repeatable_and_sampling_follows_temperatur
 
 def test_transformer_patches_group_consecutive_steps_into_zero_padded_tokens():
     from lightning_modules.configs.rules import DataInfo
-    from lightning_modules.transformer import TransformerNetwork
+    from lightning_modules.models.transformer import TransformerNetwork
 
     config = MODEL_FAMILIES["transformer"].config(d_model=8, heads=2, patch_size=3, max_length=14)
     network = TransformerNetwork(config, DataInfo("sequence", (40, 2), 10), outputs=10)
