@@ -8,6 +8,7 @@ code. The family name and hyperparameters stored in the checkpoint rebuild the a
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,6 @@ def fold_checkpoint_name(fold: int, folds: int) -> str:
 def state_digest(state: Any) -> str:
     """A SHA-256 of a (nested) state dict's tensors and values, in key order: equal digests mean
     equal weights (or optimizer moments), whatever object holds them."""
-    import hashlib
 
     import torch
 

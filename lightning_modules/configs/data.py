@@ -4,6 +4,7 @@ augmentation only ever touches training batches."""
 
 from __future__ import annotations
 
+import os
 from abc import abstractmethod
 from typing import Any, ClassVar, Literal
 
@@ -11,6 +12,7 @@ from pydantic import Field
 
 from lightning_modules.configs.base import ArgsModel
 from lightning_modules.configs.rules import DataInfo, Rule, knob_needs
+from lightning_modules.data.table_files import describe_example, describe_table, example_columns
 
 
 def _fractions_leave_training_data(
@@ -186,7 +188,6 @@ class TableConfig(DataConfig):
 
     @classmethod
     def resolve(cls, args: dict[str, Any]) -> dict[str, Any]:
-        import os
 
         path = args.get("path")
         if isinstance(path, str) and "://" not in path:
@@ -196,14 +197,11 @@ class TableConfig(DataConfig):
     def columns(self) -> tuple[tuple[str, ...], str, str]:
         """(features, label, task), from the example when the sweep names one."""
         if self.example is not None:
-            from lightning_modules.data.table_files import example_columns
-
             features, label, task = example_columns(self.example)
             return tuple(self.features or features), self.label or label, task
         return tuple(self.features or ()), self.label or "", self.task
 
     def info(self) -> DataInfo:
-        from lightning_modules.data.table_files import describe_example, describe_table
 
         features, label, task = self.columns()
         if self.example is not None:

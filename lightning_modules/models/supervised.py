@@ -27,6 +27,7 @@ from lightning_modules.blocks.losses import compute_loss, output_size, predictio
 from lightning_modules.blocks.optimizers import apply_settings, make_optimizer
 from lightning_modules.blocks.regularization import l1_penalty
 from lightning_modules.blocks.schedules import make_schedule
+from lightning_modules.checkpoint import state_digest
 from lightning_modules.configs.network import NetworkConfig
 from lightning_modules.configs.rules import DataInfo
 
@@ -179,7 +180,6 @@ class SupervisedModule(pl.LightningModule):
         settings in force over the restored ones and record the restore in the lineage."""
         if self._restored_config is None:
             return
-        from lightning_modules.checkpoint import state_digest
 
         previous = self.config_class.from_stored(self._restored_config)
         self._restored_config = None

@@ -18,6 +18,7 @@ from sweeps.analysis.diagnosis import Diagnosis, diagnose
 from sweeps.analysis.followup import followup_sweep
 from sweeps.analysis.importance import Importance, importance
 from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
+from sweeps.errors import SweepError
 from sweeps.results.metric_values import better, is_finite_number
 
 STATUSES = ("running", "completed", "stopped", "diverged", "errored", "not_started")
@@ -111,7 +112,6 @@ def _comparison(results: SweepResults, compared: list[SweepResults]) -> list[str
 def write_report(
     results: SweepResults, out: Path, top: int = 5, compared: list[SweepResults] = ()
 ) -> Report:
-    from sweeps.errors import SweepError
     from sweeps.spec import load_sweep
 
     out.mkdir(parents=True, exist_ok=True)

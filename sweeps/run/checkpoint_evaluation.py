@@ -10,10 +10,14 @@ on its command line are imported then too.
 
 from __future__ import annotations
 
+import importlib
+import json
+import sys
 from pathlib import Path
 from typing import Any
 
 from lightning_modules.checkpoint import checkpoint_files, read_checkpoint
+from lightning_modules.evaluation import evaluate_checkpoint
 
 
 def evaluate(path: str | Path) -> dict[str, float]:
@@ -27,15 +31,11 @@ def evaluate(path: str | Path) -> dict[str, float]:
         from sweeps.user_model.evaluation import evaluate_user_checkpoint
 
         return evaluate_user_checkpoint(files[0], stored)
-    from lightning_modules.evaluation import evaluate_checkpoint
 
     return evaluate_checkpoint(path)
 
 
 def serve(preload: list[str]) -> None:
-    import importlib
-    import json
-    import sys
 
     # The slow imports, done while waiting: Lightning, and scikit-learn for the data splits.
     import pytorch_lightning  # noqa: F401

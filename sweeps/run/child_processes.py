@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,8 +13,6 @@ from pathlib import Path
 def die_with_parent() -> None:
     """In the child, before it starts: ask Linux to SIGTERM it when the launcher dies, even by
     SIGKILL, so that no helper outlives the launcher that started it."""
-    import ctypes
-    import signal
 
     PR_SET_PDEATHSIG = 1
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -21,7 +22,6 @@ def background_child() -> None:
     """``die_with_parent``, scheduled only on idle cores. Niceness alone is not enough: Ray runs
     its workers at niceness 15, against which a niceness-19 process still takes about a sixth of
     a core; Linux's SCHED_IDLE policy runs it only when a core has nothing else to do."""
-    import os
 
     die_with_parent()
     os.nice(19)

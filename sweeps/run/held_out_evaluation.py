@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from sweeps.errors import SweepError, first_line
+from sweeps.results.storage import fetched
+from sweeps.run.checkpoint_evaluation import evaluate
 from sweeps.run.child_processes import background_child, child_setup
 
 # The folder that holds the sweeps package: a clone's root, or site-packages.
@@ -57,14 +59,12 @@ class HeldOutEvaluator:
 
     def test_metrics(self, checkpoint: str) -> dict[str, Any]:
         """The checkpoint's test metrics, or ``{"error": why}`` when it cannot be evaluated."""
-        from sweeps.results.storage import fetched
 
         try:
             with fetched(checkpoint) as local:
                 answer = self._ask(str(local))
                 if answer is not None:
                     return answer
-                from sweeps.run.checkpoint_evaluation import evaluate
 
                 return evaluate(local)
         except (FileNotFoundError, ValueError, SweepError) as error:

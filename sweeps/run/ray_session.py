@@ -329,13 +329,12 @@ def staging_folder(trial: Any) -> str:
 def json_logger_keeping_the_local_log() -> type:
     """Tune's JSON result logger, except that a resumed trial whose log the driver still holds
     keeps it instead of fetching the older copy in storage (Tune's restore hook)."""
-    from pathlib import Path as _Path
 
     from ray.tune.logger import JsonLoggerCallback
 
     class JsonLogger(JsonLoggerCallback):
         def _restore_from_remote(self, file_name: str, trial: Any) -> None:
-            if _Path(trial.local_path, file_name).exists():
+            if Path(trial.local_path, file_name).exists():
                 return  # the driver's own log is the newest there is
             super()._restore_from_remote(file_name, trial)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import importlib
 import logging
 import os
 import sys
@@ -29,7 +30,11 @@ from sweeps.results.layout import SPEC_FILE, STATE_GLOB
 from sweeps.results.storage import Location
 from sweeps.results.trial_status import METRIC_MISSING
 from sweeps.run import ray_session, stop_requests
+from sweeps.run.disk_space import check_room
 from sweeps.run.held_out_evaluation import HeldOutEvaluator
+from sweeps.run.storage_check import check_storage_is_shared
+from sweeps.schedulers import scheduler_module
+from sweeps.searchers import searcher_module
 from sweeps.spec import SweepSpec
 from sweeps.spec.yaml_loading import parse_yaml, read_yaml_file
 
@@ -142,7 +147,6 @@ def start_ray(
 
 
 def _import_driver_modules() -> None:
-    import importlib
 
     for name in (
         "ray.tune",
@@ -280,8 +284,6 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
     from sweeps.results.tensorboard_logging import TensorBoardCallback
     from sweeps.run.progress import ProgressTable
     from sweeps.run.resume_repair import StateBackup
-    from sweeps.schedulers import scheduler_module
-    from sweeps.searchers import searcher_module
 
     search_alg, param_space = searcher_module(spec.searcher_name).build(spec.searcher, spec)
     scheduler = scheduler_module(spec.scheduler_name).build(spec.scheduler, spec)
@@ -382,8 +384,6 @@ def run_sweep(
 ) -> SweepOutcome:
     location = check_target(spec, storage, resume, overwrite)
     if not location.is_remote:
-        from sweeps.run.disk_space import check_room
-
         check_room(location.local())
     for name, value in ray_session.TUNE_SETTINGS.items():
         os.environ.setdefault(name, value)
@@ -491,8 +491,6 @@ def _sweep(
     check_cluster_resources(spec)
     spec = with_distributed_concurrency(spec)
     if address is not None:
-        from sweeps.run.storage_check import check_storage_is_shared
-
         check_storage_is_shared(Location.parse(storage))
 
     from ray import tune

@@ -7,6 +7,7 @@ Every trial's final metric is what the model learns from, so ASHA-stopped trials
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
@@ -36,7 +37,6 @@ def check(options: Options, spec: SweepSpec) -> None:
 
 
 def build(options: Options, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
-    import warnings
 
     import optuna
 

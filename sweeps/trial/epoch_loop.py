@@ -35,6 +35,7 @@ import pytorch_lightning as pl
 import torch
 from lightning_fabric import Fabric
 
+from lightning_modules.checkpoint import fold_checkpoint_name, read_checkpoint
 from lightning_modules.logged_metrics import LoggedMetrics
 from sweeps.trial.session import EpochResult, TrialSession
 
@@ -180,7 +181,6 @@ class EpochLoop:
         os.replace(partial, path)
 
     def _restore(self, path: Path) -> None:
-        from lightning_modules.checkpoint import read_checkpoint
 
         checkpoint = read_checkpoint(path)  # tensors and plain values only: no code runs
         self.model.on_load_checkpoint(checkpoint)
@@ -211,7 +211,6 @@ class LockstepFolds:
 
     def save(self, folder: Path) -> None:
         """Every fold's checkpoint into ``folder`` (``model.ckpt``, or ``fold-N.ckpt`` per fold)."""
-        from lightning_modules.checkpoint import fold_checkpoint_name
 
         for fold in self.folds:
             fold.save(folder / fold_checkpoint_name(fold.fold, len(self.folds)))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightning_modules.configs.base import ArgsModel
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
+from sweeps.schedulers import checkpoint_schedule, report_schedule
 from sweeps.spec.conditions import assemble_lists
 from sweeps.spec.space import DATA_PREFIX, plain
 from sweeps.user_model.plan import UserPlan
@@ -85,7 +86,6 @@ class TrialPlan:
 
     @classmethod
     def from_spec(cls, spec: SweepSpec) -> TrialPlan:
-        from sweeps.schedulers import checkpoint_schedule, report_schedule
 
         every, epochs, interval_s = checkpoint_schedule(spec)
         report_every, report_epochs = report_schedule(spec)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import logging
 from types import MethodType
 from typing import Any
 
@@ -35,7 +36,6 @@ INITIAL_FIELD = "sweep_optimizer_initial"  # each optimizer's settings as its tr
 
 def prepare_user_process(user: UserPlan) -> None:
     """Lightning's own package logs at INFO per Trainer; the trial's output stays readable."""
-    import logging
 
     logging.getLogger(user.flavour).setLevel(logging.WARNING)
 

@@ -40,7 +40,7 @@ from sweeps.user_model.checking import (
     trainer_defaults,
     unknown_key_message,
 )
-from sweeps.user_model.classes import import_target, lightning_class
+from sweeps.user_model.classes import flavour_of, import_target, lightning_class
 from sweeps.user_model.config_files import (
     FIT_KEYS,
     LIGHTNING_KEYS,
@@ -235,7 +235,6 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
 
 
 def _flavour(klass: type, base: str, path: str, what: str) -> str:
-    from sweeps.user_model.classes import flavour_of
 
     flavour = flavour_of(klass, base)
     if flavour is None:
