@@ -33,8 +33,8 @@ from sweeps.run import ray_session, stop_requests
 from sweeps.run.disk_space import check_room
 from sweeps.run.held_out_evaluation import HeldOutEvaluator
 from sweeps.run.storage_check import check_storage_is_shared
-from sweeps.schedulers import scheduler_module
-from sweeps.searchers import searcher_module
+from sweeps.schedulers import build_scheduler
+from sweeps.searchers import build_searcher
 from sweeps.spec import SweepSpec
 from sweeps.spec.yaml_loading import parse_yaml, read_yaml_file
 
@@ -285,8 +285,8 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
     from sweeps.run.progress import ProgressTable
     from sweeps.run.resume_repair import StateBackup
 
-    search_alg, param_space = searcher_module(spec.searcher_name).build(spec.searcher, spec)
-    scheduler = scheduler_module(spec.scheduler_name).build(spec.scheduler, spec)
+    search_alg, param_space = build_searcher(spec)
+    scheduler = build_scheduler(spec)
     searched = list(spec.space)
     callbacks = [
         # Tune's own result log (what the tables are built from); its TensorBoard logger is

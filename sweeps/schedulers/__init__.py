@@ -1,9 +1,10 @@
 """Trial schedulers: which trials keep running (``scheduler.name`` in a sweep file).
 
-One scheduler per module; each exposes ``Options``, ``check(options, spec)`` and
-``build(options, spec)`` (the Ray Tune scheduler; imports Ray lazily). Time is measured in
+One scheduler per module, each a ``Scheduler`` (below): ``Options``, ``check(options, problem)``
+and ``build(options, problem)`` (the Ray Tune scheduler; imports Ray lazily), given a
+``ScheduleProblem``, the part of the sweep a scheduler may use. Time is measured in
 epochs: every trial reports ``epoch`` (completed epochs) with each result. A scheduler that judges
-trials at known epochs exposes ``decision_epochs(options, spec)`` (an epoch period, and single
+trials at known epochs exposes ``decision_epochs(options, problem)`` (an epoch period, and single
 epochs), where trials report at once instead of batching epochs (sweeps.results.epoch_results); one that
 needs checkpoints there (to pause or copy trials) exposes ``auto_checkpoints`` alike, where
 ``checkpoint: {every: auto}`` saves (see ``checkpoint_schedule``).
@@ -12,10 +13,14 @@ needs checkpoints there (to pause or copy trials) exposes ``auto_checkpoints`` a
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sweeps.errors import SweepError
+
+if TYPE_CHECKING:
+    from sweeps.spec.space import Param
 
 SCHEDULERS: dict[str, str] = {
     "fifo": "sweeps.schedulers.fifo",
@@ -29,13 +34,42 @@ SCHEDULERS: dict[str, str] = {
 TIME_ATTR = "epoch"
 
 
-def largest_budget(max_t: int | None, spec: Any, subject: str, consequence: str) -> int:
+@dataclass(frozen=True)
+class ScheduleProblem:
+    """What a scheduler is given of a sweep (``SweepSpec.schedule_problem``), and nothing else."""
+
+    space: Mapping[str, Param]
+    conditional_keys: frozenset[str]  # searched keys that apply only in some trials
+    mutable_keys: frozenset[str]  # searched keys a checkpoint can continue under a new value of
+    users_model: bool  # a user's own module (which keys mutate unlisted: the real-valued ones)
+    max_epochs: int
+    checkpoint_every: int | str  # N, or "auto"
+    checkpoint_keep: int | None
+    checkpoint_interval_s: float | None
+    max_concurrent: int | None
+    trial_count: int
+    searcher_name: str
+
+
+class Scheduler(Protocol):
+    """A scheduler module."""
+
+    Options: type
+
+    def check(self, options: Any, problem: ScheduleProblem) -> None: ...
+
+    def build(self, options: Any, problem: ScheduleProblem) -> Any: ...
+
+
+def largest_budget(
+    max_t: int | None, problem: ScheduleProblem, subject: str, consequence: str
+) -> int:
     """A scheduler's ``max_t`` in epochs (``stop.max_epochs`` unless set), refused when larger
     than ``stop.max_epochs``: no trial would ever train that long."""
-    budget = max_t or spec.stop.max_epochs
-    if budget > spec.stop.max_epochs:
+    budget = max_t or problem.max_epochs
+    if budget > problem.max_epochs:
         raise SweepError(
-            f"{subject} {budget} is larger than stop.max_epochs {spec.stop.max_epochs}; {consequence}",
+            f"{subject} {budget} is larger than stop.max_epochs {problem.max_epochs}; {consequence}",
             path="scheduler.max_t",
         )
     return budget
@@ -49,22 +83,30 @@ def checkpoint_schedule(spec: Any) -> tuple[int, frozenset[int], float | None]:
         return every, frozenset(), None
     module = scheduler_module(spec.scheduler_name)
     auto = getattr(module, "auto_checkpoints", None)
-    period, epochs = auto(spec.scheduler, spec) if auto else (0, frozenset())
+    period, epochs = auto(spec.scheduler, spec.schedule_problem()) if auto else (0, frozenset())
     return period, epochs, spec.checkpoint.interval_s
 
 
 def report_schedule(spec: Any) -> tuple[int, frozenset[int]]:
     """Where a sweep's trials report at once: (every N epochs or 0, single epochs)."""
     decisions = getattr(scheduler_module(spec.scheduler_name), "decision_epochs", None)
-    return decisions(spec.scheduler, spec) if decisions else (0, frozenset())
+    return decisions(spec.scheduler, spec.schedule_problem()) if decisions else (0, frozenset())
 
 
-def scheduler_module(name: str) -> ModuleType:
-    return importlib.import_module(SCHEDULERS[name])
+def scheduler_module(name: str) -> Scheduler:
+    return cast(Scheduler, importlib.import_module(SCHEDULERS[name]))
+
+
+def build_scheduler(spec: Any) -> Any:
+    """The sweep's own scheduler, built (Tune's TrialScheduler)."""
+    return scheduler_module(spec.scheduler_name).build(spec.scheduler, spec.schedule_problem())
 
 
 __all__ = [
     "SCHEDULERS",
+    "ScheduleProblem",
+    "Scheduler",
+    "build_scheduler",
     "TIME_ATTR",
     "checkpoint_schedule",
     "largest_budget",

@@ -17,7 +17,7 @@ from sweeps.errors import SweepError
 from sweeps.schedulers import TIME_ATTR, largest_budget
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.schedulers import ScheduleProblem
 
 
 class Options(ArgsModel):
@@ -29,8 +29,8 @@ class Options(ArgsModel):
     max_t: int | None = Field(None, ge=1, description="defaults to stop.max_epochs")
 
 
-def check(options: Options, spec: SweepSpec) -> None:
-    max_t = largest_budget(options.max_t, spec, "max_t", "trials never get that far")
+def check(options: Options, problem: ScheduleProblem) -> None:
+    max_t = largest_budget(options.max_t, problem, "max_t", "trials never get that far")
     if options.grace_period > max_t:
         raise SweepError(
             f"grace_period {options.grace_period} is larger than max_t {max_t} "
@@ -39,9 +39,9 @@ def check(options: Options, spec: SweepSpec) -> None:
         )
 
 
-def decision_epochs(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
+def decision_epochs(options: Options, problem: ScheduleProblem) -> tuple[int, frozenset[int]]:
     """The rungs' epochs (as Tune's ASHA brackets place them): a trial reports there at once."""
-    max_t = options.max_t or spec.stop.max_epochs
+    max_t = options.max_t or problem.max_epochs
     rf, min_t = options.reduction_factor, options.grace_period
     epochs = set()
     for bracket in range(options.brackets):
@@ -50,12 +50,12 @@ def decision_epochs(options: Options, spec: SweepSpec) -> tuple[int, frozenset[i
     return 0, frozenset(epoch for epoch in epochs if epoch <= max_t)
 
 
-def build(options: Options, spec: SweepSpec) -> Any:
+def build(options: Options, problem: ScheduleProblem) -> Any:
     from ray.tune.schedulers import ASHAScheduler
 
     return ASHAScheduler(
         time_attr=TIME_ATTR,
-        max_t=options.max_t or spec.stop.max_epochs,
+        max_t=options.max_t or problem.max_epochs,
         grace_period=options.grace_period,
         reduction_factor=options.reduction_factor,
         brackets=options.brackets,

@@ -7,18 +7,18 @@ from typing import TYPE_CHECKING, Any
 from lightning_modules.configs.base import ArgsModel
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.schedulers import ScheduleProblem
 
 
 class Options(ArgsModel):
     pass
 
 
-def check(options: Options, spec: SweepSpec) -> None:
+def check(options: Options, problem: ScheduleProblem) -> None:
     """FIFO works with every sweep."""
 
 
-def build(options: Options, spec: SweepSpec) -> Any:
+def build(options: Options, problem: ScheduleProblem) -> Any:
     from ray.tune.schedulers import FIFOScheduler
 
     return FIFOScheduler()

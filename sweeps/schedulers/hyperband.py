@@ -19,7 +19,7 @@ from sweeps.errors import SweepError
 from sweeps.schedulers import TIME_ATTR, largest_budget
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.schedulers import ScheduleProblem
 
 
 class Options(ArgsModel):
@@ -31,42 +31,42 @@ class Options(ArgsModel):
     )
 
 
-def check(options: Options, spec: SweepSpec) -> None:
+def check(options: Options, problem: ScheduleProblem) -> None:
     largest_budget(
         options.max_t,
-        spec,
+        problem,
         "HyperBand's largest budget max_t",
         "its last rung would never be reached",
     )
-    if spec.trials.max_concurrent is not None and spec.trials.max_concurrent < spec.trial_count:
+    if problem.max_concurrent is not None and problem.max_concurrent < problem.trial_count:
         raise SweepError(
             "HyperBand waits at each rung for every trial of its bracket, so the searcher must create them all: "
             "leave trials.max_concurrent out (resources per trial still limit how many run at once)",
             path="trials.max_concurrent",
         )
-    if spec.checkpoint.every not in (1, "auto"):
+    if problem.checkpoint_every not in (1, "auto"):
         raise SweepError(
             f"HyperBand pauses trials at its rungs and resumes them from their last checkpoint, so it needs "
-            f"one every epoch; got every {spec.checkpoint.every}",
+            f"one every epoch; got every {problem.checkpoint_every}",
             path="checkpoint.every",
         )
 
 
-def decision_epochs(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
+def decision_epochs(options: Options, problem: ScheduleProblem) -> tuple[int, frozenset[int]]:
     return 1, frozenset()  # any epoch can be a rung of some bracket
 
 
-def auto_checkpoints(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
+def auto_checkpoints(options: Options, problem: ScheduleProblem) -> tuple[int, frozenset[int]]:
     return 1, frozenset()  # a trial pauses at its rung and resumes from its checkpoint there
 
 
-def build(options: Options, spec: SweepSpec) -> Any:
+def build(options: Options, problem: ScheduleProblem) -> Any:
     from ray.tune.schedulers import HyperBandForBOHB, HyperBandScheduler
 
-    scheduler_class = HyperBandForBOHB if spec.searcher_name == "bohb" else HyperBandScheduler
+    scheduler_class = HyperBandForBOHB if problem.searcher_name == "bohb" else HyperBandScheduler
     return scheduler_class(
         time_attr=TIME_ATTR,
-        max_t=options.max_t or spec.stop.max_epochs,
+        max_t=options.max_t or problem.max_epochs,
         reduction_factor=options.reduction_factor,
         stop_last_trials=True,
     )

@@ -16,7 +16,7 @@ from sweeps.errors import SweepError
 from sweeps.schedulers import TIME_ATTR
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.schedulers import ScheduleProblem
 
 
 class Options(ArgsModel):
@@ -28,20 +28,20 @@ class Options(ArgsModel):
     )
 
 
-def check(options: Options, spec: SweepSpec) -> None:
-    if options.grace_period >= spec.stop.max_epochs:
+def check(options: Options, problem: ScheduleProblem) -> None:
+    if options.grace_period >= problem.max_epochs:
         raise SweepError(
-            f"grace_period {options.grace_period} is not below stop.max_epochs {spec.stop.max_epochs}; "
+            f"grace_period {options.grace_period} is not below stop.max_epochs {problem.max_epochs}; "
             "no trial could ever be stopped",
             path="scheduler.grace_period",
         )
 
 
-def decision_epochs(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
+def decision_epochs(options: Options, problem: ScheduleProblem) -> tuple[int, frozenset[int]]:
     return 1, frozenset()  # a trial's running average counts every epoch
 
 
-def build(options: Options, spec: SweepSpec) -> Any:
+def build(options: Options, problem: ScheduleProblem) -> Any:
     from ray.tune.schedulers import MedianStoppingRule
 
     return MedianStoppingRule(

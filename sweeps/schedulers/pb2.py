@@ -20,7 +20,7 @@ from sweeps.schedulers.population import (
 )
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.schedulers import ScheduleProblem
 
 
 class Options(ArgsModel):
@@ -36,37 +36,37 @@ class Options(ArgsModel):
     synch: bool = Field(False, description="wait for the whole population at each perturbation")
 
 
-def _bounds(options: Options, spec: SweepSpec) -> dict[str, list[float]]:
-    keys = mutated_keys(options.mutate, spec, "pb2")
+def _bounds(options: Options, problem: ScheduleProblem) -> dict[str, list[float]]:
+    keys = mutated_keys(options.mutate, problem, "pb2")
     paths = {
         key: f"scheduler.mutate[{options.mutate.index(key)}]" if options.mutate else f"space.{key}"
         for key in keys
     }
-    return {key: numeric_bounds(spec.space[key], key, paths[key]) for key in keys}
+    return {key: numeric_bounds(problem.space[key], key, paths[key]) for key in keys}
 
 
-def check(options: Options, spec: SweepSpec) -> None:
-    _bounds(options, spec)
-    check_exploits_are_safe(spec, options.perturbation_interval, "pb2")
+def check(options: Options, problem: ScheduleProblem) -> None:
+    _bounds(options, problem)
+    check_exploits_are_safe(problem, options.perturbation_interval, "pb2")
 
 
-def decision_epochs(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
+def decision_epochs(options: Options, problem: ScheduleProblem) -> tuple[int, frozenset[int]]:
     return options.perturbation_interval, frozenset()
 
 
-def auto_checkpoints(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
+def auto_checkpoints(options: Options, problem: ScheduleProblem) -> tuple[int, frozenset[int]]:
     return options.perturbation_interval, frozenset()  # exploits copy the donor's latest checkpoint
 
 
-def build(options: Options, spec: SweepSpec) -> Any:
+def build(options: Options, problem: ScheduleProblem) -> Any:
     from ray.tune.schedulers.pb2 import PB2
 
-    bounds = _bounds(options, spec)
+    bounds = _bounds(options, problem)
     return PB2(
         time_attr=TIME_ATTR,
         perturbation_interval=options.perturbation_interval,
         hyperparam_bounds=bounds,
         quantile_fraction=options.quantile_fraction,
-        custom_explore_fn=within_space(dict(spec.space), list(bounds)),
+        custom_explore_fn=within_space(dict(problem.space), list(bounds)),
         synch=options.synch,
     )

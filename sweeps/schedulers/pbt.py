@@ -24,7 +24,7 @@ from sweeps.schedulers.population import (
 )
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.schedulers import ScheduleProblem
 
 
 class Options(ArgsModel):
@@ -52,31 +52,31 @@ class Options(ArgsModel):
     synch: bool = Field(False, description="wait for the whole population at each perturbation")
 
 
-def check(options: Options, spec: SweepSpec) -> None:
-    mutated_keys(options.mutate, spec, "pbt")
-    check_exploits_are_safe(spec, options.perturbation_interval, "pbt")
+def check(options: Options, problem: ScheduleProblem) -> None:
+    mutated_keys(options.mutate, problem, "pbt")
+    check_exploits_are_safe(problem, options.perturbation_interval, "pbt")
 
 
-def decision_epochs(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
+def decision_epochs(options: Options, problem: ScheduleProblem) -> tuple[int, frozenset[int]]:
     return options.perturbation_interval, frozenset()
 
 
-def auto_checkpoints(options: Options, spec: SweepSpec) -> tuple[int, frozenset[int]]:
+def auto_checkpoints(options: Options, problem: ScheduleProblem) -> tuple[int, frozenset[int]]:
     return options.perturbation_interval, frozenset()  # exploits copy the donor's latest checkpoint
 
 
-def build(options: Options, spec: SweepSpec) -> Any:
+def build(options: Options, problem: ScheduleProblem) -> Any:
     from ray.tune.schedulers import PopulationBasedTraining
 
-    keys = mutated_keys(options.mutate, spec, "pbt")
+    keys = mutated_keys(options.mutate, problem, "pbt")
     return PopulationBasedTraining(
         time_attr=TIME_ATTR,
         perturbation_interval=options.perturbation_interval,
         burn_in_period=options.burn_in_period,
-        hyperparam_mutations={key: mutation_domain(spec.space[key]) for key in keys},
+        hyperparam_mutations={key: mutation_domain(problem.space[key]) for key in keys},
         quantile_fraction=options.quantile_fraction,
         resample_probability=options.resample_probability,
         perturbation_factors=tuple(options.perturbation_factors),
-        custom_explore_fn=within_space(dict(spec.space), keys),
+        custom_explore_fn=within_space(dict(problem.space), keys),
         synch=options.synch,
     )

@@ -13,36 +13,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sweeps.errors import SweepError
-from sweeps.spec.space import DATA_PREFIX, Choice, FloatRange, Grid, IntRange, Param, Steps
+from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, Steps
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.schedulers import ScheduleProblem
 
 
-def mutable_keys(spec: SweepSpec) -> set[str]:
-    if spec.user is not None:
-        # A user's module: the sweep cannot tell a learning rate from a layer width, so any
-        # searched key may be listed under mutate; unlisted, the real-valued ones mutate.
-        return set(spec.space)
-    model = spec.family.config.mutable_keys()
-    data = spec.dataset.config.mutable_keys()
-    return {
-        key
-        for key in spec.space
-        if (key[len(DATA_PREFIX) :] in data if key.startswith(DATA_PREFIX) else key in model)
-    }
-
-
-def mutated_keys(listed: list[str] | None, spec: SweepSpec, scheduler: str) -> list[str]:
+def mutated_keys(listed: list[str] | None, problem: ScheduleProblem, scheduler: str) -> list[str]:
     """The keys to mutate: those listed under ``mutate``, or every mutable searched key."""
-    allowed = mutable_keys(spec)
+    allowed = problem.mutable_keys
     if listed is None:
         every_trial = [
             key
-            for key in spec.space
+            for key in problem.space
             if key in allowed
-            and key not in spec.conditions.when
-            and (spec.user is None or _real_valued(spec.space[key]))
+            and key not in problem.conditional_keys
+            and (not problem.users_model or _real_valued(problem.space[key]))
         ]
         if not every_trial:
             raise SweepError(
@@ -54,10 +40,10 @@ def mutated_keys(listed: list[str] | None, spec: SweepSpec, scheduler: str) -> l
         return every_trial
     for index, key in enumerate(listed):
         where = f"scheduler.mutate[{index}]"
-        if key not in spec.space:
+        if key not in problem.space:
             raise SweepError(
                 f"{key!r} is not a searched key; mutations must be keys under space: "
-                f"({', '.join(spec.space) or 'none'})",
+                f"({', '.join(problem.space) or 'none'})",
                 path=where,
             )
         if key not in allowed:
@@ -66,7 +52,7 @@ def mutated_keys(listed: list[str] | None, spec: SweepSpec, scheduler: str) -> l
                 f"value); mutable searched keys: {', '.join(sorted(allowed)) or 'none'}",
                 path=where,
             )
-        if key in spec.conditions.when:
+        if key in problem.conditional_keys:
             raise SweepError(
                 f"{key!r} applies only in some trials, and a trial that exploits another may not have it; "
                 "mutate keys that every trial has",
@@ -79,22 +65,22 @@ def _real_valued(param: Param) -> bool:
     return isinstance(param, FloatRange) or (isinstance(param, Steps) and not param.integer)
 
 
-def check_exploits_are_safe(spec: SweepSpec, interval: int, scheduler: str) -> None:
-    if spec.checkpoint.every != "auto" and interval % spec.checkpoint.every:
+def check_exploits_are_safe(problem: ScheduleProblem, interval: int, scheduler: str) -> None:
+    if problem.checkpoint_every != "auto" and interval % problem.checkpoint_every:
         raise SweepError(
             f"{scheduler} exploits every {interval} epochs from the donor's latest checkpoint, so checkpoint.every "
-            f"({spec.checkpoint.every}) must divide scheduler.perturbation_interval",
+            f"({problem.checkpoint_every}) must divide scheduler.perturbation_interval",
             path="checkpoint.every",
         )
-    if spec.checkpoint.keep is not None and spec.checkpoint.keep <= 2:
+    if problem.checkpoint_keep is not None and problem.checkpoint_keep <= 2:
         raise SweepError(
             f"{scheduler} needs checkpoints to outlive the next perturbation so that other trials can copy them; "
-            f"set checkpoint.keep to null or more than 2 (got {spec.checkpoint.keep})",
+            f"set checkpoint.keep to null or more than 2 (got {problem.checkpoint_keep})",
             path="checkpoint.keep",
         )
-    if interval >= spec.stop.max_epochs:
+    if interval >= problem.max_epochs:
         raise SweepError(
-            f"perturbation_interval {interval} is not below stop.max_epochs {spec.stop.max_epochs}; "
+            f"perturbation_interval {interval} is not below stop.max_epochs {problem.max_epochs}; "
             "no trial would ever be perturbed",
             path="scheduler.perturbation_interval",
         )

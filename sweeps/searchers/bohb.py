@@ -18,7 +18,7 @@ from sweeps.searchers.optuna_space import check_sampled_space
 from sweeps.spec.space import Choice
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.searchers import SearchProblem
 
 
 class Options(ArgsModel):
@@ -30,15 +30,15 @@ CHOICES_ARE_GRID = False
 SCHEDULER = "hyperband"
 
 
-def check(options: Options, spec: SweepSpec) -> None:
-    check_sampled_space(spec, "bohb")
-    if spec.scheduler_name != SCHEDULER:
+def check(options: Options, problem: SearchProblem) -> None:
+    check_sampled_space(problem, "bohb")
+    if problem.scheduler_name != SCHEDULER:
         raise SweepError(
-            f"the bohb searcher runs with its own HyperBand scheduler, not {spec.scheduler_name}; "
+            f"the bohb searcher runs with its own HyperBand scheduler, not {problem.scheduler_name}; "
             f"leave scheduler out or write scheduler: {{name: {SCHEDULER}}} to set its options",
             path="scheduler.name",
         )
-    for key, param in spec.space.items():
+    for key, param in problem.space.items():
         if isinstance(param, Choice) and any(
             isinstance(value, list) for value in param.representatives()
         ):
@@ -48,17 +48,17 @@ def check(options: Options, spec: SweepSpec) -> None:
             )
 
 
-def build(options: Options, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
+def build(options: Options, problem: SearchProblem) -> tuple[Any, dict[str, Any]]:
     from ray.tune.search import ConcurrencyLimiter
     from ray.tune.search.bohb import TuneBOHB
 
-    param_space = {key: param.to_tune() for key, param in spec.space.items()}
+    param_space = {key: param.to_tune() for key, param in problem.space.items()}
     searcher = TuneBOHB(
-        metric=spec.metric,
-        mode=spec.mode,
-        seed=spec.seed if options.seed is None else options.seed,
-        points_to_evaluate=[dict(point) for point in spec.warm_start.points] or None,
+        metric=problem.metric,
+        mode=problem.mode,
+        seed=problem.seed if options.seed is None else options.seed,
+        points_to_evaluate=[dict(point) for point in problem.points] or None,
     )
-    if spec.trials.max_concurrent:
-        searcher = ConcurrencyLimiter(searcher, max_concurrent=spec.trials.max_concurrent)
+    if problem.max_concurrent:
+        searcher = ConcurrencyLimiter(searcher, max_concurrent=problem.max_concurrent)
     return searcher, param_space

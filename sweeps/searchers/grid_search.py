@@ -13,7 +13,7 @@ from sweeps.errors import SweepError
 from sweeps.spec.space import Choice, Grid
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.searchers import SearchProblem
 
 
 class Options(ArgsModel):
@@ -25,8 +25,8 @@ WARM_START = False  # it runs every combination anyway
 CHOICES_ARE_GRID = True
 
 
-def check(options: Options, spec: SweepSpec) -> None:
-    for key, param in spec.space.items():
+def check(options: Options, problem: SearchProblem) -> None:
+    for key, param in problem.space.items():
         if not isinstance(param, (Grid, Choice)):
             raise SweepError(
                 f"grid search needs a finite list of values, got a {param.kind} range; "
@@ -35,13 +35,13 @@ def check(options: Options, spec: SweepSpec) -> None:
             )
 
 
-def build(options: Options, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
+def build(options: Options, problem: SearchProblem) -> tuple[Any, dict[str, Any]]:
     from ray import tune
     from ray.tune.search.basic_variant import BasicVariantGenerator
 
     param_space = {
-        key: tune.grid_search(param.representatives()) for key, param in spec.space.items()
+        key: tune.grid_search(param.representatives()) for key, param in problem.space.items()
     }
     return BasicVariantGenerator(
-        random_state=spec.seed, max_concurrent=spec.trials.max_concurrent or 0
+        random_state=problem.seed, max_concurrent=problem.max_concurrent or 0
     ), param_space

@@ -29,12 +29,12 @@ from sweeps.spec.space import (
 )
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.searchers import SearchProblem
 
 
-def check_sampled_space(spec: SweepSpec, searcher: str) -> None:
+def check_sampled_space(problem: SearchProblem, searcher: str) -> None:
     """Grid values promise every value a trial; a model-based searcher chooses instead."""
-    for key, param in spec.space.items():
+    for key, param in problem.space.items():
         if isinstance(param, Grid):
             raise SweepError(
                 f"grid values need searcher grid or random; the {searcher} searcher proposes values "
@@ -121,7 +121,7 @@ def _as_optuna(space: dict[str, Param], config: dict[str, Any]) -> dict[str, Any
     return held
 
 
-def build_optuna(sampler: Any, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
+def build_optuna(sampler: Any, problem: SearchProblem) -> tuple[Any, dict[str, Any]]:
     import optuna
     from ray.tune.search import ConcurrencyLimiter
     from ray.tune.search.optuna import OptunaSearch
@@ -131,17 +131,17 @@ def build_optuna(sampler: Any, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
     # two), which Tune would report as "computation in the define-by-run function" every trial.
     warnings.filterwarnings("ignore", message="Define-by-run function passed")
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    space = dict(spec.space)
+    space = dict(problem.space)
     searcher = OptunaSearch(
-        space=functools.partial(suggest, space, spec.conditions),
-        metric=spec.metric,
-        mode=spec.mode,
+        space=functools.partial(suggest, space, problem.conditions),
+        metric=problem.metric,
+        mode=problem.mode,
         sampler=sampler,
-        points_to_evaluate=[_as_optuna(space, point) for point in spec.warm_start.points] or None,
+        points_to_evaluate=[_as_optuna(space, point) for point in problem.points] or None,
     )
     # Earlier trials join the study as finished ones, so the sampler's model starts from them.
     # (Tune's own evaluated_rewards does not work with a define-by-run space, hence the study.)
-    for config, value in spec.warm_start.learned:
+    for config, value in problem.learned:
         held = _as_optuna(space, config)
         optuna_study(searcher).add_trial(
             optuna.trial.create_trial(
@@ -150,6 +150,6 @@ def build_optuna(sampler: Any, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
                 value=value,
             )
         )
-    if spec.trials.max_concurrent:
-        searcher = ConcurrencyLimiter(searcher, max_concurrent=spec.trials.max_concurrent)
+    if problem.max_concurrent:
+        searcher = ConcurrencyLimiter(searcher, max_concurrent=problem.max_concurrent)
     return searcher, {}

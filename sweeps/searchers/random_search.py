@@ -14,7 +14,7 @@ from pydantic import Field
 from lightning_modules.configs.base import ArgsModel
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.searchers import SearchProblem
 
 
 class Options(ArgsModel):
@@ -25,19 +25,19 @@ CHOICES_ARE_GRID = False
 CONDITIONAL = True  # handles keys that apply only in some trials
 
 
-def check(options: Options, spec: SweepSpec) -> None:
+def check(options: Options, problem: SearchProblem) -> None:
     """Random search accepts every kind of searched key."""
 
 
-def build(options: Options, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
+def build(options: Options, problem: SearchProblem) -> tuple[Any, dict[str, Any]]:
     from sweeps.searchers.conditional_variants import ConditionalVariantGenerator
 
-    seed = spec.seed if options.seed is None else options.seed
-    param_space = {key: param.to_tune() for key, param in spec.space.items()}
+    seed = problem.seed if options.seed is None else options.seed
+    param_space = {key: param.to_tune() for key, param in problem.space.items()}
     generator = ConditionalVariantGenerator(
-        spec.conditions,
+        problem.conditions,
         random_state=seed,
-        max_concurrent=spec.trials.max_concurrent or 0,
-        points_to_evaluate=[dict(point) for point in spec.warm_start.points] or None,
+        max_concurrent=problem.max_concurrent or 0,
+        points_to_evaluate=[dict(point) for point in problem.points] or None,
     )
     return generator, param_space

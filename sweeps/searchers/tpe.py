@@ -16,7 +16,7 @@ from lightning_modules.configs.base import ArgsModel
 from sweeps.searchers.optuna_space import build_optuna, check_sampled_space
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.searchers import SearchProblem
 
 
 class Options(ArgsModel):
@@ -32,11 +32,11 @@ CHOICES_ARE_GRID = False
 CONDITIONAL = True  # proposes only the keys that apply (define-by-run)
 
 
-def check(options: Options, spec: SweepSpec) -> None:
-    check_sampled_space(spec, "tpe")
+def check(options: Options, problem: SearchProblem) -> None:
+    check_sampled_space(problem, "tpe")
 
 
-def build(options: Options, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
+def build(options: Options, problem: SearchProblem) -> tuple[Any, dict[str, Any]]:
 
     import optuna
 
@@ -45,9 +45,9 @@ def build(options: Options, spec: SweepSpec) -> tuple[Any, dict[str, Any]]:
             "ignore", optuna.exceptions.ExperimentalWarning
         )  # multivariate, group
         sampler = optuna.samplers.TPESampler(
-            seed=spec.seed if options.seed is None else options.seed,
+            seed=problem.seed if options.seed is None else options.seed,
             n_startup_trials=options.n_startup_trials,
             multivariate=options.multivariate,
             group=options.multivariate,  # keys that exist only in some trials form their own groups
         )
-    return build_optuna(sampler, spec)
+    return build_optuna(sampler, problem)

@@ -42,8 +42,8 @@ from lightning_modules.configs.base import ArgsModel
 from lightning_modules.configs.rules import DataInfo
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES, Dataset, ModelFamily
 from sweeps.errors import Mistakes, SweepError, SweepErrors, did_you_mean, show
-from sweeps.schedulers import SCHEDULERS, scheduler_module
-from sweeps.searchers import SEARCHERS, searcher_module
+from sweeps.schedulers import SCHEDULERS, ScheduleProblem, scheduler_module
+from sweeps.searchers import SEARCHERS, SearchProblem, searcher_module
 from sweeps.spec.argument_checks import (
     check_fixed,
     check_rules,
@@ -256,6 +256,50 @@ class SweepSpec:
 
     def data_keys(self) -> list[str]:
         return [key for key in self.space if key.startswith(DATA_PREFIX)]
+
+    def search_problem(self) -> SearchProblem:
+        """What the searcher is given of this sweep."""
+        return SearchProblem(
+            space=self.space,
+            conditions=self.conditions,
+            metric=self.metric,
+            mode=self.mode,
+            seed=self.seed,
+            max_concurrent=self.trials.max_concurrent,
+            points=self.warm_start.points,
+            learned=self.warm_start.learned,
+            scheduler_name=self.scheduler_name,
+        )
+
+    def schedule_problem(self) -> ScheduleProblem:
+        """What the scheduler is given of this sweep."""
+        return ScheduleProblem(
+            space=self.space,
+            conditional_keys=frozenset(self.conditions.when),
+            mutable_keys=self._mutable_keys(),
+            users_model=self.user is not None,
+            max_epochs=self.stop.max_epochs,
+            checkpoint_every=self.checkpoint.every,
+            checkpoint_keep=self.checkpoint.keep,
+            checkpoint_interval_s=self.checkpoint.interval_s,
+            max_concurrent=self.trials.max_concurrent,
+            trial_count=self.trial_count,
+            searcher_name=self.searcher_name,
+        )
+
+    def _mutable_keys(self) -> frozenset[str]:
+        """Searched keys a checkpoint can continue under with a new value (PBT's mutations)."""
+        if self.user is not None:
+            # A user's module: the sweep cannot tell a learning rate from a layer width, so any
+            # searched key may be listed under mutate; unlisted, the real-valued ones mutate.
+            return frozenset(self.space)
+        model = self.family.config.mutable_keys()
+        data = self.dataset.config.mutable_keys()
+        return frozenset(
+            key
+            for key in self.space
+            if (key[len(DATA_PREFIX) :] in data if key.startswith(DATA_PREFIX) else key in model)
+        )
 
 
 def load_sweep(
@@ -578,8 +622,8 @@ def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
         spec.mode,
     )
     _check_searcher_handles_conditions(spec)
-    searcher_module(searcher_name).check(spec.searcher, spec)
-    scheduler_module(spec.scheduler_name).check(spec.scheduler, spec)
+    searcher_module(searcher_name).check(spec.searcher, spec.search_problem())
+    scheduler_module(spec.scheduler_name).check(spec.scheduler, spec.schedule_problem())
     warm_start = load_warm_start(
         validate_section(WarmStartOptions, raw.get("warm_start"), "warm_start"),
         space,

@@ -39,7 +39,7 @@ def spec_with(scheduler: dict, checkpoint: dict | None = None, max_epochs: int =
 def test_asha_decision_epochs_are_the_rungs_of_tunes_asha(options):
     spec = spec_with({"name": "asha", **options}, max_epochs=30)
     every, epochs = report_schedule(spec)
-    scheduler = scheduler_module("asha").build(spec.scheduler, spec)
+    scheduler = scheduler_module("asha").build(spec.scheduler, spec.schedule_problem())
     milestones = {milestone for bracket in scheduler._brackets for milestone, _ in bracket._rungs}
     assert every == 0 and epochs == {int(-(-m // 1)) for m in milestones}
 

@@ -76,7 +76,7 @@ def run(name: str, mode: str = "max", seed: int = 0):
     from ray.tune.schedulers import TrialScheduler
 
     spec = spec_for(name, mode)
-    scheduler = scheduler_module(name).build(spec.scheduler, spec)
+    scheduler = scheduler_module(name).build(spec.scheduler, spec.schedule_problem())
     scheduler.set_search_properties(spec.metric, spec.mode)  # as Tune's TuneConfig does
     qualities = random.Random(seed).sample(range(1, TRIALS + 1), TRIALS)
     trials = [
@@ -133,7 +133,7 @@ def test_a_scheduler_builds_and_announces_epochs_within_the_trials(name):
     module = scheduler_module(name)
     for attribute in ("Options", "check", "build"):
         assert hasattr(module, attribute), attribute
-    assert module.build(spec.scheduler, spec) is not None
+    assert module.build(spec.scheduler, spec.schedule_problem()) is not None
     period, epochs = report_schedule(spec)
     assert period >= 0 and all(1 <= epoch <= MAX_EPOCHS for epoch in epochs)
     every, must, _ = checkpoint_schedule(spec)

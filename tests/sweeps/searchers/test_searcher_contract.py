@@ -61,7 +61,7 @@ def proposals(name: str, seed: int, count: int = 10) -> list[dict]:
     from ray.tune.search import Searcher
 
     spec = spec_for(name, seed)
-    algorithm, space = searcher_module(name).build(spec.searcher, spec)
+    algorithm, space = searcher_module(name).build(spec.searcher, spec.search_problem())
     if not isinstance(algorithm, Searcher):
         assert set(space) == set(spec.space)
         return [space]
@@ -95,7 +95,7 @@ def test_a_searcher_builds_and_says_what_it_supports(name):
     for flag in ("CHOICES_ARE_GRID", "CONDITIONAL", "WARM_START", "LEARNS_FROM_RESULTS"):
         assert isinstance(getattr(module, flag, False), bool), flag
     spec = spec_for(name)
-    algorithm, _ = module.build(spec.searcher, spec)
+    algorithm, _ = module.build(spec.searcher, spec.search_problem())
     assert algorithm is not None
 
 
@@ -128,7 +128,7 @@ def test_a_searcher_survives_save_and_restore(name, tmp_path):
     from ray.tune.search import Searcher
 
     spec = spec_for(name)
-    algorithm, space = searcher_module(name).build(spec.searcher, spec)
+    algorithm, space = searcher_module(name).build(spec.searcher, spec.search_problem())
     if not isinstance(algorithm, Searcher):
         pytest.skip(f"{name}: Tune's own variant generator, saved and restored by Tune")
     given_space(algorithm, space, spec)
@@ -138,7 +138,7 @@ def test_a_searcher_survives_save_and_restore(name, tmp_path):
             f"trial_{index}", {"val_accuracy": score(config), "training_iteration": 1}
         )
     algorithm.save(str(tmp_path / "searcher.pkl"))
-    restored, space = searcher_module(name).build(spec.searcher, spec)
+    restored, space = searcher_module(name).build(spec.searcher, spec.search_problem())
     given_space(restored, space, spec)
     restored.restore(str(tmp_path / "searcher.pkl"))
     config = restored.suggest("trial_after_resume")

@@ -12,7 +12,9 @@ def proposals(path: str, count: int, seed: int, overrides=(), score=None) -> lis
     spec = load_sweep(
         ROOT / path, overrides=[f"searcher.seed={seed}", "trials.max_concurrent=null", *overrides]
     )
-    searcher, param_space = searcher_module(spec.searcher_name).build(spec.searcher, spec)
+    searcher, param_space = searcher_module(spec.searcher_name).build(
+        spec.searcher, spec.search_problem()
+    )
     assert param_space == {}  # the searcher holds the space itself
     configs = []
     for index in range(count):
@@ -61,7 +63,7 @@ def test_a_choice_of_lists_is_proposed_as_the_list():
         "searcher": {"name": "tpe"},
     }
     spec = sweep_from_dict(raw, source="lists.yaml")
-    searcher, _ = searcher_module("tpe").build(spec.searcher, spec)
+    searcher, _ = searcher_module("tpe").build(spec.searcher, spec.search_problem())
     configs = [searcher.suggest(f"trial_{index}") for index in range(6)]
     assert all(config["widths"] in ([64, 32], [128]) for config in configs)
     assert {tuple(config["widths"]) for config in configs} == {(64, 32), (128,)}

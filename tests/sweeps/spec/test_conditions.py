@@ -37,7 +37,7 @@ def applies(config: dict) -> None:
 
 def random_trials(spec, count: int) -> list[dict]:
     """Real Tune trials from the random searcher's generator (no Ray runtime needed)."""
-    generator, param_space = searcher_module("random").build(spec.searcher, spec)
+    generator, param_space = searcher_module("random").build(spec.searcher, spec.search_problem())
     generator.add_configurations(
         {"sweep": {"run": lambda config: None, "config": param_space, "num_samples": count}}
     )
@@ -76,7 +76,7 @@ def test_random_search_drops_keys_that_do_not_apply():
 
 def test_tpe_proposes_only_keys_that_apply_and_learns_across_branches():
     spec = load_sweep(CONDITIONAL, overrides=["trials.max_concurrent=null", "warm_start=null"])
-    searcher, _ = searcher_module("tpe").build(spec.searcher, spec)
+    searcher, _ = searcher_module("tpe").build(spec.searcher, spec.search_problem())
     configs = []
     for index in range(30):
         config = searcher.suggest(f"trial_{index}")
@@ -174,7 +174,7 @@ def test_gp_proposes_only_keys_that_apply():
             "warm_start=null",
         ],
     )
-    searcher, _ = searcher_module("gp").build(spec.searcher, spec)
+    searcher, _ = searcher_module("gp").build(spec.searcher, spec.search_problem())
     for index in range(8):
         config = searcher.suggest(f"trial_{index}")
         applies(config)

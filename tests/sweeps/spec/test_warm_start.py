@@ -79,7 +79,7 @@ def test_points_are_the_first_trials_of_random_search():
         {"optimizer": "adam", "lr": 0.001},
     ]
     spec = sweep("random", {"points": points}, num_samples=5)
-    generator, param_space = searcher_module("random").build(spec.searcher, spec)
+    generator, param_space = searcher_module("random").build(spec.searcher, spec.search_problem())
     generator.add_configurations(
         {"warm": {"run": lambda config: None, "config": param_space, "num_samples": 5}}
     )
@@ -103,7 +103,7 @@ def test_points_are_the_first_proposals_of_tpe_with_choices_of_lists():
     spec = sweep(
         "tpe", {"points": [{"widths": [128], "lr": 0.02}, {"widths": [64, 32]}]}, space=space
     )
-    searcher, _ = searcher_module("tpe").build(spec.searcher, spec)
+    searcher, _ = searcher_module("tpe").build(spec.searcher, spec.search_problem())
     assert searcher.suggest("a") == {"widths": [128], "lr": 0.02}
     second = searcher.suggest("b")
     assert second["widths"] == [64, 32] and 1.0e-4 <= second["lr"] <= 1.0e-1
@@ -121,7 +121,7 @@ def test_tpe_learns_from_an_earlier_sweep_and_starts_where_it_was_good(tmp_path)
         1,
         40,
     )
-    searcher, _ = searcher_module("tpe").build(spec.searcher, spec)
+    searcher, _ = searcher_module("tpe").build(spec.searcher, spec.search_problem())
     assert len(searcher._ot_study.trials) == 40
     proposals = [searcher.suggest(f"trial_{i}")["lr"] for i in range(12)]
     # A cold start samples at random: about a third of proposals fall in this decade around 0.01.

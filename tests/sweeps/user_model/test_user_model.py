@@ -363,7 +363,7 @@ def test_every_searcher_proposes_a_users_dotted_keys(in_project, searcher):
         else STEPPED_SPACE
     )
     spec = sweep_from_dict(sweep(space=space, searcher={"name": searcher}), source="mine.yaml")
-    search_alg, param_space = searcher_module(searcher).build(spec.searcher, spec)
+    search_alg, param_space = searcher_module(searcher).build(spec.searcher, spec.search_problem())
     assert search_alg is not None
     if searcher in ("tpe", "gp"):  # define-by-run: one proposal straight from Optuna
         import optuna
@@ -402,11 +402,14 @@ def test_every_scheduler_takes_a_users_dotted_keys(in_project, scheduler):
         ),
         source="mine.yaml",
     )
-    assert scheduler_module(spec.scheduler_name).build(spec.scheduler, spec) is not None
+    assert (
+        scheduler_module(spec.scheduler_name).build(spec.scheduler, spec.schedule_problem())
+        is not None
+    )
     if scheduler["name"] == "pbt":  # unlisted, the real-valued keys mutate
         from sweeps.schedulers.population import mutated_keys
 
-        assert mutated_keys(None, spec, "pbt") == ["model.init_args.lr"]
+        assert mutated_keys(None, spec.schedule_problem(), "pbt") == ["model.init_args.lr"]
 
 
 def test_every_unknown_argument_of_a_users_classes_is_reported_at_once(in_project):
