@@ -227,7 +227,8 @@ def resources_line(resources: Any) -> str:
     return f"resources  {resources.workers} data-parallel workers per trial (DDP), {each} each"
 
 
-def report(outcome: Any) -> str:
+def outcome_summary(outcome: Any) -> str:
+    """The lines printed when a sweep ends: counts, where the results are, the best trial."""
     best = outcome.best
     counts = ", ".join(f"{n} {status}" for status, n in sorted(outcome.status_counts.items()))
     lines = [
@@ -300,7 +301,7 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
             verbose=args.verbose,
             overwrite=args.overwrite,
         )
-        print(report(outcome), flush=True)
+        print(outcome_summary(outcome), flush=True)
         if server is not None:
             import ray
 
