@@ -101,6 +101,7 @@ def sweep_file(argument: str) -> str:
     the package, so the shipped sweeps run from any folder."""
     if Path(argument).exists():
         return argument
+    # Imported here: --help stays fast.
     import sweeps
 
     shipped = Path(sweeps.__file__).resolve().parent / Path(argument).name
@@ -111,6 +112,7 @@ def sweep_file(argument: str) -> str:
 
 
 def describe(spec: SweepSpec, storage: str) -> str:
+    # Imported here: --help stays fast.
     from sweeps.run.runner import sweep_dir_for
 
     lines = [
@@ -196,6 +198,7 @@ def _user_model_lines(user: Any) -> list[str]:
 
 
 def _domain(param: Any) -> str:
+    # Imported here: --help stays fast.
     from sweeps.spec.space import Steps
 
     if isinstance(param, Steps):
@@ -275,6 +278,7 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
             if cluster:
                 print(f"cluster    {address}")
             return 0
+        # Imported here: Ray loads only when a sweep runs, after authentication is settled.
         from sweeps.run.runner import check_target, run_sweep, sweep_dir_for
 
         if address is not None:
@@ -351,6 +355,7 @@ def run_and_exit(*, prog: str, description: str, cluster: bool) -> NoReturn:
     if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:
         stop_requests.end_now(code)  # Ray's shutdown would wait on a GCS that is gone
     if "ray" in sys.modules:
+        # Imported here: --help stays fast.
         from sweeps.run.ray_session import shutdown
 
         shutdown()

@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     args = parser.parse_args(argv)
+    # Imported here: --help stays fast.
     from sweeps.errors import SweepError, first_line
     from sweeps.results.storage import fetched
     from sweeps.run.checkpoint_evaluation import evaluate

@@ -282,6 +282,7 @@ def _check_namespace(namespace: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Imported here: --help stays fast.
     from launchers.cli import sweep_file
     from sweeps.spec import load_sweep
 

@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         "--top", type=int, default=5, help="trials in the summary's table (default 5)"
     )
     args = parser.parse_args(argv)
+    # Imported here: sweeps.analysis.report loads pyarrow, which only this path needs.
     from sweeps.analysis.report import write_report
     from sweeps.analysis.results import load_sweep_results
 

@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from lightning_modules.registry import MODEL_FAMILIES
+
 CHECKPOINT_FILE = "model.ckpt"
 FOLD_FILE = re.compile(r"fold-(\d+)\.ckpt")
 
@@ -26,6 +28,7 @@ def state_digest(state: Any) -> str:
     """A SHA-256 of a (nested) state dict's tensors and values, in key order: equal digests mean
     equal weights (or optimizer moments), whatever object holds them."""
 
+    # Imported here: torch loads only in the processes that train or evaluate.
     import torch
 
     digest = hashlib.sha256()
@@ -73,6 +76,7 @@ def checkpoint_files(path: str | Path) -> list[Path]:
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    # Imported here: torch loads only in the processes that train or evaluate.
     import torch
 
     file = checkpoint_file(path)
@@ -93,7 +97,6 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
 
 def load_model(path: str | Path) -> Any:
     """The LightningModule stored in a checkpoint, weights loaded, in eval mode."""
-    from lightning_modules.registry import MODEL_FAMILIES
 
     files = checkpoint_files(path)
     if len(files) > 1:

@@ -20,6 +20,7 @@ from lightning_modules.checkpoint import (
     load_model,
     read_checkpoint,
 )
+from lightning_modules.registry import DATASETS
 
 
 def evaluate_checkpoint(path: str | Path) -> dict[str, float]:
@@ -32,7 +33,6 @@ def evaluate_checkpoint(path: str | Path) -> dict[str, float]:
 
 
 def _evaluate_model(path: Path) -> dict[str, float]:
-    from lightning_modules.registry import DATASETS
 
     stored = read_checkpoint(path)
     dataset: dict[str, Any] | None = stored.get("dataset")
@@ -62,6 +62,7 @@ def _evaluate_model(path: Path) -> dict[str, float]:
 def _test_pass(model: Any, datamodule: Any) -> dict[str, float]:
     """One pass over the test split with the module's own test hooks, driven through Lightning
     Fabric (a Trainer would take longer to set up than this pass takes)."""
+    # Imported here: torch loads only in the processes that train or evaluate.
     import torch
     from lightning_fabric import Fabric
 

@@ -111,7 +111,7 @@ def run_launcher(
 
 @pytest.fixture(scope="module")
 def importable_user_project(tmp_path_factory):
-    """A user's project (tests/user_project.py) written outside the repository and importable in
+    """A user's project (tests/helpers/user_project.py) written outside the repository and importable in
     this process, as from its own folder; forgotten again afterwards."""
     import sys
 

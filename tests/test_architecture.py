@@ -1,5 +1,6 @@
-"""The shape of the code: no import cycles between the project's modules, and the driver (the
-launchers, the runner, Tune's callbacks, every searcher and scheduler) imports no torch."""
+"""The shape of the code: no import cycles between the project's modules, the driver (the
+launchers, the runner, Tune's callbacks, every searcher and scheduler) imports no torch, and the
+sweep-file loader (sweeps.spec) imports neither Ray nor torch."""
 
 from __future__ import annotations
 
@@ -86,6 +87,22 @@ def test_the_driver_imports_no_torch():
         "[scheduler_module(name) for name in SCHEDULERS]\n"
         "[searcher_module(name) for name in SEARCHERS]\n"
         "print(sorted(m for m in ('torch', 'lightning', 'pytorch_lightning') if m in sys.modules))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
+def test_the_loader_imports_neither_ray_nor_torch():
+    code = (
+        "import sys\n"
+        "from sweeps.spec import load_sweep\n"
+        "from tests.conftest import SHIPPED_SWEEPS\n"
+        "[load_sweep(path) for path in SHIPPED_SWEEPS]\n"
+        "print(sorted(m for m in ('ray', 'torch', 'lightning', 'pytorch_lightning') "
+        "if m in sys.modules))\n"
     )
     run = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120

@@ -38,6 +38,7 @@ def split_indices(
     """(train, validation, test) row indices. The test rows are taken first and are the same for
     every fold; k-fold validation then splits the remaining rows into ``config.folds`` parts and
     validates fold ``fold`` on part ``fold``, training on the others."""
+    # Imported here: scikit-learn and numpy load only where data is made, not with this module.
     from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
     everything = np.arange(len(labels))

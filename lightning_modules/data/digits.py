@@ -14,6 +14,7 @@ class DigitsDataModule(ArrayDataModule):
 
     @classmethod
     def load_arrays(cls, config: DigitsConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        # Imported here: scikit-learn and numpy load only where data is made, not with this module.
         from sklearn.datasets import load_digits
 
         features, labels = load_digits(return_X_y=True)

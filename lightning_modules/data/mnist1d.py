@@ -14,6 +14,7 @@ class MNIST1DDataModule(ArrayDataModule):
 
     @classmethod
     def load_arrays(cls, config: MNIST1DConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        # Imported here: the MNIST-1D generator loads only to make that data set.
         from mnist1d.data import get_dataset_args, make_dataset
 
         args = get_dataset_args()

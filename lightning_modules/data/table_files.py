@@ -30,6 +30,7 @@ class TableDescription:
 
 
 def _open(path: str):
+    # Imported here: pyarrow loads only where tables or storage are read, not with this module.
     import pyarrow.fs as pafs
 
     try:
@@ -46,6 +47,7 @@ def _open(path: str):
 
 
 def _read(path: str, columns: list[str] | None = None):
+    # Imported here: pyarrow loads only where tables or storage are read, not with this module.
     import pyarrow.csv as pcsv
     import pyarrow.feather as feather
     import pyarrow.parquet as pq
@@ -74,6 +76,7 @@ def _read(path: str, columns: list[str] | None = None):
 def _describe(
     path: str, features: tuple[str, ...], label: str, task: str, stamp: Any
 ) -> TableDescription:
+    # Imported here: pyarrow loads only where tables or storage are read, not with this module.
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -108,6 +111,7 @@ def _describe(
 
 
 def _schema(path: str):
+    # Imported here: pyarrow loads only where tables or storage are read, not with this module.
     import pyarrow.feather as feather
     import pyarrow.parquet as pq
 
@@ -125,6 +129,7 @@ def describe_table(path: str, features: tuple[str, ...], label: str, task: str) 
 
 def read_arrays(path: str, description: TableDescription):
     """Features as float32 (rows, features) and labels as class indices or float targets."""
+    # Imported here: scikit-learn and numpy load only where data is made, not with this module.
     import numpy as np
 
     table = _read(path, columns=[*description.features, description.label])
@@ -152,6 +157,7 @@ def example_columns(example: str) -> tuple[tuple[str, ...], str, str]:
 
 @functools.cache
 def _example_frame(example: str):
+    # Imported here: pyarrow loads only where tables or storage are read, not with this module.
     import pyarrow as pa
     from sklearn import datasets
 
@@ -168,6 +174,7 @@ def _example_frame(example: str):
 
 
 def describe_example(example: str) -> TableDescription:
+    # Imported here: pyarrow loads only where tables or storage are read, not with this module.
     import pyarrow.compute as pc
 
     frame = _example_frame(example)
@@ -181,6 +188,7 @@ def describe_example(example: str) -> TableDescription:
 def ensure_example_table(path: str, example: str) -> None:
     """Write a bundled example table (scikit-learn's own data, no download) to ``path`` if it is
     not there yet; written to a temporary file and renamed, so concurrent trials never see half."""
+    # Imported here: pyarrow loads only where tables or storage are read, not with this module.
     import pyarrow.parquet as pq
 
     target = Path(path).expanduser().resolve()

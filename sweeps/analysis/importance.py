@@ -33,6 +33,7 @@ def importance(results: SweepResults) -> Importance:
     if len(ranked) < MIN_TRIALS or not keys:
         why = f"needs at least {MIN_TRIALS} trials with a finite {results.metric} and a key that varies"
         return Importance(METHOD, len(ranked), {}, why)
+    # Imported here: scikit-learn and numpy load only where data is made, not with this module.
     import numpy as np
     from sklearn.ensemble import RandomForestRegressor
 

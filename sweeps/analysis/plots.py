@@ -22,6 +22,7 @@ ENDS = {
 
 
 def _pyplot() -> Any:
+    # Imported here: matplotlib loads only to draw the report's plots.
     import matplotlib
 
     matplotlib.use("Agg")

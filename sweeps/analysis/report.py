@@ -20,6 +20,7 @@ from sweeps.analysis.importance import Importance, importance
 from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
 from sweeps.errors import SweepError
 from sweeps.results.metric_values import better, is_finite_number
+from sweeps.spec import load_sweep
 
 STATUSES = ("running", "completed", "stopped", "diverged", "errored", "not_started")
 
@@ -82,6 +83,7 @@ def summary(results: SweepResults, top: int, compared: list[SweepResults] = ()) 
 
 def _comparison(results: SweepResults, compared: list[SweepResults]) -> list[str]:
     """One line per sweep, from the finished sweeps read as one pyarrow dataset."""
+    # Imported here: sweeps.analysis.results loads pyarrow, which only this path needs.
     from sweeps.analysis.results import folders_dataset
 
     sweeps = [results, *compared]
@@ -112,7 +114,6 @@ def _comparison(results: SweepResults, compared: list[SweepResults]) -> list[str
 def write_report(
     results: SweepResults, out: Path, top: int = 5, compared: list[SweepResults] = ()
 ) -> Report:
-    from sweeps.spec import load_sweep
 
     out.mkdir(parents=True, exist_ok=True)
     found = importance(results)

@@ -39,6 +39,7 @@ from sweeps.results.trial_status import ENDED, ENDED_REASON
 from sweeps.spec import SweepSpec
 from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, plain
 from sweeps.trial.plan import TrialPlan, trial_arguments
+from sweeps.user_model.build import trial_config
 
 MISSING = "missing"  # a trial whose folder was deleted
 
@@ -337,8 +338,6 @@ def _model_and_data(
     """The model and data sections that reproduce a trial, as a sweep file writes them: a shipped
     family's arguments, or the user's class paths with their init_args (a blueprint: its values)."""
     if plan.user is not None:
-        from sweeps.user_model.build import trial_config
-
         trial, hp_values = trial_config(plan.user, config)
         model = (
             {"builder": plan.user.builder, "values": hp_values}
@@ -357,8 +356,6 @@ def _arguments_json(plan: TrialPlan, config: dict[str, Any]) -> str | None:
     """The trial's full model and data arguments; None for a trial whose config is incomplete
     (one restored from damaged state)."""
     if plan.user is not None:
-        from sweeps.user_model.build import trial_config
-
         trial, hp_values = trial_config(plan.user, config)
         return json.dumps(
             {**trial, **({"blueprint": hp_values} if plan.user.builder else {})}, default=str

@@ -43,6 +43,7 @@ class ResultLog(json_logger_keeping_the_local_log()):
     ) -> None:
         if not self.upload_on_checkpoint:
             return
+        # Imported here: pyarrow loads only where tables or storage are read, not with this module.
         import pyarrow.fs
 
         local = Path(trial.local_path, EXPR_RESULT_FILE)

@@ -66,6 +66,7 @@ class Location:
 
     def filesystem(self) -> tuple[Any, str]:
         """(pyarrow filesystem, path on it); a one-line SweepError when it cannot be opened."""
+        # Imported here: pyarrow loads only where tables or storage are read, not with this module.
         import pyarrow.fs
 
         if self.scheme is None:
@@ -83,6 +84,7 @@ class Location:
     # Small file operations, for the remote case (local code uses pathlib directly).
 
     def exists(self) -> bool:
+        # Imported here: pyarrow loads only where tables or storage are read, not with this module.
         import pyarrow.fs
 
         filesystem, path = self.filesystem()
@@ -93,6 +95,7 @@ class Location:
 
     def names(self) -> list[str]:
         """The names of the entries in this folder (none when it does not exist)."""
+        # Imported here: pyarrow loads only where tables or storage are read, not with this module.
         import pyarrow.fs
 
         filesystem, path = self.filesystem()
@@ -117,6 +120,7 @@ class Location:
 
     def copy_folder(self, target: Location) -> None:
         """Copy this folder to ``target`` on the same filesystem."""
+        # Imported here: pyarrow loads only where tables or storage are read, not with this module.
         import pyarrow.fs
 
         filesystem, path = self.filesystem()
@@ -128,6 +132,7 @@ class Location:
 
     def remove_folder(self) -> None:
         """Delete this folder and everything in it (nothing happens when it does not exist)."""
+        # Imported here: pyarrow loads only where tables or storage are read, not with this module.
         import pyarrow.fs
 
         filesystem, path = self.filesystem()
@@ -139,6 +144,7 @@ class Location:
 
     def upload(self, folder: Path) -> None:
         """Copy every file under the local ``folder`` into this location, keeping relative paths."""
+        # Imported here: pyarrow loads only where tables or storage are read, not with this module.
         import pyarrow.fs
 
         filesystem, path = self.filesystem()
@@ -151,6 +157,7 @@ class Location:
 
     def download(self, folder: Path) -> Path:
         """Copy this remote folder (or file) into the local ``folder``; returns the local copy."""
+        # Imported here: pyarrow loads only where tables or storage are read, not with this module.
         import pyarrow.fs
 
         filesystem, path = self.filesystem()

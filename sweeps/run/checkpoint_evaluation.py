@@ -18,18 +18,17 @@ from typing import Any
 
 from lightning_modules.checkpoint import checkpoint_files, read_checkpoint
 from lightning_modules.evaluation import evaluate_checkpoint
+from sweeps.user_model.build import MODEL_FIELD
+from sweeps.user_model.evaluation import evaluate_user_checkpoint
 
 
 def evaluate(path: str | Path) -> dict[str, float]:
     """Test metrics of a checkpoint folder or file. ValueError or FileNotFoundError when it
     cannot be evaluated."""
-    from sweeps.user_model.build import MODEL_FIELD
 
     files = checkpoint_files(path)
     stored = read_checkpoint(files[0])
     if MODEL_FIELD in stored:
-        from sweeps.user_model.evaluation import evaluate_user_checkpoint
-
         return evaluate_user_checkpoint(files[0], stored)
 
     return evaluate_checkpoint(path)

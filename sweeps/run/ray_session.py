@@ -15,7 +15,7 @@ The probe is one gRPC call of Ray's wire protocol (``GetClusterId``, an empty re
 runs it against real clusters with and without authentication.
 
 Every other use of Ray beyond its public API is here too, at the end of this module, each with a
-test in tests/sweeps/test_ray_session.py that fails when Ray changes what is relied on: Tune's
+test in tests/sweeps/run/test_ray_session.py that fails when Ray changes what is relied on: Tune's
 SIGUSR1 stop, its environment switches and logger names, the Optuna study inside OptunaSearch,
 the JSON result log's restore hook, a trial's run metadata in Tune's state and the staging folder
 of a trial's storage. Ray is imported inside the functions: this module is imported before the
@@ -110,6 +110,7 @@ def _current_cluster_record() -> Path:
 
 def probe(address: str, token: str | None = None, timeout_s: float = PROBE_TIMEOUT_S) -> str:
     """ANSWERED, NEEDS_TOKEN (it refused the request: no token, or not this one) or UNREACHABLE."""
+    # Imported here: gRPC loads only to ask a cluster.
     import grpc
 
     metadata = [("authorization", f"Bearer {token}")] if token else None
@@ -169,6 +170,7 @@ def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = No
     if os.environ["RAY_AUTH_MODE"].lower() == "token":
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
         os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 
     helper = threading.Thread(target=while_starting, daemon=True) if while_starting else None
@@ -205,6 +207,7 @@ def connect(address: str, verbose: bool, runtime_env: dict[str, Any] | None = No
         how = f"Ray Client, token from {token.source}" if token else "Ray Client, no token"
     else:
         how = settle_authentication(address)
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 
     try:
@@ -232,6 +235,7 @@ def is_client_address(address: str | None) -> bool:
 
 
 def gcs_address() -> str:
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 
     return ray.get_runtime_context().gcs_address
@@ -272,6 +276,7 @@ class ClusterWatch:
 
 
 def shutdown() -> None:
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 
     if ray.is_initialized():
@@ -309,6 +314,7 @@ def optuna_study(searcher: Any) -> Any:
 
 def latest_checkpoint_result(metadata_json: str) -> Any:
     """The latest checkpoint result recorded in a trial's run metadata in Tune's saved state."""
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray.tune.trainable.metadata import _TrainingRunMetadata
 
     return _TrainingRunMetadata.from_json_state(
@@ -330,6 +336,7 @@ def json_logger_keeping_the_local_log() -> type:
     """Tune's JSON result logger, except that a resumed trial whose log the driver still holds
     keeps it instead of fetching the older copy in storage (Tune's restore hook)."""
 
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray.tune.logger import JsonLoggerCallback
 
     class JsonLogger(JsonLoggerCallback):

@@ -60,6 +60,7 @@ def _newest_state_files(sweep_dir: Path) -> list[Path]:
 
 
 def _intact(path: Path) -> bool:
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray.cloudpickle as cloudpickle
 
     try:

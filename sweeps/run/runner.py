@@ -37,6 +37,7 @@ from sweeps.schedulers import build_scheduler
 from sweeps.searchers import build_searcher
 from sweeps.spec import SweepSpec
 from sweeps.spec.yaml_loading import parse_yaml, read_yaml_file
+from sweeps.user_model.code import runtime_env as code_runtime_env
 
 REMOTE_SYNC_PERIOD_S = 30
 UNLIMITED_SCHEDULERS = ("hyperband",)  # needs every trial of a bracket started
@@ -129,6 +130,7 @@ def start_ray(
     this process was already connected. ``runtime_env`` ships the user's project to a cluster's
     nodes (sweeps.user_model.code)."""
     if "ray" in sys.modules:
+        # Imported here: Ray loads only when a sweep runs, after authentication is settled.
         import ray
 
         if ray.is_initialized():
@@ -180,6 +182,7 @@ def evaluator_preload(spec: SweepSpec) -> list[str]:
 
 
 def _alive_node_resources() -> list[dict[str, float]]:
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 
     return [node.get("Resources", {}) for node in ray.nodes() if node.get("Alive")]
@@ -260,6 +263,7 @@ def _not_tunes_stop_notice(record: logging.LogRecord) -> bool:
 
 
 def build_trainable(spec: SweepSpec) -> Any:
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray import tune
 
     from sweeps.trial.entry import train_trial
@@ -278,6 +282,7 @@ def build_trainable(spec: SweepSpec) -> Any:
 
 
 def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float) -> Any:
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray import tune
 
     from sweeps.results.result_log import ResultLog
@@ -425,8 +430,6 @@ def _run(
 ) -> SweepOutcome:
     runtime_env = None
     if address is not None and (spec.user is not None or spec.code is not None):
-        from sweeps.user_model.code import runtime_env as code_runtime_env
-
         try:
             runtime_env = code_runtime_env(spec.code)  # checked (size included) before Ray starts
         except SweepError as error:
@@ -493,6 +496,7 @@ def _sweep(
     if address is not None:
         check_storage_is_shared(Location.parse(storage))
 
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray import tune
 
     spec_text = yaml.safe_dump(spec.raw, sort_keys=False).encode()

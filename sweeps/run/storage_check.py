@@ -26,6 +26,7 @@ def _reads_marker(marker: str, token: str) -> bool:
 
 def check_storage_is_shared(storage: Location) -> None:
     """Raise SweepError naming the first node that cannot read ``storage``."""
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 

@@ -19,6 +19,7 @@ def check(options: Options, problem: ScheduleProblem) -> None:
 
 
 def build(options: Options, problem: ScheduleProblem) -> Any:
+    # Imported here: Ray loads only to run a sweep, never to load a sweep file.
     from ray.tune.schedulers import FIFOScheduler
 
     return FIFOScheduler()

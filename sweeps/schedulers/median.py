@@ -42,6 +42,7 @@ def decision_epochs(options: Options, problem: ScheduleProblem) -> tuple[int, fr
 
 
 def build(options: Options, problem: ScheduleProblem) -> Any:
+    # Imported here: Ray loads only to run a sweep, never to load a sweep file.
     from ray.tune.schedulers import MedianStoppingRule
 
     return MedianStoppingRule(

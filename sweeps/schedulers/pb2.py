@@ -59,6 +59,7 @@ def auto_checkpoints(options: Options, problem: ScheduleProblem) -> tuple[int, f
 
 
 def build(options: Options, problem: ScheduleProblem) -> Any:
+    # Imported here: Ray loads only to run a sweep, never to load a sweep file.
     from ray.tune.schedulers.pb2 import PB2
 
     bounds = _bounds(options, problem)

@@ -66,6 +66,7 @@ def auto_checkpoints(options: Options, problem: ScheduleProblem) -> tuple[int, f
 
 
 def build(options: Options, problem: ScheduleProblem) -> Any:
+    # Imported here: Ray loads only to run a sweep, never to load a sweep file.
     from ray.tune.schedulers import PopulationBasedTraining
 
     keys = mutated_keys(options.mutate, problem, "pbt")

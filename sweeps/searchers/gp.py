@@ -35,6 +35,7 @@ def check(options: Options, problem: SearchProblem) -> None:
 
 
 def build(options: Options, problem: SearchProblem) -> tuple[Any, dict[str, Any]]:
+    # Imported here: Optuna loads only for the searchers that use it.
     import optuna
 
     sampler = optuna.samplers.GPSampler(

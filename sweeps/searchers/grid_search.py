@@ -36,6 +36,7 @@ def check(options: Options, problem: SearchProblem) -> None:
 
 
 def build(options: Options, problem: SearchProblem) -> tuple[Any, dict[str, Any]]:
+    # Imported here: Ray loads only to run a sweep, never to load a sweep file.
     from ray import tune
     from ray.tune.search.basic_variant import BasicVariantGenerator
 

@@ -86,6 +86,7 @@ def _suggest_step(trial: Any, key: str, param: Steps) -> Any:
 
 def _distribution(param: Param) -> Any:
     """The Optuna distribution ``suggest`` draws ``param`` from (list choices: by position)."""
+    # Imported here: Optuna loads only for the searchers that use it.
     import optuna.distributions as od
 
     if isinstance(param, Steps):
@@ -122,6 +123,7 @@ def _as_optuna(space: dict[str, Param], config: dict[str, Any]) -> dict[str, Any
 
 
 def build_optuna(sampler: Any, problem: SearchProblem) -> tuple[Any, dict[str, Any]]:
+    # Imported here: Ray loads only to run a sweep, never to load a sweep file.
     import optuna
     from ray.tune.search import ConcurrencyLimiter
     from ray.tune.search.optuna import OptunaSearch

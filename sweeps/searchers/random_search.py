@@ -30,6 +30,7 @@ def check(options: Options, problem: SearchProblem) -> None:
 
 
 def build(options: Options, problem: SearchProblem) -> tuple[Any, dict[str, Any]]:
+    # Imported here: sweeps.searchers.conditional_variants loads ray, which only this path needs.
     from sweeps.searchers.conditional_variants import ConditionalVariantGenerator
 
     seed = problem.seed if options.seed is None else options.seed

@@ -50,6 +50,7 @@ class IntRange:
         )
 
     def to_tune(self) -> Any:
+        # Imported here: Ray loads only to run a sweep, never to load a sweep file.
         from ray import tune
 
         # Tune's integer domains exclude the upper bound; sweep files include it.
@@ -78,6 +79,7 @@ class FloatRange:
         return number and math.isfinite(value) and self.low <= value <= self.high
 
     def to_tune(self) -> Any:
+        # Imported here: Ray loads only to run a sweep, never to load a sweep file.
         from ray import tune
 
         return (
@@ -97,6 +99,7 @@ class Choice:
         return any(same_value(option, value) for option in self.representatives())
 
     def to_tune(self) -> Any:
+        # Imported here: Ray loads only to run a sweep, never to load a sweep file.
         from ray import tune
 
         return tune.choice([_as_written(v) for v in self.values])
@@ -114,6 +117,7 @@ class Grid:
         return any(same_value(option, value) for option in self.representatives())
 
     def to_tune(self) -> Any:
+        # Imported here: Ray loads only to run a sweep, never to load a sweep file.
         from ray import tune
 
         return tune.grid_search([_as_written(v) for v in self.values])

@@ -212,6 +212,7 @@ def _earlier_trials(
 ) -> tuple[list[tuple[dict[str, Any], float, float]], int, int]:
     """(config, final metric, best metric) of every finished earlier trial inside this space;
     how many trials were read; how many fell outside the space."""
+    # Imported here: pyarrow loads only where tables or storage are read, not with this module.
     import pyarrow.parquet as pq
 
     path = Path(where).expanduser()

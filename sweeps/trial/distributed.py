@@ -36,6 +36,7 @@ _STOP_WAIT_S = 120.0
 
 def worker_loop(arguments: dict[str, Any]) -> None:
     """Each Ray Train worker: the trial's Trainer under DDP; rank 0 decides and reports."""
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
     import ray.train
 
@@ -71,6 +72,7 @@ def worker_loop(arguments: dict[str, Any]) -> None:
 def _relay_sender(relay: Any, stop: Any) -> Any:
     """Rank 0's way of reporting: put the result and its checkpoint's files into the relay, and
     give up once the trial's process has asked it to stop (nobody reads the relay then)."""
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray.util.queue import Full
 
     def send(result: dict[str, Any], folder: Path | None, last: bool) -> None:
@@ -96,6 +98,7 @@ def train_distributed(
 ) -> None:
     """The trial's own process: start the workers, pass rank 0's reports on to Tune, stop the
     workers when the trial ends (its last epoch, a scheduler's stop, a failure)."""
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray.train import FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
     from ray.util.queue import Empty, Queue

@@ -13,6 +13,7 @@ from sweeps.trial.plan import TrialPlan
 
 
 def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:
+    # Imported here: sweeps.trial.trainable loads torch, which only this path needs.
     from sweeps.trial.trainable import run_trial
 
     run_trial(config, plan)

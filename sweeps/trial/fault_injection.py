@@ -52,6 +52,7 @@ def before_epoch(faults: frozenset[str], epoch: int) -> None:
     if epoch == 1 and "raise" in faults:
         raise RuntimeError("injected fault: an exception in the trial's first training step")
     if epoch == 1 and "out_of_memory" in faults:
+        # Imported here: torch loads only in the processes that train or evaluate.
         import torch
 
         torch.empty(1 << 60, dtype=torch.uint8)  # an exbibyte: no allocator can grant it

@@ -17,6 +17,7 @@ from lightning_modules.registry import DATASETS, MODEL_FAMILIES
 from sweeps.trial.epoch_loop import EpochLoop, LockstepFolds
 from sweeps.trial.plan import TrialPlan, trial_arguments
 from sweeps.trial.trainer_loop import TrainerRun
+from sweeps.user_model.build import prepare_user_process, user_trainer_run
 
 
 def _quiet_lightning() -> None:
@@ -44,8 +45,6 @@ def prepare_process(plan: TrialPlan, rank: int = 0) -> None:
         seed += 7919 * rank
     torch.manual_seed(seed)
     if plan.user is not None:
-        from sweeps.user_model.build import prepare_user_process
-
         prepare_user_process(plan.user)
 
 
@@ -75,8 +74,6 @@ def trainer_run(plan: TrialPlan, config: dict[str, Any]) -> tuple[TrainerRun, di
     """The trial's module, data and Trainer settings, and the fields its checkpoints carry (with
     them a checkpoint rebuilds its model and data: sweeps.run.held_out_evaluation)."""
     if plan.user is not None:
-        from sweeps.user_model.build import user_trainer_run
-
         return user_trainer_run(plan.user, config)
     model_config, data_config = trial_arguments(plan, config)
     if data_config.fold_count() > 1:

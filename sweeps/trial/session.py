@@ -133,6 +133,7 @@ Send = Callable[[dict[str, Any], "Path | None", bool], None]
 
 
 def send_to_tune(result: dict[str, Any], folder: Path | None, last: bool) -> None:
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray import tune
 
     tune.report(result, checkpoint=tune.Checkpoint.from_directory(folder) if folder else None)

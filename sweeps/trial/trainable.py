@@ -57,6 +57,7 @@ def train_in_process(
 
 def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     """Run one trial (called by Tune's function trainable, sweeps.trial.entry.train_trial)."""
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
     from ray import tune
 

@@ -195,6 +195,7 @@ def ray_ddp_classes(flavour: str) -> tuple[type, type]:
     class RayDDP(pl.strategies.DDPStrategy):
         @property
         def root_device(self) -> Any:
+            # Imported here: Ray loads only when a sweep runs, after authentication is settled.
             import ray.train.torch
 
             return ray.train.torch.get_device()
@@ -205,21 +206,25 @@ def ray_ddp_classes(flavour: str) -> tuple[type, type]:
 
     class RayEnvironment(environments.LightningEnvironment):
         def world_size(self) -> int:
+            # Imported here: Ray loads only when a sweep runs, after authentication is settled.
             import ray.train
 
             return ray.train.get_context().get_world_size()
 
         def global_rank(self) -> int:
+            # Imported here: Ray loads only when a sweep runs, after authentication is settled.
             import ray.train
 
             return ray.train.get_context().get_world_rank()
 
         def local_rank(self) -> int:
+            # Imported here: Ray loads only when a sweep runs, after authentication is settled.
             import ray.train
 
             return ray.train.get_context().get_local_rank()
 
         def node_rank(self) -> int:
+            # Imported here: Ray loads only when a sweep runs, after authentication is settled.
             import ray.train
 
             return ray.train.get_context().get_node_rank()

@@ -253,6 +253,7 @@ def discover(builder: Callable[[Any], Any], target: str, path: str) -> Blueprint
 def _run(
     builder: Callable[[Any], Any], hp: HyperParameters, target: str, path: str
 ) -> tuple[Any, Any]:
+    # Imported here: torch loads only in the processes that train or evaluate.
     import torch
 
     def attempt(device: str) -> tuple[Any, Any]:

@@ -58,6 +58,7 @@ def trainer_class(flavour: str) -> type:
 def accepted_arguments(klass: type) -> tuple[str, ...]:
     """The constructor arguments jsonargparse accepts for ``klass`` (``**kwargs`` passed on to a
     parent's constructor included)."""
+    # Imported here: LightningCLI's parser loads only for a user's own model.
     from jsonargparse import ArgumentParser
 
     parser = ArgumentParser(exit_on_error=False)
@@ -67,6 +68,7 @@ def accepted_arguments(klass: type) -> tuple[str, ...]:
 
 
 def trainer_defaults(flavour: str) -> dict[str, Any]:
+    # Imported here: LightningCLI's parser loads only for a user's own model.
     from jsonargparse import ArgumentParser
 
     parser = ArgumentParser(exit_on_error=False)
@@ -84,6 +86,7 @@ class ConfigChecker:
     """LightningCLI's parser for one sweep's classes (see the module's docstring)."""
 
     def __init__(self, flavour: str, model_class: type | None, data_class: type | None):
+        # Imported here: torch loads only in the processes that train or evaluate.
         import torch
 
         cli = _cli(flavour)

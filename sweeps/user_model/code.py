@@ -78,6 +78,7 @@ def _folder(name: str, path: str) -> Path:
 def shipped_files(root: Path, excludes: list[str]) -> list[Path]:
     """The files Ray uploads from ``root``: all but those the excludes and every ignore file on
     the way name (each ignore file applies to its own folder and below, as in git)."""
+    # Imported here: pathspec loads only to ship a project to a cluster.
     import pathspec
 
     root_spec = pathspec.PathSpec.from_lines("gitwildmatch", excludes)
@@ -110,6 +111,7 @@ def shipped_files(root: Path, excludes: list[str]) -> list[Path]:
 
 
 def _ignore_spec(file: Path) -> Any:
+    # Imported here: pathspec loads only to ship a project to a cluster.
     import pathspec
 
     return pathspec.PathSpec.from_lines(

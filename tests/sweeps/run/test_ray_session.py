@@ -1,5 +1,5 @@
 """What the driver settles before Ray starts: the address (``auto``) and the token it would send.
-Against real clusters: tests/launchers/test_ray_faults.py and test_cluster.py."""
+Against real clusters: tests/system/test_ray_faults.py and test_cluster.py."""
 
 from __future__ import annotations
 
