@@ -21,7 +21,7 @@ sweep: setup
 
 # The linter first (ruff: formatting and lint rules, as pyproject.toml configures them), then the suite.
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=30
 
 lint: setup
 	$(PY) -m ruff format --check .
