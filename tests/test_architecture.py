@@ -76,39 +76,39 @@ def test_the_cycle_check_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+TORCH = ("torch", "lightning", "pytorch_lightning")
+
+
+def loaded_after(code: str, libraries: tuple[str, ...]) -> list[str]:
+    """Which of ``libraries`` a fresh interpreter has loaded after running ``code``."""
+    probe = f"{code}\nimport sys\nprint(sorted(m for m in {libraries!r} if m in sys.modules))\n"
+    run = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    return ast.literal_eval(run.stdout.strip().splitlines()[-1])
+
+
 def test_the_driver_imports_no_torch():
     code = (
-        "import sys\n"
         "import launchers.cli, launchers.local, launchers.cluster, sweeps.run.runner, sweeps.trial.entry\n"
         "import sweeps.results.export, sweeps.run.progress, sweeps.results.tensorboard_logging\n"
         "import sweeps.results.result_log, sweeps.run.resume_repair, sweeps.run.disk_guard, sweeps.run.metric_check\n"
         "from sweeps.schedulers import SCHEDULERS, scheduler_module\n"
         "from sweeps.searchers import SEARCHERS, searcher_module\n"
         "[scheduler_module(name) for name in SCHEDULERS]\n"
-        "[searcher_module(name) for name in SEARCHERS]\n"
-        "print(sorted(m for m in ('torch', 'lightning', 'pytorch_lightning') if m in sys.modules))\n"
+        "[searcher_module(name) for name in SEARCHERS]"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "[]"
+    assert loaded_after(code, TORCH) == []
 
 
 def test_the_loader_imports_neither_ray_nor_torch():
     code = (
-        "import sys\n"
         "from sweeps.spec import load_sweep\n"
         "from tests.conftest import SHIPPED_SWEEPS\n"
-        "[load_sweep(path) for path in SHIPPED_SWEEPS]\n"
-        "print(sorted(m for m in ('ray', 'torch', 'lightning', 'pytorch_lightning') "
-        "if m in sys.modules))\n"
+        "[load_sweep(path) for path in SHIPPED_SWEEPS]"
     )
-    run = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "[]"
+    assert loaded_after(code, ("ray", *TORCH)) == []
 
 
 def test_the_module_map_in_the_docs_is_current():
