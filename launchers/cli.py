@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from sweeps.errors import SweepError, summary
 from sweeps.run import stop_requests
-from sweeps.run.ray_session import ClusterError, resolve_address
+from sweeps.run.ray_session import ClusterError, resolve_address, shutdown
 from sweeps.spec import SweepSpec, load_sweep
 
 EXIT_BEST_FOUND = 0
@@ -307,9 +307,7 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
         )
         print(outcome_summary(outcome), flush=True)
         if server is not None:
-            import ray
-
-            ray.shutdown()  # the sweep is over: only TensorBoard keeps running
+            shutdown()  # the sweep is over: only TensorBoard keeps running
             print(f"tensorboard still serving {server.url}  (Ctrl-C to stop)", flush=True)
             while server.process is not None and server.process.poll() is None:
                 time.sleep(1)
@@ -355,9 +353,6 @@ def run_and_exit(*, prog: str, description: str, cluster: bool) -> NoReturn:
     if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:
         stop_requests.end_now(code)  # Ray's shutdown would wait on a GCS that is gone
     if "ray" in sys.modules:
-        # Imported here: --help stays fast.
-        from sweeps.run.ray_session import shutdown
-
         shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -276,11 +276,31 @@ class ClusterWatch:
 
 
 def shutdown() -> None:
+    """Disconnect this driver from Ray and, when the instance is its own, end the instance's
+    processes at once. Ray's own shutdown gives the node manager a second to end gracefully and
+    waits for it; with the sweep over (every result in, every state file written) there is
+    nothing left for it to finish, so each process of the instance is SIGKILLed once the driver
+    has left (a third of a second instead of over a second, at the end of every local sweep)."""
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 
-    if ray.is_initialized():
-        ray.shutdown()
+    if not ray.is_initialized():
+        return
+    node = _take_own_node()
+    ray.shutdown()  # with the node taken, this only disconnects the driver
+    if node is None:
+        return
+    processes = [info.process for infos in node.all_processes.values() for info in infos]
+    pids = {process.pid for process in processes}
+    for process in processes:
+        pids.update(descendants(process.pid))  # the node manager's workers and agents
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    for process in processes:
+        process.wait()
 
 
 # Ray's private names and undocumented behaviours -------------------------------------------------
@@ -300,6 +320,21 @@ NO_TUNE_SIGINT_HANDLER = ("TUNE_DISABLE_SIGINT_HANDLER", "1")
 TUNE_RUN_LOGGER = "ray.tune.tune"
 TUNE_ANALYSIS_LOGGER = "ray.tune.analysis.experiment_analysis"
 TUNE_STATE_LOGGER = "ray.tune.execution.experiment_state"
+
+
+def _take_own_node() -> Any:
+    """The Ray node this process started (None for a cluster it joined), taken from Ray's
+    worker module so that ``ray.shutdown`` does not stop it in its own, slower way; its
+    spilled-object storage is removed as Ray's shutdown would."""
+    from ray._private import worker
+
+    node = worker._global_node
+    if node is None or not node.all_processes:
+        return None
+    if node.is_head():
+        node.destroy_external_storage()
+    worker._global_node = None
+    return node
 
 
 def ask_tune_to_stop() -> None:

@@ -549,11 +549,9 @@ def _sweep(
         if DiskGuard.tripped is not None:
             raise SweepError(DiskGuard.tripped)
         if embedded:
-            # Every result is in: the embedded Ray stops (which takes a second of waiting on
-            # its processes) while the tables are written and the best checkpoint evaluated.
-            import ray
-
-            ray_stopping = threading.Thread(target=ray.shutdown, daemon=True)
+            # Every result is in: the embedded Ray stops while the tables are written and the
+            # best checkpoint evaluated.
+            ray_stopping = threading.Thread(target=ray_session.shutdown, daemon=True)
             ray_stopping.start()
 
         from sweeps.results.export import records_from_results, write_outputs

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -17,7 +19,8 @@ from lightning_modules.checkpoint import load_model
 from lightning_modules.configs import DigitsConfig
 from lightning_modules.data.arrays import cached_splits
 from lightning_modules.data.digits import DigitsDataModule
-from tests.conftest import launcher_env, run_launcher
+from tests.conftest import ROOT, launcher_env, run_launcher
+from tests.helpers.processes import session_members, stop_if_running
 
 pytestmark = pytest.mark.slow
 
@@ -40,16 +43,33 @@ def asha_sweep(tmp_path_factory):
     home = tmp_path_factory.mktemp(
         "home"
     )  # a home of its own: what the run leaves there is checked
-    run = run_launcher(
-        "local",
-        "sweeps/digits_asha.yaml",
-        "--storage",
-        str(storage),
-        *SMALL,
+    # A session of its own, so that whatever the launcher leaves running is found however it
+    # was reparented.
+    launcher = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "launchers.local",
+            "sweeps/digits_asha.yaml",
+            "--storage",
+            str(storage),
+            *SMALL,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=launcher_env(HOME=str(home)),
+        start_new_session=True,
     )
+    try:
+        stdout, stderr = launcher.communicate(timeout=300)
+    finally:
+        stop_if_running(launcher)
+    left = session_members(launcher.pid)
+    run = subprocess.CompletedProcess(launcher.args, launcher.returncode, stdout, stderr)
     assert run.returncode == 0, run.stdout + run.stderr
-    return storage / "digits_asha", run, home
+    return storage / "digits_asha", run, home, left
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +81,17 @@ def diverging_sweep(tmp_path_factory):
 
 
 def test_sweep_prints_plan_progress_and_best(asha_sweep):
-    sweep_dir, run, _ = asha_sweep
+    sweep_dir, run, *_ = asha_sweep
     assert "scheduler  asha" in run.stdout
     assert "trials 6/6" in run.stdout  # the live table
     assert "best       trial" in run.stdout and f"tensorboard --logdir {sweep_dir}" in run.stdout
     assert "Traceback" not in run.stderr
+
+
+def test_the_embedded_instance_ends_with_the_launcher(asha_sweep):
+    """Every process of the sweep's own Ray instance is gone once the launcher has exited (they
+    are stopped at once, not left to end on their own)."""
+    assert asha_sweep[3] == []
 
 
 def test_the_embedded_instance_keeps_its_token_to_itself(asha_sweep):
@@ -76,7 +102,7 @@ def test_the_embedded_instance_keeps_its_token_to_itself(asha_sweep):
 
 
 def test_trials_parquet_has_a_typed_row_per_trial(asha_sweep):
-    sweep_dir, _, _ = asha_sweep
+    sweep_dir, *_ = asha_sweep
     table = pq.read_table(sweep_dir / "trials.parquet")
     assert table.num_rows == 6
     schema = table.schema
@@ -101,7 +127,7 @@ def test_trials_parquet_has_a_typed_row_per_trial(asha_sweep):
 
 
 def test_metrics_parquet_has_each_epoch_once(asha_sweep):
-    sweep_dir, _, _ = asha_sweep
+    sweep_dir, *_ = asha_sweep
     trials = {
         row["trial_id"]: row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist()
     }
@@ -115,7 +141,7 @@ def test_metrics_parquet_has_each_epoch_once(asha_sweep):
 
 
 def test_best_json_names_the_best_trial_and_a_checkpoint_that_rebuilds_it(asha_sweep):
-    sweep_dir, _, _ = asha_sweep
+    sweep_dir, *_ = asha_sweep
     best = json.loads((sweep_dir / "best.json").read_text())
     trials = pq.read_table(sweep_dir / "trials.parquet").to_pylist()
     assert best["value"] == pytest.approx(max(row["best_val_accuracy"] for row in trials))
@@ -134,7 +160,7 @@ def test_best_json_names_the_best_trial_and_a_checkpoint_that_rebuilds_it(asha_s
 
 
 def test_tensorboard_has_one_run_per_trial_with_scalars_and_hparams(asha_sweep):
-    sweep_dir, _, _ = asha_sweep
+    sweep_dir, *_ = asha_sweep
     trials = {
         row["trial_id"]: row for row in pq.read_table(sweep_dir / "trials.parquet").to_pylist()
     }
@@ -165,7 +191,7 @@ def test_tensorboard_has_one_run_per_trial_with_scalars_and_hparams(asha_sweep):
 
 
 def test_same_name_again_is_refused_and_nothing_is_touched(asha_sweep):
-    sweep_dir, _, _ = asha_sweep
+    sweep_dir, *_ = asha_sweep
     before = {p: p.stat().st_mtime_ns for p in sweep_dir.iterdir()}
     run = run_launcher(
         "local", "sweeps/digits_asha.yaml", "--storage", str(sweep_dir.parent), *SMALL
@@ -180,7 +206,7 @@ def test_same_name_again_is_refused_and_nothing_is_touched(asha_sweep):
 
 
 def test_resume_with_a_changed_sweep_is_refused(asha_sweep):
-    sweep_dir, _, _ = asha_sweep
+    sweep_dir, *_ = asha_sweep
     run = run_launcher(
         "local",
         "sweeps/digits_asha.yaml",
@@ -199,7 +225,7 @@ def test_resume_with_a_changed_sweep_is_refused(asha_sweep):
 
 
 def test_resume_of_a_finished_sweep_reruns_nothing(asha_sweep):
-    sweep_dir, _, _ = asha_sweep
+    sweep_dir, *_ = asha_sweep
     metrics_before = pq.read_table(sweep_dir / "metrics.parquet").num_rows
     logs_before = {p: p.read_bytes() for p in sweep_dir.glob("*/result.json")}
     run = run_launcher(
@@ -320,7 +346,7 @@ def test_resume_restores_state_files_damaged_by_a_crash(diverging_sweep, tmp_pat
 
 
 def test_best_json_has_test_metrics_and_evaluate_reproduces_them(asha_sweep, tmp_path):
-    sweep_dir, run, _ = asha_sweep
+    sweep_dir, run, *_ = asha_sweep
     best = json.loads((sweep_dir / "best.json").read_text())
     assert (
         set(best["test"]) == {"test_loss", "test_accuracy"}
