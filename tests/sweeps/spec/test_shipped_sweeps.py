@@ -1,11 +1,13 @@
 """Every sweep file shipped in sweeps/ is valid; adding one gets it checked here."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
 from sweeps.spec import load_sweep
-from tests.conftest import SHIPPED_SWEEPS, run_launcher
+from tests.conftest import ROOT, SHIPPED_SWEEPS, launcher_env
 
 
 @pytest.mark.parametrize("path", SHIPPED_SWEEPS, ids=lambda p: p.name)
@@ -25,11 +27,11 @@ def test_default_sweep_is_the_asha_one():
     assert grid.searcher_name == "grid" and grid.trial_count == 12
 
 
-def tiny_overrides(spec, tmp_path) -> list[str]:
-    """--set options that shrink a shipped sweep to a couple of trials of two epochs."""
+def tiny_overrides(spec, folder) -> list[str]:
+    """KEY=VALUE overrides that shrink a shipped sweep to a couple of trials of two epochs."""
     overrides = ["trials.num_samples=1", "stop.max_epochs=2", "stop.time_budget_s=null"]
     if spec.dataset.name == "table":
-        overrides.append(f"data.path={tmp_path / 'table.parquet'}")
+        overrides.append(f"data.path={folder / 'table.parquet'}")
     if spec.scheduler_name == "asha":
         overrides += ["scheduler.grace_period=1", "scheduler.max_t=null"]
     if spec.scheduler_name == "median":
@@ -45,18 +47,44 @@ def tiny_overrides(spec, tmp_path) -> list[str]:
     for key, param in spec.space.items():
         if param.kind == "grid":
             overrides.append(f"space.{key}={{grid: [{json.dumps(param.representatives()[0])}]}}")
-    return [item for override in overrides for item in ("--set", override)]
+    return overrides
+
+
+@pytest.fixture(scope="module")
+def shrunk_sweeps(tmp_path_factory):
+    """Every shipped sweep, shrunk, run for real through the runner, one after another on one
+    embedded Ray instance (the launcher itself is run end to end in tests/system/)."""
+    storage = tmp_path_factory.mktemp("shipped")
+    requests = [
+        {"path": str(path), "overrides": tiny_overrides(load_sweep(path), storage)}
+        for path in SHIPPED_SWEEPS
+    ]
+    (storage / "requests.json").write_text(json.dumps(requests))
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.helpers.sweeps_on_one_ray",
+            str(storage),
+            str(storage / "requests.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=launcher_env(),
+    )
+    assert (storage / "outcomes.json").is_file(), run.stdout[-3000:] + run.stderr[-3000:]
+    return storage, json.loads((storage / "outcomes.json").read_text())
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SHIPPED_SWEEPS, ids=lambda p: p.name)
-def test_shipped_sweep_runs_for_real_when_shrunk(path, tmp_path):
+def test_shipped_sweep_runs_for_real_when_shrunk(path, shrunk_sweeps):
+    storage, outcomes = shrunk_sweeps
     spec = load_sweep(path)
-    run = run_launcher(
-        "local", str(path), "--storage", str(tmp_path), *tiny_overrides(spec, tmp_path)
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    best = json.loads((tmp_path / spec.name / "best.json").read_text())
+    assert "error" not in outcomes[str(path)], outcomes[str(path)].get("error")
+    best = json.loads((storage / spec.name / "best.json").read_text())
     assert best["trial_id"] and best["checkpoint"]
     validation = [
         name
