@@ -28,6 +28,7 @@ import logging
 import os
 import secrets
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -159,8 +160,9 @@ def settle_authentication(address: str, wait_s: float = CONNECT_WAIT_S) -> str:
     return f"token from {token.source}"
 
 
-def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = None) -> None:
-    """A new Ray instance of this process's own, with a token of its own."""
+def settle_embedded_authentication() -> None:
+    """The environment of an embedded instance, set before Ray is first imported (Ray reads the
+    authentication mode once, at import)."""
     # Explicit token mode keeps authentication on and spares the user Ray's notice about the
     # default. The token is in this process's environment, which the processes Ray starts
     # inherit; Ray writes none to ~/.ray/auth_token, where a later driver would take it for
@@ -170,6 +172,21 @@ def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = No
     if os.environ["RAY_AUTH_MODE"].lower() == "token":
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
         os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
+
+
+def is_connected() -> bool:
+    """Whether this process is connected to a Ray instance already."""
+    if "ray" not in sys.modules:
+        return False
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
+    import ray
+
+    return ray.is_initialized()
+
+
+def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = None) -> None:
+    """A new Ray instance of this process's own, with a new token of its own."""
+    settle_embedded_authentication()
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 
@@ -320,6 +337,15 @@ NO_TUNE_SIGINT_HANDLER = ("TUNE_DISABLE_SIGINT_HANDLER", "1")
 TUNE_RUN_LOGGER = "ray.tune.tune"
 TUNE_ANALYSIS_LOGGER = "ray.tune.analysis.experiment_analysis"
 TUNE_STATE_LOGGER = "ray.tune.execution.experiment_state"
+
+
+def this_machines_resources() -> dict[str, float]:
+    """What an embedded instance started now would offer (CPU, GPU, memory...), by Ray's own
+    detection, asked before it starts: a sweep this machine cannot host is refused with nothing
+    started. Authentication must be settled first (``settle_embedded_authentication``)."""
+    from ray._private.resource_and_label_spec import ResourceAndLabelSpec
+
+    return ResourceAndLabelSpec().resolve(is_head=True).to_resource_dict()
 
 
 def _take_own_node() -> Any:

@@ -15,7 +15,6 @@ import fnmatch
 import importlib
 import logging
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -129,12 +128,8 @@ def start_ray(
     """Start this sweep's own Ray (address None) or join the cluster at ``address``; False when
     this process was already connected. ``runtime_env`` ships the user's project to a cluster's
     nodes (sweeps.user_model.code)."""
-    if "ray" in sys.modules:
-        # Imported here: Ray loads only when a sweep runs, after authentication is settled.
-        import ray
-
-        if ray.is_initialized():
-            return False
+    if ray_session.is_connected():
+        return False
     if address is None:
         # Tune and the driver's callbacks are imported while Ray's processes start (the main
         # thread mostly waits on them meanwhile).
@@ -200,9 +195,9 @@ def worker_slots(spec: SweepSpec, nodes: list[dict[str, float]]) -> int:
     return slots
 
 
-def check_cluster_resources(spec: SweepSpec) -> None:
-    """Fail fast, instead of trials pending forever, when the cluster cannot host one trial."""
-    nodes = _alive_node_resources()
+def check_cluster_resources(spec: SweepSpec, nodes: list[dict[str, float]]) -> None:
+    """Fail fast, instead of trials pending forever, when the ``nodes`` (each one's resources)
+    cannot host one trial."""
     cpu, gpu, workers = spec.resources.cpu, spec.resources.gpu, spec.resources.workers
     each = "per trial" if workers == 1 else "per worker"
     if not any(node.get("CPU", 0) >= cpu for node in nodes):
@@ -434,6 +429,11 @@ def _run(
             runtime_env = code_runtime_env(spec.code)  # checked (size included) before Ray starts
         except SweepError as error:
             raise error.located(spec.source) from None
+    if address is None and not ray_session.is_connected():
+        # The embedded instance's one node is this machine: a trial it cannot host is refused
+        # before Ray starts.
+        ray_session.settle_embedded_authentication()
+        check_cluster_resources(spec, [ray_session.this_machines_resources()])
     started_here = start_ray(address, verbose, runtime_env)
     embedded = started_here and address is None
     watch = None
@@ -491,7 +491,8 @@ def _sweep(
     progress_interval_s: float,
     overwrite: bool,
 ) -> SweepOutcome:
-    check_cluster_resources(spec)
+    if not embedded:
+        check_cluster_resources(spec, _alive_node_resources())
     spec = with_distributed_concurrency(spec)
     if address is not None:
         check_storage_is_shared(Location.parse(storage))

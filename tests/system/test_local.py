@@ -276,13 +276,24 @@ def _no_gpu() -> bool:
         ),
     ],
 )
-def test_trials_the_machine_cannot_host_fail_fast_before_any_trial(overrides, expected, tmp_path):
+def test_trials_the_machine_cannot_host_are_refused_before_ray_starts(
+    overrides, expected, tmp_path
+):
     sets = [arg for override in overrides for arg in ("--set", override)]
-    run = run_launcher("local", "sweeps/digits_asha.yaml", *sets, "--storage", str(tmp_path / "s"))
+    ray_folder = tmp_path / "ray"  # where Ray would keep the session of an instance it started
+    run = run_launcher(
+        "local",
+        "sweeps/digits_asha.yaml",
+        *sets,
+        "--storage",
+        str(tmp_path / "s"),
+        env=launcher_env(RAY_TMPDIR=str(ray_folder)),
+    )
     assert run.returncode == 2, run.stdout + run.stderr
     assert run.stderr.startswith("error: ") and run.stderr.strip().count("\n") == 0, run.stderr
     assert expected in run.stderr
     assert not (tmp_path / "s").exists()  # nothing started, nothing written
+    assert not ray_folder.exists()
 
 
 def test_resume_repairs_a_snapshot_that_names_a_deleted_checkpoint(diverging_sweep):
