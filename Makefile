@@ -19,9 +19,12 @@ setup: $(VENV)/.installed
 sweep: setup
 	$(PY) -m launchers.local $(SWEEP)
 
-# The linter first (ruff: formatting and lint rules, as pyproject.toml configures them), then the suite.
+# The linter first (ruff: formatting and lint rules, as pyproject.toml configures them), then the
+# suite: the quick tests spread over every core (pytest-xdist), then the end-to-end ones (marked
+# slow) one at a time, since each runs real sweeps and times real faults on the whole machine.
 test: lint
-	$(PY) -m pytest --durations=30
+	$(PY) -m pytest -m "not slow" -n auto
+	$(PY) -m pytest -m slow --durations=30
 
 lint: setup
 	$(PY) -m ruff format --check .
