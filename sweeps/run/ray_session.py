@@ -185,8 +185,8 @@ def is_connected() -> bool:
 
 
 def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = None) -> None:
-    """A new Ray instance of this process's own, with a new token of its own."""
-    settle_embedded_authentication()
+    """A new Ray instance of this process's own, with the token of its own that
+    ``settle_embedded_authentication`` set."""
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 

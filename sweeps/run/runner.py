@@ -123,14 +123,21 @@ def check_target(
 
 
 def start_ray(
-    address: str | None, verbose: bool, runtime_env: dict[str, Any] | None = None
+    address: str | None,
+    verbose: bool,
+    runtime_env: dict[str, Any] | None = None,
+    spec: SweepSpec | None = None,
 ) -> bool:
     """Start this sweep's own Ray (address None) or join the cluster at ``address``; False when
     this process was already connected. ``runtime_env`` ships the user's project to a cluster's
-    nodes (sweeps.user_model.code)."""
+    nodes (sweeps.user_model.code). Given the ``spec``, an embedded instance's one node (this
+    machine) is first checked to host a trial of it, so that a refused sweep starts nothing."""
     if ray_session.is_connected():
         return False
     if address is None:
+        ray_session.settle_embedded_authentication()
+        if spec is not None:
+            check_cluster_resources(spec, [ray_session.this_machines_resources()])
         # Tune and the driver's callbacks are imported while Ray's processes start (the main
         # thread mostly waits on them meanwhile).
         ray_session.start_embedded(verbose, while_starting=_import_driver_modules)
@@ -429,12 +436,7 @@ def _run(
             runtime_env = code_runtime_env(spec.code)  # checked (size included) before Ray starts
         except SweepError as error:
             raise error.located(spec.source) from None
-    if address is None and not ray_session.is_connected():
-        # The embedded instance's one node is this machine: a trial it cannot host is refused
-        # before Ray starts.
-        ray_session.settle_embedded_authentication()
-        check_cluster_resources(spec, [ray_session.this_machines_resources()])
-    started_here = start_ray(address, verbose, runtime_env)
+    started_here = start_ray(address, verbose, runtime_env, spec)
     embedded = started_here and address is None
     watch = None
     if started_here and not ray_session.is_client_address(
