@@ -188,8 +188,8 @@ def test_pbt_on_a_pytorch_lightning_module_trains_exploited_trials_at_the_mutate
             "resample_probability": 0.0,
             "synch": True,
         },
-        trials={"num_samples": 4},
-        stop={"max_epochs": 8},
+        trials={"num_samples": 2},
+        stop={"max_epochs": 4},
         checkpoint={"every": 2, "keep": None},
         seed=3,
     )

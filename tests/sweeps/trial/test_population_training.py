@@ -25,7 +25,7 @@ def test_pbt_exploit_takes_the_donor_weights_and_the_mutated_learning_rate(tmp_p
     sweep = tmp_path / "pbt"
     trials = pq.read_table(sweep / "trials.parquet").to_pylist()
     ends = {row["trial_id"]: (row["status"], row["epochs"]) for row in trials}
-    assert len(ends) == 4 and all(epochs == 12 for _, epochs in ends.values()), ends
+    assert len(ends) == 2 and all(epochs == 6 for _, epochs in ends.values()), ends
     prefix = trials[0]["trial_id"][:-5]
     steps = [json.loads(line) for line in (sweep / "pbt_global.txt").read_text().splitlines()]
     assert steps, "no exploit happened"
