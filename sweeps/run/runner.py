@@ -388,7 +388,10 @@ def run_sweep(
     verbose: bool = False,
     progress_interval_s: float = 10.0,
     overwrite: bool = False,
+    evaluator: HeldOutEvaluator | None = None,
 ) -> SweepOutcome:
+    """``evaluator``: a started test-evaluation helper that the caller keeps (and closes) across
+    several sweeps of shipped families in one process; by default each sweep starts its own."""
     location = check_target(spec, storage, resume, overwrite)
     if not location.is_remote:
         check_room(location.local())
@@ -399,13 +402,16 @@ def run_sweep(
     stop_requests.set_resume_hint("continue with --resume" if resume else "nothing was started")
     # The test evaluation's helper imports torch and Lightning while Ray starts (mostly waiting
     # on its processes), so that it answers at once when the sweep is over.
-    evaluator = HeldOutEvaluator().start(evaluator_preload(spec))
+    own_evaluator = evaluator is None
+    if evaluator is None:
+        evaluator = HeldOutEvaluator().start(evaluator_preload(spec))
     try:
         return _run(
             spec,
             storage,
             location,
             evaluator,
+            own_evaluator,
             started,
             resume=resume,
             address=address,
@@ -414,7 +420,8 @@ def run_sweep(
             overwrite=overwrite,
         )
     finally:
-        evaluator.close()
+        if own_evaluator:
+            evaluator.close()
 
 
 def _run(
@@ -422,6 +429,7 @@ def _run(
     storage: str | Path,
     location: Location,
     evaluator: HeldOutEvaluator,
+    own_evaluator: bool,
     started: float,
     *,
     resume: bool,
@@ -451,6 +459,7 @@ def _run(
             storage,
             location,
             evaluator,
+            own_evaluator,
             started,
             embedded,
             resume=resume,
@@ -485,6 +494,7 @@ def _sweep(
     storage: str | Path,
     location: Location,
     evaluator: HeldOutEvaluator,
+    own_evaluator: bool,
     started: float,
     embedded: bool,
     *,
@@ -574,7 +584,8 @@ def _sweep(
                 records, spec, location.local(), test_metrics=evaluator.test_metrics
             )
     finally:
-        evaluator.close()  # its teardown is not waited for
+        if own_evaluator:
+            evaluator.close()  # its teardown is not waited for
         if ray_stopping is not None:
             ray_stopping.join()
     if missing is not None:

@@ -1,6 +1,8 @@
 """Every sweep file shipped in sweeps/ is valid; adding one gets it checked here."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
 
@@ -52,30 +54,48 @@ def tiny_overrides(spec, folder) -> list[str]:
 
 @pytest.fixture(scope="module")
 def shrunk_sweeps(tmp_path_factory):
-    """Every shipped sweep, shrunk, run for real through the runner, one after another on one
-    embedded Ray instance (the launcher itself is run end to end in tests/system/)."""
+    """Every shipped sweep, shrunk, run for real through the runner: half of them one after
+    another on one embedded Ray instance, the other half beside them on another (each sweep's
+    trials are one process on one core, so two such queues keep both cores of a small machine
+    busy; the launcher itself is run end to end in tests/system/)."""
     storage = tmp_path_factory.mktemp("shipped")
     requests = [
         {"path": str(path), "overrides": tiny_overrides(load_sweep(path), storage)}
         for path in SHIPPED_SWEEPS
     ]
-    (storage / "requests.json").write_text(json.dumps(requests))
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.helpers.sweeps_on_one_ray",
-            str(storage),
-            str(storage / "requests.json"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=launcher_env(),
-    )
-    assert (storage / "outcomes.json").is_file(), run.stdout[-3000:] + run.stderr[-3000:]
-    return storage, json.loads((storage / "outcomes.json").read_text())
+    queues = []
+    try:
+        for index in range(2):
+            (storage / f"requests{index}.json").write_text(json.dumps(requests[index::2]))
+            outcomes, log = storage / f"outcomes{index}.json", storage / f"queue{index}.log"
+            with log.open("w") as output:
+                queue = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tests.helpers.sweeps_on_one_ray",
+                        str(storage),
+                        str(storage / f"requests{index}.json"),
+                        str(outcomes),
+                    ],
+                    cwd=ROOT,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    env=launcher_env(),
+                    start_new_session=True,  # its Ray instance's processes share its session
+                )
+            queues.append((queue, outcomes, log))
+        merged = {}
+        for queue, outcomes, log in queues:
+            queue.wait(timeout=900)
+            assert outcomes.is_file(), log.read_text()[-6000:]
+            merged.update(json.loads(outcomes.read_text()))
+    finally:
+        for queue, _, _ in queues:
+            if queue.poll() is None:
+                os.killpg(queue.pid, signal.SIGKILL)
+                queue.wait()
+    return storage, merged
 
 
 @pytest.mark.slow
@@ -84,6 +104,7 @@ def test_shipped_sweep_runs_for_real_when_shrunk(path, shrunk_sweeps):
     storage, outcomes = shrunk_sweeps
     spec = load_sweep(path)
     assert "error" not in outcomes[str(path)], outcomes[str(path)].get("error")
+    assert outcomes[str(path)]["evaluator_kept"]
     best = json.loads((storage / spec.name / "best.json").read_text())
     assert best["trial_id"] and best["checkpoint"]
     validation = [
