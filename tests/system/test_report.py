@@ -85,17 +85,13 @@ def test_report_summarises_plots_diagnoses_and_suggests_a_follow_up(storage, tmp
 
     followup = yaml.safe_load((out / "followup.yaml").read_text())
     assert followup["name"] == "digits_asha_followup"
+    # The launcher takes it as it is: every check a sweep file gets passes (started for real,
+    # it would be a sweep like any other).
     run = run_launcher(
-        "local",
-        str(out / "followup.yaml"),
-        "--storage",
-        str(tmp_path / "next"),
-        "--set",
-        "trials.num_samples=2",
-        "--set",
-        "stop.max_epochs=2",
+        "local", str(out / "followup.yaml"), "--storage", str(tmp_path / "next"), "--dry-run"
     )
     assert run.returncode == 0, run.stdout + run.stderr
+    assert "sweep      digits_asha_followup" in run.stdout
 
 
 def test_report_on_a_sweep_still_running_reads_its_result_logs(storage, tmp_path):
