@@ -411,7 +411,6 @@ def run_sweep(
             storage,
             location,
             evaluator,
-            own_evaluator,
             started,
             resume=resume,
             address=address,
@@ -421,7 +420,7 @@ def run_sweep(
         )
     finally:
         if own_evaluator:
-            evaluator.close()
+            evaluator.close()  # its teardown is not waited for
 
 
 def _run(
@@ -429,7 +428,6 @@ def _run(
     storage: str | Path,
     location: Location,
     evaluator: HeldOutEvaluator,
-    own_evaluator: bool,
     started: float,
     *,
     resume: bool,
@@ -459,7 +457,6 @@ def _run(
             storage,
             location,
             evaluator,
-            own_evaluator,
             started,
             embedded,
             resume=resume,
@@ -494,7 +491,6 @@ def _sweep(
     storage: str | Path,
     location: Location,
     evaluator: HeldOutEvaluator,
-    own_evaluator: bool,
     started: float,
     embedded: bool,
     *,
@@ -584,8 +580,6 @@ def _sweep(
                 records, spec, location.local(), test_metrics=evaluator.test_metrics
             )
     finally:
-        if own_evaluator:
-            evaluator.close()  # its teardown is not waited for
         if ray_stopping is not None:
             ray_stopping.join()
     if missing is not None:
