@@ -18,17 +18,18 @@ def die_with_parent() -> None:
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+# The niceness Ray gives its worker processes (its default for ``RAY_worker_niceness``).
+RAY_WORKER_NICENESS = 15
+
+
 def background_child() -> None:
-    """``die_with_parent``, scheduled only on idle cores. Niceness alone is not enough: Ray runs
-    its workers at niceness 15, against which a niceness-19 process still takes about a sixth of
-    a core; Linux's SCHED_IDLE policy runs it only when a core has nothing else to do."""
+    """``die_with_parent``, at the priority of Ray's trial workers: below the driver and Ray's own
+    processes, sharing the cores fairly with the trials. At the lowest priority (Linux's
+    SCHED_IDLE) a helper that imports torch beside trials that keep every core busy would get
+    no CPU until they end, and the sweep would then wait on it alone, one core idle."""
 
     die_with_parent()
-    os.nice(19)
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        pass  # not Linux: niceness 19 is the best on offer
+    os.nice(max(0, RAY_WORKER_NICENESS - os.nice(0)))
 
 
 def child_setup(setup: Callable[[], None]) -> Callable[[], None] | None:

@@ -2,10 +2,10 @@
 
 Evaluating needs torch and Lightning, which take seconds to import and which the driver never
 needs otherwise. A helper process (``python -m sweeps.run.checkpoint_evaluation``) is started as
-Ray starts, at the lowest CPU priority, so that it imports them on cores nobody else uses: while
-Ray's processes come up (mostly waiting, not computing), and whenever trials leave a core idle;
-at the end it evaluates the best checkpoint. Should the helper be gone, the driver evaluates in
-its own process.
+Ray starts, at the priority of the trial workers, so that it imports them beside the sweep
+(sharing the cores with the trials, behind Ray's own processes) rather than after it; at the end
+it evaluates the best checkpoint. Should the helper be gone, the driver evaluates in its own
+process.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ authentication mode is settled.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -31,7 +32,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,12 @@ def settle_embedded_authentication() -> None:
         os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
 
 
+# Ray starts a worker for each CPU when the first driver connects, for tasks it might run; Tune's
+# trial actors start workers of their own, and those sit idle until Ray kills them (about half a
+# second of a core each, at the busiest moment of a sweep's start).
+EMBEDDED_SYSTEM_CONFIG = {"prestart_worker_first_driver": False}
+
+
 def is_connected() -> bool:
     """Whether this process is connected to a Ray instance already."""
     if "ray" not in sys.modules:
@@ -194,12 +201,14 @@ def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = No
     if helper is not None:
         helper.start()
     # address="local": always a new instance, never one already running here.
-    ray.init(
-        address="local",
-        include_dashboard=False,
-        logging_level=logging.WARNING,
-        log_to_driver=verbose,
-    )
+    with _head_without_idle_services(keep_log_monitor=verbose):
+        ray.init(
+            address="local",
+            include_dashboard=False,
+            logging_level=logging.WARNING,
+            log_to_driver=verbose,
+            _system_config=EMBEDDED_SYSTEM_CONFIG,
+        )
     if helper is not None:
         helper.join()
 
@@ -346,6 +355,30 @@ def this_machines_resources() -> dict[str, float]:
     from ray._private.resource_and_label_spec import ResourceAndLabelSpec
 
     return ResourceAndLabelSpec().resolve(is_head=True).to_resource_dict()
+
+
+@contextlib.contextmanager
+def _head_without_idle_services(keep_log_monitor: bool) -> Iterator[None]:
+    """While an embedded instance starts: no autoscaler monitor (one node, nothing to scale) and,
+    unless the driver shows the workers' output, no log monitor (it only forwards that output).
+    Each is a Python process importing Ray beside the start-up of the trials, about half a
+    second of a core; ``ray.init`` takes neither setting, so they are given to the parameters it
+    builds the head node from."""
+    from ray._private import parameter
+
+    original = parameter.RayParams.__init__
+
+    def lean(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs["no_monitor"] = True
+        if not keep_log_monitor:
+            kwargs["include_log_monitor"] = False
+        original(self, *args, **kwargs)
+
+    parameter.RayParams.__init__ = lean  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        parameter.RayParams.__init__ = original  # type: ignore[method-assign]
 
 
 def _take_own_node() -> Any:

@@ -48,6 +48,24 @@ def test_the_helper_answers_what_the_driver_would(tmp_path):
         process.wait(timeout=60)
 
 
+def test_the_helper_shares_the_cores_with_the_trials_behind_the_driver():
+    """At Ray's workers' niceness and the normal policy: at the idle policy it would get no CPU
+    while trials keep every core busy, and the sweep would wait on it once they end."""
+    import os
+
+    from sweeps.run.child_processes import RAY_WORKER_NICENESS
+
+    evaluator = HeldOutEvaluator().start()
+    try:
+        pid = evaluator.process.pid
+        assert os.sched_getscheduler(pid) == os.SCHED_OTHER
+        assert os.getpriority(os.PRIO_PROCESS, pid) == max(RAY_WORKER_NICENESS, os.nice(0))
+    finally:
+        process = evaluator.process
+        evaluator.close()
+        process.wait(timeout=60)
+
+
 def test_without_the_helper_the_driver_evaluates(tmp_path):
     checkpoint = trained_checkpoint(tmp_path)
     evaluator = HeldOutEvaluator().start()

@@ -166,3 +166,62 @@ def test_a_trials_storage_names_its_folder_filesystem_and_the_drivers_staging_fo
     assert folder.endswith("sweep/trial") and isinstance(filesystem, pyarrow.fs.FileSystem)
     # The staging folder lies in the running Ray session's folder, so only its name is checked.
     assert isinstance(StorageContext.experiment_driver_staging_path, property)
+
+
+EMBEDDED_PROCESSES = """
+import json, os
+from sweeps.run import ray_session
+from sweeps.run.child_processes import descendants
+
+ray_session.settle_embedded_authentication()
+ray_session.start_embedded(verbose=False)
+import ray  # after the authentication mode is settled: Ray reads it at import
+
+@ray.remote(num_cpus=1)
+class Probe:
+    def pid(self):
+        return os.getpid()
+
+probe = Probe.remote()
+ray.get(probe.pid.remote())
+commands = []
+for pid in descendants(os.getpid()):
+    try:
+        commands.append(open(f"/proc/{pid}/cmdline").read().replace("\\0", " "))
+    except OSError:
+        pass
+print(json.dumps(commands))
+ray_session.shutdown()
+"""
+
+
+@pytest.mark.slow
+def test_an_embedded_instance_starts_no_autoscaler_no_log_monitor_and_no_idle_workers():
+    """Ray's head takes both settings from parameters ray.init does not expose, and the first
+    driver's prestarted workers from its system config: each would be a process importing Ray
+    while the trials start."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", EMBEDDED_PROCESSES],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    commands = json.loads(done.stdout.strip().splitlines()[-1])
+    assert any("gcs_server" in command for command in commands)  # the instance was read
+    assert not any("autoscaler/_private/monitor.py" in command for command in commands)
+    assert not any("log_monitor.py" in command for command in commands)
+    workers = [  # the raylet names the worker script among its own arguments
+        command
+        for command in commands
+        if (command.startswith("ray::") and "Agent" not in command)
+        or ("default_worker.py" in command and "raylet" not in command.split()[0])
+    ]
+    assert len(workers) == 1 and "Probe" in workers[0], workers
