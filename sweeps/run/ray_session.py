@@ -16,9 +16,9 @@ runs it against real clusters with and without authentication.
 
 Every other use of Ray beyond its public API is here too, at the end of this module, each with a
 test in tests/sweeps/run/test_ray_session.py that fails when Ray changes what is relied on: the
-embedded head's services that ``ray.init`` cannot turn off, Tune's SIGUSR1 stop, its environment switches and logger names, the Optuna study inside OptunaSearch,
-the JSON result log's restore hook, a trial's run metadata in Tune's state and the staging folder
-of a trial's storage. Ray is imported inside the functions: this module is imported before the
+embedded head's services that ``ray.init`` cannot turn off, Tune's SIGUSR1 stop, its environment
+switches and logger names, the Optuna study inside OptunaSearch, the JSON result log's restore
+hook, a trial's run metadata in Tune's state and the staging folder of a trial's storage. Ray is imported inside the functions: this module is imported before the
 authentication mode is settled.
 """
 
