@@ -126,7 +126,8 @@ def build_optuna(sampler: Any, problem: SearchProblem) -> tuple[Any, dict[str, A
     # Imported here: Ray loads only to run a sweep, never to load a sweep file.
     import optuna
     from ray.tune.search import ConcurrencyLimiter
-    from ray.tune.search.optuna import OptunaSearch
+
+    from sweeps.searchers.optuna_search import FailedWhenNotANumber
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial otherwise
     # Model-based samplers fit their model inside the define-by-run call (a GP takes a second or
@@ -134,7 +135,7 @@ def build_optuna(sampler: Any, problem: SearchProblem) -> tuple[Any, dict[str, A
     warnings.filterwarnings("ignore", message="Define-by-run function passed")
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     space = dict(problem.space)
-    searcher = OptunaSearch(
+    searcher = FailedWhenNotANumber(
         space=functools.partial(suggest, space, problem.conditions),
         metric=problem.metric,
         mode=problem.mode,

@@ -67,3 +67,22 @@ def test_a_choice_of_lists_is_proposed_as_the_list():
     configs = [searcher.suggest(f"trial_{index}") for index in range(6)]
     assert all(config["widths"] in ([64, 32], [128]) for config in configs)
     assert {tuple(config["widths"]) for config in configs} == {(64, 32), (128,)}
+
+
+@pytest.mark.parametrize("path", ["sweeps/digits_tpe_asha.yaml", "sweeps/digits_gp_median.yaml"])
+def test_a_trial_whose_metric_is_not_a_number_is_a_failed_trial_to_optuna(path, caplog):
+    """A diverged trial (or one that never logged the metric) reports NaN; Optuna's study refuses
+    NaN as a value, so it is told as a failed trial instead of staying a running one."""
+    import optuna
+
+    from sweeps.run.ray_session import optuna_study
+
+    spec = load_sweep(ROOT / path, overrides=["trials.max_concurrent=null"])
+    searcher, _ = searcher_module(spec.searcher_name).build(spec.searcher, spec.search_problem())
+    searcher.suggest("diverged")
+    searcher.suggest("fine")
+    searcher.on_trial_complete("diverged", {spec.metric: float("nan"), "training_iteration": 3})
+    searcher.on_trial_complete("fine", {spec.metric: 0.9, "training_iteration": 3})
+    states = [trial.state for trial in optuna_study(searcher).trials]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
+    assert "nan" not in caplog.text.lower()
