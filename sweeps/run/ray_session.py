@@ -18,8 +18,9 @@ Every other use of Ray beyond its public API is here too, at the end of this mod
 test in tests/sweeps/run/test_ray_session.py that fails when Ray changes what is relied on: the
 embedded head's services that ``ray.init`` cannot turn off, Tune's SIGUSR1 stop, its environment
 switches and logger names, the Optuna study inside OptunaSearch, the JSON result log's restore
-hook, a trial's run metadata in Tune's state and the staging folder of a trial's storage. Ray is imported inside the functions: this module is imported before the
-authentication mode is settled.
+hook, a trial's run metadata in Tune's state and the staging folder of a trial's storage. Ray is
+imported inside the functions: this module is imported before the authentication mode is
+settled.
 """
 
 from __future__ import annotations
@@ -173,12 +174,6 @@ def settle_embedded_authentication() -> None:
     if os.environ["RAY_AUTH_MODE"].lower() == "token":
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
         os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
-
-
-# Ray starts a worker for each CPU when the first driver connects, for tasks it might run; Tune's
-# trial actors start workers of their own, and those sit idle until Ray kills them (about half a
-# second of a core each, at the busiest moment of a sweep's start).
-EMBEDDED_SYSTEM_CONFIG = {"prestart_worker_first_driver": False}
 
 
 def is_connected() -> bool:
@@ -355,6 +350,12 @@ def this_machines_resources() -> dict[str, float]:
     from ray._private.resource_and_label_spec import ResourceAndLabelSpec
 
     return ResourceAndLabelSpec().resolve(is_head=True).to_resource_dict()
+
+
+# Ray starts a worker for each CPU when the first driver connects, for tasks it might run; Tune's
+# trial actors start workers of their own, and those sit idle until Ray kills them (about half a
+# second of a core each, at the busiest moment of a sweep's start).
+EMBEDDED_SYSTEM_CONFIG = {"prestart_worker_first_driver": False}
 
 
 @contextlib.contextmanager
