@@ -16,11 +16,11 @@ runs it against real clusters with and without authentication.
 
 Every other use of Ray beyond its public API is here too, at the end of this module, each with a
 test in tests/sweeps/run/test_ray_session.py that fails when Ray changes what is relied on: the
-embedded head's services that ``ray.init`` cannot turn off, Tune's SIGUSR1 stop, its environment
-switches and logger names, the Optuna study inside OptunaSearch, the JSON result log's restore
-hook, a trial's run metadata in Tune's state and the staging folder of a trial's storage. Ray is
-imported inside the functions: this module is imported before the authentication mode is
-settled.
+embedded head's services that ``ray.init`` cannot turn off, the runtime environment Tune gives its
+trial actors, Tune's SIGUSR1 stop, its environment switches and logger names, the Optuna study
+inside OptunaSearch, the JSON result log's restore hook, a trial's run metadata in Tune's state and
+the staging folder of a trial's storage. Ray is imported inside the functions: this module is
+imported before the authentication mode is settled.
 """
 
 from __future__ import annotations
@@ -195,6 +195,9 @@ def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = No
     helper = threading.Thread(target=while_starting, daemon=True) if while_starting else None
     if helper is not None:
         helper.start()
+    global _inherited_environment
+    os.environ.update(TRIAL_ACTOR_ENVIRONMENT)
+    _inherited_environment = dict(os.environ)  # what the instance's workers will inherit
     # address="local": always a new instance, never one already running here.
     with _head_without_idle_services(keep_log_monitor=verbose):
         ray.init(
@@ -305,6 +308,8 @@ def shutdown() -> None:
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 
+    global _inherited_environment
+    _inherited_environment = None
     if not ray.is_initialized():
         return
     node = _take_own_node()
@@ -356,6 +361,50 @@ def this_machines_resources() -> dict[str, float]:
 # trial actors start workers of their own, and those sit idle until Ray kills them (about half a
 # second of a core each, at the busiest moment of a sweep's start).
 EMBEDDED_SYSTEM_CONFIG = {"prestart_worker_first_driver": False}
+
+
+# What Tune sets in each trial actor's runtime environment (ray.tune.execution.class_cache), set
+# instead in the environment an embedded instance starts with.
+TRIAL_ACTOR_ENVIRONMENT = {"PL_DISABLE_FORK": "1"}
+_inherited_environment: dict[str, str] | None = None  # an embedded instance's, while it runs
+
+
+@contextlib.contextmanager
+def trial_actors_inheriting_environment() -> Iterator[None]:
+    """While Tune runs on this process's embedded instance: its trial actors are declared without
+    the runtime environment Tune gives them (a few environment variables) when the instance's
+    workers inherit those variables already. An actor with a runtime environment starts through
+    Ray's runtime-environment agent and a set-up process that imports Ray before the worker does
+    (about 1.7 s before the trial's first call, at the busiest moment of a sweep's start).
+    Elsewhere (a cluster, whose workers do not inherit this process's environment, or a variable
+    of Tune's missing from the inherited environment) Tune's own declaration stands."""
+    if _inherited_environment is None:
+        yield
+        return
+    import ray
+    from ray.tune.execution import class_cache
+
+    inherited = _inherited_environment
+    original = class_cache._ActorClassCache.get
+
+    def get(self: Any, trainable_cls: type) -> Any:
+        wanted = dict(class_cache.DEFAULT_ENV_VARS)
+        wanted.update(
+            (name, os.environ[name])
+            for name in class_cache.ENV_VARS_TO_PROPAGATE
+            if name in os.environ
+        )
+        if any(inherited.get(name) != value for name, value in wanted.items()):
+            return original(self, trainable_cls)
+        if trainable_cls not in self._cache:
+            self._cache[trainable_cls] = ray.remote(trainable_cls)
+        return self._cache[trainable_cls]
+
+    class_cache._ActorClassCache.get = get  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        class_cache._ActorClassCache.get = original  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager

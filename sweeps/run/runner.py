@@ -548,7 +548,7 @@ def _sweep(
 
     DiskGuard.tripped = None
     try:
-        with stop_requests.tune_run():
+        with stop_requests.tune_run(), ray_session.trial_actors_inheriting_environment():
             result_grid = tuner.fit()
         stopped = stop_requests.requested()
         if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:

@@ -190,16 +190,30 @@ for pid in descendants(os.getpid()):
         commands.append(open(f"/proc/{pid}/cmdline").read().replace("\\0", " "))
     except OSError:
         pass
-print(json.dumps(commands))
+
+# Tune's trial actors, declared as Tune declares them while a sweep runs on the instance.
+from ray.tune.execution.class_cache import _ActorClassCache
+
+class Trainable:
+    def environment(self):
+        return dict(ray.get_runtime_context().runtime_env), os.environ.get("PL_DISABLE_FORK")
+
+with ray_session.trial_actors_inheriting_environment():
+    inheriting = _ActorClassCache().get(Trainable)
+tunes_own = _ActorClassCache().get(Trainable)
+actor_environment = ray.get(inheriting.remote().environment.remote())
+print(json.dumps({"commands": commands, "actor_environment": actor_environment,
+                  "declared": [inheriting._default_options, tunes_own._default_options]}))
 ray_session.shutdown()
 """
 
 
 @pytest.mark.slow
-def test_an_embedded_instance_starts_no_autoscaler_no_log_monitor_and_no_idle_workers():
+def test_an_embedded_instance_starts_no_autoscaler_no_log_monitor_no_idle_workers_and_plain_trial_actors():
     """Ray's head takes both settings from parameters ray.init does not expose, and the first
     driver's prestarted workers from its system config: each would be a process importing Ray
-    while the trials start."""
+    while the trials start. Tune's trial actors get no runtime environment of their own (it would
+    start each through a set-up process): their workers inherit what Tune would set."""
     import json
     import subprocess
     import sys
@@ -214,7 +228,8 @@ def test_an_embedded_instance_starts_no_autoscaler_no_log_monitor_and_no_idle_wo
         timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    commands = json.loads(done.stdout.strip().splitlines()[-1])
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    commands = answer["commands"]
     assert any("gcs_server" in command for command in commands)  # the instance was read
     assert not any("autoscaler/_private/monitor.py" in command for command in commands)
     assert not any("log_monitor.py" in command for command in commands)
@@ -225,3 +240,7 @@ def test_an_embedded_instance_starts_no_autoscaler_no_log_monitor_and_no_idle_wo
         or ("default_worker.py" in command and "raylet" not in command.split()[0])
     ]
     assert len(workers) == 1 and "Probe" in workers[0], workers
+    inheriting, tunes_own = answer["declared"]
+    assert "runtime_env" not in inheriting
+    assert tunes_own["runtime_env"]["env_vars"] == {"PL_DISABLE_FORK": "1"}  # Tune's, as assumed
+    assert answer["actor_environment"] == [{}, "1"]
