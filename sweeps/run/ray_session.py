@@ -186,9 +186,14 @@ def is_connected() -> bool:
     return ray.is_initialized()
 
 
-def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = None) -> None:
+def start_embedded(
+    verbose: bool,
+    while_starting: Callable[[], None] | None = None,
+    api_server: bool = True,
+) -> None:
     """A new Ray instance of this process's own, with the token of its own that
-    ``settle_embedded_authentication`` set."""
+    ``settle_embedded_authentication`` set. ``api_server``: whether the head starts Ray's API
+    server, which Ray Train's data-parallel trials ask about their actors."""
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 
@@ -199,7 +204,7 @@ def start_embedded(verbose: bool, while_starting: Callable[[], None] | None = No
     os.environ.update(TRIAL_ACTOR_ENVIRONMENT)
     _inherited_environment = dict(os.environ)  # what the instance's workers will inherit
     # address="local": always a new instance, never one already running here.
-    with _head_without_idle_services(keep_log_monitor=verbose):
+    with _head_without_idle_services(keep_log_monitor=verbose, keep_api_server=api_server):
         ray.init(
             address="local",
             include_dashboard=False,
@@ -408,15 +413,20 @@ def trial_actors_inheriting_environment() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _head_without_idle_services(keep_log_monitor: bool) -> Iterator[None]:
-    """While an embedded instance starts: no autoscaler monitor (one node, nothing to scale) and,
-    unless the driver shows the workers' output, no log monitor (it only forwards that output).
-    Each is a Python process importing Ray beside the start-up of the trials, about half a
-    second of a core; ``ray.init`` takes neither setting, so they are given to the parameters it
-    builds the head node from."""
-    from ray._private import parameter
+def _head_without_idle_services(keep_log_monitor: bool, keep_api_server: bool) -> Iterator[None]:
+    """While an embedded instance starts: no autoscaler monitor (one node, nothing to scale),
+    unless the driver shows the workers' output no log monitor (it only forwards that output),
+    and unless Ray Train needs it no API server. Each is a Python process importing Ray beside
+    the start-up of the trials, about half a second of a core; ``ray.init`` takes neither of the
+    first two settings, so they are given to the parameters it builds the head node from. With
+    the dashboard off, the API server serves little more than Ray's usage statistics, yet
+    ``ray.init`` waits for it to import and register before it starts the node manager (a
+    second or more at every sweep's start); Ray Train's data-parallel trials ask it about their
+    actors, and without it wait on those calls."""
+    from ray._private import node, parameter
 
     original = parameter.RayParams.__init__
+    original_api_server = node.Node.start_api_server
 
     def lean(self: Any, *args: Any, **kwargs: Any) -> None:
         kwargs["no_monitor"] = True
@@ -424,11 +434,17 @@ def _head_without_idle_services(keep_log_monitor: bool) -> Iterator[None]:
             kwargs["include_log_monitor"] = False
         original(self, *args, **kwargs)
 
+    def no_api_server(self: Any, **_: Any) -> None:
+        pass
+
     parameter.RayParams.__init__ = lean  # type: ignore[method-assign]
+    if not keep_api_server:
+        node.Node.start_api_server = no_api_server  # type: ignore[method-assign]
     try:
         yield
     finally:
         parameter.RayParams.__init__ = original  # type: ignore[method-assign]
+        node.Node.start_api_server = original_api_server  # type: ignore[method-assign]
 
 
 def _take_own_node() -> Any:

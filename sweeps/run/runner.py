@@ -140,7 +140,11 @@ def start_ray(
             check_cluster_resources(spec, [ray_session.this_machines_resources()])
         # Tune and the driver's callbacks are imported while Ray's processes start (the main
         # thread mostly waits on them meanwhile).
-        ray_session.start_embedded(verbose, while_starting=_import_driver_modules)
+        ray_session.start_embedded(
+            verbose,
+            while_starting=_import_driver_modules,
+            api_server=spec is None or spec.resources.workers > 1,
+        )
         stop_requests.add_cleanup(ray_session.stop_own_processes)
     else:
         how = ray_session.connect(address, verbose, runtime_env)

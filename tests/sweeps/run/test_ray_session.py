@@ -174,7 +174,7 @@ from sweeps.run import ray_session
 from sweeps.run.child_processes import descendants
 
 ray_session.settle_embedded_authentication()
-ray_session.start_embedded(verbose=False)
+ray_session.start_embedded(verbose=False, api_server=False)
 import ray  # after the authentication mode is settled: Ray reads it at import
 
 @ray.remote(num_cpus=1)
@@ -209,11 +209,12 @@ ray_session.shutdown()
 
 
 @pytest.mark.slow
-def test_an_embedded_instance_starts_no_autoscaler_no_log_monitor_no_idle_workers_and_plain_trial_actors():
-    """Ray's head takes both settings from parameters ray.init does not expose, and the first
-    driver's prestarted workers from its system config: each would be a process importing Ray
-    while the trials start. Tune's trial actors get no runtime environment of their own (it would
-    start each through a set-up process): their workers inherit what Tune would set."""
+def test_an_embedded_instance_starts_only_what_a_local_sweep_uses():
+    """No autoscaler monitor, no log monitor and no API server (each a process importing Ray
+    while the trials start: the first two are parameters ray.init does not expose, the third a
+    step of the head's start-up), no workers prestarted for the first driver (its system
+    config), and Tune's trial actors without a runtime environment of their own (it would start
+    each through a set-up process): their workers inherit what Tune would set."""
     import json
     import subprocess
     import sys
@@ -233,6 +234,7 @@ def test_an_embedded_instance_starts_no_autoscaler_no_log_monitor_no_idle_worker
     assert any("gcs_server" in command for command in commands)  # the instance was read
     assert not any("autoscaler/_private/monitor.py" in command for command in commands)
     assert not any("log_monitor.py" in command for command in commands)
+    assert not any("dashboard/dashboard.py" in command for command in commands)
     workers = [  # the raylet names the worker script among its own arguments
         command
         for command in commands
