@@ -1,5 +1,6 @@
-"""LightningModules with configurable architectures (``models/``), and the data modules they
-train on (``data/``).
+"""LightningModules with configurable architectures (``models/``, each training a plain-torch
+network of ``networks/``), and the data modules they train on (``data/``, each reading a source
+of ``data/sources/``).
 
 Each model family and data set has a typed configuration in ``lightning_modules.configs`` (no
 torch import, so sweep files validate quickly) and an implementation module that does import
@@ -14,5 +15,6 @@ __all__ = [
     "evaluation",
     "logged_metrics",
     "models",
+    "networks",
     "registry",
 ]

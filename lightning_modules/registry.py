@@ -35,10 +35,15 @@ class ModelFamily:
     name: str
     config: type[NetworkConfig]
     implementation: str  # "package.module:ClassName" of the LightningModule
+    network: str  # "package.module:build" of its network in plain torch (no Lightning)
     generative: bool = False  # logs a denoising loss, not predictions of the labels
 
     def module_class(self) -> Any:
         return _load(self.implementation)
+
+    def network_builder(self) -> Any:
+        """``build(config, data, outputs)``: the network the LightningModule trains."""
+        return _load(self.network)
 
     def metrics(self, data: DataInfo) -> tuple[str, ...]:
         """What the module logs every epoch on this data (what Tune receives)."""
@@ -52,37 +57,74 @@ class Dataset:
     name: str
     config: type[DataConfig]
     implementation: str  # "package.module:ClassName" of the LightningDataModule
+    source: str  # the module whose load_arrays(config, seed) gives its samples (no Lightning)
 
     def datamodule_class(self) -> Any:
         return _load(self.implementation)
 
+    def arrays_source(self) -> Any:
+        return importlib.import_module(self.source)
+
 
 MODEL_FAMILIES: dict[str, ModelFamily] = {
-    "mlp": ModelFamily("mlp", MLPConfig, "lightning_modules.models.mlp:MLPClassifier"),
-    "cnn": ModelFamily("cnn", CNNConfig, "lightning_modules.models.cnn:CNNClassifier"),
-    "rnn": ModelFamily("rnn", RNNConfig, "lightning_modules.models.rnn:RNNClassifier"),
+    "mlp": ModelFamily(
+        "mlp",
+        MLPConfig,
+        "lightning_modules.models.mlp:MLPClassifier",
+        "lightning_modules.networks.mlp:build",
+    ),
+    "cnn": ModelFamily(
+        "cnn",
+        CNNConfig,
+        "lightning_modules.models.cnn:CNNClassifier",
+        "lightning_modules.networks.cnn:build",
+    ),
+    "rnn": ModelFamily(
+        "rnn",
+        RNNConfig,
+        "lightning_modules.models.rnn:RNNClassifier",
+        "lightning_modules.networks.rnn:build",
+    ),
     "transformer": ModelFamily(
         "transformer",
         TransformerConfig,
         "lightning_modules.models.transformer:TransformerClassifier",
+        "lightning_modules.networks.transformer:build",
     ),
     "diffusion": ModelFamily(
         "diffusion",
         DiffusionConfig,
         "lightning_modules.models.diffusion:DiffusionModel",
+        "lightning_modules.networks.diffusion:build",
         generative=True,
     ),
 }
 
 DATASETS: dict[str, Dataset] = {
-    "digits": Dataset("digits", DigitsConfig, "lightning_modules.data.digits:DigitsDataModule"),
+    "digits": Dataset(
+        "digits",
+        DigitsConfig,
+        "lightning_modules.data.digits:DigitsDataModule",
+        "lightning_modules.data.sources.digits",
+    ),
     "mnist1d": Dataset(
-        "mnist1d", MNIST1DConfig, "lightning_modules.data.mnist1d:MNIST1DDataModule"
+        "mnist1d",
+        MNIST1DConfig,
+        "lightning_modules.data.mnist1d:MNIST1DDataModule",
+        "lightning_modules.data.sources.mnist1d",
     ),
     "synthetic": Dataset(
-        "synthetic", SyntheticConfig, "lightning_modules.data.synthetic:SyntheticDataModule"
+        "synthetic",
+        SyntheticConfig,
+        "lightning_modules.data.synthetic:SyntheticDataModule",
+        "lightning_modules.data.sources.synthetic",
     ),
-    "table": Dataset("table", TableConfig, "lightning_modules.data.table:TableDataModule"),
+    "table": Dataset(
+        "table",
+        TableConfig,
+        "lightning_modules.data.table:TableDataModule",
+        "lightning_modules.data.sources.table",
+    ),
 }
 
 

@@ -111,6 +111,16 @@ def test_the_loader_imports_neither_ray_nor_torch():
     assert loaded_after(code, ("ray", *TORCH)) == []
 
 
+def test_the_networks_import_no_lightning():
+    code = (
+        "from lightning_modules.configs.rules import DataInfo\n"
+        "from lightning_modules.registry import MODEL_FAMILIES\n"
+        "data = DataInfo('image', (1, 8, 8), 10)\n"
+        "[f.network_builder()(f.config(), data, 10) for f in MODEL_FAMILIES.values()]"
+    )
+    assert loaded_after(code, ("lightning", "pytorch_lightning", "lightning_fabric")) == []
+
+
 def test_the_module_map_in_the_docs_is_current():
     sys.path.insert(0, str(ROOT / "docs"))
     try:

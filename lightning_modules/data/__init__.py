@@ -1,14 +1,17 @@
-"""The shipped data sets, one LightningDataModule per module (``dataset:`` in a sweep file), and
-what they share: ``arrays`` (loading once per process, seeded splits, normalisation),
-``augmentation``, ``batches`` (mini-batches from in-memory tensors) and ``table_files`` (reading
-a user's table with pyarrow, for ``table``)."""
+"""The shipped data sets, one LightningDataModule per module (``dataset:`` in a sweep file), each
+reading the source of the same name in ``sources`` (plain NumPy, no Lightning), and what they
+share: ``array_module`` (the data module they all are), ``arrays`` (loading once per process,
+seeded splits, normalisation), ``augmentation``, ``batches`` (mini-batches from in-memory
+tensors) and ``table_files`` (reading a user's table with pyarrow, for ``table``)."""
 
 __all__ = [
+    "array_module",
     "arrays",
     "augmentation",
     "batches",
     "digits",
     "mnist1d",
+    "sources",
     "synthetic",
     "table",
     "table_files",

@@ -1,23 +1,21 @@
-"""What every data module shares: arrays loaded once per process, seeded (stratified) splits,
-normalisation fitted on the training split only, and augmentation of training batches.
+"""What every data set's splits share: arrays loaded once per process, seeded (stratified)
+splits, and normalisation fitted on the training split only.
 
-A data set subclasses ``ArrayDataModule`` and implements ``load_arrays(config, seed)``: all its
+The arrays come from a *source*: anything with ``load_arrays(config, seed)`` giving all the
 samples as a float array shaped (samples, *config.info().sample_shape) and their labels (class
-indices, or float targets for regression).
+indices, or float targets for regression): a module of lightning_modules.data.sources, or the
+data module that names one. Nothing here imports Lightning.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 
 from lightning_modules.configs.data import DataConfig
-from lightning_modules.data.augmentation import Augmentation
-from lightning_modules.data.batches import TensorBatches
 
 EVAL_BATCH = 1024
 
@@ -94,9 +92,9 @@ def normalizer(train: np.ndarray, config: DataConfig):
     return lambda x: x
 
 
-_ARRAYS: dict[tuple[type, str, int], tuple[np.ndarray, np.ndarray]] = {}
+_ARRAYS: dict[tuple[Any, str, int], tuple[np.ndarray, np.ndarray]] = {}
 _ARRAYS_KEPT = 4
-_SPLITS: dict[tuple[type, str, int, int], Splits] = {}
+_SPLITS: dict[tuple[Any, str, int, int], Splits] = {}
 _SPLITS_KEPT = 24  # room for every fold of a few data configurations
 
 
@@ -108,14 +106,12 @@ def _remember(cache: dict, key: Any, kept: int, make: Any) -> Any:
     return cache[key]
 
 
-def cached_splits(module_class: type, config: DataConfig, seed: int, fold: int = 0) -> Splits:
-    """The splits of one data set (and fold), built once per process. The arrays are loaded once
-    for all folds. Keyed by the config's JSON, which also covers configs holding lists, such as a
-    table's feature columns."""
-    data_key = (module_class, config.model_dump_json(), seed)
-    arrays = _remember(
-        _ARRAYS, data_key, _ARRAYS_KEPT, lambda: module_class.load_arrays(config, seed)
-    )
+def cached_splits(source: Any, config: DataConfig, seed: int, fold: int = 0) -> Splits:
+    """The splits of one data set (and fold), built once per process from ``source``'s arrays,
+    which are loaded once for all folds. Keyed by the config's JSON, which also covers configs
+    holding lists, such as a table's feature columns."""
+    data_key = (source, config.model_dump_json(), seed)
+    arrays = _remember(_ARRAYS, data_key, _ARRAYS_KEPT, lambda: source.load_arrays(config, seed))
     return _remember(
         _SPLITS, (*data_key, fold), _SPLITS_KEPT, lambda: _build_splits(*arrays, config, seed, fold)
     )
@@ -134,65 +130,3 @@ def _build_splits(
         return x, y
 
     return Splits(*tensors(train), *tensors(val), *tensors(test))
-
-
-class ArrayDataModule(pl.LightningDataModule):
-    config_class: ClassVar[type[DataConfig]] = DataConfig
-
-    def __init__(self, config: DataConfig, batch_size: int, seed: int = 0, fold: int = 0):
-        super().__init__()
-        if not 0 <= fold < config.fold_count():
-            raise ValueError(
-                f"fold {fold} does not exist; the data has {config.fold_count()} fold(s)"
-            )
-        self.config = config
-        self.fold = fold
-        self.batch_size = batch_size
-        self.seed = config.seed if config.seed is not None else seed
-        self.info = config.info()
-        self.splits: Splits | None = None
-
-    @classmethod
-    def load_arrays(cls, config: Any, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        raise TypeError(f"{cls.__name__} does not say how to load its arrays")
-
-    def setup(self, stage: str | None = None) -> None:
-        if self.splits is None:
-            self.splits = cached_splits(type(self), self.config, self.seed, self.fold)
-
-    def _ready(self) -> Splits:
-        self.setup()
-        assert self.splits is not None  # set by setup()
-        return self.splits
-
-    def _shard(self) -> tuple[int, int] | None:
-        """(rank, world size) when a data-parallel Trainer runs this module, else None."""
-        trainer = self.trainer
-        if trainer is None or trainer.world_size <= 1:
-            return None
-        return trainer.global_rank, trainer.world_size
-
-    def train_dataloader(self) -> TensorBatches:
-        s = self._ready()
-        augmentation = Augmentation(self.config, self.info.kind, self.seed)
-        return TensorBatches(
-            s.train_x,
-            s.train_y,
-            self.batch_size,
-            shuffle=True,
-            seed=self.seed,
-            transform=augmentation if augmentation.active else None,
-            shard=self._shard(),
-        )
-
-    def val_dataloader(self) -> TensorBatches:
-        s = self._ready()
-        return TensorBatches(
-            s.val_x, s.val_y, max(self.batch_size, EVAL_BATCH), shuffle=False, shard=self._shard()
-        )
-
-    def test_dataloader(self) -> TensorBatches:
-        s = self._ready()
-        return TensorBatches(
-            s.test_x, s.test_y, max(self.batch_size, EVAL_BATCH), shuffle=False, shard=self._shard()
-        )

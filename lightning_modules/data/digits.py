@@ -1,23 +1,13 @@
-"""The digits data module: scikit-learn's bundled 8x8 handwritten digits (no download), as flat
-vectors, 1x8x8 images or sequences of 8 rows."""
+"""The digits data module (``dataset: digits``): the arrays of lightning_modules.data.sources.digits,
+split, normalised and batched as every data set is (lightning_modules.data.array_module)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from lightning_modules.configs.data import DigitsConfig
-from lightning_modules.data.arrays import ArrayDataModule
+from lightning_modules.data.array_module import ArrayDataModule
+from lightning_modules.data.sources import digits
 
 
 class DigitsDataModule(ArrayDataModule):
     config_class = DigitsConfig
-
-    @classmethod
-    def load_arrays(cls, config: DigitsConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        # Imported here: scikit-learn and numpy load only where data is made, not with this module.
-        from sklearn.datasets import load_digits
-
-        features, labels = load_digits(return_X_y=True)
-        return features.astype("float32").reshape(
-            len(features), *config.info().sample_shape
-        ), labels
+    source = digits

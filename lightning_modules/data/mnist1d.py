@@ -1,30 +1,13 @@
-"""The MNIST-1D data module: 10 classes of 40-step signals, generated on this machine by the
-``mnist1d`` package's own generator (``make_dataset``); its download path is never used."""
+"""The MNIST-1D data module (``dataset: mnist1d``): the arrays of lightning_modules.data.sources.mnist1d,
+split, normalised and batched as every data set is (lightning_modules.data.array_module)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from lightning_modules.configs.data import MNIST1DConfig
-from lightning_modules.data.arrays import ArrayDataModule
+from lightning_modules.data.array_module import ArrayDataModule
+from lightning_modules.data.sources import mnist1d
 
 
 class MNIST1DDataModule(ArrayDataModule):
     config_class = MNIST1DConfig
-
-    @classmethod
-    def load_arrays(cls, config: MNIST1DConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        # Imported here: the MNIST-1D generator loads only to make that data set.
-        from mnist1d.data import get_dataset_args, make_dataset
-
-        args = get_dataset_args()
-        args.num_samples = config.num_samples
-        args.seed = seed
-        state = np.random.get_state()  # make_dataset seeds NumPy's global generator
-        try:
-            data = make_dataset(args)
-        finally:
-            np.random.set_state(state)
-        features = np.concatenate([data["x"], data["x_test"]]).astype("float32")
-        labels = np.concatenate([data["y"], data["y_test"]]).astype("int64")
-        return features.reshape(len(features), 40, 1), labels
+    source = mnist1d

@@ -1,28 +1,13 @@
-"""A seeded synthetic data set (``dataset: synthetic``) for tests and quick experiments:
-Gaussian blobs around one random centre per class, or a noisy linear regression target."""
+"""The synthetic data module (``dataset: synthetic``): the arrays of lightning_modules.data.sources.synthetic,
+split, normalised and batched as every data set is (lightning_modules.data.array_module)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from lightning_modules.configs.data import SyntheticConfig
-from lightning_modules.data.arrays import ArrayDataModule
+from lightning_modules.data.array_module import ArrayDataModule
+from lightning_modules.data.sources import synthetic
 
 
 class SyntheticDataModule(ArrayDataModule):
     config_class = SyntheticConfig
-
-    @classmethod
-    def load_arrays(cls, config: SyntheticConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng(seed)
-        shape = config.info().sample_shape
-        if config.task == "classification":
-            centres = rng.normal(size=(config.classes, *shape))
-            labels = rng.integers(0, config.classes, size=config.samples)
-            features = centres[labels] + config.noise * rng.normal(size=(config.samples, *shape))
-            return features.astype("float32"), labels.astype("int64")
-        features = rng.normal(size=(config.samples, *shape))
-        weights = rng.normal(size=int(np.prod(shape)))
-        targets = features.reshape(config.samples, -1) @ weights / np.sqrt(len(weights))
-        targets += config.noise * rng.normal(size=config.samples)
-        return features.astype("float32"), targets.astype("float32")
+    source = synthetic

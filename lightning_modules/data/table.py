@@ -1,21 +1,13 @@
-"""The table data module (``dataset: table``): a user's Parquet, Feather/Arrow or CSV table
-read with pyarrow, its feature columns as vectors and its label column as classes or targets."""
+"""The table data module (``dataset: table``): the arrays of lightning_modules.data.sources.table,
+split, normalised and batched as every data set is (lightning_modules.data.array_module)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from lightning_modules.configs.data import TableConfig
-from lightning_modules.data.arrays import ArrayDataModule
-from lightning_modules.data.table_files import describe_table, ensure_example_table, read_arrays
+from lightning_modules.data.array_module import ArrayDataModule
+from lightning_modules.data.sources import table
 
 
 class TableDataModule(ArrayDataModule):
     config_class = TableConfig
-
-    @classmethod
-    def load_arrays(cls, config: TableConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        if config.example is not None:
-            ensure_example_table(config.path, config.example)
-        features, label, task = config.columns()
-        return read_arrays(config.path, describe_table(config.path, features, label, task))
+    source = table

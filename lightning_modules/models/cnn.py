@@ -1,15 +1,13 @@
-"""The convolutional network (``family: cnn``): 2-D convolutions over images, 1-D over sequences
-(steps along the length, features as channels) and vectors (one channel)."""
+"""The convolutional network (``family: cnn``) as a LightningModule: the network of
+lightning_modules.networks.cnn, trained and scored as every supervised family is."""
 
 from __future__ import annotations
 
 from torch import nn
 
-from lightning_modules.blocks.activations import make_activation
-from lightning_modules.blocks.normalization import make_norm
 from lightning_modules.configs.cnn import CNNConfig
-from lightning_modules.models.layouts import ChannelsFirst
 from lightning_modules.models.supervised import SupervisedModule
+from lightning_modules.networks import cnn
 
 
 class CNNClassifier(SupervisedModule):
@@ -17,38 +15,4 @@ class CNNClassifier(SupervisedModule):
     config_class = CNNConfig
 
     def build_network(self) -> nn.Module:
-        config, data = self.config, self.data_info
-        two_d = data.kind == "image"
-        conv, layout = (nn.Conv2d, "conv2d") if two_d else (nn.Conv1d, "conv1d")
-        pools = {
-            "max": nn.MaxPool2d if two_d else nn.MaxPool1d,
-            "avg": nn.AvgPool2d if two_d else nn.AvgPool1d,
-        }
-        channels_in = {
-            "image": data.sample_shape[0],
-            "sequence": data.sample_shape[-1],
-            "vector": 1,
-        }[data.kind]
-        layers: list[nn.Module] = [ChannelsFirst(data)]
-        for channels in config.layer_channels():
-            layers += [
-                conv(
-                    channels_in,
-                    channels,
-                    config.kernel_size,
-                    stride=config.stride,
-                    padding=config.kernel_size // 2,
-                ),
-                make_norm(config.norm, channels, layout),
-                make_activation(config),
-            ]
-            if config.pool != "none":
-                layers.append(pools[config.pool](config.pool_size))
-            channels_in = channels
-        layers += [
-            nn.AdaptiveAvgPool2d(1) if two_d else nn.AdaptiveAvgPool1d(1),
-            nn.Flatten(),
-            nn.Dropout(config.dropout),
-            nn.Linear(channels_in, self.outputs),
-        ]
-        return nn.Sequential(*layers)
+        return cnn.build(self.config, self.data_info, self.outputs)

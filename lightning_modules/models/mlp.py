@@ -1,16 +1,13 @@
-"""The MLP (``family: mlp``): hidden layers of linear, normalisation, activation and dropout.
-Any data layout is flattened to one vector per sample."""
+"""The MLP (``family: mlp``) as a LightningModule: the network of
+lightning_modules.networks.mlp, trained and scored as every supervised family is."""
 
 from __future__ import annotations
 
-import math
-
 from torch import nn
 
-from lightning_modules.blocks.activations import make_activation
-from lightning_modules.blocks.normalization import make_norm
 from lightning_modules.configs.mlp import MLPConfig
 from lightning_modules.models.supervised import SupervisedModule
+from lightning_modules.networks import mlp
 
 
 class MLPClassifier(SupervisedModule):
@@ -18,17 +15,4 @@ class MLPClassifier(SupervisedModule):
     config_class = MLPConfig
 
     def build_network(self) -> nn.Module:
-        config = self.config
-        layers: list[nn.Module] = [nn.Flatten()]
-        width_in = math.prod(self.data_info.sample_shape)
-        for width in config.layer_widths():
-            layers += [
-                nn.Linear(width_in, width),
-                make_norm(config.norm, width, "vector"),
-                make_activation(config),
-            ]
-            if config.dropout > 0:
-                layers.append(nn.Dropout(config.dropout))
-            width_in = width
-        layers.append(nn.Linear(width_in, self.outputs))
-        return nn.Sequential(*layers)
+        return mlp.build(self.config, self.data_info, self.outputs)

@@ -1,10 +1,12 @@
 """The contract every model family keeps, run over every family with representative
 configurations on small data: it builds from its typed config, trains a couple of epochs on CPU,
-logs the metrics the registry promises, and its checkpoint rebuilds the same network."""
+logs the metrics the registry promises, and its checkpoint rebuilds the same network, both as the
+LightningModule and as the family's plain-torch network."""
 
 import pytest
 import torch
 
+from lightning_modules.blocks.losses import output_size
 from lightning_modules.checkpoint import load_model, read_checkpoint
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
 from tests.helpers.trainers import quick_trainer
@@ -142,6 +144,17 @@ def test_family_trains_logs_and_rebuilds_from_its_checkpoint(
     inputs = (sample, torch.arange(4)) if family.generative else (sample,)
     assert torch.allclose(rebuilt(*inputs), model(*inputs))
 
+    # The module's weights are its network's, which loads them without the LightningModule.
+    network = family.network_builder()(
+        config, datamodule.info, output_size(config, datamodule.info.num_classes)
+    )
+    weights = stored["state_dict"]
+    assert all(name.startswith("network.") for name in weights)
+    network.load_state_dict(
+        {name.removeprefix("network."): value for name, value in weights.items()}
+    )
+    assert torch.allclose(network.eval()(*inputs), model(*inputs))
+
 
 def test_classifier_learns_digits():
     family, dataset = MODEL_FAMILIES["mlp"], DATASETS["digits"]
@@ -164,7 +177,8 @@ def test_damaged_checkpoint_is_a_clear_error(tmp_path):
 def test_diffusion_validation_loss_is_repeatable_and_sampling_follows_temperature():
     from lightning_modules.configs import DiffusionConfig, DigitsConfig
     from lightning_modules.data.digits import DigitsDataModule
-    from lightning_modules.models.diffusion import DiffusionModel, noise_schedule
+    from lightning_modules.models.diffusion import DiffusionModel
+    from lightning_modules.networks.diffusion import noise_schedule
 
     torch.manual_seed(0)
     datamodule = DigitsDataModule(DigitsConfig(layout="image", seed=0), batch_size=64)
@@ -192,7 +206,7 @@ def test_diffusion_validation_loss_is_repeatable_and_sampling_follows_temperatur
 
 def test_transformer_patches_group_consecutive_steps_into_zero_padded_tokens():
     from lightning_modules.configs.rules import DataInfo
-    from lightning_modules.models.transformer import TransformerNetwork
+    from lightning_modules.networks.transformer import TransformerNetwork
 
     config = MODEL_FAMILIES["transformer"].config(d_model=8, heads=2, patch_size=3, max_length=14)
     network = TransformerNetwork(config, DataInfo("sequence", (40, 2), 10), outputs=10)
