@@ -5,22 +5,22 @@ Sweep checkpoints carry the model's hyperparameters and the data set's name and 
 saw. A k-fold trial's checkpoint holds one model per fold; its test metrics are the mean over
 those models (each normalising the test rows with its own training statistics), just as its
 validation metrics were.
+
+The test pass runs the family's network in plain torch (lightning_modules.networks) on the test
+rows of the data set's source (lightning_modules.data.sources), scored as the family's
+LightningModule scores its test epoch (lightning_modules.blocks.losses; the diffusion family's
+denoising loss with the evaluation draws). Nothing here imports Lightning: the process that
+evaluates the best checkpoint at the end of a sweep imports torch alone.
 """
 
 from __future__ import annotations
 
-import logging
-import warnings
 from pathlib import Path
 from typing import Any
 
-from lightning_modules.checkpoint import (
-    checkpoint_file,
-    checkpoint_files,
-    load_model,
-    read_checkpoint,
-)
-from lightning_modules.registry import DATASETS
+from lightning_modules.checkpoint import checkpoint_file, checkpoint_files, read_checkpoint
+from lightning_modules.configs.rules import DataInfo
+from lightning_modules.registry import DATASETS, MODEL_FAMILIES, ModelFamily
 
 
 def evaluate_checkpoint(path: str | Path) -> dict[str, float]:
@@ -33,6 +33,8 @@ def evaluate_checkpoint(path: str | Path) -> dict[str, float]:
 
 
 def _evaluate_model(path: Path) -> dict[str, float]:
+    # Imported here: arrays loads torch, which only the processes that evaluate need.
+    from lightning_modules.data.arrays import cached_splits
 
     stored = read_checkpoint(path)
     dataset: dict[str, Any] | None = stored.get("dataset")
@@ -42,41 +44,80 @@ def _evaluate_model(path: Path) -> dict[str, float]:
         )
     entry = DATASETS[dataset["name"]]
     data_config = entry.config.from_stored(dataset["config"])
-    model = load_model(path)
+    family, network, config, data = _network(path, stored)
     fold = dataset.get("fold", 0)
     if not isinstance(fold, int) or not 0 <= fold < data_config.fold_count():
         raise ValueError(
             f"{checkpoint_file(path)}: names fold {fold!r} of data with {data_config.fold_count()} fold(s)"
         )
-    datamodule = entry.datamodule_class()(
-        data_config, batch_size=model.config.batch_size, fold=fold
-    )
-    datamodule.setup()
-    if len(datamodule.splits.test_x) == 0:
+    seed = data_config.seed if data_config.seed is not None else 0  # as the data module seeds it
+    splits = cached_splits(entry.arrays_source(), data_config, seed, fold)
+    if len(splits.test_x) == 0:
         raise ValueError(
             f"{checkpoint_file(path)}: its data has no test split (test_fraction is 0)"
         )
-    return _test_pass(model, datamodule)
+    return _test_pass(family, network, config, data, splits.test_x, splits.test_y)
 
 
-def _test_pass(model: Any, datamodule: Any) -> dict[str, float]:
-    """One pass over the test split with the module's own test hooks, driven through Lightning
-    Fabric (a Trainer would take longer to set up than this pass takes)."""
-    # Imported here: torch loads only in the processes that train or evaluate.
+def _network(path: Path, stored: dict[str, Any]) -> tuple[ModelFamily, Any, Any, DataInfo]:
+    """The checkpoint's family, its network with the trained weights (in eval mode), its config
+    and what it knows of its data."""
+    family = MODEL_FAMILIES.get(stored.get("family"))  # type: ignore[arg-type]
+    if family is None:
+        raise ValueError(f"{checkpoint_file(path)}: unknown model family {stored.get('family')!r}")
+    # Imported here: losses loads torch, which only the processes that evaluate need.
+    from lightning_modules.blocks.losses import output_size
+
+    hyper_parameters = stored["hyper_parameters"]
+    config = family.config.from_stored(hyper_parameters["config"])
+    data = DataInfo.from_stored(hyper_parameters["data"])
+    network = family.network_builder()(config, data, output_size(config, data.num_classes))
+    # The LightningModule holds its network as ``network``: its weights are the network's.
+    prefix = "network."
+    network.load_state_dict(
+        {
+            name.removeprefix(prefix): value
+            for name, value in stored["state_dict"].items()
+            if name.startswith(prefix)
+        }
+    )
+    return family, network.eval(), config, data
+
+
+def _test_pass(
+    family: ModelFamily, network: Any, config: Any, data: DataInfo, test_x: Any, test_y: Any
+) -> dict[str, float]:
+    """One pass over the test rows in the batches of the data modules' test loaders, summed as
+    the family's module sums its test epoch."""
     import torch
-    from lightning_fabric import Fabric
 
-    from lightning_modules.logged_metrics import LoggedMetrics
+    from lightning_modules.blocks.losses import compute_loss, score_name, score_sum
+    from lightning_modules.data.arrays import EVAL_BATCH
 
-    for name in ("pytorch_lightning", "lightning_fabric"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", module="lightning_fabric")
-    logged = LoggedMetrics()
-    Fabric(accelerator="cpu", devices=1, loggers=[logged]).setup(model)
-    model.eval()
+    if family.generative:
+        from lightning_modules.networks.diffusion import (
+            EVALUATION_SEED,
+            denoising_loss,
+            noise_schedule,
+        )
+
+        alpha_bar = torch.cumprod(1 - noise_schedule(config), dim=0)
+        draws = torch.Generator().manual_seed(EVALUATION_SEED)
+    batch = max(config.batch_size, EVAL_BATCH)
+    losses, counts, score = [], [], 0.0
     with torch.no_grad():
-        model.on_test_epoch_start()
-        for index, batch in enumerate(datamodule.test_dataloader()):
-            model.test_step(batch, index)
-        model.on_test_epoch_end()
-    return dict(logged.metrics)
+        for start in range(0, len(test_x), batch):
+            inputs, targets = test_x[start : start + batch], test_y[start : start + batch]
+            if family.generative:
+                losses.append(denoising_loss(network, alpha_bar, inputs, draws))
+            else:
+                outputs = network(inputs)
+                losses.append(compute_loss(config, outputs, targets, data.num_classes))
+                score += float(score_sum(config, data.num_classes, outputs, targets))
+            counts.append(len(inputs))
+        loss_sum = float((torch.stack(losses) * torch.tensor(counts)).sum())
+    count = sum(counts)
+    metrics = {"test_loss": loss_sum / count}
+    if not family.generative:
+        metrics[f"test_{score_name(data.num_classes)}"] = score / count
+    return metrics

@@ -1,5 +1,5 @@
 """What a LightningModule logs with ``self.log`` when a lean loop drives it through Lightning
-Fabric instead of a Trainer (the sweep's training loop, the test evaluation)."""
+Fabric instead of a Trainer (the sweep's training loop)."""
 
 from __future__ import annotations
 

@@ -35,3 +35,17 @@ def predictions(config: TrainingConfig, outputs: torch.Tensor) -> torch.Tensor:
     if config.loss == "bce":
         return (outputs.squeeze(-1) > 0).long()
     return outputs.argmax(dim=-1)
+
+
+def score_name(num_classes: int | None) -> str:
+    """What a model's score is called in its metrics (``val_accuracy``, ``test_mae``, ...)."""
+    return "mae" if num_classes is None else "accuracy"
+
+
+def score_sum(
+    config: TrainingConfig, num_classes: int | None, outputs: torch.Tensor, targets: torch.Tensor
+) -> torch.Tensor:
+    """The summed score of a batch: correct predictions, or absolute errors for regression."""
+    if num_classes is not None:
+        return (predictions(config, outputs) == targets).sum()
+    return (outputs.squeeze(-1) - targets.float()).abs().sum()

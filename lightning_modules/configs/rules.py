@@ -30,6 +30,18 @@ class DataInfo:
     def task(self) -> str:
         return "regression" if self.num_classes is None else "classification"
 
+    def to_stored(self) -> dict[str, Any]:
+        """Plain values, as a checkpoint's hyperparameters hold them."""
+        return {
+            "kind": self.kind,
+            "sample_shape": list(self.sample_shape),
+            "num_classes": self.num_classes,
+        }
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> DataInfo:
+        return cls(stored["kind"], tuple(stored["sample_shape"]), stored["num_classes"])
+
 
 Check = Callable[[dict[str, Any], set[str], "DataInfo | None"], "str | None"]
 

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from lightning_modules.blocks.initialization import initialize
-from lightning_modules.blocks.losses import compute_loss, output_size, predictions
+from lightning_modules.blocks.losses import compute_loss, output_size, score_name, score_sum
 from lightning_modules.blocks.optimizers import apply_settings, make_optimizer
 from lightning_modules.blocks.regularization import l1_penalty
 from lightning_modules.blocks.schedules import make_schedule
@@ -44,20 +44,11 @@ class SupervisedModule(pl.LightningModule):
         if isinstance(config, dict):
             config = self.config_class.from_stored(config)
         if isinstance(data, dict):
-            data = DataInfo(data["kind"], tuple(data["sample_shape"]), data["num_classes"])
+            data = DataInfo.from_stored(data)
         config.check_data(data)
         self.config = config
         self.data_info = data
-        self.save_hyperparameters(
-            {
-                "config": config.to_stored(),
-                "data": {
-                    "kind": data.kind,
-                    "sample_shape": list(data.sample_shape),
-                    "num_classes": data.num_classes,
-                },
-            }
-        )
+        self.save_hyperparameters({"config": config.to_stored(), "data": data.to_stored()})
         self.outputs = output_size(config, data.num_classes)
         self.network: nn.Module = self.build_network()  # defined by each family
         initialize(self.network, config)
@@ -73,10 +64,6 @@ class SupervisedModule(pl.LightningModule):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.network(inputs)
 
-    @property
-    def classifies(self) -> bool:
-        return self.data_info.num_classes is not None
-
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         inputs, targets = batch
         outputs = self(inputs)
@@ -85,10 +72,7 @@ class SupervisedModule(pl.LightningModule):
         return loss
 
     def _score(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """The summed score of a batch: correct predictions, or absolute errors for regression."""
-        if self.classifies:
-            return (predictions(self.config, outputs) == targets).sum()
-        return (outputs.squeeze(-1) - targets.float()).abs().sum()
+        return score_sum(self.config, self.data_info.num_classes, outputs, targets)
 
     def _accumulate(
         self, stage: str, loss: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor
@@ -138,7 +122,7 @@ class SupervisedModule(pl.LightningModule):
         self.log_dict(
             {
                 f"{stage}_loss": loss_sum / count,
-                f"{stage}_{'accuracy' if self.classifies else 'mae'}": score / count,
+                f"{stage}_{score_name(self.data_info.num_classes)}": score / count,
             }
         )
 

@@ -1,11 +1,12 @@
 """Evaluating a trial checkpoint on held-out test data, whichever model it holds.
 
-A shipped family's checkpoint is evaluated on the test split of the data set it was trained on
-(lightning_modules.evaluation); a user's own module through its data module's test_dataloader
-(sweeps.user_model.evaluation). ``python -m sweeps.run.checkpoint_evaluation`` serves requests: one
-checkpoint path per line on stdin, one JSON line of metrics (or ``{"error": ...}``) back, with
-the slow imports done before the first request (see sweeps.run.held_out_evaluation); the modules named
-on its command line are imported then too.
+A shipped family's checkpoint is evaluated on the test split of the data set it was trained on,
+with torch alone (lightning_modules.evaluation); a user's own module through its data module's
+test_dataloader under Lightning's Trainer (sweeps.user_model.evaluation). ``python -m
+sweeps.run.checkpoint_evaluation`` serves requests: one checkpoint path per line on stdin, one
+JSON line of metrics (or ``{"error": ...}``) back, with the slow imports done before the first
+request (see sweeps.run.held_out_evaluation); the modules named on its command line (a user's
+classes and their Lightning package) are imported then too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 from lightning_modules.checkpoint import checkpoint_files, read_checkpoint
 from lightning_modules.evaluation import evaluate_checkpoint
 from sweeps.user_model.build import MODEL_FIELD
-from sweeps.user_model.evaluation import evaluate_user_checkpoint
 
 
 def evaluate(path: str | Path) -> dict[str, float]:
@@ -29,6 +29,10 @@ def evaluate(path: str | Path) -> dict[str, float]:
     files = checkpoint_files(path)
     stored = read_checkpoint(files[0])
     if MODEL_FIELD in stored:
+        # Imported here: a user's module is evaluated under Lightning, which a shipped family's
+        # evaluation does without.
+        from sweeps.user_model.evaluation import evaluate_user_checkpoint
+
         return evaluate_user_checkpoint(files[0], stored)
 
     return evaluate_checkpoint(path)
@@ -36,9 +40,9 @@ def evaluate(path: str | Path) -> dict[str, float]:
 
 def serve(preload: list[str]) -> None:
 
-    # The slow imports, done while waiting: Lightning, and scikit-learn for the data splits.
-    import pytorch_lightning  # noqa: F401
+    # The slow imports, done while waiting: torch, and scikit-learn for the data splits.
     import sklearn.model_selection  # noqa: F401
+    import torch  # noqa: F401
 
     for name in preload:
         try:

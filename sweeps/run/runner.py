@@ -170,10 +170,16 @@ def _import_driver_modules() -> None:
 
 
 def evaluator_preload(spec: SweepSpec) -> list[str]:
-    """What evaluating a user's checkpoint imports: its Lightning package, LightningCLI's parser
-    and the modules of the user's classes."""
+    """What evaluating the sweep's checkpoints imports: a shipped family's network and its data
+    set's source; for a user's checkpoint, its Lightning package, LightningCLI's parser and the
+    modules of the user's classes."""
     if spec.user is None:
-        return []
+        shipped = ["lightning_modules.evaluation", "lightning_modules.data.arrays"]
+        if spec.family is not None:
+            shipped.append(spec.family.network.partition(":")[0])
+        if spec.dataset is not None:
+            shipped.append(spec.dataset.source)
+        return shipped
     config = spec.user.plan.config
     targets = [
         spec.user.plan.builder,

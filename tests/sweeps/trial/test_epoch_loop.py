@@ -182,33 +182,3 @@ def test_an_error_in_a_training_step_is_raised_to_the_trial():
     group.folds[0].next_epoch()
     with pytest.raises(RuntimeError, match="fold 1 broke"):
         group.folds[1].next_epoch()
-
-
-def test_the_test_evaluation_equals_lightnings_own_test_loop(tmp_path):
-    from lightning_modules.registry import DATASETS
-    from tests.helpers.trainers import quick_trainer
-
-    plan = TrialPlan(
-        family="mlp",
-        model_args={"depth": 2, "width": 16, "norm": "batch", "dropout": 0.3},
-        dataset="digits",
-        data_args={},
-        metric="val_accuracy",
-        mode="max",
-        max_epochs=2,
-        checkpoint_every=0,
-        seed=0,
-        cpus=1,
-        gpus=0,
-    )
-    group = shipped_folds(plan, {"lr": 0.01}, None)
-    while group.next_epoch() is not None:
-        pass
-    group.save(tmp_path)
-    stored = read_checkpoint(tmp_path / "model.ckpt")
-    entry = DATASETS["digits"]
-    datamodule = entry.datamodule_class()(
-        entry.config.from_stored(stored["dataset"]["config"]), batch_size=64
-    )
-    (expected,) = quick_trainer().test(load_model(tmp_path), datamodule=datamodule, verbose=False)
-    assert evaluate_checkpoint(tmp_path) == pytest.approx(expected, rel=1e-6)
