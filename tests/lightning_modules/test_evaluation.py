@@ -11,8 +11,8 @@ from lightning_modules.checkpoint import checkpoint_files, load_model, read_chec
 from lightning_modules.evaluation import evaluate_checkpoint
 from lightning_modules.registry import DATASETS
 from sweeps.trial.parts import prepare_process, shipped_folds
-from sweeps.trial.plan import TrialPlan
 from tests.conftest import ROOT
+from tests.helpers.plans import shipped_plan
 from tests.helpers.trainers import quick_trainer
 
 CASES = {
@@ -43,18 +43,13 @@ CASES = {
 
 
 def trained(folder, family, model_args, dataset, data_args):
-    plan = TrialPlan(
+    plan = shipped_plan(
         family=family,
         model_args=model_args,
         dataset=dataset,
         data_args=data_args,
         metric="val_loss",
         mode="min",
-        max_epochs=2,
-        checkpoint_every=0,
-        seed=0,
-        cpus=1,
-        gpus=0,
     )
     prepare_process(plan)
     group = shipped_folds(plan, {}, None)

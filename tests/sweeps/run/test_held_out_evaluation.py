@@ -7,22 +7,10 @@ import sys
 from lightning_modules.evaluation import evaluate_checkpoint
 from sweeps.run.held_out_evaluation import HeldOutEvaluator
 from sweeps.trial.parts import prepare_process, shipped_folds
-from sweeps.trial.plan import TrialPlan
 from tests.conftest import ROOT
+from tests.helpers.plans import shipped_plan
 
-PLAN = TrialPlan(
-    family="mlp",
-    model_args={"depth": 1, "width": 16},
-    dataset="digits",
-    data_args={},
-    metric="val_accuracy",
-    mode="max",
-    max_epochs=2,
-    checkpoint_every=0,
-    seed=0,
-    cpus=1,
-    gpus=0,
-)
+PLAN = shipped_plan()
 
 
 def trained_checkpoint(folder):

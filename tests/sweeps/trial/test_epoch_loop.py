@@ -10,6 +10,7 @@ from lightning_modules.evaluation import evaluate_checkpoint
 from sweeps.trial.epoch_loop import EpochLoop
 from sweeps.trial.parts import prepare_process, shipped_folds
 from sweeps.trial.plan import TrialPlan
+from tests.helpers.plans import shipped_plan
 
 PLAN = TrialPlan(
     family="mlp",
@@ -71,19 +72,7 @@ def test_folds_advance_in_lockstep_and_a_resumed_trial_continues_exactly(tmp_pat
 
 
 def test_checkpoints_load_as_models_and_evaluate_on_the_test_split(tmp_path):
-    plan = TrialPlan(
-        family="mlp",
-        model_args={"depth": 1, "width": 16},
-        dataset="digits",
-        data_args={},
-        metric="val_accuracy",
-        mode="max",
-        max_epochs=3,
-        checkpoint_every=0,
-        seed=0,
-        cpus=1,
-        gpus=0,
-    )
+    plan = shipped_plan(max_epochs=3)
     prepare_process(plan)
     group = shipped_folds(plan, {"lr": 0.01}, None)
     while (results := group.next_epoch()) is not None:

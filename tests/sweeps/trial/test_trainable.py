@@ -5,22 +5,10 @@ import zipfile
 
 import pytest
 
-from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import EpochResult, MetricMissing, Patience, epoch_metrics
+from tests.helpers.plans import shipped_plan
 
-PLAN = TrialPlan(
-    family="mlp",
-    model_args={"depth": 1, "width": 16},
-    dataset="digits",
-    data_args={"validation": "kfold", "folds": 2},
-    metric="val_accuracy",
-    mode="max",
-    max_epochs=4,
-    checkpoint_every=1,
-    seed=0,
-    cpus=1,
-    gpus=0,
-)
+PLAN = shipped_plan(data_args={"validation": "kfold", "folds": 2}, max_epochs=4, checkpoint_every=1)
 
 
 def test_epoch_metrics_are_the_mean_over_folds_with_the_spread_of_the_sweep_metric():
