@@ -19,11 +19,14 @@
                    project's folder.
 
     python -m benchmarks.overhead                       # the one-minute workload and the small one
+    python -m benchmarks.overhead --long-epochs minute --only plain launcher --repeat 2
     python -m benchmarks.overhead --epochs 10 --only plain launcher
 
 Prints each wall time with its ratio to the ideal and writes JSON (benchmarks/overhead.json).
-The one-minute workload's epochs (``--long-epochs``) are chosen so that (a) takes about a minute
-on a 2-core machine; the small one is 64 trials of 10 epochs, where fixed start-up costs weigh most.
+The one-minute workload's epochs (``--long-epochs``, 100 by default) were chosen so that (a) takes
+about a minute on a 2-core machine on a fast day; ``--long-epochs minute`` times the plain loop
+first and picks the epochs that make it take about a minute now. The small workload is 64 trials of 10
+epochs, where fixed start-up costs weigh most.
 """
 
 from __future__ import annotations
@@ -343,10 +346,43 @@ RUNNERS = {
 IDEAL_OF = {"user": "trainer"}
 
 
+MINUTE = "minute"
+
+
+def _epochs_or_minute(value: str) -> int | str:
+    if value == MINUTE:
+        return value
+    try:
+        epochs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of epochs or {MINUTE!r}") from None
+    if epochs < 1:
+        raise argparse.ArgumentTypeError("at least one epoch")
+    return epochs
+
+
+def minute_epochs(seconds: float = 60.0) -> int:
+    """The epochs per trial for which the plain loop (a) takes about ``seconds`` on this machine
+    now: its speed swings by a factor of three between days, while the launcher's fixed costs
+    swing less, so a fixed epoch count would measure a different workload each day. Timed as the
+    difference between ten epochs and two, which leaves out each trial's slower first epoch; the
+    machine's speed also jitters within a minute, so the workload comes out within about a
+    fifth of a minute."""
+    two, ten = run_plain(2)["wall_s"], run_plain(10)["wall_s"]
+    per_epoch = max(ten - two, 1e-3) / 8
+    epochs = max(1, round((seconds - two) / per_epoch) + 2)
+    print(f"the plain loop takes {per_epoch:.2f} s per epoch of all trials: {epochs} epochs")
+    return epochs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--long-epochs", type=int, default=100, help="epochs per trial of the one-minute workload"
+        "--long-epochs",
+        type=_epochs_or_minute,
+        default=100,
+        help="epochs per trial of the one-minute workload, or 'minute': as many as make the plain "
+        "loop take about a minute on this machine now (timed over a few epochs first)",
     )
     parser.add_argument(
         "--epochs", type=int, nargs="+", help="workloads to run (default: the long one and 10)"
@@ -362,7 +398,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "overhead.json"))
     args = parser.parse_args(argv)
     slots = os.cpu_count() or 1
-    workloads = args.epochs or [args.long_epochs, 10]
+    if args.epochs:
+        workloads = args.epochs
+    else:
+        long_epochs = minute_epochs() if args.long_epochs == MINUTE else args.long_epochs
+        workloads = [long_epochs, 10]
     report: dict[str, Any] = {"trials": len(CONFIGS), "slots": slots, "workloads": {}}
     print(f"{len(CONFIGS)} digits-MLP trials, FIFO, {slots} parallel slots")
     print(f"{'epochs':>6} {'method':<9} {'wall s':>8} {'x ideal':>8} {'best val':>9}")
