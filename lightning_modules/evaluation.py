@@ -93,6 +93,7 @@ def _test_pass(
 
     from lightning_modules.blocks.losses import compute_loss, score_name, score_sum
     from lightning_modules.data.arrays import EVAL_BATCH
+    from lightning_modules.data.batches import TensorBatches
 
     if family.generative:
         from lightning_modules.networks.diffusion import (
@@ -103,11 +104,10 @@ def _test_pass(
 
         alpha_bar = torch.cumprod(1 - noise_schedule(config), dim=0)
         draws = torch.Generator().manual_seed(EVALUATION_SEED)
-    batch = max(config.batch_size, EVAL_BATCH)
+    batches = TensorBatches(test_x, test_y, max(config.batch_size, EVAL_BATCH), shuffle=False)
     losses, counts, score = [], [], 0.0
     with torch.no_grad():
-        for start in range(0, len(test_x), batch):
-            inputs, targets = test_x[start : start + batch], test_y[start : start + batch]
+        for inputs, targets in batches:
             if family.generative:
                 losses.append(denoising_loss(network, alpha_bar, inputs, draws))
             else:
