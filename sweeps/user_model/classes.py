@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import pkgutil
 from typing import Any
 
 from sweeps.errors import SweepError, first_line
@@ -95,6 +96,8 @@ def _attribute(module: Any, module_name: str, attributes: list[str], path: str) 
     for name in attributes:
         if not hasattr(found, name):
             names = [n for n in dir(found) if not n.startswith("_")]
+            if hasattr(found, "__path__"):  # a package: its modules, imported yet or not
+                names += [info.name for info in pkgutil.iter_modules(found.__path__)]
             close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
             hint = f"; did you mean {close[0]}?" if close else ""
             kind = "module" if inspect.ismodule(found) else "class"
