@@ -8,8 +8,8 @@
     (c) tune       plain Ray Tune with a Lightning trainable, every setting at its default
                    (Tune's TuneReportCheckpointCallback, Lightning's default Trainer);
     (d) optuna     an in-process Optuna loop over the same trials (plain torch, one core);
-    (e) loop       the launcher's own training loop (sweeps/trial/epoch_loop.py: the LightningModule
-                   through Lightning Fabric, fused optimizer) back to back in one process, no Ray:
+    (e) loop       the launcher's own training loop (sweeps/trial/epoch_loop.py: the family's
+                   training in plain torch, fused optimizer) back to back in one process, no Ray:
                    what a trial's training costs, apart from Ray, reporting and start-up;
     (f) trainer    the same trials written as a user's own LightningModule and data module (the
                    example project's, examples/lightning_project) as plain ``Trainer.fit`` calls

@@ -1,6 +1,6 @@
 """LightningModules with configurable architectures (``models/``, each training a plain-torch
-network of ``networks/``), and the data modules they train on (``data/``, each reading a source
-of ``data/sources/``).
+network of ``networks/`` as ``training/`` trains it, without Lightning), and the data modules
+they train on (``data/``, each reading a source of ``data/sources/``).
 
 Each model family and data set has a typed configuration in ``lightning_modules.configs`` (no
 torch import, so sweep files validate quickly) and an implementation module that does import
@@ -13,8 +13,8 @@ __all__ = [
     "configs",
     "data",
     "evaluation",
-    "logged_metrics",
     "models",
     "networks",
     "registry",
+    "training",
 ]

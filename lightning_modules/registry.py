@@ -41,6 +41,13 @@ class ModelFamily:
     def module_class(self) -> Any:
         return _load(self.implementation)
 
+    def training_class(self) -> Any:
+        """The family's training in plain torch (lightning_modules.training), which its
+        LightningModule is under Lightning's base: what the sweep's lean loop trains."""
+        if self.generative:
+            return _load("lightning_modules.training.denoising:DenoisingTask")
+        return _load("lightning_modules.training.supervised:SupervisedTask")
+
     def network_builder(self) -> Any:
         """``build(config, data, outputs)``: the network the LightningModule trains."""
         return _load(self.network)

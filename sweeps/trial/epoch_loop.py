@@ -1,13 +1,15 @@
-"""A lean training loop for one fold of a single-process trial, an epoch per call.
+"""A lean training loop for one fold of a single-process trial, an epoch per call, in plain torch.
 
 Lightning's Trainer spends about as long on its own bookkeeping (hooks, result collections,
-closures) as a small model spends on a training step, which doubles a short trial's time. This
-loop drives the same LightningModule through Lightning Fabric instead: the module's own
-``training_step``, ``validation_step``, epoch hooks, ``configure_optimizers`` and
-``configure_gradient_clipping``, its ``self.log`` calls routed to the loop through Fabric, and
-the device chosen by Fabric. Each ``next_epoch`` call trains one epoch, validates, steps the
-epoch-based learning-rate schedules and returns the epoch's logged metrics; nothing runs
-between calls, so no thread is needed.
+closures) as a small model spends on a training step, which doubles a short trial's time, and
+importing Lightning costs a trial process seconds more than importing torch. The shipped
+families are therefore trained here without Lightning: each family's training is a plain-torch
+module (lightning_modules.training: ``training_step``, ``validation_step``, the epoch hooks,
+``configure_optimizers`` and ``configure_gradient_clipping``, its epoch metrics in
+``logged_metrics``) and its data a plain-torch ``ArrayData``; the family's LightningModule is
+the same module under Lightning's base. Each ``next_epoch`` call trains one epoch, validates,
+steps the epoch-based learning-rate schedules and returns the epoch's logged metrics; nothing
+runs between calls, so no thread is needed.
 
 Checkpoints are Lightning checkpoints (``state_dict``, ``optimizer_states``, ``lr_schedulers``,
 ``hyper_parameters``, ``epoch`` as Lightning counts it, the module's ``on_save_checkpoint``
@@ -25,18 +27,18 @@ folds never compete for cores and the random state is drawn in the same order ev
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytorch_lightning as pl
 import torch
-from lightning_fabric import Fabric
 
 from lightning_modules.checkpoint import fold_checkpoint_name, read_checkpoint
-from lightning_modules.logged_metrics import LoggedMetrics
+from lightning_modules.data.array_data import ArrayData
+from lightning_modules.training.supervised import SupervisedTask
 from sweeps.trial.session import EpochResult, TrialSession
 
 BATCHES_GENERATOR = (
@@ -45,12 +47,10 @@ BATCHES_GENERATOR = (
 
 
 @functools.cache
-def _fabric(use_gpu: bool) -> tuple[Fabric, LoggedMetrics]:
-    """One Fabric per process and device kind, with the logger its modules log into. Making a
-    Fabric scans the installed packages for callbacks (tens of milliseconds), which trials that
-    reuse their process need not pay again; only one fold trains at a time, so they share it."""
-    logged = LoggedMetrics()
-    return Fabric(accelerator="cuda" if use_gpu else "cpu", devices=1, loggers=[logged]), logged
+def _lightning_version() -> str:
+    """The installed Lightning's version, which Lightning checkpoints carry (read from the
+    package's metadata: importing Lightning would cost the process seconds)."""
+    return importlib.metadata.version("pytorch-lightning")
 
 
 def _optimization(configured: Any) -> tuple[torch.optim.Optimizer, list[dict[str, Any]]]:
@@ -76,14 +76,22 @@ def _optimization(configured: Any) -> tuple[torch.optim.Optimizer, list[dict[str
     )
 
 
+def _on_device(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_on_device(item, device) for item in batch)
+    return batch
+
+
 class EpochLoop:
     """One fold's model, optimizer and data, trained an epoch per ``next_epoch`` call."""
 
     def __init__(
         self,
         fold: int,
-        model: pl.LightningModule,
-        datamodule: pl.LightningDataModule,
+        model: SupervisedTask,
+        data: ArrayData,
         max_epochs: int,
         dataset: dict[str, Any],
         use_gpu: bool = False,
@@ -95,30 +103,26 @@ class EpochLoop:
         self.dataset = dataset
         self.epoch = 0  # epochs completed
         self.global_step = 0
-        self.fabric, self._logged = _fabric(use_gpu)
-        self._to_device = use_gpu
+        self.device = torch.device("cuda") if use_gpu else None
+        if self.device is not None:
+            model.to(self.device)
         model.planned_epochs = max_epochs  # what epoch-spanning schedules (cosine) are fitted to
-        # Fabric places the module and routes its self.log() here; the optimizer is stepped
-        # directly (at full precision on one device, Fabric's wrapper would only pass it on).
-        self.fabric.setup(model)
         self.optimizer, self.schedules = _optimization(model.configure_optimizers())
-        datamodule.setup("fit")
-        self.train_batches = datamodule.train_dataloader()
-        self.val_batches = datamodule.val_dataloader()
+        data.setup("fit")
+        self.train_batches = data.train_batches()
+        self.val_batches = data.val_batches()
         if resume_from is not None:
             self._restore(resume_from)
-        model.on_fit_start()
-        model.on_train_start()
 
     def _batch(self, batch: Any) -> Any:
-        return self.fabric.to_device(batch) if self._to_device else batch
+        return batch if self.device is None else _on_device(batch, self.device)
 
     def next_epoch(self) -> EpochResult | None:
         """Train one more epoch and validate; None once ``max_epochs`` epochs have been trained."""
         if self.epoch >= self.max_epochs:
             return None
         model, optimizer = self.model, self.optimizer
-        self._logged.metrics = {}
+        model.logged_metrics = {}
         model.train()
         model.on_train_epoch_start()
         for index, batch in enumerate(self.train_batches):
@@ -135,7 +139,7 @@ class EpochLoop:
                 model.validation_step(self._batch(batch), index)
             model.on_validation_epoch_end()
         model.on_train_epoch_end()  # the module logs the epoch's training metrics here
-        metrics = dict(self._logged.metrics)
+        metrics = dict(model.logged_metrics)
         self._step_schedules(metrics)
         self.epoch += 1
         return EpochResult(self.epoch, metrics)
@@ -157,12 +161,12 @@ class EpochLoop:
         checkpoint: dict[str, Any] = {
             "epoch": self.epoch - 1,  # Lightning's count: the epoch that just ended, from 0
             "global_step": self.global_step,
-            "pytorch-lightning_version": pl.__version__,
+            "pytorch-lightning_version": _lightning_version(),
             "state_dict": self.model.state_dict(),
             "optimizer_states": [self.optimizer.state_dict()],
             "lr_schedulers": [entry["scheduler"].state_dict() for entry in self.schedules],
             "hparams_name": "kwargs",
-            "hyper_parameters": dict(self.model.hparams),
+            "hyper_parameters": self.model.stored_hyperparameters(),
             BATCHES_GENERATOR: self.train_batches.generator.get_state(),
             "dataset": {
                 **self.dataset,

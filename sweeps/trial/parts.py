@@ -1,5 +1,6 @@
 """What a trial trains, built from its plan: the settings of a process that trains, a shipped
-family's folds for the lean loop, or the module, data and Trainer settings of a Trainer run.
+family's folds for the lean loop (plain torch: nothing here imports Lightning), or the module,
+data and Trainer settings of a Trainer run.
 Both the trial's own process (sweeps.trial.trainable) and each data-parallel worker
 (sweeps.trial.distributed) build their parts here."""
 
@@ -13,6 +14,7 @@ from typing import Any
 import torch
 
 from lightning_modules.checkpoint import fold_checkpoint_name
+from lightning_modules.data.array_data import ArrayData
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
 from sweeps.trial.epoch_loop import EpochLoop, LockstepFolds
 from sweeps.trial.plan import TrialPlan, trial_arguments
@@ -57,15 +59,19 @@ def shipped_folds(plan: TrialPlan, config: dict[str, Any], restored: Path | None
         resume_from = restored / fold_checkpoint_name(fold, fold_count) if restored else None
         if resume_from is not None and not resume_from.is_file():
             raise FileNotFoundError(f"the trial's checkpoint has no {resume_from.name}")
-        datamodule = DATASETS[plan.dataset].datamodule_class()(
-            data_config, batch_size=model_config.batch_size, seed=plan.seed, fold=fold
+        data = ArrayData(
+            DATASETS[plan.dataset].arrays_source(),
+            data_config,
+            batch_size=model_config.batch_size,
+            seed=plan.seed,
+            fold=fold,
         )
-        model = MODEL_FAMILIES[plan.family].module_class()(model_config, datamodule.info)
+        model = MODEL_FAMILIES[plan.family].training_class()(
+            model_config, data.info, family=plan.family
+        )
         dataset = {"name": plan.dataset, "config": data_config.to_stored()}
         folds.append(
-            EpochLoop(
-                fold, model, datamodule, plan.max_epochs, dataset, uses_gpu(plan), resume_from
-            )
+            EpochLoop(fold, model, data, plan.max_epochs, dataset, uses_gpu(plan), resume_from)
         )
     return LockstepFolds(folds)
 

@@ -2,15 +2,24 @@
 that a new trial resumes from exactly (weights, optimizer, schedule and batch order), the
 module's own hooks, clipping and schedules, and errors raised where the trial calls it."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+import pytorch_lightning as pl
 import torch
 
 from lightning_modules.checkpoint import fold_checkpoint_name, load_model, read_checkpoint
 from lightning_modules.evaluation import evaluate_checkpoint
+from lightning_modules.registry import DATASETS, MODEL_FAMILIES
 from sweeps.trial.epoch_loop import EpochLoop
 from sweeps.trial.parts import prepare_process, shipped_folds
-from sweeps.trial.plan import TrialPlan
+from sweeps.trial.plan import TrialPlan, trial_arguments
 from tests.helpers.plans import shipped_plan
+from tests.helpers.trainers import quick_trainer
+
+ROOT = Path(__file__).resolve().parents[3]
 
 PLAN = TrialPlan(
     family="mlp",
@@ -171,3 +180,97 @@ def test_an_error_in_a_training_step_is_raised_to_the_trial():
     group.folds[0].next_epoch()
     with pytest.raises(RuntimeError, match="fold 1 broke"):
         group.folds[1].next_epoch()
+
+
+class EpochMetrics(pl.Callback):
+    """What the module logged in each epoch, as the Trainer collected it (the module logs its
+    training metrics in its own epoch-end hook, which runs after the callbacks')."""
+
+    def __init__(self):
+        self.epochs = []
+
+    def _keep(self, trainer):
+        self.epochs.append({name: float(value) for name, value in trainer.callback_metrics.items()})
+
+    def on_train_epoch_start(self, trainer, module):
+        if trainer.current_epoch > 0:
+            self._keep(trainer)
+
+    def on_fit_end(self, trainer, module):
+        self._keep(trainer)
+
+
+@pytest.mark.parametrize(
+    "family, model_args, layout",
+    [
+        (
+            "mlp",
+            {
+                "depth": 2,
+                "width": 16,
+                "dropout": 0.2,
+                "schedule": "cosine",
+                "l1": 1e-4,
+                "grad_clip": "norm",
+                "grad_clip_value": 0.5,
+            },
+            "flat",
+        ),
+        ("diffusion", {"channels": 4, "blocks": 1, "diffusion_steps": 10}, "image"),
+    ],
+)
+def test_the_lean_loop_trains_the_module_as_lightnings_trainer_does(family, model_args, layout):
+    """The lean loop trains a family's plain-torch training; Lightning's Trainer trains the
+    family's LightningModule, which is that training under Lightning's base: same weights and
+    same metrics, epoch by epoch."""
+    plan = shipped_plan(
+        family=family, model_args=model_args, data_args={"layout": layout}, max_epochs=3
+    )
+    prepare_process(plan)
+    group = shipped_folds(plan, {"lr": 0.01}, None)
+    lean = [results[0].metrics for results in iter(group.next_epoch, None)]
+    assert not isinstance(group.folds[0].model, pl.LightningModule)
+
+    prepare_process(plan)
+    model_config, data_config = trial_arguments(plan, {"lr": 0.01})
+    datamodule = DATASETS["digits"].datamodule_class()(
+        data_config, batch_size=model_config.batch_size, seed=plan.seed
+    )
+    module = MODEL_FAMILIES[family].module_class()(model_config, datamodule.info)
+    metrics = EpochMetrics()
+    quick_trainer(max_epochs=3, callbacks=[metrics]).fit(module, datamodule=datamodule)
+
+    assert len(lean) == len(metrics.epochs) == 3
+    for mine, theirs in zip(lean, metrics.epochs, strict=True):
+        assert mine.keys() == theirs.keys()
+        assert all(mine[name] == pytest.approx(theirs[name], rel=1e-5) for name in mine)
+    trained = group.folds[0].model.state_dict()
+    assert trained.keys() == module.state_dict().keys()
+    assert all(torch.allclose(trained[k], module.state_dict()[k], atol=1e-6) for k in trained)
+
+
+def test_a_shipped_trial_trains_and_checkpoints_without_importing_lightning(tmp_path):
+    """Importing Lightning costs a trial process seconds: the lean path never does."""
+    code = (
+        "import sys\n"
+        "import sweeps.trial.trainable\n"
+        "from sweeps.trial.parts import prepare_process, shipped_folds\n"
+        "from tests.helpers.plans import shipped_plan\n"
+        "plan = shipped_plan(data_args={'validation': 'kfold', 'folds': 2})\n"
+        "prepare_process(plan)\n"
+        "group = shipped_folds(plan, {'lr': 0.01}, None)\n"
+        "while group.next_epoch() is not None:\n"
+        "    pass\n"
+        f"group.save(__import__('pathlib').Path({str(tmp_path)!r}))\n"
+        "print(sorted(m for m in ('lightning', 'pytorch_lightning', 'lightning_fabric',"
+        " 'torchmetrics') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+    resumed = shipped_folds(
+        shipped_plan(data_args={"validation": "kfold", "folds": 2}), {}, tmp_path
+    )
+    assert resumed.next_epoch() is None  # the checkpoints hold both folds' second epoch
