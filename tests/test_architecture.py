@@ -5,10 +5,10 @@ sweep-file loader (sweeps.spec) imports neither Ray nor torch."""
 from __future__ import annotations
 
 import ast
-import subprocess
 import sys
 
 from tests.conftest import ROOT
+from tests.helpers.imports import LIGHTNING, TORCH, loaded_after
 
 PACKAGES = ("sweeps", "launchers", "lightning_modules")
 
@@ -76,19 +76,6 @@ def test_the_cycle_check_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-TORCH = ("torch", "lightning", "pytorch_lightning")
-
-
-def loaded_after(code: str, libraries: tuple[str, ...]) -> list[str]:
-    """Which of ``libraries`` a fresh interpreter has loaded after running ``code``."""
-    probe = f"{code}\nimport sys\nprint(sorted(m for m in {libraries!r} if m in sys.modules))\n"
-    run = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert run.returncode == 0, run.stderr
-    return ast.literal_eval(run.stdout.strip().splitlines()[-1])
-
-
 def test_the_driver_imports_no_torch():
     code = (
         "import launchers.cli, launchers.local, launchers.cluster, sweeps.run.runner, sweeps.trial.entry\n"
@@ -118,7 +105,7 @@ def test_the_networks_import_no_lightning():
         "data = DataInfo('image', (1, 8, 8), 10)\n"
         "[f.network_builder()(f.config(), data, 10) for f in MODEL_FAMILIES.values()]"
     )
-    assert loaded_after(code, ("lightning", "pytorch_lightning", "lightning_fabric")) == []
+    assert loaded_after(code, LIGHTNING) == []
 
 
 def test_the_module_map_in_the_docs_is_current():
