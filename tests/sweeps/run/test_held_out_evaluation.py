@@ -1,7 +1,6 @@
 """The best checkpoint's test metrics come from a helper process warmed up while Ray starts; the
 driver evaluates by itself when the helper is gone."""
 
-
 from lightning_modules.evaluation import evaluate_checkpoint
 from sweeps.run.held_out_evaluation import HeldOutEvaluator
 from sweeps.trial.parts import prepare_process, shipped_folds
