@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from lightning_modules.configs.data import DataConfig
+from lightning_modules.data.splitting import holdout_split, kfold_part
 
 EVAL_BATCH = 1024
 
@@ -36,38 +37,24 @@ def split_indices(
     """(train, validation, test) row indices. The test rows are taken first and are the same for
     every fold; k-fold validation then splits the remaining rows into ``config.folds`` parts and
     validates fold ``fold`` on part ``fold``, training on the others."""
-    # Imported here: scikit-learn and numpy load only where data is made, not with this module.
-    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
-
     everything = np.arange(len(labels))
     if config.validation == "kfold":
         if config.test_fraction > 0:
-            rest, test = train_test_split(
-                everything,
-                test_size=config.test_fraction,
-                stratify=labels if stratify else None,
-                random_state=seed,
+            rest, test = holdout_split(
+                everything, config.test_fraction, seed, labels if stratify else None
             )
         else:
             rest, test = everything, everything[:0]
-        if stratify:
-            parts = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=seed)
-        else:
-            parts = KFold(n_splits=config.folds, shuffle=True, random_state=seed)
-        train, val = list(parts.split(rest, labels[rest]))[fold]
+        train, val = kfold_part(
+            len(rest), config.folds, fold, seed, labels[rest] if stratify else None
+        )
         return rest[train], rest[val], test
     held_out = config.val_fraction + config.test_fraction
-    strata = labels if stratify else None
-    train, rest = train_test_split(
-        everything, test_size=held_out, stratify=strata, random_state=seed
-    )
+    train, rest = holdout_split(everything, held_out, seed, labels if stratify else None)
     if config.test_fraction == 0:
         return train, rest, rest[:0]
-    val, test = train_test_split(
-        rest,
-        test_size=config.test_fraction / held_out,
-        stratify=labels[rest] if stratify else None,
-        random_state=seed,
+    val, test = holdout_split(
+        rest, config.test_fraction / held_out, seed, labels[rest] if stratify else None
     )
     return train, val, test
 

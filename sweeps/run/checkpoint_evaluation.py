@@ -40,8 +40,7 @@ def evaluate(path: str | Path) -> dict[str, float]:
 
 def serve(preload: list[str]) -> None:
 
-    # The slow imports, done while waiting: torch, and scikit-learn for the data splits.
-    import sklearn.model_selection  # noqa: F401
+    # The slow import, done while waiting (the data splits need no scikit-learn).
     import torch  # noqa: F401
 
     for name in preload:

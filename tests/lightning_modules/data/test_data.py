@@ -12,6 +12,7 @@ from lightning_modules.data.batches import TensorBatches
 from lightning_modules.data.digits import DigitsDataModule
 from lightning_modules.data.mnist1d import MNIST1DDataModule
 from lightning_modules.data.synthetic import SyntheticDataModule
+from tests.helpers.imports import loaded_after
 
 
 def test_digits_splits_are_seeded_stratified_and_disjoint():
@@ -192,3 +193,16 @@ def test_tensor_batches_are_reproducible():
         [4, 5, 6, 7],
         [8, 9],
     ]
+
+
+def test_the_digits_are_scikit_learns_read_without_importing_it():
+    from sklearn.datasets import load_digits
+
+    from lightning_modules.data.sources.digits import bundled_digits
+
+    mine, theirs = bundled_digits(), load_digits(return_X_y=True)
+    assert all(
+        np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(mine, theirs, strict=True)
+    )
+    code = "from lightning_modules.data.sources.digits import bundled_digits\nbundled_digits()"
+    assert loaded_after(code, ("sklearn",)) == []
