@@ -38,24 +38,20 @@ def split_indices(
     every fold; k-fold validation then splits the remaining rows into ``config.folds`` parts and
     validates fold ``fold`` on part ``fold``, training on the others."""
     everything = np.arange(len(labels))
+    strata = labels if stratify else None
     if config.validation == "kfold":
+        rest, test = everything, everything[:0]
         if config.test_fraction > 0:
-            rest, test = holdout_split(
-                everything, config.test_fraction, seed, labels if stratify else None
-            )
-        else:
-            rest, test = everything, everything[:0]
-        train, val = kfold_part(
-            len(rest), config.folds, fold, seed, labels[rest] if stratify else None
-        )
+            rest, test = holdout_split(everything, config.test_fraction, seed, strata)
+        part_strata = None if strata is None else strata[rest]
+        train, val = kfold_part(len(rest), config.folds, fold, seed, part_strata)
         return rest[train], rest[val], test
     held_out = config.val_fraction + config.test_fraction
-    train, rest = holdout_split(everything, held_out, seed, labels if stratify else None)
+    train, rest = holdout_split(everything, held_out, seed, strata)
     if config.test_fraction == 0:
         return train, rest, rest[:0]
-    val, test = holdout_split(
-        rest, config.test_fraction / held_out, seed, labels[rest] if stratify else None
-    )
+    rest_strata = None if strata is None else strata[rest]
+    val, test = holdout_split(rest, config.test_fraction / held_out, seed, rest_strata)
     return train, val, test
 
 

@@ -33,8 +33,7 @@ def bundled_digits() -> tuple[np.ndarray, np.ndarray]:
 
 def _bundled_file() -> Path | None:
     spec = importlib.util.find_spec("sklearn")  # finds the package without running it
-    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
-        file = Path(folder) / "datasets" / "data" / "digits.csv.gz"
-        if file.is_file():
-            return file
-    return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    file = Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    return file if file.is_file() else None
