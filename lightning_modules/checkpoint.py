@@ -2,8 +2,11 @@
 
 A trial's checkpoint folder holds ``model.ckpt``, or with k-fold validation one file per fold
 (``fold-0.ckpt``, ``fold-1.ckpt``, ...), each a Lightning checkpoint of one model. Checkpoints
-are read with ``torch.load(weights_only=True)``: tensors and plain values only, never
-code. The family name and hyperparameters stored in the checkpoint rebuild the architecture.
+are read with torch's weights-only unpickler, which never runs code from the file: tensors and
+plain values are read as they are, and any other object the file holds (a user's module keeps
+an ``nn.Module`` or a ``functools.partial`` among its hyperparameters) is read as an inert
+``Unloaded`` that only names its class. The family name and hyperparameters stored in the
+checkpoint rebuild the architecture.
 """
 
 from __future__ import annotations
@@ -75,21 +78,54 @@ def checkpoint_files(path: str | Path) -> list[Path]:
     return [child for _, child in folds]
 
 
+class Unloaded:
+    """An object of a checkpoint that was not loaded, because loading it would run the code of
+    its class: it keeps only the name of that class (``name``). Whatever the file asks of it
+    (construction, state) is ignored."""
+
+    name = "?"
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Unloaded:
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Unloaded:
+        return self
+
+    def __repr__(self) -> str:
+        return f"<not loaded: {self.name}>"
+
+
+def _stand_in(name: str) -> type[Unloaded]:
+    return type("Unloaded", (Unloaded,), {"name": name, "__qualname__": f"Unloaded[{name}]"})
+
+
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A checkpoint's content, read without running any code from it (see the module's
+    docstring). ValueError for a file that is not a checkpoint."""
     # Imported here: torch loads only in the processes that train or evaluate.
     import torch
+    from torch import serialization
 
     file = checkpoint_file(path)
     if not file.is_file():
         raise FileNotFoundError(f"{file}: no checkpoint file here")
     try:
-        return torch.load(file, map_location="cpu", weights_only=True)
+        # Every global the weights-only unpickler would refuse is given a stand-in of that name,
+        # so the file's other objects are never imported, let alone constructed.
+        refused = serialization.get_unsafe_globals_in_checkpoint(file)
+        with serialization.safe_globals([(_stand_in(name), name) for name in refused]):
+            return torch.load(file, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for damaged files
         lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-        # torch's refusal of an object it will not unpickle names it on a line of its own.
-        reason = next(
-            (line for line in lines if "Unsupported global" in line), lines[0] if lines else ""
-        )
+        # torch names a global it refuses outright (a module it blocks, such as os) on a line of
+        # its own, after a paragraph about weights_only.
+        reason = next((line for line in lines if "GLOBAL" in line), lines[0] if lines else "")
         raise ValueError(
             f"{file}: not a readable checkpoint ({type(error).__name__}: {reason[:300]})"
         ) from None
