@@ -261,10 +261,15 @@ def fit(
     use_gpu: bool,
     restored: Path | None,
     distributed: bool = False,
-    weights_only: bool | None = None,
     root_dir: str | None = None,
 ) -> int:
-    """Train until the trial's session says stop (or ``max_epochs``); the epochs trained."""
+    """Train until the trial's session says stop (or ``max_epochs``); the epochs trained.
+
+    ``restored`` is a checkpoint of this sweep, handed over by Tune from the sweep's own storage
+    (a retry, a resumed sweep, a PBT exploit): it is loaded whole, objects among a module's
+    hyperparameters included, as ``Trainer.fit(ckpt_path=...)`` would load the user's own. That
+    storage is trusted as Tune's pickled experiment state in it is (docs/your-own-model.md);
+    checkpoints evaluated from anywhere else are read without running code."""
     pl = lightning(run.flavour)
     logged = metrics_logger_class(run.flavour)()
     callback = trial_callback_class(run.flavour)(end, logged)
@@ -292,9 +297,7 @@ def fit(
     )
     restore = str(restored / CHECKPOINT_FILE) if restored is not None else None
     try:
-        trainer.fit(
-            run.model, datamodule=run.datamodule, ckpt_path=restore, weights_only=weights_only
-        )
+        trainer.fit(run.model, datamodule=run.datamodule, ckpt_path=restore, weights_only=False)
     except StopTraining:
         pass
     if end.session is not None and not end.session.ended and callback.epochs == 0:

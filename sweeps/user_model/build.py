@@ -127,7 +127,7 @@ def user_trainer_run(user: UserPlan, config: dict[str, Any]) -> tuple[TrainerRun
             "model_name": user.model_name,
         }
     }
-    callbacks.append(restore_settings_class(user.flavour)(trial))
+    callbacks.append(restore_settings_class(user.flavour)(trial_values(fields[MODEL_FIELD])))
     return TrainerRun(
         user.flavour,
         model,
@@ -138,6 +138,12 @@ def user_trainer_run(user: UserPlan, config: dict[str, Any]) -> tuple[TrainerRun
     ), fields
 
 
+def trial_values(record: dict[str, Any]) -> dict[str, Any]:
+    """What tells one trial's values from another's in a checkpoint's ``sweep_model``: the
+    config, and the values a blueprint asked for."""
+    return {"config": record.get("config"), "hp": record.get("hp") or {}}
+
+
 @functools.cache
 def restore_settings_class(flavour: str) -> type:
     pl = lightning(flavour)
@@ -146,8 +152,8 @@ def restore_settings_class(flavour: str) -> type:
         """Keeps the trial's own optimizer settings in force over a checkpoint's (see the module's
         docstring), and carries the lineage of restores in every checkpoint."""
 
-        def __init__(self, config: dict[str, Any]):
-            self.config = config
+        def __init__(self, values: dict[str, Any]):
+            self.values = values  # trial_values of this trial
             self.initial: list[list[dict[str, Any]]] = []
             self.restored: dict[str, Any] | None = None
             self.lineage: list[dict[str, Any]] = []
@@ -165,7 +171,7 @@ def restore_settings_class(flavour: str) -> type:
 
         def on_train_start(self, trainer: Any, module: Any) -> None:
             restored, self.restored = self.restored, None
-            if restored is None or (restored.get(MODEL_FIELD) or {}).get("config") == self.config:
+            if restored is None or trial_values(restored.get(MODEL_FIELD) or {}) == self.values:
                 return  # a fresh start, or a resume with the same values: nothing to put back
             donor_initial = restored.get(INITIAL_FIELD) or self.initial
             schedulers = [config.scheduler for config in trainer.lr_scheduler_configs]
@@ -185,7 +191,7 @@ def restore_settings_class(flavour: str) -> type:
                 {
                     "epoch": int(trainer.current_epoch),
                     "lr": float(optimizers[0].param_groups[0]["lr"]) if optimizers else None,
-                    "config": self.config,
+                    **self.values,
                 }
             )
 

@@ -1,14 +1,36 @@
 """Evaluating a checkpoint of the user's own module: the config it records (``sweep_model``)
-rebuilds the module and its data module, the weights are loaded, and the data module's
-``test_dataloader`` runs through the module's ``test_step`` under Lightning's Trainer."""
+rebuilds the module and its data module, and the data module's ``test_dataloader`` runs through
+the module's ``test_step`` under Lightning's Trainer, as ``trainer.test(ckpt_path=...)`` runs it
+(the module's own ``on_load_checkpoint`` included).
+
+The checkpoint is read without running code from it (lightning_modules.checkpoint): objects among
+its hyperparameters are not loaded, which the module rebuilt from its config does not need. What
+runs is the user's own classes, imported by the class paths the config names, from the project
+the evaluation runs in.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 from pathlib import Path
 from typing import Any
 
+from lightning_modules.checkpoint import read_checkpoint
 from sweeps.trial.trainer_loop import lightning, scalars
 from sweeps.user_model.build import MODEL_FIELD, build_parts
+
+
+@functools.cache
+def safe_checkpoint_io(flavour: str) -> type:
+    """Lightning's checkpoint reader and writer, reading with lightning_modules.checkpoint."""
+    io = importlib.import_module(f"{flavour}.plugins.io")
+
+    class SafeCheckpointIO(io.TorchCheckpointIO):
+        def load_checkpoint(self, path: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            return read_checkpoint(path)
+
+    return SafeCheckpointIO
 
 
 def evaluate_user_checkpoint(file: Path, stored: dict[str, Any]) -> dict[str, float]:
@@ -29,7 +51,6 @@ def evaluate_user_checkpoint(file: Path, stored: dict[str, Any]) -> dict[str, fl
     source = datamodule if datamodule is not None else model
     if not pl.utilities.model_helpers.is_overridden("test_dataloader", source):
         raise ValueError(f"{file}: {type(source).__name__} has no test_dataloader")
-    model.load_state_dict(stored["state_dict"])
     trainer = pl.Trainer(
         accelerator="cpu",
         devices=1,
@@ -37,8 +58,9 @@ def evaluate_user_checkpoint(file: Path, stored: dict[str, Any]) -> dict[str, fl
         enable_progress_bar=False,
         enable_model_summary=False,
         enable_checkpointing=False,
+        plugins=[safe_checkpoint_io(flavour)()],
     )
-    results = trainer.test(model, datamodule=datamodule, verbose=False)
+    results = trainer.test(model, datamodule=datamodule, ckpt_path=str(file), verbose=False)
     metrics: dict[str, float] = {}
     for result in results:
         metrics.update(scalars(result)[0])

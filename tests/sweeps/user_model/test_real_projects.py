@@ -1,0 +1,81 @@
+"""Modules of the zoo (tests/zoo/) as they are, trained, restored and evaluated the way a sweep's
+trials do it, without Ray: a module whose hyperparameters hold objects (an ``nn.Module``, partial
+optimizer and scheduler) restores from its checkpoints for a retry and a PBT exploit (each
+exploit with its own values put back in force, recorded in the lineage) and is evaluated from
+its checkpoint without unpickling those objects."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lightning_modules.checkpoint import Unloaded, read_checkpoint
+from sweeps.results.epoch_results import EPOCH_RESULTS
+from sweeps.run.checkpoint_evaluation import evaluate
+from sweeps.trial.parts import prepare_process
+from sweeps.trial.session import TrialReports, TrialSession
+from sweeps.trial.trainable import train_in_process
+from tests.helpers.zoo import importable, trial_plan
+
+
+class Kept:
+    """Each checkpoint the trial delivers, copied to ``folder/epoch-N``."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.epochs: list[dict] = []
+
+    def __call__(self, result: dict, folder: Path | None, last: bool) -> None:
+        self.epochs += result[EPOCH_RESULTS]
+        if folder is not None:
+            shutil.copytree(folder, self.folder / f"epoch-{result['epoch']}")
+
+
+def train(plan, config: dict, keep: Path, restored: Path | None = None) -> Kept:
+    kept = Kept(keep)
+    prepare_process(plan)
+    session = TrialSession(plan, TrialReports(plan, "here", kept), restored)
+    train_in_process(plan, config, session, restored)
+    return kept
+
+
+@pytest.fixture(scope="module")
+def objects_project(tmp_path_factory):
+    with importable("objects_in_hparams", tmp_path_factory.mktemp("zoo")) as folder:
+        yield folder
+
+
+VALUES = {"hidden": 32, "lr": 0.01, "weight_decay": 0.0, "batch_size": 32}
+
+
+def test_objects_among_hyperparameters_restore_for_a_retry_and_an_exploit(
+    objects_project, tmp_path
+):
+    plan = trial_plan(objects_project, max_epochs=3)
+    first = train(plan, VALUES, tmp_path / "first")
+    assert [entry["epoch"] for entry in first.epochs] == [1, 2, 3]
+    stored = read_checkpoint(tmp_path / "first" / "epoch-1")
+    assert isinstance(stored["hyper_parameters"]["net"], Unloaded)
+
+    # A retry: the same values, from the epoch-1 checkpoint.
+    retried = train(plan, VALUES, tmp_path / "retry", restored=tmp_path / "first" / "epoch-1")
+    assert [entry["epoch"] for entry in retried.epochs] == [2, 3]
+    assert read_checkpoint(tmp_path / "retry" / "epoch-3")["sweep_lineage"] == []
+
+    # A PBT exploit: another trial's values over this checkpoint, its own learning rate in force.
+    mutated = {**VALUES, "lr": 0.003}
+    exploit = train(plan, mutated, tmp_path / "exploit", restored=tmp_path / "first" / "epoch-1")
+    after = read_checkpoint(tmp_path / "exploit" / "epoch-3")
+    (restore,) = after["sweep_lineage"]
+    assert restore["epoch"] == 1 and restore["hp"]["lr"] == 0.003
+    assert after["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(0.003)
+    assert exploit.epochs[-1]["val/acc"] != first.epochs[-1]["val/acc"]
+
+
+def test_a_checkpoint_holding_objects_is_evaluated_without_loading_them(objects_project, tmp_path):
+    plan = trial_plan(objects_project, max_epochs=1)
+    train(plan, VALUES, tmp_path)
+    metrics = evaluate(tmp_path / "epoch-1")
+    assert set(metrics) == {"test/acc", "test/loss"} and 0 < metrics["test/acc"] <= 1
