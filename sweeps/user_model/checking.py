@@ -13,6 +13,7 @@ import copy
 import difflib
 import functools
 import importlib
+import inspect
 import re
 from typing import Any
 
@@ -64,7 +65,20 @@ def accepted_arguments(klass: type) -> tuple[str, ...]:
     parser = ArgumentParser(exit_on_error=False)
     parser.add_class_arguments(klass, "x", fail_untyped=False)
     defaults = parser.get_defaults()
-    return tuple(defaults.x.keys()) if "x" in defaults else ()
+    # An argument taking a class (an OptimizerCallable, an nn.Module) comes with its own
+    # class_path and init_args keys: the constructor's argument is their first part.
+    names = (key.split(".", 1)[0] for key in defaults.x.keys()) if "x" in defaults else ()
+    return tuple(dict.fromkeys(names))
+
+
+def takes_keywords(klass: type) -> bool:
+    """Whether ``klass``'s constructor takes ``**kwargs`` of its own (given under
+    ``dict_kwargs`` in a LightningCLI config)."""
+    try:
+        parameters = inspect.signature(klass.__init__).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters)
 
 
 def trainer_defaults(flavour: str) -> dict[str, Any]:
@@ -82,8 +96,40 @@ def unknown_key_message(name: str, accepted: tuple[str, ...], owner: str) -> str
     return f"{owner} takes no argument {name!r}; {hint}it takes: {', '.join(accepted) or 'no arguments'}"
 
 
+class _ConfigBeingBuilt:
+    """What LightningCLI's instantiator of modules reads of its CLI (``_dump_config`` and
+    ``config_dump``): the config being instantiated, dumped as the CLI dumps it."""
+
+    def __init__(self, parser: Any):
+        self.parser = parser
+        self.namespace: Any = None
+        self.config_dump: dict[str, Any] = {}
+
+    def building(self, namespace: Any) -> None:
+        self.namespace = namespace
+        self.config_dump = {}
+
+    def _dump_config(self) -> None:
+        # Imported here: LightningCLI's parser (and its yaml) loads only for a user's own model.
+        import yaml
+
+        if not self.config_dump:
+            text = self.parser.dump(
+                self.namespace, skip_link_targets=False, skip_none=False, format="yaml"
+            )
+            self.config_dump = yaml.safe_load(text)
+
+
 class ConfigChecker:
-    """LightningCLI's parser for one sweep's classes (see the module's docstring)."""
+    """LightningCLI's parser for one sweep's classes (see the module's docstring).
+
+    Its modules are instantiated as LightningCLI instantiates them: with LightningCLI's own
+    instantiator, under which a module's ``save_hyperparameters()`` records its config
+    (``class_path`` and ``init_args`` of injected optimizers and backbones) instead of the
+    objects built from it, so that its checkpoints hold plain values and
+    ``load_from_checkpoint`` rebuilds it as it rebuilds a LightningCLI-trained module. That
+    instantiator (``_InstantiatorFn`` of Lightning's cli module) is Lightning's private class,
+    used here only; tests/sweeps/user_model/test_checking.py fails when Lightning changes it."""
 
     def __init__(self, flavour: str, model_class: type | None, data_class: type | None):
         # Imported here: torch loads only in the processes that train or evaluate.
@@ -93,6 +139,14 @@ class ConfigChecker:
         lightning = importlib.import_module(flavour)
         self.flavour = flavour
         parser = cli.LightningArgumentParser(exit_on_error=False)
+        self.built = _ConfigBeingBuilt(parser)
+        for key, base in (
+            ("model", lightning.LightningModule),
+            ("data", lightning.LightningDataModule),
+        ):
+            parser.add_instantiator(
+                cli._InstantiatorFn(cli=self.built, key=key), base, subclasses=True
+            )
         parser.add_lightning_class_args(lightning.Trainer, "trainer")
         if model_class is not None:
             parser.add_lightning_class_args(model_class, "model", subclass_mode=True)
@@ -151,7 +205,8 @@ class ConfigChecker:
         return self.parser.parse_object(parseable(config))
 
     def instantiate(self, namespace: Any) -> Any:
-        return self.parser.instantiate(namespace)
+        self.built.building(namespace)
+        return self.parser.instantiate_classes(namespace)
 
 
 def parseable(config: dict[str, Any]) -> dict[str, Any]:

@@ -25,11 +25,11 @@ from typing import Any
 
 from sweeps.errors import SweepError, show
 from sweeps.spec.yaml_loading import read_yaml_file
-from sweeps.user_model.paths import CLASS_SECTIONS, INIT_ARGS
+from sweeps.user_model.paths import CLASS_SECTIONS, DICT_KWARGS, INIT_ARGS
 
 LIGHTNING_KEYS = ("seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler")
 FIT_KEYS = ("ckpt_path", "weights_only")  # fit's own arguments: a sweep starts every trial afresh
-CLASS_KEYS = ("class_path", INIT_ARGS, "dict_kwargs")
+CLASS_KEYS = ("class_path", INIT_ARGS, DICT_KWARGS)
 
 
 def read_lightning_configs(paths: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -110,8 +110,8 @@ def class_section(value: Any, where: str) -> dict[str, Any]:
             path=f"{where}.{INIT_ARGS}",
         )
     section = {"class_path": value["class_path"], INIT_ARGS: dict(init_args)}
-    if value.get("dict_kwargs"):
-        section["dict_kwargs"] = value["dict_kwargs"]
+    if value.get(DICT_KWARGS):
+        section[DICT_KWARGS] = value[DICT_KWARGS]
     return section
 
 

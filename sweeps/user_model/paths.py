@@ -6,6 +6,7 @@
     trainer.gradient_clip_val
     optimizer.init_args.lr  with an optimizer given in the config (LightningCLI's optimizer:)
     model.init_args.encoder.init_args.depth   inside a nested class_path argument
+    model.dict_kwargs.hidden    a keyword argument of a constructor taking ``**kwargs``
 
 Imports neither torch nor Lightning.
 """
@@ -19,6 +20,7 @@ from typing import Any
 CLASS_SECTIONS = ("model", "data", "optimizer", "lr_scheduler")
 SECTIONS = (*CLASS_SECTIONS, "trainer")
 INIT_ARGS = "init_args"
+DICT_KWARGS = "dict_kwargs"  # LightningCLI's key for what a constructor takes as **kwargs
 
 
 def key_path(key: str) -> tuple[str, ...] | None:
@@ -27,7 +29,7 @@ def key_path(key: str) -> tuple[str, ...] | None:
     parts = tuple(key.split("."))
     if len(parts) < 2 or parts[0] not in SECTIONS or any(not part for part in parts):
         return None
-    if parts[0] in CLASS_SECTIONS and parts[1] != INIT_ARGS:
+    if parts[0] in CLASS_SECTIONS and parts[1] not in (INIT_ARGS, DICT_KWARGS):
         parts = (parts[0], INIT_ARGS, *parts[1:])
     if parts[0] in CLASS_SECTIONS and len(parts) < 3:
         return None

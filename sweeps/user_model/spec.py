@@ -36,6 +36,7 @@ from sweeps.user_model.checking import (
     TOOL_TRAINER,
     ConfigChecker,
     accepted_arguments,
+    takes_keywords,
     trainer_class,
     trainer_defaults,
     unknown_key_message,
@@ -48,7 +49,7 @@ from sweeps.user_model.config_files import (
     merge,
     read_lightning_configs,
 )
-from sweeps.user_model.paths import CLASS_SECTIONS, INIT_ARGS, key_path
+from sweeps.user_model.paths import CLASS_SECTIONS, DICT_KWARGS, INIT_ARGS, get_path, key_path
 from sweeps.user_model.plan import UserPlan
 
 SWEEP_SECTIONS = ("model", "data", "trainer", "optimizer", "lr_scheduler")
@@ -522,6 +523,50 @@ def _check_path(
                 path=where,
             )
         klass = import_target(entry["class_path"], f"{section}.class_path")
+    if path[1] == DICT_KWARGS:
+        if not takes_keywords(klass):
+            raise SweepError(
+                f"{klass.__name__} takes no **kwargs, so it has no dict_kwargs; search "
+                f"{section}.init_args.{path[2]}",
+                path=where,
+            )
+        return
     accepted = accepted_arguments(klass)
     if path[2] not in accepted:
-        raise SweepError(unknown_key_message(path[2], accepted, klass.__name__), path=where)
+        hint = (
+            f" (it takes **kwargs: give those under {section}.dict_kwargs, as LightningCLI does)"
+            if takes_keywords(klass)
+            else ""
+        )
+        raise SweepError(unknown_key_message(path[2], accepted, klass.__name__) + hint, path=where)
+    _check_nested(path, key, config)
+
+
+def _check_nested(path: tuple[str, ...], key: str, config: dict[str, Any]) -> None:
+    """A key inside an argument that is itself a class (LightningCLI's dependency injection:
+    ``model.init_args.optimizer.init_args.lr``, ``model.init_args.backbone.init_args.width``):
+    each ``init_args`` level names an argument of the class its ``class_path`` gives."""
+    where = f"space.{key}"
+    for index in range(3, len(path) - 1):
+        if path[index] != INIT_ARGS:
+            continue
+        argument = ".".join(path[:index])
+        try:
+            node = get_path(config, path[:index])
+        except KeyError:
+            node = None
+        if not isinstance(node, dict) or not isinstance(node.get("class_path"), str):
+            raise SweepError(
+                f"{argument} names no class in the config (class_path), so {key} points at "
+                "nothing; give it in the sweep file or a lightning_config",
+                path=where,
+            )
+        try:
+            klass = import_target(node["class_path"], where)
+        except SweepError:
+            return  # a short class name, resolved by the parser, which checks the value
+        accepted = accepted_arguments(klass)
+        if path[index + 1] not in accepted:
+            raise SweepError(
+                unknown_key_message(path[index + 1], accepted, klass.__name__), path=where
+            )

@@ -2,7 +2,8 @@
 trials do it, without Ray: a module whose hyperparameters hold objects (an ``nn.Module``, partial
 optimizer and scheduler) restores from its checkpoints for a retry and a PBT exploit (each
 exploit with its own values put back in force, recorded in the lineage) and is evaluated from
-its checkpoint without unpickling those objects."""
+its checkpoint without unpickling those objects; a module built by LightningCLI's dependency
+injection records its config as its hyperparameters, as LightningCLI does."""
 
 from __future__ import annotations
 
@@ -47,6 +48,12 @@ def objects_project(tmp_path_factory):
         yield folder
 
 
+@pytest.fixture(scope="module")
+def injection_project(tmp_path_factory):
+    with importable("cli_injection", tmp_path_factory.mktemp("zoo")) as folder:
+        yield folder
+
+
 VALUES = {"hidden": 32, "lr": 0.01, "weight_decay": 0.0, "batch_size": 32}
 
 
@@ -79,3 +86,55 @@ def test_a_checkpoint_holding_objects_is_evaluated_without_loading_them(objects_
     train(plan, VALUES, tmp_path)
     metrics = evaluate(tmp_path / "epoch-1")
     assert set(metrics) == {"test/acc", "test/loss"} and 0 < metrics["test/acc"] <= 1
+
+
+def test_dependency_injection_records_the_config_as_lightningcli_does(injection_project, tmp_path):
+    plan = trial_plan(injection_project, max_epochs=1)
+    values = {"model.optimizer.init_args.lr": 0.02, "model.backbone.init_args.width": 16}
+    train(plan, {**values, "data.batch_size": 16}, tmp_path)
+    stored = read_checkpoint(tmp_path / "epoch-1")
+    hparams = stored["hyper_parameters"]
+    # The module ignores its injected arguments; what it keeps is what LightningCLI keeps.
+    assert hparams == {
+        "_class_path": "cli_injection.model.LitClassifier",
+        "classes": 3,
+        "_instantiator": "lightning.pytorch.cli.instantiate_module",
+    }
+    model = stored["sweep_model"]["config"]["model"]["init_args"]
+    assert model["optimizer"]["init_args"]["lr"] == 0.02
+    assert model["backbone"]["init_args"]["width"] == 16
+    assert stored["optimizer_states"][0]["param_groups"][0]["weight_decay"] == 0.0001
+    assert stored["state_dict"]["head.weight"].shape == (3, 16)
+    assert 0 < evaluate(tmp_path / "epoch-1")["test_acc"] <= 1
+
+
+def test_a_printed_config_with_injected_classes_is_swept_as_it_is(injection_project, monkeypatch):
+    from sweeps.errors import SweepError
+    from sweeps.spec import load_sweep
+
+    monkeypatch.chdir(injection_project)
+    spec = load_sweep("sweep.yaml")
+    assert spec.user.plan.paths["model.optimizer.init_args.lr"] == (
+        "model",
+        "init_args",
+        "optimizer",
+        "init_args",
+        "lr",
+    )
+    with pytest.raises(SweepError) as caught:
+        load_sweep(
+            "sweep.yaml",
+            overrides=[
+                "space.model.optimizer.init_args.lrr={float: [0.001, 0.01]}",
+                "space.model.backbone.init_args.widht={choice: [8, 16]}",
+            ],
+        )
+    lines = str(caught.value).splitlines()
+    assert (
+        "space.model.optimizer.init_args.lrr: AdamW takes no argument 'lrr'; did you mean lr? "
+        in lines[0]
+    )
+    assert (
+        "space.model.backbone.init_args.widht: MLPBackbone takes no argument 'widht'; did "
+        in (lines[1])
+    )
