@@ -129,7 +129,8 @@ class ConfigChecker:
     objects built from it, so that its checkpoints hold plain values and
     ``load_from_checkpoint`` rebuilds it as it rebuilds a LightningCLI-trained module. That
     instantiator (``_InstantiatorFn`` of Lightning's cli module) is Lightning's private class,
-    used here only; tests/sweeps/user_model/test_checking.py fails when Lightning changes it."""
+    used here only; tests/sweeps/user_model/test_real_projects.py fails when Lightning changes
+    it."""
 
     def __init__(self, flavour: str, model_class: type | None, data_class: type | None):
         # Imported here: torch loads only in the processes that train or evaluate.
