@@ -142,8 +142,11 @@ def trial_callback_class(flavour: str) -> type:
             self.epochs += 1
             session = self.end.session
             decision: Decision | None = None
+            # Every rank reads the epoch's metrics, though only rank 0 decides: reading them
+            # computes what is logged with sync_dist and the torchmetrics objects logged, each a
+            # collective operation that every rank must join (rank 0 alone would wait forever).
+            metrics, refused = self._metrics(trainer)
             if session is not None:
-                metrics, refused = self._metrics(trainer)
                 # trainer.should_stop: the module or a callback of the user's (EarlyStopping)
                 # ends the training after this epoch.
                 result = EpochResult(trainer.current_epoch + 1, metrics, refused)
