@@ -7,7 +7,10 @@ epochs: every trial reports ``epoch`` (completed epochs) with each result. A sch
 trials at known epochs exposes ``decision_epochs(options, problem)`` (an epoch period, and single
 epochs), where trials report at once instead of batching epochs (sweeps.results.epoch_results); one that
 needs checkpoints there (to pause or copy trials) exposes ``auto_checkpoints`` alike, where
-``checkpoint: {every: auto}`` saves (see ``checkpoint_schedule``).
+``checkpoint: {every: auto}`` saves (see ``checkpoint_schedule``). Defaults fit the sweep they
+are in: a scheduler may expose ``fitted(options, problem)``, its options with the defaults the
+sweep did not write fitted to it (PBT's perturbation interval to short trials), and
+``CHECKPOINT_KEEP``, its ``checkpoint.keep`` unless the sweep sets one.
 """
 
 from __future__ import annotations

@@ -29,6 +29,15 @@ class Options(ArgsModel):
 
 
 def check(options: Options, problem: ScheduleProblem) -> None:
+    if (
+        options.grace_period >= problem.max_epochs
+        and "grace_period" not in options.model_fields_set
+    ):
+        raise SweepError(
+            f"median stopping compares trials between epochs, and stop.max_epochs {problem.max_epochs} "
+            "leaves no epoch to stop a trial before; train at least 2 epochs, or use scheduler fifo",
+            path="stop.max_epochs",
+        )
     if options.grace_period >= problem.max_epochs:
         raise SweepError(
             f"grace_period {options.grace_period} is not below stop.max_epochs {problem.max_epochs}; "

@@ -12,8 +12,10 @@ from pydantic import Field
 
 from lightning_modules.configs.base import ArgsModel
 from sweeps.schedulers import TIME_ATTR
+from sweeps.schedulers.population import CHECKPOINT_KEEP as CHECKPOINT_KEEP
 from sweeps.schedulers.population import (
     check_exploits_are_safe,
+    fitted_interval,
     mutated_keys,
     numeric_bounds,
     within_space,
@@ -25,7 +27,10 @@ if TYPE_CHECKING:
 
 class Options(ArgsModel):
     perturbation_interval: int = Field(
-        4, ge=1, le=100_000, description="epochs between exploit/explore steps"
+        4,
+        ge=1,
+        le=100_000,
+        description="epochs between exploit/explore steps (default: 4, or half of a shorter trial)",
     )
     quantile_fraction: float = Field(
         0.25, gt=0.0, le=0.5, description="share of the population copied from / to"
@@ -45,9 +50,13 @@ def _bounds(options: Options, problem: ScheduleProblem) -> dict[str, list[float]
     return {key: numeric_bounds(problem.space[key], key, paths[key]) for key in keys}
 
 
+def fitted(options: Options, problem: ScheduleProblem) -> Options:
+    return fitted_interval(options, problem)
+
+
 def check(options: Options, problem: ScheduleProblem) -> None:
     _bounds(options, problem)
-    check_exploits_are_safe(problem, options.perturbation_interval, "pb2")
+    check_exploits_are_safe(problem, options, "pb2")
 
 
 def decision_epochs(options: Options, problem: ScheduleProblem) -> tuple[int, frozenset[int]]:

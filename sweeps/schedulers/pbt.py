@@ -16,8 +16,10 @@ from pydantic import Field
 
 from lightning_modules.configs.base import ArgsModel
 from sweeps.schedulers import TIME_ATTR
+from sweeps.schedulers.population import CHECKPOINT_KEEP as CHECKPOINT_KEEP
 from sweeps.schedulers.population import (
     check_exploits_are_safe,
+    fitted_interval,
     mutated_keys,
     mutation_domain,
     within_space,
@@ -29,7 +31,10 @@ if TYPE_CHECKING:
 
 class Options(ArgsModel):
     perturbation_interval: int = Field(
-        4, ge=1, le=100_000, description="epochs between exploit/explore steps"
+        4,
+        ge=1,
+        le=100_000,
+        description="epochs between exploit/explore steps (default: 4, or half of a shorter trial)",
     )
     burn_in_period: int = Field(
         0, ge=0, le=100_000, description="epochs before the first perturbation"
@@ -52,9 +57,13 @@ class Options(ArgsModel):
     synch: bool = Field(False, description="wait for the whole population at each perturbation")
 
 
+def fitted(options: Options, problem: ScheduleProblem) -> Options:
+    return fitted_interval(options, problem)
+
+
 def check(options: Options, problem: ScheduleProblem) -> None:
     mutated_keys(options.mutate, problem, "pbt")
-    check_exploits_are_safe(problem, options.perturbation_interval, "pbt")
+    check_exploits_are_safe(problem, options, "pbt")
 
 
 def decision_epochs(options: Options, problem: ScheduleProblem) -> tuple[int, frozenset[int]]:

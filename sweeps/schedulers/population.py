@@ -65,7 +65,23 @@ def _real_valued(param: Param) -> bool:
     return isinstance(param, FloatRange) or (isinstance(param, Steps) and not param.integer)
 
 
-def check_exploits_are_safe(problem: ScheduleProblem, interval: int, scheduler: str) -> None:
+# checkpoint.keep unless the sweep sets it: checkpoints outlive the next perturbation, so that the
+# trials exploiting a donor still find its latest one (see check_exploits_are_safe).
+CHECKPOINT_KEEP = 4
+DEFAULT_INTERVAL = 4  # epochs between perturbations, unless trials are shorter
+
+
+def fitted_interval(options: Any, problem: ScheduleProblem) -> Any:
+    """``options`` with ``perturbation_interval``, when the sweep does not set it, fitted to its
+    trials: every 4 epochs, or every half of a shorter trial."""
+    if "perturbation_interval" in options.model_fields_set or problem.max_epochs < 2:
+        return options  # too short a trial to perturb: check_exploits_are_safe says so
+    interval = max(1, min(DEFAULT_INTERVAL, problem.max_epochs // 2))
+    return options.model_copy(update={"perturbation_interval": interval})
+
+
+def check_exploits_are_safe(problem: ScheduleProblem, options: Any, scheduler: str) -> None:
+    interval = options.perturbation_interval
     if problem.checkpoint_every != "auto" and interval % problem.checkpoint_every:
         raise SweepError(
             f"{scheduler} exploits every {interval} epochs from the donor's latest checkpoint, so checkpoint.every "
@@ -79,6 +95,12 @@ def check_exploits_are_safe(problem: ScheduleProblem, interval: int, scheduler: 
             path="checkpoint.keep",
         )
     if interval >= problem.max_epochs:
+        if "perturbation_interval" not in options.model_fields_set:
+            raise SweepError(
+                f"{scheduler} perturbs trials between epochs, and stop.max_epochs {problem.max_epochs} "
+                "leaves no epoch to perturb after; train at least 2 epochs, or use another scheduler",
+                path="stop.max_epochs",
+            )
         raise SweepError(
             f"perturbation_interval {interval} is not below stop.max_epochs {problem.max_epochs}; "
             "no trial would ever be perturbed",

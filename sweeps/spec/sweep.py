@@ -623,6 +623,7 @@ def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
     )
     _check_searcher_handles_conditions(spec)
     searcher_module(searcher_name).check(spec.searcher, spec.search_problem())
+    spec = _with_scheduler_defaults(spec)
     scheduler_module(spec.scheduler_name).check(spec.scheduler, spec.schedule_problem())
     warm_start = load_warm_start(
         validate_section(WarmStartOptions, raw.get("warm_start"), "warm_start"),
@@ -635,6 +636,21 @@ def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
         spec.trial_count,
     )
     return dataclasses.replace(spec, warm_start=warm_start)
+
+
+def _with_scheduler_defaults(spec: SweepSpec) -> SweepSpec:
+    """The scheduler's defaults for what the sweep did not write (sweeps.schedulers): its own
+    options fitted to the sweep, and the checkpoints it needs kept."""
+    module = scheduler_module(spec.scheduler_name)
+    keep = getattr(module, "CHECKPOINT_KEEP", None)
+    if keep is not None and "keep" not in spec.checkpoint.model_fields_set:
+        spec = dataclasses.replace(
+            spec, checkpoint=spec.checkpoint.model_copy(update={"keep": keep})
+        )
+    fitted = getattr(module, "fitted", None)
+    if fitted is not None:
+        spec = dataclasses.replace(spec, scheduler=fitted(spec.scheduler, spec.schedule_problem()))
+    return spec
 
 
 def _run_settings(raw: dict[str, Any], mistakes: Mistakes) -> dict[str, Any]:

@@ -32,6 +32,37 @@ def test_defaults_fill_every_section():
     assert spec.failure.max_retries == 0 and spec.seed == 0
 
 
+@pytest.mark.parametrize("scheduler", ["pbt", "pb2"])
+def test_a_minimal_population_sweep_gets_defaults_its_scheduler_takes(scheduler):
+    space = {"lr": {"logfloat": [1e-3, 1e-1]}}
+    short = sweep_from_dict(
+        minimal(space=space, scheduler={"name": scheduler}, stop={"max_epochs": 3}), "inline"
+    )
+    assert short.checkpoint.keep == 4 and short.scheduler.perturbation_interval == 1
+    long = sweep_from_dict(minimal(space=space, scheduler={"name": scheduler}), "inline")
+    assert long.checkpoint.keep == 4 and long.scheduler.perturbation_interval == 4
+    # What the sweep writes stands, and is refused where it would not work.
+    with pytest.raises(SweepError, match=r"checkpoint\.keep: .* \(got 2\)"):
+        sweep_from_dict(
+            minimal(space=space, scheduler={"name": scheduler}, checkpoint={"keep": 2}), "inline"
+        )
+    with pytest.raises(SweepError) as caught:
+        sweep_from_dict(
+            minimal(space=space, scheduler={"name": scheduler}, stop={"max_epochs": 1}), "inline"
+        )
+    assert str(caught.value) == (
+        f"inline: stop.max_epochs: {scheduler} perturbs trials between epochs, and "
+        "stop.max_epochs 1 leaves no epoch to perturb after; train at least 2 epochs, or use "
+        "another scheduler"
+    )
+
+
+def test_early_stopping_on_one_epoch_names_the_epochs_not_a_default():
+    with pytest.raises(SweepError) as caught:
+        sweep_from_dict(minimal(scheduler={"name": "median"}, stop={"max_epochs": 1}), "inline")
+    assert str(caught.value).startswith("inline: stop.max_epochs: median stopping compares")
+
+
 def test_set_overrides_any_key_by_dotted_path():
     spec = load_sweep(
         DEFAULT,
