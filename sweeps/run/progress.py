@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any, TextIO
 
 from ray.tune import Callback
 
+from sweeps.errors import first_line
 from sweeps.results.metric_values import is_finite_number
 from sweeps.results.trial_status import ENDED
+from sweeps.run.ray_session import TRIAL_ERROR_FILE
 
 STATUS_ORDER = (
     "running",
@@ -54,6 +57,7 @@ class ProgressTable(Callback):
         searched: list[str],
         interval_s: float = 10.0,
         stream: TextIO | None = None,
+        max_retries: int = 0,
     ):
         self.metric = metric
         self.mode = mode
@@ -62,6 +66,7 @@ class ProgressTable(Callback):
         self.searched = searched
         self.interval_s = interval_s
         self.stream = stream
+        self.max_retries = max_retries
         self.started = time.monotonic()
         self.last_print = 0.0
         self.finished_since_print = False
@@ -72,8 +77,24 @@ class ProgressTable(Callback):
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self.finished_since_print = True
 
+    def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        retry = f"retry {trial.num_failures} of {self.max_retries}"
+        start = "its last checkpoint" if trial.checkpoint is not None else "the start"
+        self._say_failed(trial, f"{retry}, from {start}")
+
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         self.finished_since_print = True
+        self._say_failed(trial, "no retries left" if self.max_retries else "no retries")
+
+    def _say_failed(self, trial: Any, then: str) -> None:
+        """One line for a failed trial: what failed, where its traceback is, what happens next."""
+        epoch = (trial.last_result or {}).get("epoch", 0)
+        print(
+            f"failed     trial {trial.trial_id} after epoch {epoch}: {failure_summary(trial)} "
+            f"({then}; traceback in {trial.path}/{TRIAL_ERROR_FILE})",
+            file=self.stream or sys.stdout,
+            flush=True,
+        )
 
     def on_step_end(self, iteration: int, trials: list, **info: Any) -> None:
         now = time.monotonic()
@@ -124,6 +145,25 @@ class ProgressTable(Callback):
         if len(running) > 8:
             lines.append(f"  ... and {len(running) - 8} more running")
         print("\n".join(lines), file=stream, flush=True)
+
+
+def failure_summary(trial: Any) -> str:
+    """The last line of a failed trial's traceback: its exception's type and first line (the
+    trial's own exception, not the Ray error that carried it to the driver)."""
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
+    from ray import cloudpickle
+
+    # The driver's own copy, written before any callback hears of the failure (the copy in the
+    # sweep's storage follows at the next sync).
+    file = trial.pickled_error_file
+    try:
+        error = cloudpickle.loads(Path(file).read_bytes()) if file else None
+    except Exception:  # noqa: BLE001 - a file that cannot be read leaves the generic line
+        error = None
+    if error is None:
+        return "failed (no error recorded)"
+    cause = getattr(error, "cause", None) or error
+    return f"{type(cause).__name__}: {first_line(cause)}"
 
 
 def _best_value(trial: Any, metric: str, mode: str) -> float | None:

@@ -212,6 +212,7 @@ def start_embedded(
             log_to_driver=verbose,
             _system_config=EMBEDDED_SYSTEM_CONFIG,
         )
+    without_worker_death_notices()
     if helper is not None:
         helper.join()
 
@@ -256,6 +257,7 @@ def connect(address: str, verbose: bool, runtime_env: dict[str, Any] | None = No
                 f"the Ray cluster at {address} refused this driver: {first_line(error)}"
             ) from None
         raise
+    without_worker_death_notices()
     return how
 
 
@@ -344,6 +346,10 @@ TUNE_SETTINGS = {
     # Keeping few checkpoints makes Tune snapshot its state after each one, which is what lets it
     # delete old checkpoints safely; its warning about that would repeat every epoch.
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+    # Tune's older output engine: at verbose 0 it prints nothing, where the newer one prints boxes
+    # (the experiment's configuration, every failed trial's last result) at any verbosity. The
+    # launcher prints its own progress, and one line per failed trial.
+    "RAY_AIR_NEW_OUTPUT": "0",
 }
 # Tune would replace the SIGINT handler during its run with one of its own.
 NO_TUNE_SIGINT_HANDLER = ("TUNE_DISABLE_SIGINT_HANDLER", "1")
@@ -351,6 +357,38 @@ NO_TUNE_SIGINT_HANDLER = ("TUNE_DISABLE_SIGINT_HANDLER", "1")
 TUNE_RUN_LOGGER = "ray.tune.tune"
 TUNE_ANALYSIS_LOGGER = "ray.tune.analysis.experiment_analysis"
 TUNE_STATE_LOGGER = "ray.tune.execution.experiment_state"
+# Where Tune logs each failed trial's traceback, which it also writes to the trial's error.txt.
+TUNE_CONTROLLER_LOGGER = "ray.tune.execution.tune_controller"
+TRIAL_FAILED_PREFIX = "Trial task failed for trial"
+TRIAL_ERROR_FILE = "error.txt"
+
+
+# Ray prints a notice on the driver's console whenever a worker process dies while running a
+# task; for a trial's process the progress table says so in one line naming the trial's error
+# file, which holds Ray's whole account of the death (the notice's text included).
+WORKER_DIED_NOTICE = "A worker died or was killed while executing a task"
+
+
+def without_worker_death_notices() -> None:
+    """Ray's notices of a dead worker left out of the console (its other notices stay): Ray's
+    driver prints them through ``print_to_stdstream`` of its worker module, looked up when each
+    arrives."""
+    from ray._private import worker
+
+    original = worker.print_to_stdstream
+    if getattr(original, "without_worker_deaths", False):
+        return
+
+    def filtered(data: dict[str, Any], ignore_prefix: bool) -> None:
+        if data.get("pid") == "raylet":
+            lines = [line for line in data.get("lines", []) if WORKER_DIED_NOTICE not in line]
+            if not lines:
+                return
+            data = {**data, "lines": lines}
+        original(data, ignore_prefix)
+
+    filtered.without_worker_deaths = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = filtered
 
 
 def this_machines_resources() -> dict[str, float]:

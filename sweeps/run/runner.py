@@ -267,11 +267,18 @@ def _vanished_temporary_file(record: logging.LogRecord) -> bool:
 
 
 def _not_tunes_stop_notice(record: logging.LogRecord) -> bool:
-    """False for Tune's notices of a stop, which tell how to resume with Tune's Python API: the
-    launcher says in its own line how to continue the sweep."""
+    """False for Tune's notices of a stop, which tell how to resume with Tune's Python API (the
+    launcher says in its own line how to continue the sweep), and for its list of the trials that
+    failed (the launcher said so when each failed, and counts them at the end)."""
     return not record.getMessage().startswith(
-        ("Stop signal received", "Experiment has been interrupted")
+        ("Stop signal received", "Experiment has been interrupted", "Trials did not complete")
     )
+
+
+def _not_a_trial_traceback(record: logging.LogRecord) -> bool:
+    """False for Tune's log of a failed trial's traceback: the trial's error.txt holds it, and
+    the progress table says in one line what failed and where that file is."""
+    return not record.getMessage().startswith(ray_session.TRIAL_FAILED_PREFIX)
 
 
 def build_trainable(spec: SweepSpec) -> Any:
@@ -324,6 +331,7 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
             spec.trial_count,
             searched,
             progress_interval_s,
+            max_retries=spec.failure.max_retries,
         ),
     ]
     if not location.is_remote:
@@ -553,6 +561,7 @@ def _sweep(
     logging.getLogger(ray_session.TUNE_ANALYSIS_LOGGER).setLevel(logging.ERROR)
     logging.getLogger(ray_session.TUNE_STATE_LOGGER).addFilter(_vanished_temporary_file)
     logging.getLogger(ray_session.TUNE_RUN_LOGGER).addFilter(_not_tunes_stop_notice)
+    logging.getLogger(ray_session.TUNE_CONTROLLER_LOGGER).addFilter(_not_a_trial_traceback)
     ray_stopping = None
     from sweeps.run.disk_guard import DiskGuard
 

@@ -1,6 +1,7 @@
 """A trial that keeps crashing: its process is SIGKILLed every time it runs. After
 ``failure.max_retries`` restarts (each from its last checkpoint) it must be marked errored, while
-the sweep goes on, finishes the other trials and exits 0."""
+the sweep goes on, finishes the other trials and exits 0. Each failure is one line of the
+launcher's on the console; Ray's tracebacks and boxes stay in the trial's error file."""
 
 from __future__ import annotations
 
@@ -71,3 +72,9 @@ def test_a_trial_that_keeps_crashing_is_errored_without_taking_the_sweep_down(tm
         doomed_epochs == sorted(set(doomed_epochs)) and len(doomed_epochs) >= 3
     )  # each once, progress kept
     assert "2 completed, 1 errored" in output
+    failed = [line for line in output.splitlines() if line.startswith("failed ")]
+    error_file = f"traceback in {sweep_dir / doomed['trial_id']}/error.txt"
+    assert len(failed) == 3 and all(error_file in line for line in failed), failed
+    assert "retry 1 of 2" in failed[0] and "no retries left" in failed[2], failed
+    for noise in ("Traceback", "ERROR", "╭", "Trial train_trial", "Configuration for experiment"):
+        assert noise not in output, output

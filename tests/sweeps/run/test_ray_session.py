@@ -68,7 +68,10 @@ def test_tunes_switches_and_loggers_are_still_there():
     import inspect
     import logging
 
+    import ray._private.worker
     import ray.tune.execution.experiment_state
+    import ray.tune.execution.tune_controller
+    import ray.tune.experimental.output
     import ray.tune.tune
     import ray.tune.utils.callback
 
@@ -76,13 +79,27 @@ def test_tunes_switches_and_loggers_are_still_there():
 
     sources = "".join(
         inspect.getsource(module)
-        for module in (ray.tune.tune, ray.tune.utils.callback, ray.tune.execution.experiment_state)
+        for module in (
+            ray.tune.tune,
+            ray.tune.utils.callback,
+            ray.tune.execution.experiment_state,
+            ray.tune.experimental.output,
+        )
     )
     for name in [*ray_session.TUNE_SETTINGS, ray_session.NO_TUNE_SIGINT_HANDLER[0]]:
         assert name in sources, name
     assert "signal.SIGUSR1" in inspect.getsource(ray.tune.tune)  # what ask_tune_to_stop sends
-    for name in (ray_session.TUNE_RUN_LOGGER, ray_session.TUNE_STATE_LOGGER):
+    for name in (
+        ray_session.TUNE_RUN_LOGGER,
+        ray_session.TUNE_STATE_LOGGER,
+        ray_session.TUNE_CONTROLLER_LOGGER,
+    ):
         assert logging.getLogger(name) is __import__(name, fromlist=["logger"]).logger
+    controller = inspect.getsource(ray.tune.execution.tune_controller)
+    assert f'logger.error(f"{ray_session.TRIAL_FAILED_PREFIX} {{trial}}"' in controller
+    # The driver prints Ray's notices through this function, looked up as each arrives.
+    listener = inspect.getsource(ray._private.worker.listen_error_messages)
+    assert "print_to_stdstream(" in listener and '"pid": "raylet"' in listener
 
 
 def test_finished_trials_join_the_optuna_study_inside_optunasearch():
