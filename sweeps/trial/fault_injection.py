@@ -5,6 +5,8 @@ which the trials' processes inherit) to a JSON mapping of a fault to the configu
 trials that commit it, e.g. ``{"hang": {"lr": 0.002}, "raise": {"lr": 0.003}}``:
 
 - ``raise``: an exception in the trial's first training step;
+- ``crash``: an exception before the trial's second epoch, unless it started from a checkpoint
+  (so a retry continues from its first epoch's checkpoint and finishes);
 - ``out_of_memory``: an allocation far beyond any machine's memory, in the first step (a real
   failure of torch's allocator, not a simulated error);
 - ``hang``: after its first epoch, the trial waits forever (what a deadlocked data loader or a
@@ -23,7 +25,7 @@ import threading
 from typing import Any
 
 VARIABLE = "SWEEP_INJECT_FAULTS"
-KINDS = ("raise", "out_of_memory", "hang", "print")
+KINDS = ("raise", "crash", "out_of_memory", "hang", "print")
 PRINTED_BYTES_PER_EPOCH = 2_000_000
 
 
@@ -45,12 +47,15 @@ def faults_for(config: dict[str, Any]) -> frozenset[str]:
     )
 
 
-def before_epoch(faults: frozenset[str], epoch: int) -> None:
-    """Commit the trial's faults due before its ``epoch`` (1-based) trains."""
+def before_epoch(faults: frozenset[str], epoch: int, restored: bool = False) -> None:
+    """Commit the trial's faults due before its ``epoch`` (1-based, counted from this run's
+    start) trains; ``restored``: this run started from a checkpoint."""
     if not faults:
         return
     if epoch == 1 and "raise" in faults:
         raise RuntimeError("injected fault: an exception in the trial's first training step")
+    if epoch == 2 and "crash" in faults and not restored:
+        raise RuntimeError("injected fault: a crash before the trial's second epoch")
     if epoch == 1 and "out_of_memory" in faults:
         # Imported here: torch loads only in the processes that train or evaluate.
         import torch

@@ -268,7 +268,9 @@ class TrialSession:
 
     def before_epoch(self) -> None:
         self.trained += 1
-        fault_injection.before_epoch(self.faults, self.trained)
+        fault_injection.before_epoch(
+            self.faults, self.trained, restored=self.restored_metrics is not None
+        )
 
     def decide(self, results: list[EpochResult], stopping: bool = False) -> Decision:
         """``stopping``: the training ends after this epoch anyway (a user's EarlyStopping)."""
