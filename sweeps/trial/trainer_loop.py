@@ -255,6 +255,7 @@ class TrainerRun:
     settings: dict[str, Any]
     callbacks: list[Any] = field(default_factory=list)
     plugins: list[Any] = field(default_factory=list)
+    ddp_options: dict[str, Any] = field(default_factory=dict)  # the user's DDP strategy's own
 
 
 def fit(
@@ -283,7 +284,7 @@ def fit(
         placement = {
             "accelerator": "gpu" if use_gpu else "cpu",
             "devices": "auto",
-            "strategy": strategy_class(),
+            "strategy": strategy_class(**run.ddp_options),
         }
         plugins.append(environment_class())
     trainer = pl.Trainer(

@@ -16,6 +16,9 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import os
+import sys
+from pathlib import Path
 from types import MethodType
 from typing import Any
 
@@ -23,7 +26,7 @@ from sweeps.spec.conditions import assemble_lists
 from sweeps.spec.space import plain
 from sweeps.trial.trainer_loop import TrainerRun, lightning
 from sweeps.user_model.blueprint import HyperParameters, call_blueprint
-from sweeps.user_model.checking import MODEL_CHECKPOINT, TOOL_TRAINER, ConfigChecker
+from sweeps.user_model.checking import MODEL_CHECKPOINT, TOOL_TRAINER, ConfigChecker, ddp_options
 from sweeps.user_model.classes import import_target
 from sweeps.user_model.config_files import LIGHTNING_KEYS
 from sweeps.user_model.paths import with_values
@@ -70,11 +73,18 @@ def checker_for(user_config: dict[str, Any], flavour: str, builder: str | None) 
 
 
 def build_parts(
-    flavour: str, config: dict[str, Any], builder: str | None, hp_values: dict[str, Any], seed: int
+    flavour: str,
+    config: dict[str, Any],
+    builder: str | None,
+    hp_values: dict[str, Any],
+    seed: int,
+    working_dir: str = "",
 ) -> tuple[Any, Any, Any]:
-    """(module, data module or None, the parsed and instantiated config)."""
+    """(module, data module or None, the parsed and instantiated config). ``working_dir``: where
+    the sweep was loaded (see ``on_this_node``)."""
     lightning(flavour).seed_everything(seed, workers=True, verbose=False)
     checker = checker_for(config, flavour, builder)
+    config = on_this_node(config, working_dir, _targets(config, builder))
     parsed = {key: value for key, value in config.items() if key in LIGHTNING_KEYS}
     init = checker.instantiate(checker.namespace(parsed))
     datamodule = init.get("data")
@@ -88,6 +98,46 @@ def build_parts(
     if init.get("optimizer") is not None:
         _configure_optimizers(flavour, model, init)
     return model, datamodule, init
+
+
+def _targets(config: dict[str, Any], builder: str | None) -> list[str]:
+    sections = (config.get(section) or {} for section in ("model", "data"))
+    return [target for target in (builder, *(s.get("class_path") for s in sections)) if target]
+
+
+def project_root(targets: list[str]) -> Path | None:
+    """Where this process imported the user's project from: the folder holding the top-level
+    package (or module) of the first of the class paths ``targets`` that it has imported."""
+    for target in targets:
+        module = sys.modules.get(target.partition(":")[0].split(".")[0])
+        file = getattr(module, "__file__", None)
+        if file:
+            path = Path(file)
+            return path.parent.parent if path.name == "__init__.py" else path.parent
+    return None
+
+
+def on_this_node(config: dict[str, Any], working_dir: str, targets: list[str]) -> dict[str, Any]:
+    """``config`` with the paths into the project that this node lacks pointing into its own
+    copy of the project. Relative paths among the arguments were made absolute from the folder
+    the sweep was loaded in (``working_dir``); a cluster's node runs the copy Ray shipped, in a
+    folder of its own, and an evaluation may run from another checkout of the project."""
+    here = project_root(targets)
+    if not working_dir or here is None or here == Path(working_dir):
+        return config
+    prefix = working_dir.rstrip(os.sep) + os.sep
+
+    def moved(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: moved(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [moved(item) for item in value]
+        if isinstance(value, str) and value.startswith(prefix) and not os.path.exists(value):
+            candidate = here / value[len(prefix) :]
+            return str(candidate) if candidate.exists() else value
+        return value
+
+    return moved(config)
 
 
 def _configure_optimizers(flavour: str, model: Any, init: Any) -> None:
@@ -108,7 +158,9 @@ def _configure_optimizers(flavour: str, model: Any, init: Any) -> None:
 def user_trainer_run(user: UserPlan, config: dict[str, Any]) -> tuple[TrainerRun, dict[str, Any]]:
     """The trial's Trainer run, and the fields every checkpoint of it carries."""
     trial, hp_values = trial_config(user, config)
-    model, datamodule, init = build_parts(user.flavour, trial, user.builder, hp_values, user.seed)
+    model, datamodule, init = build_parts(
+        user.flavour, trial, user.builder, hp_values, user.seed, user.working_dir
+    )
     trainer = init.trainer.as_dict() if hasattr(init.trainer, "as_dict") else dict(init.trainer)
     callbacks = [
         callback
@@ -125,6 +177,7 @@ def user_trainer_run(user: UserPlan, config: dict[str, Any]) -> tuple[TrainerRun
             "hp": hp_values,
             "seed": user.seed,
             "model_name": user.model_name,
+            "working_dir": user.working_dir,
         }
     }
     callbacks.append(restore_settings_class(user.flavour)(trial_values(fields[MODEL_FIELD])))
@@ -135,6 +188,7 @@ def user_trainer_run(user: UserPlan, config: dict[str, Any]) -> tuple[TrainerRun
         settings,
         callbacks,
         plugins if isinstance(plugins, list) else [plugins],
+        ddp_options((trial.get("trainer") or {}).get("strategy"), user.flavour) or {},
     ), fields
 
 

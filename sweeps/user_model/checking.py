@@ -71,6 +71,42 @@ def accepted_arguments(klass: type) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+# What a DDP strategy's constructor takes that data-parallel trials decide themselves: where they
+# run and how their processes start and talk (Ray Train sets up the process group).
+_PLACEMENT = {
+    "accelerator",
+    "parallel_devices",
+    "cluster_environment",
+    "checkpoint_io",
+    "precision_plugin",
+    "process_group_backend",
+    "start_method",
+}
+
+
+def ddp_options(strategy: Any, flavour: str) -> dict[str, Any] | None:
+    """The options of the user's ``trainer.strategy`` (as written in the config) that data-parallel
+    trials keep, when it is one of Lightning's DDP strategies: a registered name
+    (``ddp_find_unused_parameters_true``) or a ``DDPStrategy`` by class_path with its init_args
+    (``find_unused_parameters``, ``static_graph``, ...). None for any other strategy."""
+    pl = importlib.import_module(flavour)
+    if isinstance(strategy, str):
+        registry = pl.strategies.StrategyRegistry
+        if strategy not in registry or not issubclass(
+            registry[strategy]["strategy"], pl.strategies.DDPStrategy
+        ):
+            return None
+        given = registry[strategy]["init_params"]
+    elif isinstance(strategy, dict) and isinstance(strategy.get("class_path"), str):
+        klass = strategy["class_path"].rsplit(".", 1)[-1]
+        if klass != pl.strategies.DDPStrategy.__name__:
+            return None
+        given = strategy.get("init_args") or {}
+    else:
+        return None
+    return {key: value for key, value in given.items() if key not in _PLACEMENT}
+
+
 def takes_keywords(klass: type) -> bool:
     """Whether ``klass``'s constructor takes ``**kwargs`` of its own (given under
     ``dict_kwargs`` in a LightningCLI config)."""

@@ -44,6 +44,7 @@ def evaluate_user_checkpoint(file: Path, stored: dict[str, Any]) -> dict[str, fl
         record.get("builder"),
         record.get("hp") or {},
         int(record.get("seed", 0)),
+        record.get("working_dir") or "",
     )
     name = record.get("model_name", type(model).__name__)
     if not pl.utilities.model_helpers.is_overridden("test_step", model):

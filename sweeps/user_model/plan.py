@@ -18,3 +18,6 @@ class UserPlan:
     builder: str | None = None  # "package.module:function" of a blueprint build(hp)
     blueprint_keys: tuple[str, ...] = ()  # searched keys the blueprint asks for
     seed: int = 0
+    # The folder the sweep was loaded in: relative paths among the arguments were made absolute
+    # from it, and a node whose copy of the project lies elsewhere finds them there.
+    working_dir: str = ""

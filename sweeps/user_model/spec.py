@@ -36,6 +36,7 @@ from sweeps.user_model.checking import (
     TOOL_TRAINER,
     ConfigChecker,
     accepted_arguments,
+    ddp_options,
     takes_keywords,
     trainer_class,
     trainer_defaults,
@@ -224,6 +225,7 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
         builder=builder_target,
         blueprint_keys=tuple(blueprint.space) if blueprint else (),
         seed=plan_seed,
+        working_dir=os.getcwd(),
     )
     notes = _overridden(config, flavour)
     if (
@@ -341,8 +343,15 @@ def _overridden(config: dict[str, Any], flavour: str) -> list[str]:
     trainer = config.get("trainer") or {}
     defaults = trainer_defaults(flavour)
     notes = []
+    kept = ddp_options(trainer.get("strategy"), flavour)
     for name, source in TOOL_TRAINER.items():
-        if name in trainer and trainer[name] != defaults.get(name) and trainer[name] is not None:
+        if name == "strategy" and kept:
+            shown = ", ".join(f"{key}={value!r}" for key, value in kept.items())
+            notes.append(
+                f"trainer.strategy {show(trainer[name], 40)}: data-parallel trials "
+                f"(resources.workers) keep its DDP options ({shown})"
+            )
+        elif name in trainer and trainer[name] != defaults.get(name) and trainer[name] is not None:
             notes.append(f"trainer.{name} {show(trainer[name], 40)} is set by {source}")
     for callback in trainer.get("callbacks") or []:
         if isinstance(callback, dict) and str(callback.get("class_path", "")).endswith(

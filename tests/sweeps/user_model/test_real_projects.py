@@ -138,3 +138,49 @@ def test_a_printed_config_with_injected_classes_is_swept_as_it_is(injection_proj
         "space.model.backbone.init_args.widht: MLPBackbone takes no argument 'widht'; did "
         in (lines[1])
     )
+
+
+def test_paths_into_the_project_follow_it_to_a_nodes_copy(tmp_path, monkeypatch):
+    """A path into the project, made absolute where the sweep was loaded, points into the copy of
+    the project that a node imports (a cluster's node runs the project Ray shipped, elsewhere)."""
+    import shutil
+
+    from sweeps.spec import load_sweep
+    from sweeps.user_model.build import on_this_node
+
+    with importable("pretrained_path", tmp_path / "driver") as loaded_in:
+        monkeypatch.chdir(loaded_in)
+        user = load_sweep("sweep.yaml").user.plan
+        monkeypatch.chdir(tmp_path)
+    weights = user.config["model"]["init_args"]["pretrained"]
+    assert weights == str(loaded_in / "weights" / "encoder.pt")
+    shutil.rmtree(loaded_in)  # this node lacks the driver's folder
+    with importable("pretrained_path", tmp_path / "node") as shipped:
+        import pretrained_path.model  # noqa: F401 - the project as this node imports it
+
+        targets = [user.config["model"]["class_path"]]
+        moved = on_this_node(user.config, user.working_dir, targets)
+    assert moved["model"]["init_args"]["pretrained"] == str(shipped / "weights" / "encoder.pt")
+
+
+def test_a_ddp_strategy_of_the_users_keeps_its_options_for_data_parallel_trials(
+    tmp_path, monkeypatch
+):
+    from sweeps.spec import load_sweep
+    from sweeps.user_model.checking import ddp_options
+
+    with importable("manual_gan", tmp_path) as folder:
+        monkeypatch.chdir(folder)
+        spec = load_sweep("sweep.yaml")
+    assert (
+        "trainer.strategy 'ddp_find_unused_parameters_true': data-parallel trials "
+        "(resources.workers) keep its DDP options (find_unused_parameters=True)"
+    ) in spec.user.notes
+    by_class = {
+        "class_path": "lightning.pytorch.strategies.DDPStrategy",
+        "init_args": {"static_graph": True, "start_method": "spawn", "accelerator": "cpu"},
+    }
+    assert ddp_options(by_class, "lightning.pytorch") == {"static_graph": True}
+    assert ddp_options("ddp_spawn", "pytorch_lightning") == {}
+    assert ddp_options("fsdp", "lightning.pytorch") is None
+    assert ddp_options(None, "lightning.pytorch") is None
