@@ -35,7 +35,7 @@ from sweeps.results.epoch_results import logged_values
 from sweeps.results.layout import BEST_FILE, METRICS_FILE, TRIALS_FILE
 from sweeps.results.metric_values import is_finite_number, is_number
 from sweeps.results.storage import Location
-from sweeps.results.trial_status import ENDED, ENDED_REASON
+from sweeps.results.trial_status import ENDED, ENDED_REASON, error_line
 from sweeps.spec import SweepSpec
 from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, plain
 from sweeps.trial.plan import TrialPlan, trial_arguments
@@ -83,7 +83,7 @@ def records_from_results(
     records = []
     for result in result_grid:
         history = _history(result.metrics_dataframe)
-        error = None if result.error is None else _one_line(result.error)
+        error = None if result.error is None else error_line(result.error)[:500]
         ended = None if error else (result.metrics or {}).get(ENDED)
         trial_dir = name(str(result.path))
         # The folder is named by the trial id. (The last result's trial_id can be another
@@ -129,12 +129,6 @@ def _history(frame: Any) -> list[dict[str, Any]]:
             # A trial restored from an earlier checkpoint reports some epochs twice: the later wins.
             by_epoch[int(row["epoch"])] = {key: plain(value) for key, value in row.items()}
     return [by_epoch[epoch] for epoch in sorted(by_epoch)]
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    last = next((line for line in reversed(text) if line.strip()), type(error).__name__)
-    return last.strip()[:500]
 
 
 def _best_in(history: list[dict[str, Any]], metric: str, mode: str) -> tuple[float, int] | None:

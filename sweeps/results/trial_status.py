@@ -34,3 +34,12 @@ def is_out_of_memory(error: BaseException) -> bool:
             return True
         error = error.__cause__ or error.__context__
     return False
+
+
+def error_line(error: BaseException) -> str:
+    """A failed trial's error in one line, as the console and the tables say it: its own
+    exception's type and first line (a trial's exception reaches the driver inside Ray's, as
+    its ``cause``; the lines after the first, a stalled trial's stacks say, stay in error.txt)."""
+    cause = getattr(error, "cause", None) or error
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    return f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__

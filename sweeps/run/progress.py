@@ -13,9 +13,8 @@ from typing import Any, TextIO
 
 from ray.tune import Callback
 
-from sweeps.errors import first_line
 from sweeps.results.metric_values import is_finite_number
-from sweeps.results.trial_status import ENDED
+from sweeps.results.trial_status import ENDED, error_line
 from sweeps.run.ray_session import TRIAL_ERROR_FILE
 
 STATUS_ORDER = (
@@ -160,10 +159,7 @@ def failure_summary(trial: Any) -> str:
         error = cloudpickle.loads(Path(file).read_bytes()) if file else None
     except Exception:  # noqa: BLE001 - a file that cannot be read leaves the generic line
         error = None
-    if error is None:
-        return "failed (no error recorded)"
-    cause = getattr(error, "cause", None) or error
-    return f"{type(cause).__name__}: {first_line(cause)}"
+    return "failed (no error recorded)" if error is None else error_line(error)
 
 
 def _best_value(trial: Any, metric: str, mode: str) -> float | None:

@@ -141,6 +141,14 @@ class Stop(ArgsModel):
         le=10 * 365 * 86400,
         description="end a trial (as timed_out) that runs or hangs longer than this",
     )
+    stall_s: float | None = Field(
+        None,
+        gt=0.0,
+        le=10 * 365 * 86400,
+        description="fail a trial (retried per failure) whose processes finish no epoch in this "
+        "long; default: 600 s for the set-up and first epoch, then 10 times the slowest epoch "
+        "(at least 120 s)",
+    )
     target: float | None = Field(
         None, allow_inf_nan=False, description="end the sweep once a trial's metric reaches it"
     )

@@ -11,11 +11,16 @@ ends the training at the next epoch's end. A checkpoint given by Tune (a retry, 
 a PBT exploit) is sent to every worker, whose Trainer resumes from it.
 
 Ray Train's own retries are off: a failed worker fails the trial, and Tune restarts it from its
-last checkpoint (``failure.max_retries``), on whichever nodes are left.
+last checkpoint (``failure.max_retries``), on whichever nodes are left. Each worker watches its
+own epochs (sweeps.trial.stall_watch): a rank that finishes no epoch within the bound sends its
+stacks to the trial's process through a third queue and ends itself, which ends the whole group
+(Ray Train stops the workers of a run that lost one); the trial then fails with ``TrialStalled``.
+A rank that dies ends the group the same way.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -26,12 +31,16 @@ from typing import Any
 from sweeps.errors import first_line
 from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import TrialReports, TrialSession
+from sweeps.trial.stall_watch import Stall, StallWatch, stalled_error
 
 DRIVER_MEMORY_BYTES = (
     256 * 1024**2
 )  # what a distributed trial's own process reserves instead of a CPU
 _WAIT_S = 1.0
 _STOP_WAIT_S = 120.0
+_STALL_SEND_S = 5.0  # a stalled rank's wait for its stall to reach the trial's process
+_STALL_GATHER_S = 3.0  # the trial's process's wait for other ranks' stalls after the first
+STALLED_EXIT_STATUS = 75  # a stalled rank's own end
 
 
 def worker_loop(arguments: dict[str, Any]) -> None:
@@ -51,22 +60,43 @@ def worker_loop(arguments: dict[str, Any]) -> None:
     restored = _write_files(
         arguments["checkpoint_files"], tempfile.mkdtemp(prefix="sweep-restore-")
     )
+    watch = StallWatch(plan.stall_s, rank, on_stall=_stall_reporter(arguments["stalls"]))
+    watch.start()
     try:
         session = None
         if rank == 0:
             node_id = ray.get_runtime_context().get_node_id()
             reports = TrialReports(plan, node_id, send=_relay_sender(relay, stop))
             session = TrialSession(
-                plan, reports, restored, arguments["faults"], plan.patience_of(config)
+                plan, reports, restored, arguments["faults"], plan.patience_of(config), watch
             )
         run, fields = trainer_run(plan, config)
         end = EpochEnd(
-            session, fields, stop_requested=lambda: not stop.empty(), check_first_validation=False
+            session,
+            fields,
+            stop_requested=lambda: not stop.empty(),
+            check_first_validation=False,
+            watch=watch,
+            rank_faults=arguments["faults"],
         )
         fit(run, end, plan.max_epochs, uses_gpu(plan), restored, distributed=True)
     finally:
+        watch.close()
         if restored is not None:
             shutil.rmtree(restored, ignore_errors=True)
+
+
+def _stall_reporter(stalls: Any) -> Any:
+    """What a stalled rank does: send its stall to the trial's process, then end itself (its
+    stuck thread cannot be stopped), which ends the whole group."""
+
+    def report(stall: Stall) -> None:
+        try:
+            stalls.put(stall, timeout=_STALL_SEND_S)
+        finally:
+            os._exit(STALLED_EXIT_STATUS)
+
+    return report
 
 
 def _relay_sender(relay: Any, stop: Any) -> Any:
@@ -105,6 +135,7 @@ def train_distributed(
 
     relay = Queue(maxsize=1, actor_options={"num_cpus": 0})
     stop = Queue(actor_options={"num_cpus": 0})
+    stalls = Queue(actor_options={"num_cpus": 0})
     storage = Path(tempfile.mkdtemp(prefix="sweep-train-run-"))
     use_gpu = plan.gpus > 0
     trainer = TorchTrainer(
@@ -114,6 +145,7 @@ def train_distributed(
             "config": config,
             "relay": relay,
             "stop": stop,
+            "stalls": stalls,
             "faults": faults,
             "checkpoint_files": _read_files(restored) if restored is not None else None,
         },
@@ -140,6 +172,8 @@ def train_distributed(
     run.start()
     try:
         while not reports.ended:
+            if not stalls.empty():
+                raise stalled_error(_gathered(stalls))
             try:
                 result, files, last = relay.get(timeout=_WAIT_S)
             except Empty:
@@ -164,14 +198,34 @@ def train_distributed(
                     shutil.rmtree(folder, ignore_errors=True)
         run.join(_STOP_WAIT_S if reports.ended else 0)
         if failure:
+            # A stalled rank ended itself just after sending its stall, which failed the run.
+            stalled = _gathered(stalls, first_wait_s=_STALL_SEND_S)
+            if stalled:
+                raise stalled_error(stalled)
             raise RuntimeError(f"data-parallel training failed: {_worker_error(failure[0])}")
     finally:
         if run.is_alive():
             stop.put(True)  # a scheduler's stop, the watchdog or an error here: rank 0 ends the run
             run.join(_STOP_WAIT_S)
-        for queue in (relay, stop):
+        for queue in (relay, stop, stalls):
             queue.shutdown(force=True)
         shutil.rmtree(storage, ignore_errors=True)
+
+
+def _gathered(stalls: Any, first_wait_s: float = 0.0) -> list[Stall]:
+    """Every stall sent so far, and those the other stalled ranks send within a few seconds (a
+    hung rank leaves its peers waiting on it, so they stall at about the same time)."""
+    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
+    from ray.util.queue import Empty
+
+    found: list[Stall] = []
+    wait = first_wait_s
+    while True:
+        try:
+            found.append(stalls.get(timeout=wait) if wait else stalls.get_nowait())
+        except Empty:
+            return found
+        wait = _STALL_GATHER_S
 
 
 def _fit(trainer: Any, failure: list[BaseException]) -> None:

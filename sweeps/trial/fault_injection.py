@@ -2,7 +2,9 @@
 
 Off unless the environment variable ``SWEEP_INJECT_FAULTS`` is set (in the driver's environment,
 which the trials' processes inherit) to a JSON mapping of a fault to the configuration of the
-trials that commit it, e.g. ``{"hang": {"lr": 0.002}, "raise": {"lr": 0.003}}``:
+trials that commit it, e.g. ``{"hang": {"lr": 0.002}, "raise": {"lr": 0.003}}``, or to ``@`` and
+the path of a file holding that mapping (read as each trial starts, so that one Ray instance
+can run sweeps with other faults one after another):
 
 - ``raise``: an exception in the trial's first training step;
 - ``crash``: an exception before the trial's second epoch, unless it started from a checkpoint
@@ -11,7 +13,9 @@ trials that commit it, e.g. ``{"hang": {"lr": 0.002}, "raise": {"lr": 0.003}}``:
   failure of torch's allocator, not a simulated error);
 - ``hang``: after its first epoch, the trial waits forever (what a deadlocked data loader or a
   collective operation whose peer died looks like from outside);
-- ``print``: 2 MB of output every epoch.
+- ``print``: 2 MB of output every epoch;
+- ``hang_rank1``: in a data-parallel trial, rank 1 waits forever before its second epoch (its
+  peers then wait for it in their next collective operation).
 
 The faults are real: the sweep sees exactly what the same failure in a model would produce.
 """
@@ -22,16 +26,19 @@ import json
 import os
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 VARIABLE = "SWEEP_INJECT_FAULTS"
-KINDS = ("raise", "crash", "out_of_memory", "hang", "print")
+KINDS = ("raise", "crash", "out_of_memory", "hang", "print", "hang_rank1")
 PRINTED_BYTES_PER_EPOCH = 2_000_000
 
 
 def faults_for(config: dict[str, Any]) -> frozenset[str]:
     """The faults this trial commits: those whose configuration its own config matches."""
     text = os.environ.get(VARIABLE)
+    if text and text.startswith("@"):
+        text = Path(text[1:]).read_text()
     if not text:
         return frozenset()
     wanted = json.loads(text)
@@ -68,3 +75,10 @@ def before_epoch(faults: frozenset[str], epoch: int, restored: bool = False) -> 
         for _ in range(PRINTED_BYTES_PER_EPOCH // len(line)):
             sys.stdout.write(line)
         sys.stdout.flush()
+
+
+def before_other_rank_epoch(faults: frozenset[str], rank: int, epoch: int) -> None:
+    """Commit the faults of a data-parallel trial's ranks other than 0 (whose faults are the
+    trial's, committed in ``before_epoch``) due before their ``epoch`` trains."""
+    if epoch == 2 and rank == 1 and "hang_rank1" in faults:
+        threading.Event().wait()

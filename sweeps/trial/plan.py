@@ -51,6 +51,7 @@ class TrialPlan:
     trial_timeout_s: float | None = (
         None  # wall time of one run of a trial (from its start or restart)
     )
+    stall_s: float | None = None  # the longest without an epoch (None: sweeps.trial.stall_watch)
     user: UserPlan | None = None
 
     @property
@@ -107,6 +108,7 @@ class TrialPlan:
             report_every=report_every,
             report_epochs=report_epochs,
             trial_timeout_s=spec.stop.trial_timeout_s,
+            stall_s=spec.stop.stall_s,
             user=spec.user.plan if spec.user is not None else None,
         )
 

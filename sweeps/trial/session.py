@@ -41,6 +41,7 @@ from sweeps.results.metric_values import better, is_number
 from sweeps.results.trial_status import ENDED, ENDED_REASON, METRIC_MISSING, TIMED_OUT
 from sweeps.trial import fault_injection
 from sweeps.trial.plan import TrialPlan
+from sweeps.trial.stall_watch import StallWatch
 
 DIVERGED = "diverged"
 EPOCH = "epoch"
@@ -250,10 +251,12 @@ class TrialSession:
         restored: Path | None = None,
         faults: frozenset[str] = frozenset(),
         patience: int | None = None,
+        watch: StallWatch | None = None,
     ):
         self.plan = plan
         self.reports = reports
         self.faults = faults
+        self.watch = watch  # this process's, armed while an epoch trains
         self.patience = Patience(plan.mode, patience, read_restored(restored, PATIENCE_FILE))
         self.restored_metrics = read_restored(restored, CHECKPOINT_METRICS_FILE)
         self.deadline = (
@@ -268,12 +271,17 @@ class TrialSession:
 
     def before_epoch(self) -> None:
         self.trained += 1
+        if self.watch is not None:
+            done = (self.restored_metrics or {}).get(EPOCH, 0)
+            self.watch.epoch_starting(f"training epoch {done + self.trained}")
         fault_injection.before_epoch(
             self.faults, self.trained, restored=self.restored_metrics is not None
         )
 
     def decide(self, results: list[EpochResult], stopping: bool = False) -> Decision:
         """``stopping``: the training ends after this epoch anyway (a user's EarlyStopping)."""
+        if self.watch is not None:
+            self.watch.epoch_done()  # what follows waits on the driver, not on training
         plan = self.plan
         epoch = results[0].epoch
         try:

@@ -29,6 +29,7 @@ from sweeps.trial.epoch_loop import train
 from sweeps.trial.parts import prepare_process, shipped_folds, trainer_run, uses_gpu
 from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import TrialReports, TrialSession, Watchdog
+from sweeps.trial.stall_watch import StallWatch, supervised
 from sweeps.trial.trainer_loop import EpochEnd, fit
 
 
@@ -47,7 +48,7 @@ def train_in_process(
     run, fields = trainer_run(plan, config)
     fit(
         run,
-        EpochEnd(session, fields),
+        EpochEnd(session, fields, watch=session.watch),
         plan.max_epochs,
         uses_gpu(plan),
         restored,
@@ -79,8 +80,13 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
                 plan, config, restored, reports, tune.get_context().get_trial_id(), faults
             )
         else:
-            session = TrialSession(plan, reports, restored, faults, plan.patience_of(config))
-            train_in_process(plan, config, session, restored, tune.get_context().get_trial_dir())
+            # The supervisor (Tune's thread) fails the trial as soon as its training stalls.
+            watch = StallWatch(plan.stall_s, rank=0, on_stall=lambda stall: None)
+            session = TrialSession(
+                plan, reports, restored, faults, plan.patience_of(config), watch=watch
+            )
+            trial_dir = tune.get_context().get_trial_dir()
+            supervised(lambda: train_in_process(plan, config, session, restored, trial_dir), watch)
     except Exception as error:
         if restored is not None and str(restored) in str(error):
             # Name the checkpoint where the user finds it, not the temporary copy read here.

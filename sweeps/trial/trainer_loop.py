@@ -26,7 +26,9 @@ from types import ModuleType
 from typing import Any
 
 from lightning_modules.checkpoint import CHECKPOINT_FILE
+from sweeps.trial import fault_injection
 from sweeps.trial.session import Decision, EpochResult, TrialSession, missing_metric_message
+from sweeps.trial.stall_watch import StallWatch
 
 FLAVOURS = ("lightning.pytorch", "pytorch_lightning")
 EPOCH_KEY = "epoch"  # what Lightning adds to everything it logs
@@ -92,6 +94,10 @@ class EpochEnd:
     checkpoint_fields: dict[str, Any] = field(default_factory=dict)
     stop_requested: Callable[[], bool] = lambda: False
     check_first_validation: bool = True
+    # This process's watch over its epochs (sweeps.trial.stall_watch): the session drives it on
+    # rank 0, the callback on the other ranks of a data-parallel trial.
+    watch: StallWatch | None = None
+    rank_faults: frozenset[str] = frozenset()  # what the other ranks commit on purpose
 
 
 @functools.cache
@@ -113,6 +119,21 @@ def trial_callback_class(flavour: str) -> type:
         def on_train_epoch_start(self, trainer: Any, module: Any) -> None:
             if self.end.session is not None:
                 self.end.session.before_epoch()
+            elif self.end.watch is not None:
+                self.end.watch.epoch_starting(f"training epoch {trainer.current_epoch + 1}")
+            if self.end.session is None:
+                fault_injection.before_other_rank_epoch(
+                    self.end.rank_faults, trainer.global_rank, trainer.current_epoch + 1
+                )
+
+        def on_validation_epoch_start(self, trainer: Any, module: Any) -> None:
+            if self.end.watch is not None:
+                doing = (
+                    "checking validation before training (the sanity check)"
+                    if trainer.sanity_checking
+                    else f"validating epoch {trainer.current_epoch + 1}"
+                )
+                self.end.watch.doing_now(doing)
 
         def on_validation_end(self, trainer: Any, module: Any) -> None:
             """The first real validation: a validation metric the model never logged stops the
@@ -146,6 +167,8 @@ def trial_callback_class(flavour: str) -> type:
             # computes what is logged with sync_dist and the torchmetrics objects logged, each a
             # collective operation that every rank must join (rank 0 alone would wait forever).
             metrics, refused = self._metrics(trainer)
+            if session is None and self.end.watch is not None:
+                self.end.watch.epoch_done()  # the decision comes from rank 0, after its report
             if session is not None:
                 # trainer.should_stop: the module or a callback of the user's (EarlyStopping)
                 # ends the training after this epoch.
