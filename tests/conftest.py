@@ -98,11 +98,15 @@ def launcher_env(**extra: str) -> dict[str, str]:
 
 
 def run_launcher(
-    module: str, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+    module: str,
+    *args: str,
+    timeout: float = 300,
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", f"launchers.{module}", *args],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,

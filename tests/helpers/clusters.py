@@ -47,24 +47,19 @@ def wait_for_nodes(address: str, count: int, env: dict[str, str], timeout: float
 
 @contextlib.contextmanager
 def two_node_cluster(
-    temp: Path, hidden: Path | None = None
+    temp: Path, hidden: Path | None = None, cwd: Path | None = None, head_cpus: int = 1
 ) -> Iterator[tuple[str, str, list[subprocess.Popen]]]:
     """A head and a worker (``ray start --block``, one CPU each, token authentication with a
     token of their own): yields the address, the token and the two processes; stops them by PID.
     With ``hidden``, the worker runs in a mount namespace of its own with an empty tmpfs over that
-    folder: a node on another machine, which cannot see the driver's folder there."""
+    folder: a node on another machine, which cannot see the driver's folder there. ``cwd``: the
+    folder both nodes start in (by default this process's); ``head_cpus`` 0 leaves every trial to
+    the worker node."""
     token = secrets.token_hex(32)
     env = launcher_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token)
     port = free_port()
     address = f"127.0.0.1:{port}"
-    common = [
-        "--block",
-        "--num-cpus",
-        "1",
-        "--disable-usage-stats",
-        "--node-ip-address",
-        "127.0.0.1",
-    ]
+    common = ["--block", "--disable-usage-stats", "--node-ip-address", "127.0.0.1"]
     processes: list[subprocess.Popen] = []
     try:
         head_temp, worker_temp = temp / "head", temp / "worker"
@@ -82,15 +77,19 @@ def two_node_cluster(
                     "false",
                     "--temp-dir",
                     str(head_temp),
+                    "--num-cpus",
+                    str(head_cpus),
                     *common,
                 ],
                 env=env,
+                cwd=cwd,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
         )
         wait_for_port(port, processes[0], "the head node")
-        worker = [RAY, "start", "--address", address, "--temp-dir", str(worker_temp), *common]
+        worker = [RAY, "start", "--address", address, "--temp-dir", str(worker_temp)]
+        worker += ["--num-cpus", "1", *common]
         if hidden is not None:
             worker = [
                 "unshare",
@@ -107,6 +106,7 @@ def two_node_cluster(
             subprocess.Popen(
                 worker,
                 env=env,
+                cwd=cwd,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

@@ -1,15 +1,12 @@
 """Every sweep file shipped in sweeps/ is valid; adding one gets it checked here."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
 
 import pytest
 
 from sweeps.spec import load_sweep
-from tests.conftest import ROOT, SHIPPED_SWEEPS, launcher_env
+from tests.conftest import SHIPPED_SWEEPS, launcher_env
+from tests.helpers.sweeps_on_one_ray import Queue
 
 
 @pytest.mark.parametrize("path", SHIPPED_SWEEPS, ids=lambda p: p.name)
@@ -63,38 +60,14 @@ def shrunk_sweeps(tmp_path_factory):
         {"path": str(path), "overrides": tiny_overrides(load_sweep(path), storage)}
         for path in SHIPPED_SWEEPS
     ]
-    queues = []
+    queues = [Queue(storage, requests[index::2], str(index), launcher_env()) for index in range(2)]
+    merged = {}
     try:
-        for index in range(2):
-            (storage / f"requests{index}.json").write_text(json.dumps(requests[index::2]))
-            outcomes, log = storage / f"outcomes{index}.json", storage / f"queue{index}.log"
-            with log.open("w") as output:
-                queue = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "tests.helpers.sweeps_on_one_ray",
-                        str(storage),
-                        str(storage / f"requests{index}.json"),
-                        str(outcomes),
-                    ],
-                    cwd=ROOT,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                    env=launcher_env(),
-                    start_new_session=True,  # its Ray instance's processes share its session
-                )
-            queues.append((queue, outcomes, log))
-        merged = {}
-        for queue, outcomes, log in queues:
-            queue.wait(timeout=900)
-            assert outcomes.is_file(), log.read_text()[-6000:]
-            merged.update(json.loads(outcomes.read_text()))
+        for queue in queues:
+            merged.update(queue.outcomes(timeout_s=900))
     finally:
-        for queue, _, _ in queues:
-            if queue.poll() is None:
-                os.killpg(queue.pid, signal.SIGKILL)
-                queue.wait()
+        for queue in queues:
+            queue.stop()
     return storage, merged
 
 
