@@ -11,12 +11,13 @@
     (e) loop       the launcher's own training loop (sweeps/trial/epoch_loop.py: the family's
                    training in plain torch, fused optimizer) back to back in one process, no Ray:
                    what a trial's training costs, apart from Ray, reporting and start-up;
-    (f) trainer    the same trials written as a user's own LightningModule and data module (the
-                   example project's, examples/lightning_project) as plain ``Trainer.fit`` calls
+    (f) trainer    64 trials of a user's own LightningModule and data module (the example
+                   project's, examples/lightning_project): one hidden layer, a grid over its
+                   width, the learning rate and the batch size, as plain ``Trainer.fit`` calls
                    back to back in one process: the ideal for a user's module is its time over
                    the slots;
-    (g) user       that module swept by class path with ``python -m launchers.local``, from the
-                   project's folder.
+    (g) user       the same trials, that module swept by class path with
+                   ``python -m launchers.local``, from the project's folder.
 
     python -m benchmarks.overhead                       # the one-minute workload and the small one
     python -m benchmarks.overhead --long-epochs minute --only plain launcher --repeat 2
@@ -53,6 +54,11 @@ CONFIGS = [
 BATCH = 64
 SEED = 0
 METHODS = ("plain", "launcher", "tune", "optuna", "loop", "trainer", "user")
+# A user's module (f, g): one hidden layer, its width, the learning rate and the batch size.
+USER_CONFIGS = [
+    {"layers": 1, "hidden": width, "lr": lr, "batch_size": batch}
+    for width, lr, batch in itertools.product(WIDTHS, LRS, (32, 64, 128, 256))
+]  # 64
 PROJECT = ROOT / "examples" / "lightning_project"  # the user's project (f, g)
 
 
@@ -229,11 +235,11 @@ def run_tune(epochs: int) -> dict[str, Any]:
 
 
 def _user_config(config: dict[str, Any]) -> dict[str, Any]:
-    """One of the 64 configurations as the example project's Classifier arguments: the same MLP
-    (no dropout, no weight decay, no warm-up), Adam(W) at the configuration's learning rate."""
+    """One of the user's 64 configurations as the example project's Classifier arguments: no
+    dropout, weight decay or warm-up, AdamW at the configuration's learning rate."""
     return {
-        "layers": config["depth"],
-        "hidden": config["width"],
+        "layers": config["layers"],
+        "hidden": config["hidden"],
         "lr": config["lr"],
         "dropout": 0.0,
         "weight_decay": 0.0,
@@ -254,9 +260,9 @@ for name in ("lightning.pytorch", "lightning.fabric"):
     __import__("logging").getLogger(name).setLevel("ERROR")
 started = time.perf_counter()
 best = 0.0
-for config in CONFIGS:
+for config, batch_size in CONFIGS:
     L.seed_everything(0, verbose=False)
-    model, data = Classifier(**config), Digits(batch_size=64)
+    model, data = Classifier(**config), Digits(batch_size=batch_size)
     trainer = L.Trainer(max_epochs=EPOCHS, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, accelerator="cpu", devices=1)
     trainer.fit(model, datamodule=data)
@@ -267,7 +273,7 @@ print(json.dumps({"wall_s": time.perf_counter() - started, "best_val_accuracy": 
 
 def run_trainer(epochs: int) -> dict[str, Any]:
     """(f): plain Trainer.fit back to back, timed inside the process (imports excluded)."""
-    configs = [_user_config(config) for config in CONFIGS]
+    configs = [(_user_config(config), config["batch_size"]) for config in USER_CONFIGS]
     done = subprocess.run(
         [sys.executable, "-c", TRAINER_SCRIPT, str(epochs), json.dumps(configs)],
         cwd=PROJECT,
@@ -282,11 +288,11 @@ def run_trainer(epochs: int) -> dict[str, Any]:
 
 def run_user(epochs: int) -> dict[str, Any]:
     """(g): the example project's module swept by class path, from a cold start."""
-    configs = [_user_config(config) for config in CONFIGS]
     space = {
-        f"model.{key}": {"grid": sorted({config[key] for config in configs})}
-        for key in ("layers", "hidden", "lr")
+        f"model.{key}": {"grid": sorted({config[key] for config in USER_CONFIGS})}
+        for key in ("hidden", "lr")
     }
+    space["data.batch_size"] = {"grid": sorted({c["batch_size"] for c in USER_CONFIGS})}
     with tempfile.TemporaryDirectory(prefix="overhead-user-") as folder:
         sweep = Path(folder) / "overhead_user.yaml"
         sweep.write_text(
@@ -295,12 +301,14 @@ def run_user(epochs: int) -> dict[str, Any]:
                     "name": "overhead_user",
                     "model": {
                         "class_path": "my_project.models.Classifier",
-                        "init_args": {"dropout": 0.0, "weight_decay": 0.0, "warmup_steps": 0},
+                        "init_args": {
+                            "layers": 1,
+                            "dropout": 0.0,
+                            "weight_decay": 0.0,
+                            "warmup_steps": 0,
+                        },
                     },
-                    "data": {
-                        "class_path": "my_project.data.Digits",
-                        "init_args": {"batch_size": BATCH},
-                    },
+                    "data": {"class_path": "my_project.data.Digits"},
                     "space": space,
                     "metric": "val/acc",
                     "mode": "max",
