@@ -1,13 +1,13 @@
 """The best checkpoint's test metrics, from a helper process warmed up during the sweep.
 
-Evaluating needs torch (and, for a user's own module, Lightning), which take seconds to import
-and which the driver never needs otherwise. A helper process (``python -m
+Evaluating a shipped family's checkpoint needs torch, which takes seconds to import and which the
+driver of such a sweep never needs otherwise. A helper process (``python -m
 sweeps.run.checkpoint_evaluation``) is started as Ray starts, at the priority of the trial
-workers, so that it imports them beside the sweep (sharing the cores with the trials, behind
-Ray's own processes) rather than after it; at the end it evaluates the best checkpoint. A shipped
-family's checkpoint is evaluated with torch alone, so the helper of such a sweep never imports
-Lightning. Should the helper be gone, the driver evaluates in its own process.
-"""
+workers, so that it imports torch beside the sweep (sharing the cores with the trials, behind
+Ray's own processes) rather than after it; at the end it evaluates the best checkpoint, with
+torch alone. A sweep of a user's own module starts no helper: its driver imported the user's
+classes, torch and Lightning to check the sweep file, and evaluates in its own process, as it
+does whenever the helper is gone."""
 
 from __future__ import annotations
 

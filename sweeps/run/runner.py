@@ -170,27 +170,14 @@ def _import_driver_modules() -> None:
 
 
 def evaluator_preload(spec: SweepSpec) -> list[str]:
-    """What evaluating the sweep's checkpoints imports: a shipped family's network and its data
-    set's source; for a user's checkpoint, its Lightning package, LightningCLI's parser and the
-    modules of the user's classes."""
-    if spec.user is None:
-        shipped = ["lightning_modules.evaluation", "lightning_modules.data.arrays"]
-        if spec.family is not None:
-            shipped.append(spec.family.network.partition(":")[0])
-        if spec.dataset is not None:
-            shipped.append(spec.dataset.source)
-        return shipped
-    config = spec.user.plan.config
-    targets = [
-        spec.user.plan.builder,
-        *((config.get(section) or {}).get("class_path") for section in ("model", "data")),
-    ]
-    modules = [
-        target.partition(":")[0] if ":" in target else target.rpartition(".")[0]
-        for target in targets
-        if target
-    ]
-    return [f"{spec.user.plan.flavour}.cli", "sweeps.user_model.evaluation", *modules]
+    """What evaluating a shipped family's checkpoints imports: the family's network and its data
+    set's source."""
+    shipped = ["lightning_modules.evaluation", "lightning_modules.data.arrays"]
+    if spec.family is not None:
+        shipped.append(spec.family.network.partition(":")[0])
+    if spec.dataset is not None:
+        shipped.append(spec.dataset.source)
+    return shipped
 
 
 def _alive_node_resources() -> list[dict[str, float]]:
@@ -418,11 +405,16 @@ def run_sweep(
     started = time.monotonic()
     stop_requests.reset()
     stop_requests.set_resume_hint("continue with --resume" if resume else "nothing was started")
-    # The test evaluation's helper imports torch and Lightning while Ray starts (mostly waiting
-    # on its processes), so that it answers at once when the sweep is over.
+    # A shipped family's test evaluation has a helper that imports torch while Ray starts
+    # (mostly waiting on its processes), so that it answers at once when the sweep is over. A
+    # user's module is evaluated in this process, which imported the user's classes, torch and
+    # Lightning to check the sweep file: a helper would import them all again, seconds of CPU
+    # taken from the trials' own start.
     own_evaluator = evaluator is None
     if evaluator is None:
-        evaluator = HeldOutEvaluator().start(evaluator_preload(spec))
+        evaluator = HeldOutEvaluator()
+        if spec.user is None:
+            evaluator.start(evaluator_preload(spec))
     try:
         return _run(
             spec,
