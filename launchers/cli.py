@@ -126,9 +126,14 @@ def describe(spec: SweepSpec, storage: str) -> str:
                 f"data       {spec.dataset.name} {_args(spec.data_args)}",
             ]
         ),
-        f"metric     {spec.metric} ({spec.mode})",
+        *_objective_lines(spec),
         f"searcher   {spec.searcher_name} {_args(spec.searcher.model_dump())}",
-        f"scheduler  {spec.scheduler_name} {_args(spec.scheduler.model_dump())}",
+        f"scheduler  {spec.scheduler_name} {_args(spec.scheduler.model_dump())}"
+        + (
+            f" (judges {spec.metric}, the first objective)"
+            if spec.several_objectives and spec.scheduler_name != "fifo"
+            else ""
+        ),
         f"trials     {spec.trial_count} (num_samples {spec.trials.num_samples}), "
         f"at most {spec.trials.max_concurrent or 'as resources allow'} at once",
         resources_line(spec.resources),
@@ -153,6 +158,19 @@ def describe(spec: SweepSpec, storage: str) -> str:
     if spec.warm_start:
         lines.append(f"warm start {spec.warm_start.summary()}")
     return "\n".join(lines)
+
+
+def _objective_lines(spec: SweepSpec) -> list[str]:
+    """The metric, or the objectives (the front searched for) and the constraints."""
+    if not spec.several_objectives:
+        lines = [f"metric     {spec.metric} ({spec.mode})"]
+    else:
+        shown = ", ".join(f"{objective.metric} ({objective.mode})" for objective in spec.objectives)
+        lines = [f"objectives {shown}: their Pareto front (pareto.json)"]
+    for constraint in spec.constraints:
+        when = "before training" if constraint.before_training else "on trained trials"
+        lines.append(f"constraint {constraint.text} ({when})")
+    return lines
 
 
 def _user_model_lines(user: Any) -> list[str]:
@@ -231,7 +249,8 @@ def resources_line(resources: Any) -> str:
 
 
 def outcome_summary(outcome: Any) -> str:
-    """The lines printed when a sweep ends: counts, where the results are, the best trial."""
+    """The lines printed when a sweep ends: counts, where the results are, the best trial (the
+    best feasible one by the first objective) and, with several objectives, the front."""
     best = outcome.best
     counts = ", ".join(f"{n} {status}" for status, n in sorted(outcome.status_counts.items()))
     lines = [
@@ -254,6 +273,13 @@ def outcome_summary(outcome: Any) -> str:
             lines.append(
                 "test       " + ", ".join(f"{k} = {v:.4f}" for k, v in sorted(test.items()))
             )
+    if outcome.front:
+        lines.append(f"front      {len(outcome.front)} trial(s) (pareto.json):")
+        for trial in outcome.front[:10]:
+            values = ", ".join(f"{name} = {value:.4g}" for name, value in trial["values"].items())
+            lines.append(f"  {trial['trial_id']}  {values}")
+        if len(outcome.front) > 10:
+            lines.append(f"  ... and {len(outcome.front) - 10} more")
     lines.append(f"tensorboard --logdir {outcome.sweep_dir}")
     return "\n".join(lines)
 

@@ -25,6 +25,11 @@ class DenoisingTask(SupervisedTask):
     def forward(self, noisy: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
         return self.network(noisy, steps)
 
+    def latency_inputs(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        """One denoising step of each image (the step a sampler takes diffusion_steps times)."""
+        images = batch[0]
+        return images, torch.zeros(len(images), dtype=torch.long, device=images.device)
+
     def denoising_loss(
         self, images: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:

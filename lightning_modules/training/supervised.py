@@ -92,6 +92,11 @@ class SupervisedTask(nn.Module):
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.network(inputs)
 
+    def latency_inputs(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        """What ``forward`` takes for a batch: the inputs, without the targets (a prediction's
+        latency is timed on it)."""
+        return (batch[0],)
+
     def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
         inputs, targets = batch
         outputs = self(inputs)

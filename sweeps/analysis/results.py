@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from sweeps.errors import SweepError, first_line
 from sweeps.results.layout import METRICS_FILE, SPEC_FILE, TRIALS_FILE
 from sweeps.results.metric_values import better, is_finite_number
+from sweeps.spec.objectives import load_objectives
 from sweeps.spec.yaml_loading import read_yaml_file
 
 CONFIG_PREFIX = "config/"
@@ -34,6 +35,7 @@ class SweepResults:
     ]  # one row per trial and epoch (metrics.parquet's columns, + timestamp)
     finished: bool  # the tables exist: the sweep ended
     searched: list[str] = field(default_factory=list)
+    others: tuple[tuple[str, str], ...] = ()  # the other objectives: (metric, mode)
 
     @property
     def log_keys(self) -> set[str]:
@@ -77,16 +79,15 @@ def load_sweep_results(folder: str | Path) -> SweepResults:
             f"{folder} holds no sweep (no {SPEC_FILE}); give a sweep's results folder, such as results/digits_asha"
         )
     raw = read_yaml_file(folder / SPEC_FILE)
-    if (
-        not isinstance(raw, dict)
-        or not isinstance(raw.get("metric"), str)
-        or raw.get("mode") not in ("min", "max")
-    ):
+    try:
+        objectives = load_objectives(raw.get("metric"), raw.get("mode"))
+    except (SweepError, AttributeError):
         raise SweepError(
             f"{folder / SPEC_FILE}: damaged (no metric and mode); it is the sweep as started, "
             "so restore it from the sweep file and its --set options"
-        )
-    metric, mode = raw["metric"], raw["mode"]
+        ) from None
+    # The first objective leads: the rankings below are by it (sweeps.spec.objectives).
+    metric, mode = objectives[0].metric, objectives[0].mode
     timestamps = _result_logs(folder)
     if (folder / TRIALS_FILE).is_file() and (folder / METRICS_FILE).is_file():
         trials = read_table(folder / TRIALS_FILE).to_pylist()
@@ -109,7 +110,18 @@ def load_sweep_results(folder: str | Path) -> SweepResults:
             if key.startswith(CONFIG_PREFIX)
         }
     )
-    return SweepResults(folder, raw["name"], metric, mode, raw, trials, epochs, finished, searched)
+    return SweepResults(
+        folder,
+        raw["name"],
+        metric,
+        mode,
+        raw,
+        trials,
+        epochs,
+        finished,
+        searched,
+        tuple((objective.metric, objective.mode) for objective in objectives[1:]),
+    )
 
 
 def _result_logs(folder: Path) -> dict[tuple[str, int], dict[str, Any]]:

@@ -1,21 +1,33 @@
-"""The sweep's tables: ``trials.parquet``, ``metrics.parquet`` and ``best.json``.
+"""The sweep's tables: ``trials.parquet``, ``metrics.parquet``, ``best.json`` and ``pareto.json``.
 
 Built from what Tune persisted in the experiment folder (each trial's result log and kept
 checkpoints), so they are complete after a resumed sweep too. Written atomically (a temporary
 file renamed into place), so a reader never sees half a table.
 
+A trial stands for its best epoch by the first objective (``best_epoch``): its value of every
+objective there is its point on the Pareto front, and its constraints are judged there
+(sweeps.spec.objectives).
+
 trials.parquet, one row per trial:
     trial_id, status (completed | stopped | diverged | timed_out | out_of_memory | metric_missing |
-    errored | missing | not_started), one ``config/<key>`` column per searched key (typed as searched),
-    final_<metric>, best_<metric>, best_epoch, epochs, wall_time_s, checkpoint, checkpoint_epoch,
-    checkpoint_<metric>, node_id, error (why an errored, timed-out or out-of-memory trial ended),
-    trial_dir, config_json (the model and data arguments the sweep set for the trial)
+    infeasible | errored | missing | not_started), one ``config/<key>`` column per searched key
+    (typed as searched), final_<metric>, best_<metric>, best_epoch, every other objective's
+    final_<objective> and at_best_<objective> (its value at best_epoch), feasible (false: it
+    breaks a constraint, or never trained because of one), violated (the constraint it breaks,
+    with its value), pareto_rank (0: on the front; 1: only trials of rank 0 beat it; ...; null
+    for an infeasible trial or one without every objective), epochs, wall_time_s, checkpoint,
+    checkpoint_epoch, checkpoint_<metric>, node_id, error (why an errored, timed-out,
+    out-of-memory or infeasible trial ended), trial_dir, config_json (the model and data
+    arguments the sweep set for the trial)
 metrics.parquet, one row per reported epoch:
-    trial_id, epoch, every metric the model logs (a user's module: every number it logged),
-    time_total_s, diverged, node_id
-best.json: sweep, metric, mode, trial_id, value, epoch, config, model, data, checkpoint,
-    checkpoint_epoch, checkpoint_value, test (the best checkpoint's metrics on the held-out test
-    split); all null when no trial has a finite metric
+    trial_id, epoch, every metric the model logs (a user's module: every number it logged) and
+    the built-in ones, time_total_s, diverged, node_id
+best.json: sweep, metric, mode, trial_id, value, epoch, values (every objective at that epoch),
+    config, model, data, checkpoint, checkpoint_epoch, checkpoint_value, test (the best
+    checkpoint's metrics on the held-out test split): the best feasible trial by the first
+    objective; all null when no feasible trial has a finite metric
+pareto.json: metrics, modes, constraints, and trials: every trial on the front, best first by
+    the first objective, each with trial_id, epoch, values, config, checkpoint and test
 """
 
 from __future__ import annotations
@@ -32,11 +44,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sweeps.results.epoch_results import logged_values
-from sweeps.results.layout import BEST_FILE, METRICS_FILE, TRIALS_FILE
+from sweeps.results.layout import BEST_FILE, METRICS_FILE, PARETO_FILE, TRIALS_FILE
 from sweeps.results.metric_values import is_finite_number, is_number
 from sweeps.results.storage import Location
-from sweeps.results.trial_status import ENDED, ENDED_REASON, error_line
+from sweeps.results.trial_status import ENDED, ENDED_REASON, INFEASIBLE, error_line
 from sweeps.spec import SweepSpec
+from sweeps.spec.objectives import feasibility, pareto_ranks
 from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, plain
 from sweeps.trial.plan import TrialPlan, trial_arguments
 from sweeps.user_model.build import trial_config
@@ -125,8 +138,9 @@ def _history(frame: Any) -> list[dict[str, Any]]:
         return []
     by_epoch: dict[int, dict[str, Any]] = {}
     for row in frame.to_dict("records"):
-        if is_finite_number(row.get("epoch")):
-            # A trial restored from an earlier checkpoint reports some epochs twice: the later wins.
+        if is_finite_number(row.get("epoch")) and row["epoch"] >= 1:
+            # Epoch 0: a trial's end before its first epoch (infeasible, its metric missing),
+            # which is in its status and error, not an epoch. A trial restored from an earlier checkpoint reports some epochs twice: the later wins.
             by_epoch[int(row["epoch"])] = {key: plain(value) for key, value in row.items()}
     return [by_epoch[epoch] for epoch in sorted(by_epoch)]
 
@@ -181,46 +195,103 @@ def _column_value(value: Any, arrow_type: pa.DataType) -> Any:
     return value
 
 
+@dataclass
+class TrialStanding:
+    """Where a trial stands among the others: the epoch it stands for (its best by the first
+    objective), its point there, whether it keeps the constraints, and its Pareto rank."""
+
+    best: tuple[float, int] | None  # (first objective's best value, its epoch)
+    point: dict[str, float] | None  # every objective's value at that epoch
+    feasible: bool
+    violated: str | None
+    rank: int | None = None
+
+
+def standings(records: list[TrialRecord], spec: SweepSpec) -> list[TrialStanding]:
+    """Each record's standing, in order."""
+    found = []
+    for record in records:
+        best = _best_in(record.history, spec.metric, spec.mode)
+        row = next(
+            (entry for entry in record.history if best and int(entry["epoch"]) == best[1]), {}
+        )
+        values = {metric: row.get(metric) for metric in spec.metrics}
+        point = (
+            {metric: float(value) for metric, value in values.items()}
+            if best is not None and all(is_finite_number(value) for value in values.values())
+            else None
+        )
+        if record.status == INFEASIBLE:
+            feasible, violated = False, record.error
+        elif best is None:
+            feasible, violated = True, None
+        else:
+            feasible, violated = feasibility(spec.constraints, row)
+        found.append(TrialStanding(best, point, feasible, violated))
+    ranked = [
+        index
+        for index, (record, standing) in enumerate(zip(records, found, strict=True))
+        if standing.point is not None and standing.feasible and record.status != "diverged"
+    ]
+    ranks = pareto_ranks(
+        [tuple(found[index].point[metric] for metric in spec.metrics) for index in ranked],
+        spec.modes,
+    )
+    for index, rank in zip(ranked, ranks, strict=True):
+        found[index].rank = rank
+    return found
+
+
 def write_outputs(
     records: list[TrialRecord],
     spec: SweepSpec,
     sweep_dir: Path,
     test_metrics: Callable[[str], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Write the three files; returns the content of best.json. ``test_metrics`` evaluates the
-    best checkpoint on the held-out test split (recorded under ``test``)."""
+    """Write the tables; returns the content of best.json. ``test_metrics`` evaluates a
+    checkpoint on the held-out test split (best.json's and each of pareto.json's ``test``)."""
     plan = TrialPlan.from_spec(spec)
     metric, mode = spec.metric, spec.mode
+    others = spec.metrics[1:]
     logged = list(spec.logged_metrics) or discovered_metrics(records)
+    standing = standings(records, spec)
     rows = []
     best_overall: tuple[float, TrialRecord, int] | None = None
-    for record in records:
-        best = _best_in(record.history, metric, mode)
+    best_rank: int | None = None
+    for record, stands in zip(records, standing, strict=True):
+        best = stands.best
         checkpoint = _best_checkpoint(record, metric, mode)
         final = record.history[-1] if record.history else {}
         if (
             best is not None
+            and stands.feasible
             and record.status != "diverged"
             and (
                 best_overall is None
                 or (best[0] > best_overall[0] if mode == "max" else best[0] < best_overall[0])
+                # A tie on the first objective goes to the trial the other objectives favour.
+                or (best[0] == best_overall[0] and _ahead(stands.rank, best_rank))
             )
         ):
-            best_overall = (best[0], record, best[1])
+            best_overall, best_rank = (best[0], record, best[1]), stands.rank
+        at_best = next(
+            (entry for entry in record.history if best and int(entry["epoch"]) == best[1]), {}
+        )
         rows.append(
             {
                 "trial_id": record.trial_id,
                 "status": record.status,
                 **{f"config/{key}": record.config.get(key) for key in spec.space},
-                f"final_{metric}": final.get(metric)
-                if is_finite_number(final.get(metric))
-                else None,
+                f"final_{metric}": _number(final.get(metric)),
                 f"best_{metric}": best[0] if best else None,
                 "best_epoch": best[1] if best else None,
+                **{f"final_{other}": _number(final.get(other)) for other in others},
+                **{f"at_best_{other}": _number(at_best.get(other)) for other in others},
+                "feasible": stands.feasible,
+                "violated": stands.violated,
+                "pareto_rank": stands.rank,
                 "epochs": int(final.get("epoch", 0)),
-                "wall_time_s": float(final["time_total_s"])
-                if is_finite_number(final.get("time_total_s"))
-                else None,
+                "wall_time_s": _number(final.get("time_total_s")),
                 "checkpoint": checkpoint[0] if checkpoint else None,
                 "checkpoint_epoch": checkpoint[1] if checkpoint else None,
                 f"checkpoint_{metric}": checkpoint[2] if checkpoint else None,
@@ -237,6 +308,11 @@ def write_outputs(
         pa.field(f"final_{metric}", pa.float64()),
         pa.field(f"best_{metric}", pa.float64()),
         pa.field("best_epoch", pa.int64()),
+        *(pa.field(f"final_{other}", pa.float64()) for other in others),
+        *(pa.field(f"at_best_{other}", pa.float64()) for other in others),
+        pa.field("feasible", pa.bool_()),
+        pa.field("violated", pa.string()),
+        pa.field("pareto_rank", pa.int64()),
         pa.field("epochs", pa.int64()),
         pa.field("wall_time_s", pa.float64()),
         pa.field("checkpoint", pa.string()),
@@ -265,9 +341,7 @@ def write_outputs(
                         name: float(entry[name]) if is_number(entry.get(name)) else None
                         for name in logged
                     },
-                    "time_total_s": float(entry["time_total_s"])
-                    if is_finite_number(entry.get("time_total_s"))
-                    else None,
+                    "time_total_s": _number(entry.get("time_total_s")),
                     "diverged": bool(entry.get("diverged", False)),
                     "node_id": entry.get("node_id"),
                 }
@@ -285,6 +359,15 @@ def write_outputs(
         pa.Table.from_pylist(metric_rows, schema=metric_schema), sweep_dir / METRICS_FILE
     )
 
+    evaluated: dict[str, dict[str, Any]] = {}
+
+    def tested(path: str) -> dict[str, Any] | None:
+        if test_metrics is None:
+            return None
+        if path not in evaluated:
+            evaluated[path] = test_metrics(path)
+        return evaluated[path]
+
     best_json: dict[str, Any] = {"sweep": spec.name, "metric": metric, "mode": mode}
     if best_overall is None:
         best_json.update(
@@ -293,6 +376,7 @@ def write_outputs(
                     "trial_id",
                     "value",
                     "epoch",
+                    "values",
                     "config",
                     "model",
                     "data",
@@ -307,11 +391,13 @@ def write_outputs(
         value, record, epoch = best_overall
         model, data = _model_and_data(plan, spec, record.config)
         checkpoint = _best_checkpoint(record, metric, mode)
+        at_epoch = next(entry for entry in record.history if int(entry["epoch"]) == epoch)
         best_json.update(
             {
                 "trial_id": record.trial_id,
                 "value": value,
                 "epoch": epoch,
+                "values": {name: _number(at_epoch.get(name)) for name in spec.metrics},
                 "config": record.config,
                 # The keys the sweep set (fixed or searched), ready to paste into a sweep file.
                 "model": model,
@@ -319,11 +405,56 @@ def write_outputs(
                 "checkpoint": checkpoint[0] if checkpoint else None,
                 "checkpoint_epoch": checkpoint[1] if checkpoint else None,
                 "checkpoint_value": checkpoint[2] if checkpoint else None,
-                "test": test_metrics(checkpoint[0]) if checkpoint and test_metrics else None,
+                "test": tested(checkpoint[0]) if checkpoint else None,
             }
         )
     write_atomically(sweep_dir / BEST_FILE, (json.dumps(best_json, indent=2) + "\n").encode())
+    _write_pareto(records, standing, spec, sweep_dir, tested)
     return best_json
+
+
+def _write_pareto(
+    records: list[TrialRecord],
+    standing: list[TrialStanding],
+    spec: SweepSpec,
+    sweep_dir: Path,
+    tested: Callable[[str], dict[str, Any] | None],
+) -> None:
+    front = [
+        (record, stands)
+        for record, stands in zip(records, standing, strict=True)
+        if stands.rank == 0 and stands.best is not None and stands.point is not None
+    ]
+    front.sort(key=lambda pair: pair[1].best[0], reverse=spec.mode == "max")  # type: ignore[index]
+    trials = []
+    for record, stands in front:
+        checkpoint = _best_checkpoint(record, spec.metric, spec.mode)
+        trials.append(
+            {
+                "trial_id": record.trial_id,
+                "epoch": stands.best[1],  # type: ignore[index]
+                "values": stands.point,
+                "config": record.config,
+                "checkpoint": checkpoint[0] if checkpoint else None,
+                "test": tested(checkpoint[0]) if checkpoint else None,
+            }
+        )
+    content = {
+        "sweep": spec.name,
+        "metrics": list(spec.metrics),
+        "modes": list(spec.modes),
+        "constraints": [constraint.text for constraint in spec.constraints],
+        "trials": trials,
+    }
+    write_atomically(sweep_dir / PARETO_FILE, (json.dumps(content, indent=2) + "\n").encode())
+
+
+def _ahead(rank: int | None, other: int | None) -> bool:
+    return rank is not None and (other is None or rank < other)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if is_finite_number(value) else None
 
 
 def _model_and_data(

@@ -8,6 +8,7 @@
     trials.parquet              TRIALS_FILE: one row per trial
     metrics.parquet             METRICS_FILE: one row per trial and epoch
     best.json                   BEST_FILE: the best trial, its checkpoint and test metrics
+    pareto.json                 PARETO_FILE: the trials on the objectives' Pareto front
     tensorboard/                TENSORBOARD_DIR: one run per trial
     <trial_id>/checkpoint_*/    a trial's checkpoints, each with:
         metrics.json            CHECKPOINT_METRICS_FILE: the metrics of the epoch it was saved at
@@ -21,6 +22,7 @@ BACKUP_DIR = ".resume-backup"
 TRIALS_FILE = "trials.parquet"
 METRICS_FILE = "metrics.parquet"
 BEST_FILE = "best.json"
+PARETO_FILE = "pareto.json"
 TENSORBOARD_DIR = "tensorboard"
 CHECKPOINT_METRICS_FILE = "metrics.json"
 PATIENCE_FILE = "patience.json"

@@ -1,4 +1,4 @@
-"""Which way is better for a logged metric: the sweep's ``mode`` for its own metric, and by name
+"""Which way is better for a logged metric: each objective's ``mode`` for its metric, and by name
 for the others (losses go down, accuracies go up)."""
 
 from __future__ import annotations
@@ -7,9 +7,10 @@ import math
 from typing import Any
 
 
-def direction(name: str, metric: str, mode: str) -> str:
-    if name == metric:
-        return mode
+def direction(name: str, modes: dict[str, str]) -> str:
+    """Which way ``name`` improves: an objective's mode, else up for accuracies, down otherwise."""
+    if name in modes:
+        return modes[name]
     return "max" if "accuracy" in name else "min"
 
 

@@ -2,7 +2,8 @@
 
 Each run (``<sweep>/tensorboard/<trial id>``) holds the trial's per-epoch scalars (step = epoch),
 its HParams session (the searched hyperparameters, numbers as numbers and choices as their own
-type) and, when it ends, ``best/<metric>`` and ``final/<metric>``. Only the driver writes, so a
+type) and, when it ends, ``best/<metric>`` and ``final/<metric>`` of every metric (each objective
+best its own way). Only the driver writes, so a
 trial never produces two runs (no Lightning logger, no Tune TBX logger), and ``tensorboard
 --logdir <storage>/<sweep>`` shows the whole sweep. Uses tensorboard's own writer: no torch or
 TensorFlow on the driver.
@@ -104,16 +105,14 @@ class TensorBoardCallback(Callback):
     def __init__(
         self,
         sweep_dir: str | None,
-        metric: str,
-        mode: str,
+        modes: dict[str, str],
         metrics: tuple[str, ...],
         searched: list[str],
     ):
         # None: the sweep's storage is a URI, and the runs go to Tune's local staging folder for
         # the experiment, which Tune uploads to it.
         self.root = Path(sweep_dir) / TENSORBOARD_DIR if sweep_dir is not None else None
-        self.metric = metric
-        self.mode = mode
+        self.modes = modes  # every objective's metric: its mode
         self.metrics = metrics
         self.searched = searched
         self.runs: dict[str, TrialRun] = {}
@@ -159,9 +158,7 @@ class TensorBoardCallback(Callback):
             if not math.isfinite(value):
                 continue
             run.final[name] = value
-            run.best[name] = better(
-                run.best.get(name, value), value, direction(name, self.metric, self.mode)
-            )
+            run.best[name] = better(run.best.get(name, value), value, direction(name, self.modes))
 
     def _finish(self, trial: Any, success: bool) -> None:
         run = self._run(trial)

@@ -13,6 +13,9 @@ ENDED = "ended"
 ENDED_REASON = "ended_reason"
 TIMED_OUT = "timed_out"
 OUT_OF_MEMORY = "out_of_memory"
+# A configuration that breaks a constraint known before training (sweeps.spec.objectives): the
+# trial ends before its first epoch, its reason the value that broke the constraint.
+INFEASIBLE = "infeasible"
 # The sweep's metric is not among what the model logs: every trial would end the same way, so
 # the driver stops the sweep (sweeps.run.metric_check).
 METRIC_MISSING = "metric_missing"

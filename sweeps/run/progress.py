@@ -1,7 +1,8 @@
 """The live progress table printed while a sweep runs (driver side).
 
 Every few seconds, and whenever a trial finishes: counts by status, epochs done against the
-sweep's epoch budget, the best result so far, and one line per running trial.
+sweep's epoch budget, the best result so far (with several objectives, by the first one, and how
+many trials are on the front of their latest results so far), and one line per running trial.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ray.tune import Callback
 from sweeps.results.metric_values import is_finite_number
 from sweeps.results.trial_status import ENDED, error_line
 from sweeps.run.ray_session import TRIAL_ERROR_FILE
+from sweeps.spec.objectives import pareto_ranks
 
 STATUS_ORDER = (
     "running",
@@ -26,6 +28,7 @@ STATUS_ORDER = (
     "timed_out",
     "out_of_memory",
     "metric_missing",
+    "infeasible",
     "errored",
 )
 
@@ -57,9 +60,11 @@ class ProgressTable(Callback):
         interval_s: float = 10.0,
         stream: TextIO | None = None,
         max_retries: int = 0,
+        others: tuple[tuple[str, str], ...] = (),
     ):
         self.metric = metric
         self.mode = mode
+        self.others = others  # the other objectives: (metric, mode)
         self.max_epochs = max_epochs
         self.total_trials = total_trials
         self.searched = searched
@@ -130,20 +135,46 @@ class ProgressTable(Callback):
         ]
         if best is not None:
             lines.append(f"  best {self.metric} so far: {best[0]:.4f} (trial {best[1].trial_id})")
+        if self.others:
+            lines.append(self._front_line(trials))
         running = [t for t in trials if t.status == "RUNNING"]
         for trial in running[:8]:
             result = trial.last_result or {}
-            value = result.get(self.metric)
-            shown = f"{value:.4f}" if is_finite_number(value) else "-"
+            values = "  ".join(
+                f"{name} {_shown(result.get(name))}"
+                for name in (self.metric, *(other for other, _ in self.others))
+            )
             params = " ".join(
                 f"{k}={_short(trial.config[k])}" for k in self.searched if k in trial.config
             )
             lines.append(
-                f"  {trial.trial_id}  epoch {result.get('epoch', 0):>3}  {self.metric} {shown}  {params}"
+                f"  {trial.trial_id}  epoch {result.get('epoch', 0):>3}  {values}  {params}"
             )
         if len(running) > 8:
             lines.append(f"  ... and {len(running) - 8} more running")
         print("\n".join(lines), file=stream, flush=True)
+
+    def _front_line(self, trials: list) -> str:
+        """How many trials are on the Pareto front of every trial's latest result."""
+        names = (self.metric, *(name for name, _ in self.others))
+        modes = (self.mode, *(mode for _, mode in self.others))
+        points = []
+        for trial in trials:
+            result = trial.last_result or {}
+            values = [result.get(name) for name in names]
+            if (
+                trial.status != "ERROR"
+                and not result.get("diverged")
+                and not result.get(ENDED)
+                and all(is_finite_number(value) for value in values)
+            ):
+                points.append(tuple(float(value) for value in values))
+        front = sum(1 for rank in pareto_ranks(points, modes) if rank == 0)
+        return f"  front so far: {front} of {len(points)} trials with every objective"
+
+
+def _shown(value: Any) -> str:
+    return f"{value:.4g}" if is_finite_number(value) else "-"
 
 
 def failure_summary(trial: Any) -> str:

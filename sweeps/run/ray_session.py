@@ -510,6 +510,21 @@ def optuna_study(searcher: Any) -> Any:
     return searcher._ot_study
 
 
+def optuna_trial(searcher: Any, trial_id: str) -> Any:
+    """The Optuna trial behind one of Tune's OptunaSearch trials, or None."""
+    return searcher._ot_trials.get(trial_id)
+
+
+def told_optuna(searcher: Any, trial_id: str) -> bool:
+    """Whether Tune's OptunaSearch has told Optuna how the trial ended."""
+    return trial_id in searcher._completed_trials
+
+
+def mark_told_optuna(searcher: Any, trial_id: str) -> None:
+    """Record in Tune's OptunaSearch that the trial's end was told to Optuna directly."""
+    searcher._completed_trials.add(trial_id)
+
+
 def latest_checkpoint_result(metadata_json: str) -> Any:
     """The latest checkpoint result recorded in a trial's run metadata in Tune's saved state."""
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.

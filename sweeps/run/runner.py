@@ -13,19 +13,20 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import importlib
+import json
 import logging
 import os
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sweeps.errors import SweepError
-from sweeps.results.layout import SPEC_FILE, STATE_GLOB
+from sweeps.results.layout import PARETO_FILE, SPEC_FILE, STATE_GLOB
 from sweeps.results.storage import Location
 from sweeps.results.trial_status import METRIC_MISSING
 from sweeps.run import ray_session, stop_requests
@@ -49,6 +50,9 @@ class SweepOutcome:
     status_counts: dict[str, int]
     epochs: int
     wall_time_s: float
+    front: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # pareto.json's trials (several objectives)
 
 
 def sweep_location(spec: SweepSpec, storage: str | Path) -> Location:
@@ -306,8 +310,7 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
         # With a URI, TensorBoard data goes to Tune's staging folder, which Tune uploads.
         TensorBoardCallback(
             None if location.is_remote else str(location),
-            spec.metric,
-            spec.mode,
+            dict(zip(spec.metrics, spec.modes, strict=True)),
             spec.logged_metrics,
             searched,
         ),
@@ -319,6 +322,7 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
             searched,
             progress_interval_s,
             max_retries=spec.failure.max_retries,
+            others=tuple((o.metric, o.mode) for o in spec.objectives[1:]),
         ),
     ]
     if not location.is_remote:
@@ -585,11 +589,13 @@ def _sweep(
                 best = write_outputs(
                     records, spec, Path(outputs), test_metrics=evaluator.test_metrics
                 )
+                front = json.loads((Path(outputs) / PARETO_FILE).read_text())["trials"]
                 location.upload(Path(outputs))
         else:
             best = write_outputs(
                 records, spec, location.local(), test_metrics=evaluator.test_metrics
             )
+            front = json.loads((location.local() / PARETO_FILE).read_text())["trials"]
     finally:
         if ray_stopping is not None:
             ray_stopping.join()
@@ -604,4 +610,11 @@ def _sweep(
         counts[record.status] = counts.get(record.status, 0) + 1
     epochs = sum(int(record.history[-1]["epoch"]) for record in records if record.history)
     sweep_dir = str(location) if location.is_remote else location.local()
-    return SweepOutcome(sweep_dir, best, counts, epochs, time.monotonic() - started)
+    return SweepOutcome(
+        sweep_dir,
+        best,
+        counts,
+        epochs,
+        time.monotonic() - started,
+        front if spec.several_objectives else [],
+    )

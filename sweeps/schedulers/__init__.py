@@ -16,6 +16,7 @@ sweep did not write fitted to it (PBT's perturbation interval to short trials), 
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -87,6 +88,13 @@ def checkpoint_schedule(spec: Any) -> tuple[int, frozenset[int], float | None]:
     module = scheduler_module(spec.scheduler_name)
     auto = getattr(module, "auto_checkpoints", None)
     period, epochs = auto(spec.scheduler, spec.schedule_problem()) if auto else (0, frozenset())
+    if spec.several_objectives:
+        # A trial the scheduler stops early may well be on the front (a small, fast model), and
+        # each trial on the front is evaluated from its checkpoint: every epoch where the
+        # scheduler may stop a trial has one.
+        every, decisions = report_schedule(spec)
+        period = math.gcd(period, every) if period and every else period or every
+        epochs = epochs | decisions
     return period, epochs, spec.checkpoint.interval_s
 
 

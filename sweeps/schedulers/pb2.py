@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from sweeps.schedulers import ScheduleProblem
 
 
+# Why several objectives are refused (sweeps.spec.sweep): one line.
+ONE_OBJECTIVE = "it fits one metric's improvement to choose new values; use asha, hyperband or median (they judge the first objective)"
+
+
 class Options(ArgsModel):
     perturbation_interval: int = Field(
         4,

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from sweeps.schedulers import ScheduleProblem
 
 
+# Why several objectives are refused (sweeps.spec.sweep): one line.
+ONE_OBJECTIVE = "it copies the best trials' checkpoints over the worst, which needs one order of the trials; use asha, hyperband or median (they judge the first objective)"
+
+
 class Options(ArgsModel):
     perturbation_interval: int = Field(
         4,

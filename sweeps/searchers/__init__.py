@@ -6,8 +6,9 @@ One searcher per module, each a ``Searcher`` (below): ``Options`` (its validated
 ``trials.max_concurrent`` and tries the warm start's points first, and the parameter space;
 imports Ray lazily). A searcher is given a ``SearchProblem``, the part of the sweep it may use.
 Module flags say what a searcher supports: ``CHOICES_ARE_GRID``, ``CONDITIONAL`` (keys that apply
-only in some trials), ``WARM_START`` (default true) and ``LEARNS_FROM_RESULTS`` (an earlier
-sweep's trials).
+only in some trials), ``WARM_START`` (default true), ``LEARNS_FROM_RESULTS`` (an earlier
+sweep's trials) and ``ONE_OBJECTIVE`` (why it cannot search for several objectives' front, where
+it cannot).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
     from sweeps.spec.conditions import Conditions
+    from sweeps.spec.objectives import Constraint, Objective
     from sweeps.spec.space import Param
 
 SEARCHERS: dict[str, str] = {
@@ -27,6 +29,7 @@ SEARCHERS: dict[str, str] = {
     "tpe": "sweeps.searchers.tpe",
     "gp": "sweeps.searchers.gp",
     "bohb": "sweeps.searchers.bohb",
+    "nsga2": "sweeps.searchers.nsga2",
 }
 
 
@@ -36,13 +39,25 @@ class SearchProblem:
 
     space: Mapping[str, Param]
     conditions: Conditions
-    metric: str
+    metric: str  # the first objective's
     mode: str
     seed: int
     max_concurrent: int | None
     points: tuple[dict[str, Any], ...]  # the warm start's configurations, tried first
-    learned: tuple[tuple[dict[str, Any], float], ...]  # earlier (config, metric) to learn from
+    # earlier (config, each objective's final value) to learn from
+    learned: tuple[tuple[dict[str, Any], tuple[float, ...]], ...]
     scheduler_name: str
+    objectives: tuple[Objective, ...] = ()  # every objective, the first one leading
+    constraints: tuple[Constraint, ...] = ()
+    trial_count: int = 0  # how many trials the sweep runs at most
+
+    @property
+    def metrics(self) -> list[str]:
+        return [objective.metric for objective in self.objectives] or [self.metric]
+
+    @property
+    def modes(self) -> list[str]:
+        return [objective.mode for objective in self.objectives] or [self.mode]
 
 
 class Searcher(Protocol):

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from sweeps.searchers import SearchProblem
 
 
+# Why several objectives are refused (sweeps.spec.sweep): one line.
+ONE_OBJECTIVE = "its model and its HyperBand brackets rank trials by one metric; use tpe or nsga2 with scheduler hyperband"
+
+
 class Options(ArgsModel):
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
 

@@ -2,7 +2,9 @@
 
 After ``n_startup_trials`` seeded random proposals, a Gaussian process (Matern kernel) is fitted
 to every finished trial's final metric, and each proposal maximises its expected improvement.
-Best for a handful of continuous keys and small budgets.
+Best for a handful of continuous keys and small budgets. With several objectives, one process per
+objective and proposals that maximise the expected hypervolume improvement; with constraints, a
+process per constraint too, and the improvement weighted by the chance of keeping them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What the Optuna-based searchers (tpe, gp) share: the sweep's space as an Optuna define-by-run
+"""What the Optuna-based searchers (tpe, gp, nsga2) share: the sweep's space as an Optuna define-by-run
 function, the searcher wrapped to respect ``trials.max_concurrent``, and the load-time check that
 the space holds nothing a model-based searcher cannot sample.
 
@@ -127,7 +127,7 @@ def build_optuna(sampler: Any, problem: SearchProblem) -> tuple[Any, dict[str, A
     import optuna
     from ray.tune.search import ConcurrencyLimiter
 
-    from sweeps.searchers.optuna_search import FailedWhenNotANumber
+    from sweeps.searchers.optuna_search import SweepOptunaSearch
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial otherwise
     # Model-based samplers fit their model inside the define-by-run call (a GP takes a second or
@@ -135,22 +135,25 @@ def build_optuna(sampler: Any, problem: SearchProblem) -> tuple[Any, dict[str, A
     warnings.filterwarnings("ignore", message="Define-by-run function passed")
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     space = dict(problem.space)
-    searcher = FailedWhenNotANumber(
+    several = len(problem.metrics) > 1
+    searcher = SweepOptunaSearch(
         space=functools.partial(suggest, space, problem.conditions),
-        metric=problem.metric,
-        mode=problem.mode,
+        metric=problem.metrics if several else problem.metric,
+        mode=problem.modes if several else problem.mode,
         sampler=sampler,
         points_to_evaluate=[_as_optuna(space, point) for point in problem.points] or None,
+        constraints=problem.constraints,
     )
     # Earlier trials join the study as finished ones, so the sampler's model starts from them.
     # (Tune's own evaluated_rewards does not work with a define-by-run space, hence the study.)
-    for config, value in problem.learned:
+    for config, values in problem.learned:
         held = _as_optuna(space, config)
         optuna_study(searcher).add_trial(
             optuna.trial.create_trial(
                 params=held,
                 distributions={key: _distribution(space[key]) for key in held},
-                value=value,
+                # The earlier sweep's constraints are not known: the trial counts as feasible.
+                values=list(values),
             )
         )
     if problem.max_concurrent:

@@ -2,7 +2,9 @@
 
 The first ``n_startup_trials`` configurations are sampled at random (seeded); after that each
 proposal maximises the ratio of a density fitted to the good trials over one fitted to the rest.
-Every trial's final metric is what the model learns from, so ASHA-stopped trials count too.
+Every trial's final metric is what the model learns from, so ASHA-stopped trials count too. With
+several objectives it is Optuna's multi-objective TPE: the good trials are those of the best
+Pareto ranks; with constraints, infeasible trials count among the bad ones.
 """
 
 from __future__ import annotations

@@ -52,6 +52,14 @@ from sweeps.spec.argument_checks import (
     data_infos,
 )
 from sweeps.spec.conditions import NO_CONDITIONS, Conditions, parse_entry, resolve
+from sweeps.spec.objectives import (
+    BUILTIN_METRICS,
+    Constraint,
+    Objective,
+    check_known,
+    load_constraints,
+    load_objectives,
+)
 from sweeps.spec.pydantic_errors import validate_section
 from sweeps.spec.space import DATA_PREFIX, Param, grid_size
 from sweeps.spec.warm_start import NO_WARM_START, WarmStart, load_warm_start
@@ -71,6 +79,7 @@ TOP_LEVEL_KEYS = (
     "space",
     "metric",
     "mode",
+    "constraints",
     "searcher",
     "scheduler",
     "trials",
@@ -220,7 +229,7 @@ class SweepSpec:
     data_args: dict[str, Any]
     space: dict[str, Param]  # per-layer lists as one key per position: widths[0], widths[1], ...
     conditions: Conditions  # which searched keys apply in which trials
-    metric: str
+    metric: str  # the first objective's (the one that leads: see sweeps.spec.objectives)
     mode: Literal["min", "max"]
     searcher_name: str
     searcher: ArgsModel
@@ -238,6 +247,20 @@ class SweepSpec:
     warm_start: WarmStart = NO_WARM_START
     user: UserModel | None = None  # the user's own LightningModule, when the sweep names one
     code: CodeOptions | None = None  # how the user's project reaches a cluster's nodes
+    objectives: tuple[Objective, ...] = ()  # every objective, the first one leading
+    constraints: tuple[Constraint, ...] = ()
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(objective.metric for objective in self.objectives)
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        return tuple(objective.mode for objective in self.objectives)
+
+    @property
+    def several_objectives(self) -> bool:
+        return len(self.objectives) > 1
 
     @property
     def model_name(self) -> str:
@@ -249,7 +272,7 @@ class SweepSpec:
         user's module logs what it logs: those are found in its results."""
         if self.user is not None:
             return ()
-        names = tuple(self.family.metrics(self.data_info))
+        names = tuple(self.family.metrics(self.data_info)) + tuple(BUILTIN_METRICS)
         if self.data_args.get("validation") == "kfold" or f"{DATA_PREFIX}validation" in self.space:
             names += (f"{self.metric}_fold_std",)
         return names
@@ -277,6 +300,9 @@ class SweepSpec:
             points=self.warm_start.points,
             learned=self.warm_start.learned,
             scheduler_name=self.scheduler_name,
+            objectives=self.objectives,
+            constraints=self.constraints,
+            trial_count=self.trial_count,
         )
 
     def schedule_problem(self) -> ScheduleProblem:
@@ -498,16 +524,17 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
             mistakes.attempt(
                 _check_model_rules, family, model_args, dataset, space, conditions, infos
             )
-        if infos is not None and "metric" in raw:
-            mistakes.attempt(_metric, raw["metric"], family, infos)
-    mode = mistakes.attempt(_mode, raw) if "mode" in raw else None
+    goals = mistakes.attempt(_goals, raw)
+    if goals is not None and family is not None and infos is not None:
+        for info in infos:
+            mistakes.attempt(check_known, *goals, family.metrics(info), f"the {family.name} model")
     plugins = mistakes.attempt(_plugins, raw)
     seed = mistakes.attempt(_seed, raw)
     settings = _run_settings(raw, mistakes)
     code = mistakes.attempt(load_code_options, raw.get("code"))
     mistakes.raise_if_any()
     searcher_name, searcher, scheduler_name, scheduler = plugins
-    metric = raw["metric"]
+    objectives, constraints = goals
 
     code = load_code_options(raw.get("code"))
     spec = SweepSpec(
@@ -518,8 +545,8 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         data_args=data_args,
         space=space,
         conditions=conditions,
-        metric=metric,
-        mode=mode,
+        metric=objectives[0].metric,
+        mode=objectives[0].mode,
         searcher_name=searcher_name,
         searcher=searcher,
         scheduler_name=scheduler_name,
@@ -530,6 +557,8 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
         data_info=infos[0],
         raw=raw,
         code=code,
+        objectives=objectives,
+        constraints=constraints,
     )
     _check_folds_train_in_one_process(spec)
     return _with_plugins_checked(spec, raw)
@@ -581,15 +610,9 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
     name = mistakes.attempt(_check_name, raw["name"]) if "name" in raw else None
     seed = mistakes.attempt(_seed, raw)
     user = mistakes.attempt(load_user_model, raw, seed if "seed" in raw else None)
-    metric = raw.get("metric")
-    if "metric" in raw and (not isinstance(metric, str) or not metric.strip()):
-        mistakes.add(
-            SweepError(
-                f"got {show(metric)}; the metric is a name the module logs with self.log",
-                path="metric",
-            )
-        )
-    mode = mistakes.attempt(_mode, raw) if "mode" in raw else None
+    goals = mistakes.attempt(_goals, raw)
+    if goals is not None:
+        mistakes.attempt(check_known, *goals, None, "the module")
     plugins = mistakes.attempt(_plugins, raw)
     settings = _run_settings(raw, mistakes)
     code = mistakes.attempt(load_code_options, raw.get("code"))
@@ -603,8 +626,8 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
         data_args={},
         space=user.space,
         conditions=user.conditions,
-        metric=metric,
-        mode=mode,
+        metric=goals[0][0].metric,
+        mode=goals[0][0].mode,
         searcher_name=searcher_name,
         searcher=searcher,
         scheduler_name=scheduler_name,
@@ -616,20 +639,22 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
         raw=raw,
         user=user,
         code=code,
+        objectives=goals[0],
+        constraints=goals[1],
     )
     return _with_plugins_checked(spec, raw)
 
 
 def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
     """The searcher's and scheduler's checks against the whole sweep, and the warm start."""
-    searcher_name, space, conditions, metric, mode = (
+    searcher_name, space, conditions, mode = (
         spec.searcher_name,
         spec.space,
         spec.conditions,
-        spec.metric,
         spec.mode,
     )
     _check_searcher_handles_conditions(spec)
+    _check_several_objectives(spec)
     searcher_module(searcher_name).check(spec.searcher, spec.search_problem())
     spec = _with_scheduler_defaults(spec)
     scheduler_module(spec.scheduler_name).check(spec.scheduler, spec.schedule_problem())
@@ -637,13 +662,30 @@ def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
         validate_section(WarmStartOptions, raw.get("warm_start"), "warm_start"),
         space,
         conditions,
-        metric,
+        spec.metrics,
         mode,
         searcher_module(searcher_name),
         searcher_name,
         spec.trial_count,
     )
     return dataclasses.replace(spec, warm_start=warm_start)
+
+
+def _check_several_objectives(spec: SweepSpec) -> None:
+    """A searcher or scheduler that ranks trials by one number says why it cannot take several
+    objectives (its module's ``ONE_OBJECTIVE``); the others act on the first one."""
+    if not spec.several_objectives:
+        return
+    for section, name, module in (
+        ("searcher", spec.searcher_name, searcher_module(spec.searcher_name)),
+        ("scheduler", spec.scheduler_name, scheduler_module(spec.scheduler_name)),
+    ):
+        why = getattr(module, "ONE_OBJECTIVE", None)
+        if why:
+            raise SweepError(
+                f"{name} takes one objective, and this sweep has {len(spec.objectives)}: {why}",
+                path=f"{section}.name",
+            )
 
 
 def _with_scheduler_defaults(spec: SweepSpec) -> SweepSpec:
@@ -675,11 +717,12 @@ def _run_settings(raw: dict[str, Any], mistakes: Mistakes) -> dict[str, Any]:
     }
 
 
-def _mode(raw: dict[str, Any]) -> str:
-    mode = raw["mode"]
-    if mode not in ("min", "max"):
-        raise SweepError(f"got {show(mode)}; must be one of: min, max", path="mode")
-    return mode
+def _goals(raw: dict[str, Any]) -> tuple[tuple[Objective, ...], tuple[Constraint, ...]] | None:
+    """The objectives (``metric:``, ``mode:``) and ``constraints:``; None without a metric or a
+    mode (reported with the other required keys)."""
+    if "metric" not in raw or "mode" not in raw:
+        return None
+    return load_objectives(raw["metric"], raw["mode"]), load_constraints(raw.get("constraints"))
 
 
 def _seed(raw: dict[str, Any]) -> int:
@@ -896,18 +939,6 @@ def _space_entry(
     if not entry.is_list:
         check_searched(config, argument, entry.param, owner, path)
     return entry
-
-
-def _metric(metric: Any, family: ModelFamily, infos: list) -> str:
-    for info in infos:
-        logged = family.metrics(info)
-        if metric not in logged:
-            raise SweepError(
-                f"got {show(metric)}, which the {family.name} model never logs on this data"
-                f"{did_you_mean(metric, logged) if isinstance(metric, str) else ''} (it logs: {', '.join(logged)})",
-                path="metric",
-            )
-    return metric
 
 
 def _plugin_section(

@@ -47,7 +47,7 @@ class WarmStart:
     trials for a model-based searcher. ``read``/``outside``: earlier trials read and left out."""
 
     points: tuple[dict[str, Any], ...] = ()
-    learned: tuple[tuple[dict[str, Any], float], ...] = ()
+    learned: tuple[tuple[dict[str, Any], tuple[float, ...]], ...] = ()
     source: str | None = None
     read: int = 0
     outside: int = 0
@@ -72,13 +72,14 @@ def load_warm_start(
     options: Options,
     space: dict[str, Param],
     conditions: Conditions,
-    metric: str,
+    metrics: tuple[str, ...],
     mode: str,
     searcher: Any,
     searcher_name: str,
     trial_count: int,
 ) -> WarmStart:
-    """The validated warm start of a sweep (``searcher`` is the searcher's module)."""
+    """The validated warm start of a sweep (``searcher`` is the searcher's module; ``metrics``
+    its objectives', ``mode`` the first one's)."""
     if not options.points and options.trials is None:
         if options.rerun_best:
             raise SweepError(
@@ -95,7 +96,7 @@ def load_warm_start(
         _flat_point(point, f"warm_start.points[{index}]", space, conditions)
         for index, point in enumerate(options.points)
     ]
-    learned: list[tuple[dict[str, Any], float]] = []
+    learned: list[tuple[dict[str, Any], tuple[float, ...]]] = []
     read = outside = 0
     if options.trials is not None:
         learns = getattr(searcher, "LEARNS_FROM_RESULTS", False)
@@ -105,7 +106,7 @@ def load_warm_start(
                 "to try the earlier sweep's best trials first",
                 path="warm_start.trials",
             )
-        earlier, read, outside = _earlier_trials(options.trials, space, conditions, metric)
+        earlier, read, outside = _earlier_trials(options.trials, space, conditions, metrics)
         ranked = sorted(earlier, key=lambda row: row[2], reverse=mode == "max")
         for config, _, _ in ranked:
             if len(points) - len(options.points) >= options.rerun_best:
@@ -208,10 +209,10 @@ def _domain(param: Param) -> str:
 
 
 def _earlier_trials(
-    where: str, space: dict[str, Param], conditions: Conditions, metric: str
-) -> tuple[list[tuple[dict[str, Any], float, float]], int, int]:
-    """(config, final metric, best metric) of every finished earlier trial inside this space;
-    how many trials were read; how many fell outside the space."""
+    where: str, space: dict[str, Param], conditions: Conditions, metrics: tuple[str, ...]
+) -> tuple[list[tuple[dict[str, Any], tuple[float, ...], float]], int, int]:
+    """(config, each objective's final value, the first objective's best) of every finished
+    earlier trial inside this space; how many trials were read; how many fell outside the space."""
     # Imported here: pyarrow loads only where tables or storage are read, not with this module.
     import pyarrow.parquet as pq
 
@@ -230,12 +231,12 @@ def _earlier_trials(
         raise SweepError(
             f"cannot read {path}: {first_line(error)}", path="warm_start.trials"
         ) from None
-    needed = [f"final_{metric}", f"best_{metric}", "status"]
+    needed = [*(f"final_{metric}" for metric in metrics), f"best_{metrics[0]}", "status"]
     missing = [name for name in needed if name not in table.column_names]
     if missing:
         raise SweepError(
-            f"{path} has no column {missing[0]}: the earlier sweep measured another metric than "
-            f"{metric} (its columns: {', '.join(table.column_names)})",
+            f"{path} has no column {missing[0]}: the earlier sweep measured other metrics than "
+            f"{', '.join(metrics)} (its columns: {', '.join(table.column_names)})",
             path="warm_start.trials",
         )
     shared = [key for key in space if f"config/{key}" in table.column_names]
@@ -245,8 +246,13 @@ def _earlier_trials(
     rows = table.to_pylist()
     outside = 0
     for row in rows:
-        final, best = row[f"final_{metric}"], row[f"best_{metric}"]
-        if not _finite(final) or not _finite(best) or row["status"] in ("errored", "diverged"):
+        finals = tuple(row[f"final_{metric}"] for metric in metrics)
+        best = row[f"best_{metrics[0]}"]
+        if (
+            not all(_finite(final) for final in finals)
+            or not _finite(best)
+            or row["status"] in ("errored", "diverged", "infeasible")
+        ):
             continue
         config: dict[str, Any] = {}
         for key in shared:
@@ -258,7 +264,9 @@ def _earlier_trials(
                 break
             config[key] = matched
         else:
-            earlier.append((conditions.mask(config), float(final), float(best)))
+            earlier.append(
+                (conditions.mask(config), tuple(float(final) for final in finals), float(best))
+            )
             continue
         outside += 1
     return earlier, len(rows), outside

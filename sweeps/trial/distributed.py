@@ -48,6 +48,7 @@ def worker_loop(arguments: dict[str, Any]) -> None:
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
     import ray.train
+    import torch
 
     from sweeps.trial.parts import prepare_process, trainer_run, uses_gpu
     from sweeps.trial.trainer_loop import EpochEnd, fit
@@ -68,7 +69,13 @@ def worker_loop(arguments: dict[str, Any]) -> None:
             node_id = ray.get_runtime_context().get_node_id()
             reports = TrialReports(plan, node_id, send=_relay_sender(relay, stop))
             session = TrialSession(
-                plan, reports, restored, arguments["faults"], plan.patience_of(config), watch
+                plan,
+                reports,
+                restored,
+                arguments["faults"],
+                plan.patience_of(config),
+                watch,
+                measures_device=torch.device("cuda") if uses_gpu(plan) else None,
             )
         run, fields = trainer_run(plan, config)
         end = EpochEnd(

@@ -222,6 +222,9 @@ class LockstepFolds:
 
 def train(session: TrialSession, folds: LockstepFolds) -> None:
     """Train the folds until the session ends the trial (the lean side of the trial protocol)."""
+    first = folds.folds[0]
+    session.measures.watch(first.model, first.model.latency_inputs)
+    session.measures.keep_sample(next(iter(first.val_batches), None))
     while not session.ended:
         session.before_epoch()
         results = folds.next_epoch()

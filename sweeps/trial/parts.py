@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ import torch
 from lightning_modules.checkpoint import fold_checkpoint_name
 from lightning_modules.data.array_data import ArrayData
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
+from sweeps.spec.objectives import PARAMS, feasibility
 from sweeps.trial.epoch_loop import EpochLoop, LockstepFolds
+from sweeps.trial.measures import parameters_before_training
 from sweeps.trial.plan import TrialPlan, trial_arguments
 from sweeps.trial.trainer_loop import TrainerRun
 from sweeps.user_model.build import prepare_user_process, user_trainer_run
@@ -94,6 +97,36 @@ def trainer_run(plan: TrialPlan, config: dict[str, Any]) -> tuple[TrainerRun, di
     # The shipped modules clip gradients themselves and log once per epoch.
     settings = {"num_sanity_val_steps": 0, "log_every_n_steps": 1_000_000}
     return TrainerRun("pytorch_lightning", model, datamodule, settings), fields
+
+
+def broken_before_training(
+    plan: TrialPlan, config: dict[str, Any]
+) -> tuple[int | None, str | None]:
+    """The trial's trainable parameters, counted on the meta device, and the constraint known
+    before training that they break (one line), if any; (None, None) without such constraints."""
+    constraints = tuple(constraint for constraint in plan.constraints if constraint.before_training)
+    if not constraints:
+        return None, None
+    params = parameters_before_training(_model_builder(plan, config))
+    if params is None:
+        return None, None  # lazy modules: judged on the trained model's count instead
+    return params, feasibility(constraints, {PARAMS: params})[1]
+
+
+def _model_builder(plan: TrialPlan, config: dict[str, Any]) -> Callable[[], Any]:
+    """What builds the trial's model alone. A shipped family's data is read first, outside the
+    meta device, which must not reach the data (nor the process's cache of it)."""
+    if plan.user is not None:
+        return lambda: user_trainer_run(plan.user, config)[0].model
+    model_config, data_config = trial_arguments(plan, config)
+    info = ArrayData(
+        DATASETS[plan.dataset].arrays_source(),
+        data_config,
+        batch_size=model_config.batch_size,
+        seed=plan.seed,
+    ).info
+    family = MODEL_FAMILIES[plan.family].training_class()
+    return lambda: family(model_config, info, family=plan.family)
 
 
 def uses_gpu(plan: TrialPlan) -> bool:

@@ -15,6 +15,7 @@ from lightning_modules.configs.base import ArgsModel
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
 from sweeps.schedulers import checkpoint_schedule, report_schedule
 from sweeps.spec.conditions import assemble_lists
+from sweeps.spec.objectives import Constraint
 from sweeps.spec.space import DATA_PREFIX, plain
 from sweeps.user_model.plan import UserPlan
 
@@ -53,6 +54,15 @@ class TrialPlan:
     )
     stall_s: float | None = None  # the longest without an epoch (None: sweeps.trial.stall_watch)
     user: UserPlan | None = None
+    metrics: tuple[str, ...] = ()  # every objective's metric, the first one's (``metric``) first
+    constraints: tuple[Constraint, ...] = ()
+
+    @property
+    def required_metrics(self) -> tuple[str, ...]:
+        """What every epoch must log: the objectives' and the constraints' metrics."""
+        names = dict.fromkeys((self.metric, *self.metrics))
+        names.update(dict.fromkeys(constraint.metric for constraint in self.constraints))
+        return tuple(names)
 
     @property
     def model_name(self) -> str:
@@ -110,6 +120,8 @@ class TrialPlan:
             trial_timeout_s=spec.stop.trial_timeout_s,
             stall_s=spec.stop.stall_s,
             user=spec.user.plan if spec.user is not None else None,
+            metrics=spec.metrics,
+            constraints=spec.constraints,
         )
 
 

@@ -38,7 +38,14 @@ from typing import Any
 from sweeps.results.epoch_results import EPOCH_RESULTS
 from sweeps.results.layout import CHECKPOINT_METRICS_FILE, PATIENCE_FILE
 from sweeps.results.metric_values import better, is_number
-from sweeps.results.trial_status import ENDED, ENDED_REASON, METRIC_MISSING, TIMED_OUT
+from sweeps.results.trial_status import (
+    ENDED,
+    ENDED_REASON,
+    INFEASIBLE,
+    METRIC_MISSING,
+    TIMED_OUT,
+)
+from sweeps.spec.objectives import BUILTIN_METRICS, PARAMS
 from sweeps.trial import fault_injection
 from sweeps.trial.plan import TrialPlan
 from sweeps.trial.stall_watch import StallWatch
@@ -98,16 +105,19 @@ def missing_metric_message(
 
 def epoch_metrics(plan: TrialPlan, results: list[EpochResult]) -> dict[str, float]:
     """The trial's metrics for one epoch: each metric's mean over the folds (with one fold, its
-    own values), plus the spread of the sweep's metric across folds."""
+    own values), plus the spread of the sweep's metric across folds. The built-in metrics
+    (sweeps.spec.objectives) are the session's, added after."""
     for fold, result in enumerate(results):
-        if plan.metric not in result.metrics:
+        for metric in plan.required_metrics:
+            if metric in result.metrics or metric in BUILTIN_METRICS:
+                continue
             where = f" (fold {fold})" if len(results) > 1 else ""
             raise MetricMissing(
                 missing_metric_message(
-                    plan.metric,
+                    metric,
                     list(result.metrics),
                     plan.model_name + where,
-                    result.not_scalar.get(plan.metric),
+                    result.not_scalar.get(metric),
                 )
             )
     names = [
@@ -185,6 +195,13 @@ class TrialReports:
             self.send(result, folder, last)
             return True
 
+    def end_infeasible(self, params: int | None, reason: str) -> None:
+        """End the trial before its first epoch: its configuration breaks a constraint known
+        before training (``reason``: the value that broke it)."""
+        if params is not None:
+            self.last_metrics[PARAMS] = float(params)
+        self.end(INFEASIBLE, reason)
+
     def end(self, kind: str, reason: str) -> None:
         with self.lock:
             if self.ended:
@@ -252,6 +269,7 @@ class TrialSession:
         faults: frozenset[str] = frozenset(),
         patience: int | None = None,
         watch: StallWatch | None = None,
+        measures_device: Any = None,
     ):
         self.plan = plan
         self.reports = reports
@@ -264,12 +282,19 @@ class TrialSession:
         )
         self.last_checkpoint = self.last_report = time.monotonic()
         self.trained = 0
+        # Imported here: it loads torch, which the driver (importing this module's names for
+        # the trainer's callback) never needs.
+        from sweeps.trial.measures import TrialMeasures
+
+        # The built-in metrics; the training loop shows them the model and a validation batch.
+        self.measures = TrialMeasures(measures_device)
 
     @property
     def ended(self) -> bool:
         return self.reports.ended
 
     def before_epoch(self) -> None:
+        self.measures.epoch_starting()
         self.trained += 1
         if self.watch is not None:
             done = (self.restored_metrics or {}).get(EPOCH, 0)
@@ -286,6 +311,9 @@ class TrialSession:
         epoch = results[0].epoch
         try:
             metrics: dict[str, Any] = epoch_metrics(plan, results)
+            for name, value in self.measures.after_epoch().items():
+                metrics.setdefault(name, value)  # a name the module logs itself is its own
+            self._check_measured(metrics)
         except MetricMissing as missing:
             self.end_for_metric(str(missing))
             return Decision({}, last=True)
@@ -304,6 +332,12 @@ class TrialSession:
             metrics.update({ENDED: TIMED_OUT, ENDED_REASON: timeout_reason(plan)})
         report = last or save or plan.report_due(epoch, now - self.last_report)
         return Decision(metrics, save=save, report=report, last=last)
+
+    def _check_measured(self, metrics: dict[str, Any]) -> None:
+        for name in self.plan.required_metrics:
+            if name in BUILTIN_METRICS and name not in metrics:
+                why = self.measures.why_unmeasured(name) or "it could not be measured"
+                raise MetricMissing(f"metric {name!r} is missing for {self.plan.model_name}: {why}")
 
     def deliver(
         self, decision: Decision, folder: Path | None, wind_down: Callable[[], None] | None = None

@@ -26,7 +26,13 @@ from sweeps.errors import first_line
 from sweeps.results.trial_status import OUT_OF_MEMORY, is_out_of_memory
 from sweeps.trial import fault_injection
 from sweeps.trial.epoch_loop import train
-from sweeps.trial.parts import prepare_process, shipped_folds, trainer_run, uses_gpu
+from sweeps.trial.parts import (
+    broken_before_training,
+    prepare_process,
+    shipped_folds,
+    trainer_run,
+    uses_gpu,
+)
 from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import TrialReports, TrialSession, Watchdog
 from sweeps.trial.stall_watch import StallWatch, supervised
@@ -73,6 +79,11 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
     watchdog = Watchdog(reports, plan)
     try:
         faults = fault_injection.faults_for(config)
+        if restored is None:
+            params, broken = broken_before_training(plan, config)
+            if broken is not None:
+                reports.end_infeasible(params, broken)  # never trained
+                return
         if plan.workers > 1:
             from sweeps.trial.distributed import train_distributed
 
@@ -83,7 +94,13 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
             # The supervisor (Tune's thread) fails the trial as soon as its training stalls.
             watch = StallWatch(plan.stall_s, rank=0, on_stall=lambda stall: None)
             session = TrialSession(
-                plan, reports, restored, faults, plan.patience_of(config), watch=watch
+                plan,
+                reports,
+                restored,
+                faults,
+                plan.patience_of(config),
+                watch=watch,
+                measures_device=torch.device("cuda") if uses_gpu(plan) else None,
             )
             trial_dir = tune.get_context().get_trial_dir()
             supervised(lambda: train_in_process(plan, config, session, restored, trial_dir), watch)

@@ -116,6 +116,17 @@ def trial_callback_class(flavour: str) -> type:
             self.validated = False
             self.epochs = 0
 
+        def on_fit_start(self, trainer: Any, module: Any) -> None:
+            if self.end.session is not None:
+                # The built-in metrics' model (a shipped family's says what its forward takes).
+                self.end.session.measures.watch(module, getattr(module, "latency_inputs", None))
+
+        def on_validation_batch_start(
+            self, trainer: Any, module: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
+        ) -> None:
+            if self.end.session is not None and not trainer.sanity_checking:
+                self.end.session.measures.keep_sample(batch)  # the first one only
+
         def on_train_epoch_start(self, trainer: Any, module: Any) -> None:
             if self.end.session is not None:
                 self.end.session.before_epoch()

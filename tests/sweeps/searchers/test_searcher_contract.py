@@ -19,8 +19,13 @@ MIXED = {
 GRID = {"lr": {"grid": [0.001, 0.01]}, "depth": {"choice": [1, 2, 3]}}
 
 
-def spec_for(name: str, seed: int = 0):
+def spec_for(name: str, seed: int = 0, objectives: int = 1):
     module = searcher_module(name)
+    several = {
+        "metric": ["val_accuracy", "model/params"][:objectives],
+        "mode": ["max", "min"][:objectives],
+        "constraints": ["model/params <= 5000"],
+    }
     scheduler = getattr(module, "SCHEDULER", None)
     return sweep_from_dict(
         {
@@ -28,8 +33,7 @@ def spec_for(name: str, seed: int = 0):
             "model": {"family": "mlp"},
             "data": {"dataset": "digits"},
             "space": GRID if module.CHOICES_ARE_GRID else MIXED,
-            "metric": "val_accuracy",
-            "mode": "max",
+            **(several if objectives > 1 else {"metric": "val_accuracy", "mode": "max"}),
             "searcher": {"name": name},
             **({"scheduler": {"name": scheduler, "max_t": 9}} if scheduler else {}),
             "trials": {"num_samples": 12},
@@ -84,7 +88,7 @@ def given_space(algorithm, space: dict, spec) -> None:
 
 
 def test_every_registered_searcher_is_in_the_contract():
-    assert set(SEARCHERS) == {"random", "grid", "tpe", "gp", "bohb"}
+    assert set(SEARCHERS) == {"random", "grid", "tpe", "gp", "bohb", "nsga2"}
 
 
 @pytest.mark.parametrize("name", sorted(SEARCHERS))
@@ -143,3 +147,59 @@ def test_a_searcher_survives_save_and_restore(name, tmp_path):
     restored.restore(str(tmp_path / "searcher.pkl"))
     config = restored.suggest("trial_after_resume")
     assert set(config) == set(spec.space) and inside(spec, config), config
+
+
+SEVERAL = sorted(
+    name for name in SEARCHERS if not getattr(searcher_module(name), "ONE_OBJECTIVE", None)
+)
+
+
+def test_only_bohb_takes_one_objective():
+    assert set(SEARCHERS) - set(SEVERAL) == {"bohb"}
+    with pytest.raises(Exception, match="bohb takes one objective, and this sweep has 2: "):
+        spec_for("bohb", objectives=2)
+
+
+@pytest.mark.parametrize("name", SEVERAL)
+def test_a_searcher_of_several_objectives_learns_their_front_and_constraints(name, tmp_path):
+    """Two objectives and a constraint: proposals stay in the space, results with both values
+    (one trial infeasible, one that never trained) are taken, and a save and restore holds."""
+    from ray.tune.search import Searcher
+
+    from sweeps.results.trial_status import ENDED, INFEASIBLE
+
+    spec = spec_for(name, objectives=2)
+    algorithm, space = searcher_module(name).build(spec.searcher, spec.search_problem())
+    if not isinstance(algorithm, Searcher):
+        assert set(space) == set(spec.space)
+        return
+    given_space(algorithm, space, spec)
+    for index in range(10):
+        config = algorithm.suggest(f"trial_{index}")
+        assert set(config) == set(spec.space) and inside(spec, config), config
+        params = config["width"] * 20.0
+        result = {"val_accuracy": score(config), "model/params": params, "training_iteration": 1}
+        if index == 3:
+            result = {"model/params": 99_999.0, ENDED: INFEASIBLE, "training_iteration": 1}
+        algorithm.on_trial_complete(f"trial_{index}", result)
+    study = optuna_study(algorithm)
+    told = {trial.number: trial for trial in study.trials}
+    assert len(study.directions) == 2
+    assert told[3].state.name == "PRUNED" and told[3].constraints["model/params <= 5000"] > 0
+    assert all(trial.state.name == "COMPLETE" for number, trial in told.items() if number != 3)
+    assert {trial.constraints["model/params <= 5000"] <= 0 for trial in told.values()} == {
+        True,
+        False,
+    }
+    algorithm.save(str(tmp_path / "searcher.pkl"))
+    restored, space = searcher_module(name).build(spec.searcher, spec.search_problem())
+    given_space(restored, space, spec)
+    restored.restore(str(tmp_path / "searcher.pkl"))
+    config = restored.suggest("trial_after_resume")
+    assert set(config) == set(spec.space) and inside(spec, config), config
+
+
+def optuna_study(algorithm):
+    from sweeps.run.ray_session import optuna_study as study_of
+
+    return study_of(algorithm)

@@ -161,7 +161,7 @@ def test_an_earlier_sweep_with_another_metric_or_a_damaged_file_is_named(tmp_pat
     )
     with pytest.raises(
         SweepError,
-        match="has no column final_val_accuracy: the earlier sweep measured another metric",
+        match="has no column final_val_accuracy: the earlier sweep measured other metrics",
     ):
         sweep("tpe", {"trials": str(folder)})
     damaged = tmp_path / "damaged"
