@@ -5,7 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SWEEP ?= sweeps/digits_asha.yaml
 
-.PHONY: setup sweep test test-fast lint clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: setup sweep test test-fast lint browser clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +24,22 @@ sweep: setup
 # The linter first (ruff: formatting and lint rules, as pyproject.toml configures them), then the
 # suite: the quick tests spread over every core (pytest-xdist), then the end-to-end ones (marked
 # slow) one at a time, since each runs real sweeps and times real faults on the whole machine.
-test: lint
+test: lint browser
 	$(PY) -m pytest -m "not slow" -n auto
 	$(PY) -m pytest -m slow --durations=30
 
 lint: setup
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
+
+# The report's page is checked in a real browser: Debian's chromium, driven headless by Playwright.
+browser:
+	@test -x $(CHROMIUM) || { \
+		echo "installing Debian's chromium (the report's page is tested in it)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	}
+	@test -x $(CHROMIUM) || { echo "error: $(CHROMIUM) is missing; install Debian's chromium" >&2; exit 1; }
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow"

@@ -5,8 +5,11 @@
         process: wall time, wall time per trial, the driver's CPU time per trial and the driver's
         peak memory (its own process; Ray's processes and the trials' workers are not counted);
     (2) a 10,000-trial result set (20 epochs each, 200,000 metric rows) written by the exporter
-        (trials.parquet, metrics.parquet, best.json) and then read by the report (summary,
-        importance, plots, HTML page): the time of each.
+        (trials.parquet, metrics.parquet, best.json, pareto.json) and then read by the report
+        (summary, importance, PNG plots, the interactive page): the time of each, and of
+        ``python -m launchers.report`` over it as a command; then the page opened in Debian's
+        chromium (headless, where installed): the time until every plot is drawn and the time a
+        hover over a learning curve takes to show its label.
 
     python -m benchmarks.scale                          # trials 1000 2000 4000, then 10,000 exported
     python -m benchmarks.scale --trials 200 --export-trials 2000
@@ -147,16 +150,72 @@ def export_and_report(count: int) -> dict[str, Any]:
         results = load_sweep_results(out)
         write_report(results, out / "report")
         reported = time.perf_counter() - started
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "launchers.report", str(out), "--out", str(out / "again")],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        command = time.perf_counter() - started
         sizes = {
-            name: (out / name).stat().st_size for name in ("trials.parquet", "metrics.parquet")
+            name: (out / name).stat().st_size
+            for name in ("trials.parquet", "metrics.parquet", "report/report.html")
         }
+        browser = page_in_browser(out / "report" / "report.html")
     return {
         "trials": count,
         "metric_rows": count * EPOCHS_PER_EXPORTED_TRIAL,
         "export_s": exported,
         "report_s": reported,
+        "report_command_s": command,
         "bytes": sizes,
+        **browser,
     }
+
+
+def page_in_browser(page_file: Path) -> dict[str, Any]:
+    """Seconds until every plot of the page is drawn, and until a hover's label shows."""
+    chromium = Path("/usr/bin/chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {}
+    if not chromium.is_file():
+        return {}
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+    with tempfile.TemporaryDirectory() as profile, sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=str(chromium), headless=True, args=flags
+        )
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(page_file.as_uri())
+        page.wait_for_function(
+            "Array.from(document.querySelectorAll('.figure')).every(f => f.querySelector('.main-svg'))",
+            timeout=120_000,
+        )
+        drawn = time.perf_counter() - started
+        x, y = page.evaluate(
+            """() => {
+                const gd = document.getElementById('learning-curves');
+                gd.scrollIntoView({block: 'center'});
+                const trace = gd.data.find(t => t.customdata);
+                const L = gd._fullLayout, box = gd.getBoundingClientRect();
+                return [box.left + L._size.l + L.xaxis.l2p(trace.x[0]),
+                        box.top + L._size.t + L.yaxis.l2p(trace.y[0])];
+            }"""
+        )
+        page.mouse.move(x + 20, y + 20)
+        started = time.perf_counter()
+        page.mouse.move(x, y)
+        page.wait_for_function(
+            "document.querySelectorAll('#learning-curves .hoverlayer text').length > 0"
+        )
+        hovered = time.perf_counter() - started
+        context.close()
+    return {"page_drawn_s": drawn, "hover_s": hovered}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,8 +242,15 @@ def main(argv: list[str] | None = None) -> int:
     exported = export_and_report(args.export_trials)
     print(
         f"\nexport of {exported['trials']} trials ({exported['metric_rows']} metric rows): "
-        f"{exported['export_s']:.2f} s; report over them: {exported['report_s']:.2f} s"
+        f"{exported['export_s']:.2f} s; report over them: {exported['report_s']:.2f} s "
+        f"(python -m launchers.report: {exported['report_command_s']:.2f} s)"
     )
+    if "page_drawn_s" in exported:
+        print(
+            f"the page ({exported['bytes']['report/report.html'] / 2**20:.1f} MiB) in chromium: "
+            f"every plot drawn after {exported['page_drawn_s']:.2f} s, a hover's label after "
+            f"{exported['hover_s'] * 1000:.0f} ms"
+        )
     Path(args.out).write_text(json.dumps({"sweeps": sweeps, "export": exported}, indent=2) + "\n")
     return 0
 

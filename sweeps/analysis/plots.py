@@ -5,13 +5,18 @@ searched keys coloured by the metric, and importance bars."""
 from __future__ import annotations
 
 import math
+import random
 from pathlib import Path
 from typing import Any
 
 from sweeps.analysis.importance import Importance
-from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
+from sweeps.analysis.results import CONFIG_PREFIX, SAMPLE_SEED, SweepResults
 from sweeps.results.metric_values import better, is_finite_number
 
+# Beyond these, the plots draw the best trials and a seeded sample of the others, and say so.
+CURVES_DRAWN = 300
+BEST_CURVES = 100
+LINES_DRAWN = 1000
 ENDS = {
     "completed": ("o", "ended at max_epochs"),
     "stopped": ("x", "stopped early"),
@@ -32,47 +37,44 @@ def _pyplot() -> Any:
 
 
 def learning_curves(results: SweepResults, path: Path) -> Path:
+    """Each trial's curve of the sweep's metric (beyond ``CURVES_DRAWN`` trials, the best and a
+    sample, as the page draws them); the three best thick, each curve's end marked by status."""
     plt = _pyplot()
+    from matplotlib.collections import LineCollection
+
     figure, axes = plt.subplots(figsize=(9, 5.5))
-    best = {row["trial_id"] for row in results.ranked()[:3]}
-    shown: set[str] = set()
-    for row in results.trials:
-        history = [
-            h for h in results.history(row["trial_id"]) if is_finite_number(h.get(results.metric))
+    drawn, total = results.drawn(CURVES_DRAWN, BEST_CURVES)
+    statuses = {row["trial_id"]: row.get("status") for row in results.trials}
+    best = [row["trial_id"] for row in results.ranked()[:3]]
+    thin: list[list[tuple[float, float]]] = []
+    ends: dict[str, list[tuple[float, float]]] = {}
+    for trial_id in drawn:
+        points = [
+            (row["epoch"], row[results.metric])
+            for row in results.history(trial_id)
+            if is_finite_number(row.get(results.metric))
         ]
-        if not history:
-            continue
-        epochs = [h["epoch"] for h in history]
-        values = [h[results.metric] for h in history]
-        top = row["trial_id"] in best
-        (line,) = axes.plot(
-            epochs,
-            values,
-            linewidth=2.0 if top else 0.8,
-            alpha=0.95 if top else 0.45,
-            label=f"{row['trial_id']} (top)" if top else None,
-        )
-        marker, meaning = ENDS.get(row.get("status"), ("o", row.get("status")))
-        label = meaning if row.get("status") not in shown else None
-        shown.add(row.get("status"))
-        axes.plot(
-            epochs[-1:],
-            values[-1:],
-            marker=marker,
-            markersize=7,
-            color=line.get_color(),
-            linestyle="none",
-        )
-        axes.plot(
-            [], [], marker=marker, color="grey", linestyle="none", label=label
-        ) if label else None
+        if trial_id in best:
+            axes.plot(*zip(*points, strict=True), linewidth=2.0, label=f"{trial_id} (top)")
+        else:
+            thin.append(points)
+        ends.setdefault(statuses.get(trial_id) or "running", []).append(points[-1])
+    axes.add_collection(LineCollection(thin, linewidths=0.8, alpha=0.45, colors="tab:gray"))
+    for status, points in ends.items():
+        marker, meaning = ENDS.get(status, ("o", status))
+        axes.plot(*zip(*points, strict=True), marker=marker, markersize=6, linestyle="none",
+                  color="tab:gray", alpha=0.8, label=meaning)  # fmt: skip
+    axes.autoscale()
+    shown = (
+        f"{len(drawn)} of {total} trials: the best {BEST_CURVES} and a sample"
+        if len(drawn) < total
+        else f"{total} trials"
+    )
     axes.set(
-        xlabel="epoch",
-        ylabel=results.metric,
-        title=f"{results.name}: learning curves ({len(results.trials)} trials)",
+        xlabel="epoch", ylabel=results.metric, title=f"{results.name}: learning curves ({shown})"
     )
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8, loc="best")
+    axes.legend(fontsize=8, loc="lower right" if results.mode == "max" else "upper right")
     return _save(figure, path, plt)
 
 
@@ -107,8 +109,19 @@ def best_so_far(runs: list[SweepResults], path: Path) -> Path:
 
 
 def parallel_coordinates(results: SweepResults, path: Path) -> Path:
+    """Every searched key an axis, one line per trial coloured by its best metric (beyond
+    ``LINES_DRAWN`` trials, the best and a sample)."""
     plt = _pyplot()
+    from matplotlib.collections import LineCollection
+
     ranked = results.ranked()
+    total = len(ranked)
+    if total > LINES_DRAWN:
+        top = ranked[:BEST_CURVES]
+        ranked = top + random.Random(SAMPLE_SEED).sample(
+            ranked[BEST_CURVES:], LINES_DRAWN - len(top)
+        )
+        ranked.sort(key=lambda row: row[f"best_{results.metric}"], reverse=results.mode == "max")
     keys = results.searched
     figure, axes = plt.subplots(figsize=(max(6, 1.6 * len(keys) + 2), 5))
     if ranked and keys:
@@ -119,12 +132,22 @@ def parallel_coordinates(results: SweepResults, path: Path) -> Path:
         values = [row[f"best_{results.metric}"] for row in ranked]
         low, high = min(values), max(values)
         colours = plt.get_cmap("viridis")
+        lines, shades = [], []
         for row in reversed(ranked):  # best drawn last, on top
-            ys = [scale[key](row.get(CONFIG_PREFIX + key)) for key in keys]
+            lines.append(
+                [
+                    (index, scale[key](row.get(CONFIG_PREFIX + key)))
+                    for index, key in enumerate(keys)
+                ]
+            )
             shade = (row[f"best_{results.metric}"] - low) / (high - low) if high > low else 1.0
-            if results.mode == "min":
-                shade = 1 - shade
-            axes.plot(range(len(keys)), ys, color=colours(shade), alpha=0.75, linewidth=1.2)
+            shades.append(1 - shade if results.mode == "min" else shade)
+        axes.add_collection(
+            LineCollection(
+                lines, colors=[colours(shade) for shade in shades], alpha=0.75, linewidths=1.2
+            )
+        )
+        axes.set_xlim(-0.1, max(len(keys) - 1, 0) + 0.4)
         for index, key in enumerate(keys):
             axes.axvline(index, color="black", linewidth=0.6)
             for label, y in scale[key].ticks:
@@ -134,7 +157,10 @@ def parallel_coordinates(results: SweepResults, path: Path) -> Path:
     axes.set_xticks(range(len(keys)), keys, rotation=20)
     axes.set_yticks([])
     axes.set_ylim(-0.08, 1.08)
-    axes.set_title(f"{results.name}: searched keys (absent: below the axis)")
+    shown = (
+        f"; {len(ranked)} of {total} trials: the best and a sample" if len(ranked) < total else ""
+    )
+    axes.set_title(f"{results.name}: searched keys (absent: below the axis){shown}")
     return _save(figure, path, plt)
 
 

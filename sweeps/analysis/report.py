@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from sweeps.analysis import plots
+from sweeps.analysis import page, plots
 from sweeps.analysis.diagnosis import Diagnosis, diagnose
 from sweeps.analysis.followup import followup_sweep
 from sweeps.analysis.importance import Importance, importance
@@ -22,7 +22,19 @@ from sweeps.errors import SweepError
 from sweeps.results.metric_values import better, is_finite_number
 from sweeps.spec import load_sweep
 
-STATUSES = ("running", "completed", "stopped", "diverged", "errored", "not_started")
+STATUSES = (
+    "running",
+    "completed",
+    "stopped",
+    "diverged",
+    "timed_out",
+    "out_of_memory",
+    "metric_missing",
+    "infeasible",
+    "errored",
+    "missing",
+    "not_started",
+)
 
 
 @dataclass
@@ -36,8 +48,9 @@ class Report:
 
 
 def summary(results: SweepResults, top: int, compared: list[SweepResults] = ()) -> str:
+    found = [row.get("status") or "running" for row in results.trials]
     counts = {
-        status: sum(row.get("status") == status for row in results.trials) for status in STATUSES
+        status: found.count(status) for status in [*STATUSES, *sorted(set(found) - set(STATUSES))]
     }
     epochs = len(results.epochs)
     wall = _wall_time(results)
@@ -76,9 +89,32 @@ def summary(results: SweepResults, top: int, compared: list[SweepResults] = ()) 
             lines.append("  " + "  ".join(cells))
     else:
         lines.append(f"best       no trial has a finite {results.metric} yet")
+    if results.others:
+        lines += _front_lines(results)
     if compared:
         lines += _comparison(results, compared)
     return "\n".join(lines)
+
+
+def _front_lines(results: SweepResults) -> list[str]:
+    """The objectives, and the trials on their front (trials.parquet's pareto_rank 0)."""
+    goals = [(results.metric, results.mode, f"best_{results.metric}")] + [
+        (metric, mode, f"at_best_{metric}") for metric, mode in results.others
+    ]
+    shown = ", ".join(f"{metric} ({mode})" for metric, mode, _ in goals)
+    front = [row for row in results.ranked() if row.get("pareto_rank") == 0]
+    if not results.finished:
+        return [f"objectives {shown}; the front is known when the sweep ends (pareto.json)"]
+    lines = [f"objectives {shown}; front: {len(front)} trial(s) (pareto.json)"]
+    for row in front[:10]:
+        values = ", ".join(
+            f"{metric} = {row[column]:.6g}"
+            if is_finite_number(row.get(column))
+            else f"{metric} = -"
+            for metric, _, column in goals
+        )
+        lines.append(f"  {row['trial_id']}  {values}")
+    return lines
 
 
 def _comparison(results: SweepResults, compared: list[SweepResults]) -> list[str]:
@@ -145,20 +181,23 @@ def write_report(
             f"the follow-up sweep written to {followup} does not validate: {error}"
         ) from None
     text = summary(results, top, compared)
-    page = out / "report.html"
-    page.write_text(_page(results, text, images, found, diagnoses, followup))
-    return Report(text, images, found, diagnoses, followup, page)
+    page_file = out / "report.html"
+    page_file.write_text(_page(results, list(compared), text, images, found, diagnoses, followup))
+    return Report(text, images, found, diagnoses, followup, page_file)
 
 
 def _page(
     results: SweepResults,
+    compared: list[SweepResults],
     text: str,
     images: dict[str, Path],
     found: Importance,
     diagnoses: list[Diagnosis],
     followup: Path,
 ) -> str:
-    figures = "".join(
+    """One self-contained page: the summary, the interactive plots (sweeps.analysis.page), the
+    same plots as images, the importance, the diagnosis and the follow-up sweep."""
+    pictures = "".join(
         f"<figure><img alt='{html.escape(name)}' src='data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}'>"
         f"<figcaption>{html.escape(name)}</figcaption></figure>"
         for name, path in images.items()
@@ -170,18 +209,22 @@ def _page(
     advice = (
         "".join(f"<li>{html.escape(d.text())}</li>" for d in diagnoses) or "<li>no diagnosis</li>"
     )
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sweep {html.escape(results.name)}</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}} pre{{background:#f6f6f6;padding:1em;overflow:auto}}
-figure{{display:inline-block;margin:0.5em}} img{{max-width:520px}}</style></head>
-<body><h1>Sweep {html.escape(results.name)}</h1>
-<h2>Summary</h2><pre>{html.escape(text)}</pre>
-<h2>Plots</h2>{figures}
-<h2>Importance</h2><p>{html.escape(found.method)}, over {found.trials} trials.</p><ol>{ranking}</ol>
-<h2>Diagnosis</h2><ul>{advice}</ul>
-<h2>Follow-up sweep</h2><p>{html.escape(str(followup))}</p><pre>{html.escape(followup.read_text())}</pre>
-</body></html>
-"""
+    sections = [
+        ("Summary", f"<pre>{html.escape(text)}</pre>"),
+        (None, ""),
+        (
+            "Importance",
+            f"<p>{html.escape(found.method)}, over {found.trials} trials.</p><ol>{ranking}</ol>",
+        ),
+        ("Diagnosis", f"<ul>{advice}</ul>"),
+        (
+            "Follow-up sweep",
+            f"<p>{html.escape(str(followup))}</p><pre>{html.escape(followup.read_text())}</pre>",
+        ),
+        ("The plots as images", pictures),
+    ]
+    drawn = page.figures(results, compared, found.scores)
+    return page.render(f"Sweep {results.name}", sections, drawn)
 
 
 def _wall_time(results: SweepResults) -> float | None:

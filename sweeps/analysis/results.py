@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from sweeps.spec.objectives import load_objectives
 from sweeps.spec.yaml_loading import read_yaml_file
 
 CONFIG_PREFIX = "config/"
+SAMPLE_SEED = 0  # which trials a plot of too many draws: the same ones every time
 
 
 @dataclass
@@ -36,6 +38,7 @@ class SweepResults:
     finished: bool  # the tables exist: the sweep ended
     searched: list[str] = field(default_factory=list)
     others: tuple[tuple[str, str], ...] = ()  # the other objectives: (metric, mode)
+    _histories: dict[str, list[dict[str, Any]]] | None = field(default=None, repr=False)
 
     @property
     def log_keys(self) -> set[str]:
@@ -49,10 +52,36 @@ class SweepResults:
         }
 
     def history(self, trial_id: str) -> list[dict[str, Any]]:
-        return sorted(
-            (row for row in self.epochs if row["trial_id"] == trial_id),
-            key=lambda row: row["epoch"],
-        )
+        return self.histories().get(trial_id, [])
+
+    def histories(self) -> dict[str, list[dict[str, Any]]]:
+        """Every trial's epochs in order, indexed once (a report over 10,000 trials reads each
+        trial's history: one scan of every epoch each would take minutes)."""
+        if self._histories is None:
+            found: dict[str, list[dict[str, Any]]] = {}
+            for row in self.epochs:
+                found.setdefault(row["trial_id"], []).append(row)
+            for rows in found.values():
+                rows.sort(key=lambda row: row["epoch"])
+            self._histories = found
+        return self._histories
+
+    def drawn(self, limit: int, best: int) -> tuple[list[str], int]:
+        """Which trials' curves a plot draws one by one: every trial with a finite metric up to
+        ``limit`` of them; beyond, the ``best`` best and a seeded sample of the others. Returns
+        them (ids) and how many there were."""
+        with_metric = [
+            trial_id
+            for trial_id, rows in self.histories().items()
+            if any(is_finite_number(row.get(self.metric)) for row in rows)
+        ]
+        if len(with_metric) <= limit:
+            return with_metric, len(with_metric)
+        present = set(with_metric)
+        top = [row["trial_id"] for row in self.ranked() if row["trial_id"] in present][:best]
+        rest = sorted(present - set(top))
+        sample = random.Random(SAMPLE_SEED).sample(rest, min(len(rest), limit - len(top)))
+        return top + sorted(sample), len(with_metric)
 
     def ranked(self) -> list[dict[str, Any]]:
         """Trials with a finite best metric, best first."""
