@@ -111,6 +111,9 @@ def test_ddp_trials_report_checkpoint_restart_and_are_scheduled_like_any_other(t
         [(trials[0.02]["trial_id"], epoch) for epoch in range(1, EPOCHS + 1)]
         + [(trials[0.00001]["trial_id"], 1)]
     )
+    # Rank 0 measures the built-in metrics of a data-parallel trial too.
+    for name in ("model/params", "time/epoch_s", "memory/peak_mib", "latency/predict_ms"):
+        assert all(row[name] is not None and row[name] > 0 for row in metrics), name
 
     history = results(sweep_dir)[trials[0.02]["trial_id"]]
     reported = [(r["epoch"], r["iterations_since_restore"]) for r in history]

@@ -109,3 +109,25 @@ def test_a_batched_result_unpacks_into_one_result_per_epoch():
         (True, "checkpoint_000000"),
     ]  # only the reported epoch has it
     assert epoch_results({"epoch": 1}) == [{"epoch": 1}]
+
+
+def test_three_objectives_are_plotted_pair_by_pair(tmp_path):
+    from sweeps.analysis.page import pareto_fronts
+    from sweeps.analysis.results import SweepResults
+
+    trials = [
+        {"trial_id": f"t{i}", "status": "completed", "pareto_rank": rank, "feasible": True,
+         "best_a": float(i), "at_best_b": float(-i), "at_best_c": float(i % 2), "config/x": i}
+        for i, rank in enumerate([0, 0, 1, 2])
+    ]  # fmt: skip
+    results = SweepResults(
+        tmp_path, "three", "a", "max", {}, trials, [], True, ["x"], (("b", "min"), ("c", "max"))
+    )
+    figures = pareto_fronts(results)
+    assert [figure.id for figure in figures] == [
+        "pareto-front-0-1",
+        "pareto-front-0-2",
+        "pareto-front-1-2",
+    ]
+    front = next(trace for trace in figures[0].data if trace["name"] == "front")
+    assert [label[0] for label in front["customdata"]] == ["t0", "t1"]
