@@ -169,3 +169,40 @@ def test_an_earlier_sweep_with_another_metric_or_a_damaged_file_is_named(tmp_pat
     (damaged / "trials.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(SweepError, match=f"cannot read {damaged / 'trials.parquet'}"):
         sweep("tpe", {"trials": str(damaged)})
+
+
+def test_several_objectives_learn_every_objectives_final_value(tmp_path):
+    rows = [
+        {
+            "trial_id": f"t{i}",
+            "status": "completed",
+            "config/lr": 10 ** (-4 + i * 0.3),
+            "final_val_accuracy": 0.5 + i / 40,
+            "best_val_accuracy": 0.5 + i / 40,
+            "final_model/params": 1000.0 + i,
+        }
+        for i in range(10)
+    ]
+    (tmp_path / "earlier").mkdir()
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "earlier" / "trials.parquet")
+    raw = {
+        "name": "warm",
+        "model": {"family": "mlp"},
+        "data": {"dataset": "digits"},
+        "space": {"lr": {"logfloat": [1.0e-4, 1.0e-1]}},
+        "metric": ["val_accuracy", "model/params"],
+        "mode": ["max", "min"],
+        "searcher": {"name": "tpe"},
+        "trials": {"num_samples": 20},
+        "warm_start": {"trials": str(tmp_path / "earlier")},
+    }
+    spec = sweep_from_dict(raw, source="warm.yaml")
+    assert spec.warm_start.learned[0][1] == (0.5, 1000.0)
+    searcher, _ = searcher_module("tpe").build(spec.searcher, spec.search_problem())
+    assert [trial.values for trial in searcher._ot_study.trials][:2] == [
+        [0.5, 1000.0],
+        [0.525, 1001.0],
+    ]
+    raw["metric"] = ["val_accuracy", "latency/predict_ms"]
+    with pytest.raises(SweepError, match="has no column final_latency/predict_ms"):
+        sweep_from_dict(raw, source="warm.yaml")
