@@ -20,21 +20,8 @@ from sweeps.analysis.importance import Importance, importance
 from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
 from sweeps.errors import SweepError
 from sweeps.results.metric_values import better, is_finite_number
+from sweeps.results.trial_status import STATUSES
 from sweeps.spec import load_sweep
-
-STATUSES = (
-    "running",
-    "completed",
-    "stopped",
-    "diverged",
-    "timed_out",
-    "out_of_memory",
-    "metric_missing",
-    "infeasible",
-    "errored",
-    "missing",
-    "not_started",
-)
 
 
 @dataclass

@@ -20,6 +20,23 @@ INFEASIBLE = "infeasible"
 # the driver stops the sweep (sweeps.run.metric_check).
 METRIC_MISSING = "metric_missing"
 
+# Every status a trial is shown with, in the order the console and the report list them
+# (trials.parquet's statuses, and the running and pending of a sweep in progress).
+STATUSES = (
+    "running",
+    "pending",
+    "completed",
+    "stopped",
+    "diverged",
+    "timed_out",
+    "out_of_memory",
+    "metric_missing",
+    INFEASIBLE,
+    "errored",
+    "missing",
+    "not_started",
+)
+
 # How the allocators say it: torch's CPU allocator ("DefaultCPUAllocator: can't allocate
 # memory"), CUDA ("CUDA out of memory", "CUDA error: out of memory"), MPS and XLA ("out of memory").
 _OUT_OF_MEMORY_TEXTS = ("out of memory", "can't allocate memory", "cannot allocate memory")

@@ -15,22 +15,9 @@ from typing import Any, TextIO
 from ray.tune import Callback
 
 from sweeps.results.metric_values import is_finite_number
-from sweeps.results.trial_status import ENDED, error_line
+from sweeps.results.trial_status import ENDED, STATUSES, error_line
 from sweeps.run.ray_session import TRIAL_ERROR_FILE
 from sweeps.spec.objectives import pareto_ranks
-
-STATUS_ORDER = (
-    "running",
-    "pending",
-    "completed",
-    "stopped",
-    "diverged",
-    "timed_out",
-    "out_of_memory",
-    "metric_missing",
-    "infeasible",
-    "errored",
-)
 
 
 def trial_state(trial: Any, max_epochs: int) -> str:
@@ -114,7 +101,7 @@ class ProgressTable(Callback):
         self.last_print = time.monotonic()
         self.finished_since_print = False
         stream = self.stream or sys.stdout
-        counts = {state: 0 for state in STATUS_ORDER}
+        counts = dict.fromkeys(STATUSES, 0)
         epochs = 0
         best: tuple[float, Any] | None = None
         for trial in trials:
@@ -130,7 +117,7 @@ class ProgressTable(Callback):
         budget = self.total_trials * self.max_epochs
         lines = [
             f"[{_clock(elapsed)}] trials {len(trials)}/{self.total_trials}: "
-            + ", ".join(f"{counts[s]} {s}" for s in STATUS_ORDER if counts[s]),
+            + ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s]),
             f"  epochs {epochs} of at most {budget} {_bar(epochs, budget)}",
         ]
         if best is not None:

@@ -14,6 +14,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from sweeps.spec.objectives import BUILTIN_METRICS
 from tests.conftest import ROOT, run_launcher
+from tests.helpers.pareto import run_pareto_sweep
 
 pytestmark = pytest.mark.slow
 
@@ -22,26 +23,12 @@ PROJECT = ROOT / "examples" / "lightning_project"
 
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory):
-    storage = tmp_path_factory.mktemp("pareto")
-    run = run_launcher(
-        "local",
-        "sweeps/digits_pareto.yaml",
-        "--storage",
-        str(storage),
-        "--set",
-        "trials.num_samples=10",
-        "--set",
-        "stop.max_epochs=3",
-        "--set",
-        "searcher.population_size=4",
+    return run_pareto_sweep(
+        tmp_path_factory.mktemp("pareto"),
         # Depth 3 at width 60 and over breaks it: some configurations never train.
-        "--set",
         'constraints=["model/params <= 8000", "time/epoch_s < 30"]',
-        "--set",
         "scheduler={name: asha, grace_period: 1}",
     )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return storage / "digits_pareto", run.stdout
 
 
 def test_the_console_names_the_objectives_constraints_and_the_front(shipped):

@@ -17,27 +17,14 @@ import pytest
 
 from tests.conftest import run_launcher
 from tests.helpers.browser import chromium_page
+from tests.helpers.pareto import run_pareto_sweep
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    storage = tmp_path_factory.mktemp("report-page")
-    run = run_launcher(
-        "local",
-        "sweeps/digits_pareto.yaml",
-        "--storage",
-        str(storage),
-        "--set",
-        "trials.num_samples=12",
-        "--set",
-        "stop.max_epochs=3",
-        "--set",
-        "searcher.population_size=4",
-    )
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    sweep_dir = storage / "digits_pareto"
+    sweep_dir, _ = run_pareto_sweep(tmp_path_factory.mktemp("report-page"), "trials.num_samples=12")
     run = run_launcher("report", str(sweep_dir))
     assert run.returncode == 0, run.stderr
     return sweep_dir, sweep_dir / "report" / "report.html"

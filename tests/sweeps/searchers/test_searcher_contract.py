@@ -141,12 +141,7 @@ def test_a_searcher_survives_save_and_restore(name, tmp_path):
         algorithm.on_trial_complete(
             f"trial_{index}", {"val_accuracy": score(config), "training_iteration": 1}
         )
-    algorithm.save(str(tmp_path / "searcher.pkl"))
-    restored, space = searcher_module(name).build(spec.searcher, spec.search_problem())
-    given_space(restored, space, spec)
-    restored.restore(str(tmp_path / "searcher.pkl"))
-    config = restored.suggest("trial_after_resume")
-    assert set(config) == set(spec.space) and inside(spec, config), config
+    survives_save_and_restore(algorithm, name, spec, tmp_path)
 
 
 SEVERAL = sorted(
@@ -191,15 +186,20 @@ def test_a_searcher_of_several_objectives_learns_their_front_and_constraints(nam
         True,
         False,
     }
-    algorithm.save(str(tmp_path / "searcher.pkl"))
-    restored, space = searcher_module(name).build(spec.searcher, spec.search_problem())
-    given_space(restored, space, spec)
-    restored.restore(str(tmp_path / "searcher.pkl"))
-    config = restored.suggest("trial_after_resume")
-    assert set(config) == set(spec.space) and inside(spec, config), config
+    survives_save_and_restore(algorithm, name, spec, tmp_path)
 
 
 def optuna_study(algorithm):
     from sweeps.run.ray_session import optuna_study as study_of
 
     return study_of(algorithm)
+
+
+def survives_save_and_restore(algorithm, name: str, spec, tmp_path) -> None:
+    """Saved and restored into a new searcher of the sweep (a resumed sweep), it proposes again."""
+    algorithm.save(str(tmp_path / "searcher.pkl"))
+    restored, space = searcher_module(name).build(spec.searcher, spec.search_problem())
+    given_space(restored, space, spec)
+    restored.restore(str(tmp_path / "searcher.pkl"))
+    config = restored.suggest("trial_after_resume")
+    assert set(config) == set(spec.space) and inside(spec, config), config
