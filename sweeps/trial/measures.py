@@ -53,7 +53,8 @@ def parameters_before_training(build: Callable[[], nn.Module]) -> int | None:
 def one_sample(batch: Any) -> Any:
     """The first sample of a batch, kept as a batch of one (tensors sliced, containers kept)."""
     if isinstance(batch, torch.Tensor):
-        return batch[:1].detach() if batch.dim() else batch
+        # A copy: a view of the first row would keep the whole batch's memory alive.
+        return batch[:1].detach().clone() if batch.dim() else batch
     if isinstance(batch, (tuple, list)):
         return type(batch)(one_sample(item) for item in batch)
     if isinstance(batch, dict):
