@@ -204,6 +204,7 @@ class TrialStanding:
     point: dict[str, float] | None  # every objective's value at that epoch
     feasible: bool
     violated: str | None
+    row: dict[str, Any]  # the epoch it stands for, as logged ({} without one)
     rank: int | None = None
 
 
@@ -227,7 +228,7 @@ def standings(records: list[TrialRecord], spec: SweepSpec) -> list[TrialStanding
             feasible, violated = True, None
         else:
             feasible, violated = feasibility(spec.constraints, row)
-        found.append(TrialStanding(best, point, feasible, violated))
+        found.append(TrialStanding(best, point, feasible, violated, row))
     ranked = [
         index
         for index, (record, standing) in enumerate(zip(records, found, strict=True))
@@ -257,7 +258,7 @@ def write_outputs(
     standing = standings(records, spec)
     rows = []
     best_overall: tuple[float, TrialRecord, int] | None = None
-    best_rank: int | None = None
+    best_standing: TrialStanding | None = None  # the best trial's standing
     for record, stands in zip(records, standing, strict=True):
         best = stands.best
         checkpoint = _best_checkpoint(record, metric, mode)
@@ -270,13 +271,11 @@ def write_outputs(
                 best_overall is None
                 or (best[0] > best_overall[0] if mode == "max" else best[0] < best_overall[0])
                 # A tie on the first objective goes to the trial the other objectives favour.
-                or (best[0] == best_overall[0] and _ahead(stands.rank, best_rank))
+                or (best[0] == best_overall[0] and _ahead(stands.rank, best_standing.rank))
             )
         ):
-            best_overall, best_rank = (best[0], record, best[1]), stands.rank
-        at_best = next(
-            (entry for entry in record.history if best and int(entry["epoch"]) == best[1]), {}
-        )
+            best_overall, best_standing = (best[0], record, best[1]), stands
+        at_best = stands.row
         rows.append(
             {
                 "trial_id": record.trial_id,
@@ -391,7 +390,7 @@ def write_outputs(
         value, record, epoch = best_overall
         model, data = _model_and_data(plan, spec, record.config)
         checkpoint = _best_checkpoint(record, metric, mode)
-        at_epoch = next(entry for entry in record.history if int(entry["epoch"]) == epoch)
+        at_epoch = best_standing.row  # type: ignore[union-attr]
         best_json.update(
             {
                 "trial_id": record.trial_id,
