@@ -51,7 +51,7 @@ seed: 0
 # Run in a fresh process per sweep size, so each driver's memory and CPU time are its own.
 DRIVER = """
 import json, resource, sys, time
-from sweeps.run.runner import run_sweep
+from sweeps.driver.runner import run_sweep
 from sweeps.spec import load_sweep
 spec = load_sweep(sys.argv[1])
 started = time.perf_counter()

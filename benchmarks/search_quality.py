@@ -131,7 +131,7 @@ def best_at_fractions(
 
 
 def run_one(family: str, method: str, seed: int, storage: Path, keep: bool) -> dict[str, Any]:
-    from sweeps.run.runner import run_sweep
+    from sweeps.driver.runner import run_sweep
     from sweeps.spec import sweep_from_dict
 
     raw = sweep_file(family, method, seed)

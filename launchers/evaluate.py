@@ -60,9 +60,9 @@ def evaluated(checkpoint: str) -> tuple[dict[str, Any], str | None, int]:
     """(its metrics, or the one line saying why there are none, and the exit status for it:
     2 for a checkpoint that cannot be evaluated, 1 where the user's own code failed)."""
     # Imported here: --help stays fast.
+    from sweeps.driver.checkpoint_evaluation import evaluate
     from sweeps.errors import SweepError, first_line
     from sweeps.results.storage import fetched
-    from sweeps.run.checkpoint_evaluation import evaluate
 
     try:
         with fetched(checkpoint) as local:  # a URI's checkpoint is copied here first

@@ -283,8 +283,7 @@ def _check_namespace(namespace: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     # Imported here: --help stays fast.
-    from launchers.cli import sweep_file
-    from sweeps.spec import load_sweep
+    from sweeps.spec import find_sweep_file, load_sweep
 
     parser = argparse.ArgumentParser(
         prog="python -m launchers.k8s", description=__doc__.strip().splitlines()[0]
@@ -330,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         help="with --code image: the image the Dockerfile builds (default NAME-project:latest)",
     )
     args = parser.parse_args(argv)
-    sweep_path = sweep_file(args.sweep)
+    sweep_path = find_sweep_file(args.sweep)
     try:
         spec = load_sweep(sweep_path, overrides=args.overrides, name=args.name)
         _check_namespace(args.namespace)

@@ -78,9 +78,9 @@ def test_the_cycle_check_finds_a_cycle():
 
 def test_the_driver_imports_no_torch():
     code = (
-        "import launchers.cli, launchers.local, launchers.cluster, sweeps.run.runner, sweeps.trial.entry\n"
-        "import sweeps.results.export, sweeps.run.progress, sweeps.results.tensorboard_logging\n"
-        "import sweeps.results.result_log, sweeps.run.resume_repair, sweeps.run.disk_guard, sweeps.run.metric_check\n"
+        "import launchers.cli, launchers.local, launchers.cluster, sweeps.driver.runner, sweeps.trial.entry\n"
+        "import sweeps.results.export, sweeps.driver.progress, sweeps.results.tensorboard_logging\n"
+        "import sweeps.results.result_log, sweeps.driver.resume_repair, sweeps.driver.disk_guard, sweeps.driver.metric_check\n"
         "from sweeps.schedulers import SCHEDULERS, scheduler_module\n"
         "from sweeps.searchers import SEARCHERS, searcher_module\n"
         "[scheduler_module(name) for name in SCHEDULERS]\n"

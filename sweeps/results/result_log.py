@@ -25,8 +25,8 @@ from typing import Any
 
 from ray.tune.result import EXPR_RESULT_FILE
 
+from sweeps.driver.ray_session import json_logger_keeping_the_local_log, trial_storage
 from sweeps.results.epoch_results import epoch_results
-from sweeps.run.ray_session import json_logger_keeping_the_local_log, trial_storage
 
 
 class ResultLog(json_logger_keeping_the_local_log()):

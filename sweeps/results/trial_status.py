@@ -17,7 +17,7 @@ OUT_OF_MEMORY = "out_of_memory"
 # trial ends before its first epoch, its reason the value that broke the constraint.
 INFEASIBLE = "infeasible"
 # The sweep's metric is not among what the model logs: every trial would end the same way, so
-# the driver stops the sweep (sweeps.run.metric_check).
+# the driver stops the sweep (sweeps.driver.metric_check).
 METRIC_MISSING = "metric_missing"
 
 # Every status a trial is shown with, in the order the console and the report list them

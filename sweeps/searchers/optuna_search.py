@@ -22,8 +22,8 @@ from typing import Any
 from optuna.trial import TrialState
 from ray.tune.search.optuna import OptunaSearch
 
+from sweeps.driver.ray_session import mark_told_optuna, optuna_study, optuna_trial, told_optuna
 from sweeps.results.trial_status import ENDED, INFEASIBLE
-from sweeps.run.ray_session import mark_told_optuna, optuna_study, optuna_trial, told_optuna
 from sweeps.spec.objectives import Constraint
 
 

@@ -14,8 +14,8 @@ import functools
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from sweeps.driver.ray_session import optuna_study
 from sweeps.errors import SweepError
-from sweeps.run.ray_session import optuna_study
 from sweeps.spec.conditions import Conditions
 from sweeps.spec.space import (
     Choice,

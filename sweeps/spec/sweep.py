@@ -336,6 +336,22 @@ class SweepSpec:
         )
 
 
+SHIPPED_SWEEPS = Path(__file__).resolve().parents[1]  # the sweep files installed with the package
+
+
+def find_sweep_file(argument: str | Path) -> str:
+    """The sweep file as given or, when there is no such file here, the shipped sweep of that
+    name (``sweeps/digits_asha.yaml``, ``digits_asha.yaml`` or ``digits_asha``) as installed with
+    the package, so the shipped sweeps run from any folder."""
+    if Path(argument).exists():
+        return str(argument)
+    shipped = SHIPPED_SWEEPS / Path(argument).name
+    for candidate in (shipped, shipped.with_name(shipped.name + ".yaml")):
+        if candidate.is_file():
+            return str(candidate)
+    return str(argument)
+
+
 def load_sweep(
     path: str | Path, overrides: list[str] | None = None, name: str | None = None
 ) -> SweepSpec:

@@ -81,7 +81,7 @@ def shipped_folds(plan: TrialPlan, config: dict[str, Any], restored: Path | None
 
 def trainer_run(plan: TrialPlan, config: dict[str, Any]) -> tuple[TrainerRun, dict[str, Any]]:
     """The trial's module, data and Trainer settings, and the fields its checkpoints carry (with
-    them a checkpoint rebuilds its model and data: sweeps.run.held_out_evaluation)."""
+    them a checkpoint rebuilds its model and data: sweeps.driver.held_out_evaluation)."""
     if plan.user is not None:
         return user_trainer_run(plan.user, config)
     model_config, data_config = trial_arguments(plan, config)

@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sweeps.run.child_processes import descendants  # the launcher's own, re-exported for the tests
+from sweeps.driver.child_processes import (
+    descendants,
+)  # the launcher's own, re-exported for the tests
 
 RAY = str(Path(sys.executable).with_name("ray"))
 

@@ -26,9 +26,9 @@ import time
 import traceback
 from pathlib import Path
 
-from sweeps.run import ray_session
-from sweeps.run.held_out_evaluation import HeldOutEvaluator
-from sweeps.run.runner import run_sweep, start_ray
+from sweeps.driver import ray_session
+from sweeps.driver.held_out_evaluation import HeldOutEvaluator
+from sweeps.driver.runner import run_sweep, start_ray
 from sweeps.spec import load_sweep
 from sweeps.trial.fault_injection import VARIABLE
 

@@ -88,7 +88,7 @@ def test_a_shipped_checkpoint_is_evaluated_without_importing_lightning(tmp_path)
     folder = trained(tmp_path, *CASES["mlp-kfold"])
     code = (
         "import sys\n"
-        "from sweeps.run.checkpoint_evaluation import serve\n"
+        "from sweeps.driver.checkpoint_evaluation import serve\n"
         "serve(['lightning_modules.evaluation', 'lightning_modules.data.arrays',"
         " 'lightning_modules.networks.mlp', 'lightning_modules.data.sources.digits'])\n"
         "print(sorted(m for m in ('lightning', 'pytorch_lightning', 'lightning_fabric',"

@@ -7,6 +7,7 @@ and two trials at a time means the sweep must use both nodes.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -16,8 +17,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sweeps.run.ray_session import ANSWERED, NEEDS_TOKEN, probe
-from tests.conftest import launcher_env, run_launcher
+from sweeps.driver.ray_session import ANSWERED, NEEDS_TOKEN, probe
+from tests.conftest import ROOT, launcher_env, run_launcher
 from tests.helpers.clusters import two_node_cluster
 from tests.helpers.sweep_args import ONE_QUICK_TRIAL
 
@@ -72,6 +73,37 @@ def test_ray_address_variable_works_too(cluster, tmp_path):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert pq.read_table(tmp_path / "from_env" / "trials.parquet").num_rows == 1
+
+
+FROM_PYTHON = """
+import json, sys
+import sweeps
+
+address, storage, overrides = sys.argv[1], sys.argv[2], sys.argv[3:]
+embedded = sweeps.run("digits_grid", storage, overrides=overrides, name="embedded_first")
+on_cluster = sweeps.run("digits_grid", storage, overrides=overrides, address=address)
+print("TOLD " + json.dumps([on_cluster.trials.column("node_id").to_pylist(),
+                            embedded.trials.column("status").to_pylist()]))
+"""
+
+
+def test_from_python_an_embedded_sweep_then_a_cluster_sweep_in_one_process(cluster, tmp_path):
+    """A sweep with a Ray of its own, then ``sweeps.run(..., address=...)``, in one process: the
+    embedded instance's own token is gone with it, and the cluster gets the user's token."""
+    address, token = cluster
+    overrides = ONE_QUICK_TRIAL[1::2]  # the values of its --set options
+    done = subprocess.run(
+        [sys.executable, "-c", FROM_PYTHON, address, str(tmp_path), *overrides],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=launcher_env(RAY_AUTH_TOKEN=token),
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"cluster    {address} (token from RAY_AUTH_TOKEN)" in done.stdout
+    nodes, statuses = json.loads(done.stdout.split("TOLD ", 1)[1])
+    assert len(nodes) == 1 and nodes[0] and statuses == ["completed"]
 
 
 def test_the_probe_reads_a_token_cluster(cluster):

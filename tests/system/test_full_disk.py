@@ -9,7 +9,7 @@ import subprocess
 import pyarrow.parquet as pq
 import pytest
 
-from sweeps.run.disk_space import RESERVE_FLOOR_BYTES, free_bytes
+from sweeps.driver.disk_space import RESERVE_FLOOR_BYTES, free_bytes
 from tests.conftest import run_launcher
 
 pytestmark = pytest.mark.slow

@@ -304,7 +304,7 @@ def test_trials_the_machine_cannot_host_are_refused_before_ray_starts(
 def test_resume_repairs_a_snapshot_that_names_a_deleted_checkpoint(diverging_sweep):
     """Tune may delete the checkpoint its last snapshot calls a trial's latest (the snapshot lags
     behind deletions); a resume must continue from the newest surviving checkpoint instead."""
-    from sweeps.run.resume_repair import repair_missing_checkpoints
+    from sweeps.driver.resume_repair import repair_missing_checkpoints
 
     sweep_dir, _ = diverging_sweep
     trial = next(
@@ -460,7 +460,7 @@ def test_overwrite_replaces_an_earlier_sweep_and_nothing_else(tmp_path):
 def test_resume_sets_a_damaged_checkpoint_aside_and_continues_from_an_intact_one(
     diverging_sweep, tmp_path
 ):
-    from sweeps.run.resume_repair import repair_missing_checkpoints
+    from sweeps.driver.resume_repair import repair_missing_checkpoints
 
     sweep_dir = tmp_path / "diverging"
     shutil.copytree(diverging_sweep[0], sweep_dir)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sweeps.run.ray_session import ANSWERED, probe
+from sweeps.driver.ray_session import ANSWERED, probe
 from tests.conftest import ROOT, launcher_env, run_launcher
 from tests.helpers.processes import (
     free_port,

@@ -190,7 +190,7 @@ def test_a_searcher_of_several_objectives_learns_their_front_and_constraints(nam
 
 
 def optuna_study(algorithm):
-    from sweeps.run.ray_session import optuna_study as study_of
+    from sweeps.driver.ray_session import optuna_study as study_of
 
     return study_of(algorithm)
 

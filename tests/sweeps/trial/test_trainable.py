@@ -63,8 +63,8 @@ def test_patience_state_survives_a_checkpoint_and_no_patience_never_stops():
 
 
 def test_a_checkpoint_folder_cut_short_by_a_killed_upload_is_not_resumed_from(tmp_path):
+    from sweeps.driver.resume_repair import _complete
     from sweeps.results.storage import Location
-    from sweeps.run.resume_repair import _complete
 
     archive = io.BytesIO()  # what torch.save writes: a zip archive
     with zipfile.ZipFile(archive, "w") as writing:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from lightning_modules.checkpoint import Unloaded, read_checkpoint
+from sweeps.driver.checkpoint_evaluation import evaluate
 from sweeps.results.epoch_results import EPOCH_RESULTS
-from sweeps.run.checkpoint_evaluation import evaluate
 from sweeps.trial.parts import prepare_process
 from sweeps.trial.session import TrialReports, TrialSession
 from sweeps.trial.trainable import train_in_process

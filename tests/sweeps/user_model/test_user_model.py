@@ -321,7 +321,7 @@ def test_a_blueprint_is_searched_by_what_it_asks_for_with_conditional_values(in_
 
 
 def test_the_dry_run_shows_the_users_model_and_what_the_sweep_sets(in_project):
-    from launchers.cli import describe
+    from sweeps.driver.summaries import describe
 
     spec = sweep_from_dict(
         sweep(

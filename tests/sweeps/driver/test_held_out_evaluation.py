@@ -2,7 +2,7 @@
 driver evaluates by itself when the helper is gone."""
 
 from lightning_modules.evaluation import evaluate_checkpoint
-from sweeps.run.held_out_evaluation import HeldOutEvaluator
+from sweeps.driver.held_out_evaluation import HeldOutEvaluator
 from sweeps.trial.parts import prepare_process, shipped_folds
 from tests.helpers.imports import loaded_after
 from tests.helpers.plans import shipped_plan
@@ -38,7 +38,7 @@ def test_the_helper_shares_the_cores_with_the_trials_behind_the_driver():
     while trials keep every core busy, and the sweep would wait on it once they end."""
     import os
 
-    from sweeps.run.child_processes import RAY_WORKER_NICENESS
+    from sweeps.driver.child_processes import RAY_WORKER_NICENESS
 
     evaluator = HeldOutEvaluator().start()
     try:
@@ -63,7 +63,7 @@ def test_without_the_helper_the_driver_evaluates(tmp_path):
 def test_the_driver_builds_the_trainable_without_importing_torch():
     code = (
         "from sweeps.spec import load_sweep\n"
-        "from sweeps.run.runner import build_trainable\n"
+        "from sweeps.driver.runner import build_trainable\n"
         "build_trainable(load_sweep('sweeps/digits_asha.yaml'))"
     )
     assert loaded_after(code, ("torch", "pytorch_lightning")) == []

@@ -14,9 +14,9 @@ from typing import Any, TextIO
 
 from ray.tune import Callback
 
+from sweeps.driver.ray_session import TRIAL_ERROR_FILE
 from sweeps.results.metric_values import is_finite_number
 from sweeps.results.trial_status import ENDED, STATUSES, error_line
-from sweeps.run.ray_session import TRIAL_ERROR_FILE
 from sweeps.spec.objectives import pareto_ranks
 
 

@@ -2,7 +2,7 @@
 
 Evaluating a shipped family's checkpoint needs torch, which takes seconds to import and which the
 driver of such a sweep never needs otherwise. A helper process (``python -m
-sweeps.run.checkpoint_evaluation``) is started as Ray starts, at the priority of the trial
+sweeps.driver.checkpoint_evaluation``) is started as Ray starts, at the priority of the trial
 workers, so that it imports torch beside the sweep (sharing the cores with the trials, behind
 Ray's own processes) rather than after it; at the end it evaluates the best checkpoint, with
 torch alone. A sweep of a user's own module starts no helper: its driver imported the user's
@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sweeps.driver.checkpoint_evaluation import evaluate
+from sweeps.driver.child_processes import background_child, child_setup
 from sweeps.errors import SweepError, first_line
 from sweeps.results.storage import fetched
-from sweeps.run.checkpoint_evaluation import evaluate
-from sweeps.run.child_processes import background_child, child_setup
 
 # The folder that holds the sweeps package: a clone's root, or site-packages.
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,7 @@ class HeldOutEvaluator:
         own classes and their Lightning package)."""
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "sweeps.run.checkpoint_evaluation", *(preload or [])],
+                [sys.executable, "-m", "sweeps.driver.checkpoint_evaluation", *(preload or [])],
                 text=True,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

@@ -10,7 +10,7 @@ from pathlib import Path
 from ray import cloudpickle
 from ray.exceptions import RayTaskError
 
-from sweeps.run.progress import ProgressTable
+from sweeps.driver.progress import ProgressTable
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from sweeps.driver.ray_session import UNREACHABLE, ClusterError, find_token, probe, resolve_address
 from sweeps.errors import SweepError
-from sweeps.run.ray_session import UNREACHABLE, ClusterError, find_token, probe, resolve_address
 from tests.helpers.processes import free_port
 
 
@@ -67,6 +67,7 @@ def test_nothing_listening_is_unreachable_at_once():
 def test_tunes_switches_and_loggers_are_still_there():
     import inspect
     import logging
+    import signal
 
     import ray._private.worker
     import ray.tune.execution.experiment_state
@@ -75,7 +76,7 @@ def test_tunes_switches_and_loggers_are_still_there():
     import ray.tune.tune
     import ray.tune.utils.callback
 
-    from sweeps.run import ray_session
+    from sweeps.driver import ray_session
 
     sources = "".join(
         inspect.getsource(module)
@@ -88,7 +89,20 @@ def test_tunes_switches_and_loggers_are_still_there():
     )
     for name in [*ray_session.TUNE_SETTINGS, ray_session.NO_TUNE_SIGINT_HANDLER[0]]:
         assert name in sources, name
-    assert "signal.SIGUSR1" in inspect.getsource(ray.tune.tune)  # what ask_tune_to_stop sends
+    # The event ask_tune_to_stop sets: made by this function, looked up as each run starts, and
+    # checked by the run's loop.
+    run = inspect.getsource(ray.tune.tune.run)
+    assert "experiment_interrupted_event = _setup_signal_catching()" in run
+    assert "not experiment_interrupted_event.is_set()" in run
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGUSR1)}
+    try:
+        with ray_session.stoppable_tune_run():
+            ray_session.ask_tune_to_stop()
+            assert ray.tune.tune._setup_signal_catching().is_set()
+        assert not ray.tune.tune._setup_signal_catching().is_set()
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
     for name in (
         ray_session.TUNE_RUN_LOGGER,
         ray_session.TUNE_STATE_LOGGER,
@@ -97,6 +111,9 @@ def test_tunes_switches_and_loggers_are_still_there():
         assert logging.getLogger(name) is __import__(name, fromlist=["logger"]).logger
     controller = inspect.getsource(ray.tune.execution.tune_controller)
     assert f'logger.error(f"{ray_session.TRIAL_FAILED_PREFIX} {{trial}}"' in controller
+    worker_source = inspect.getsource(ray._private.worker)
+    assert ray_session.THREAD_NOTICE.split(" because")[0] in worker_source
+    assert logging.getLogger(ray_session.RAY_WORKER_LOGGER) is ray._private.worker.logger
     # The driver prints Ray's notices through this function, looked up as each arrives.
     listener = inspect.getsource(ray._private.worker.listen_error_messages)
     assert "print_to_stdstream(" in listener and '"pid": "raylet"' in listener
@@ -106,7 +123,7 @@ def test_finished_trials_join_the_optuna_study_inside_optunasearch():
     import optuna
     from ray.tune.search.optuna import OptunaSearch
 
-    from sweeps.run.ray_session import optuna_study
+    from sweeps.driver.ray_session import optuna_study
 
     searcher = OptunaSearch(
         space={"x": optuna.distributions.FloatDistribution(0, 1)}, metric="m", mode="max"
@@ -128,7 +145,7 @@ def test_the_latest_checkpoint_is_read_from_a_trials_saved_run_metadata(tmp_path
     from ray.train._internal.session import _TrainingResult
     from ray.tune.trainable.metadata import _TrainingRunMetadata
 
-    from sweeps.run.ray_session import latest_checkpoint_result
+    from sweeps.driver.ray_session import latest_checkpoint_result
 
     metadata = _TrainingRunMetadata()
     metadata.checkpoint_manager = _CheckpointManager(CheckpointConfig())
@@ -148,7 +165,7 @@ def test_the_json_result_log_keeps_the_drivers_own_log_on_restore(tmp_path):
 
     from ray.tune.logger import JsonLoggerCallback
 
-    from sweeps.run.ray_session import json_logger_keeping_the_local_log
+    from sweeps.driver.ray_session import json_logger_keeping_the_local_log
 
     assert "_restore_from_remote" in inspect.getsource(JsonLoggerCallback.log_trial_start)
     (tmp_path / "result.json").write_text('{"epoch": 1}\n')
@@ -173,7 +190,7 @@ def test_a_trials_storage_names_its_folder_filesystem_and_the_drivers_staging_fo
     import pyarrow.fs
     from ray.train._internal.storage import StorageContext
 
-    from sweeps.run.ray_session import trial_storage
+    from sweeps.driver.ray_session import trial_storage
 
     storage = StorageContext(
         storage_path=str(tmp_path), experiment_dir_name="sweep", trial_dir_name="trial"
@@ -187,8 +204,8 @@ def test_a_trials_storage_names_its_folder_filesystem_and_the_drivers_staging_fo
 
 EMBEDDED_PROCESSES = """
 import json, os
-from sweeps.run import ray_session
-from sweeps.run.child_processes import descendants
+from sweeps.driver import ray_session
+from sweeps.driver.child_processes import descendants
 
 ray_session.settle_embedded_authentication()
 ray_session.start_embedded(verbose=False, api_server=False)
@@ -219,9 +236,18 @@ with ray_session.trial_actors_inheriting_environment():
     inheriting = _ActorClassCache().get(Trainable)
 tunes_own = _ActorClassCache().get(Trainable)
 actor_environment = ray.get(inheriting.remote().environment.remote())
-print(json.dumps({"commands": commands, "actor_environment": actor_environment,
-                  "declared": [inheriting._default_options, tunes_own._default_options]}))
+first_token = os.environ["RAY_AUTH_TOKEN"]
 ray_session.shutdown()
+
+# A second instance in the same process (a notebook's second sweep) has a token of its own, which
+# the already imported Ray must present instead of the first one's.
+ray_session.settle_embedded_authentication()
+ray_session.start_embedded(verbose=False, api_server=False)
+second = ray.get(Probe.remote().pid.remote()) > 0 and os.environ["RAY_AUTH_TOKEN"] != first_token
+ray_session.shutdown()
+print(json.dumps({"commands": commands, "actor_environment": actor_environment,
+                  "declared": [inheriting._default_options, tunes_own._default_options],
+                  "second_instance_answered": second}))
 """
 
 
@@ -231,7 +257,8 @@ def test_an_embedded_instance_starts_only_what_a_local_sweep_uses():
     while the trials start: the first two are parameters ray.init does not expose, the third a
     step of the head's start-up), no workers prestarted for the first driver (its system
     config), and Tune's trial actors without a runtime environment of their own (it would start
-    each through a set-up process): their workers inherit what Tune would set."""
+    each through a set-up process): their workers inherit what Tune would set. A second instance
+    started by the same process answers (Ray's cached token is reloaded)."""
     import json
     import subprocess
     import sys
@@ -263,3 +290,4 @@ def test_an_embedded_instance_starts_only_what_a_local_sweep_uses():
     assert "runtime_env" not in inheriting
     assert tunes_own["runtime_env"]["env_vars"] == {"PL_DISABLE_FORK": "1"}  # Tune's, as assumed
     assert answer["actor_environment"] == [{}, "1"]
+    assert answer["second_instance_answered"]

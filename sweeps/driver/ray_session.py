@@ -8,16 +8,16 @@
   reached, wants a token this driver lacks or refuses it is one line (``ClusterError``, exit
   status 3) before any trial. Ray itself reads the authentication mode once, at import.
 * While the sweep runs, ``ClusterWatch`` asks the GCS every second whether it is there, and once
-  it has not answered for ``LOST_AFTER_S`` the run is stopped (sweeps.run.stop_requests), instead of
+  it has not answered for ``LOST_AFTER_S`` the run is stopped (sweeps.driver.stop_requests), instead of
   Ray's own warnings every few seconds until its 60 s limit kills the process.
 
 The probe is one gRPC call of Ray's wire protocol (``GetClusterId``, an empty request); a test
 runs it against real clusters with and without authentication.
 
 Every other use of Ray beyond its public API is here too, at the end of this module, each with a
-test in tests/sweeps/run/test_ray_session.py that fails when Ray changes what is relied on: the
+test in tests/sweeps/driver/test_ray_session.py that fails when Ray changes what is relied on: the
 embedded head's services that ``ray.init`` cannot turn off, the runtime environment Tune gives its
-trial actors, Tune's SIGUSR1 stop, its environment switches and logger names, the Optuna study
+trial actors, the event that stops Tune's run, its environment switches and logger names, the Optuna study
 inside OptunaSearch, the JSON result log's restore hook, a trial's run metadata in Tune's state and
 the staging folder of a trial's storage. Ray is imported inside the functions: this module is
 imported before the authentication mode is settled.
@@ -38,8 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sweeps.driver.child_processes import descendants
 from sweeps.errors import SweepError, first_line
-from sweeps.run.child_processes import descendants
 
 LOST_AFTER_S = 10.0  # the GCS not answering this long ends the run
 PROBE_TIMEOUT_S = 2.0
@@ -145,6 +145,7 @@ def settle_authentication(address: str, wait_s: float = CONNECT_WAIT_S) -> str:
     if answer == ANSWERED:
         # Sending a token to a cluster without authentication makes its workers fail to start.
         os.environ["RAY_AUTH_MODE"] = "disabled"
+        reload_authentication()
         return "no token authentication"
     token = find_token()
     if token is None:
@@ -159,6 +160,7 @@ def settle_authentication(address: str, wait_s: float = CONNECT_WAIT_S) -> str:
             "cluster's token (ray get-auth-token on its head node)"
         )
     os.environ["RAY_AUTH_MODE"] = "token"
+    reload_authentication()
     return f"token from {token.source}"
 
 
@@ -174,6 +176,32 @@ def settle_embedded_authentication() -> None:
     if os.environ["RAY_AUTH_MODE"].lower() == "token":
         os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(32)
         os.environ.pop("RAY_AUTH_TOKEN_PATH", None)
+    reload_authentication()
+
+
+# What settling authentication and starting an embedded instance change in the environment.
+RAY_ENVIRONMENT = (
+    "RAY_ADDRESS",
+    "RAY_AUTH_MODE",
+    "RAY_AUTH_TOKEN",
+    "RAY_AUTH_TOKEN_PATH",
+)
+
+
+@contextlib.contextmanager
+def environment_kept() -> Iterator[None]:
+    """The caller's Ray settings as they were, after a sweep in a process that goes on (a
+    notebook): an embedded instance's own token must not become the token a later sweep sends
+    to the user's cluster, nor its address setting vanish."""
+    saved = {name: os.environ.get(name) for name in (*RAY_ENVIRONMENT, *TRIAL_ACTOR_ENVIRONMENT)}
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def is_connected() -> bool:
@@ -203,6 +231,7 @@ def start_embedded(
     global _inherited_environment
     os.environ.update(TRIAL_ACTOR_ENVIRONMENT)
     _inherited_environment = dict(os.environ)  # what the instance's workers will inherit
+    without_thread_notice()
     # address="local": always a new instance, never one already running here.
     with _head_without_idle_services(keep_log_monitor=verbose, keep_api_server=api_server):
         ray.init(
@@ -210,7 +239,9 @@ def start_embedded(
             include_dashboard=False,
             logging_level=logging.WARNING,
             log_to_driver=verbose,
-            _system_config=EMBEDDED_SYSTEM_CONFIG,
+            # A copy: Ray writes the instance's spilling folder into the dict it is given, which
+            # the next instance of this process would then take for the user's own setting.
+            _system_config=dict(EMBEDDED_SYSTEM_CONFIG),
         )
     without_worker_death_notices()
     if helper is not None:
@@ -240,6 +271,7 @@ def connect(address: str, verbose: bool, runtime_env: dict[str, Any] | None = No
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 
+    without_thread_notice()
     try:
         ray.init(
             address=address,
@@ -367,6 +399,35 @@ TRIAL_ERROR_FILE = "error.txt"
 # task; for a trial's process the progress table says so in one line naming the trial's error
 # file, which holds Ray's whole account of the death (the notice's text included).
 WORKER_DIED_NOTICE = "A worker died or was killed while executing a task"
+
+
+def reload_authentication() -> None:
+    """Make an already imported Ray see the authentication mode and token now in the environment.
+    Ray reads both once and keeps them (its config and its token loader), so without this the
+    second sweep of a process (a notebook, a script, a benchmark) would present the first
+    instance's token to its new instance, which refuses it and never finishes starting."""
+    if "ray" not in sys.modules:
+        return  # Ray reads the environment when it is first imported
+    from ray._raylet import AuthenticationTokenLoader, Config
+
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
+
+
+# Ray's warning when ``ray.init`` runs outside the main thread (a sweep run from a notebook's
+# background thread): it cannot set its SIGTERM handler there, which the sweep does not need.
+RAY_WORKER_LOGGER = "ray._private.worker"
+THREAD_NOTICE = "SIGTERM handler is not set because current thread is not the main thread"
+
+
+def _not_the_thread_notice(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith(THREAD_NOTICE)
+
+
+def without_thread_notice() -> None:
+    logger = logging.getLogger(RAY_WORKER_LOGGER)
+    if _not_the_thread_notice not in logger.filters:
+        logger.addFilter(_not_the_thread_notice)
 
 
 def without_worker_death_notices() -> None:
@@ -500,9 +561,51 @@ def _take_own_node() -> Any:
     return node
 
 
+class _TuneStop:
+    """The event Tune's run loop checks to end a run as on Ctrl-C (it saves its state and stops
+    the trials), taken from where Tune makes it. Tune sets it from its SIGINT and SIGUSR1
+    handlers, which it installs only in the main thread: setting it directly stops a run in any
+    thread (a sweep started from a notebook's background thread) and needs no signal to this
+    process."""
+
+    event: threading.Event | None = None
+    asked = False
+
+
 def ask_tune_to_stop() -> None:
-    """Tune ends a run on SIGUSR1 as on Ctrl-C: it saves its state and stops the trials."""
-    os.kill(os.getpid(), signal.SIGUSR1)
+    """End the current (or the next starting) Tune run: it saves its state and stops the trials."""
+    _TuneStop.asked = True
+    if _TuneStop.event is not None:
+        _TuneStop.event.set()
+
+
+def forget_tune_stop() -> None:
+    """A new sweep of the process: a stop asked for an earlier one does not carry over."""
+    _TuneStop.asked = False
+
+
+@contextlib.contextmanager
+def stoppable_tune_run() -> Iterator[None]:
+    """While ``Tuner.fit`` runs: the event of its run is kept for ``ask_tune_to_stop``, and a
+    stop asked for before the run began is passed on when it begins."""
+    from ray.tune import tune
+
+    original = tune._setup_signal_catching
+
+    def keep_event() -> threading.Event:
+        event = original()
+        _TuneStop.event = event
+        if _TuneStop.asked:
+            event.set()
+        return event
+
+    tune._setup_signal_catching = keep_event
+    try:
+        yield
+    finally:
+        tune._setup_signal_catching = original
+        _TuneStop.event = None
+        _TuneStop.asked = False
 
 
 def optuna_study(searcher: Any) -> Any:

@@ -1,5 +1,5 @@
 """Free space on a sweep's storage (no Ray import: checked before Ray starts). See
-sweeps.run.disk_guard for why a sweep keeps a reserve free."""
+sweeps.driver.disk_guard for why a sweep keeps a reserve free."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from sweeps.run.runner import _vanished_temporary_file
+from sweeps.driver.runner import _vanished_temporary_file
 
 
 def record_for(error: BaseException) -> logging.LogRecord:

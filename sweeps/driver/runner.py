@@ -25,14 +25,14 @@ from typing import Any
 
 import yaml
 
+from sweeps.driver import ray_session, stop_requests
+from sweeps.driver.disk_space import check_room
+from sweeps.driver.held_out_evaluation import HeldOutEvaluator
+from sweeps.driver.storage_check import check_storage_is_shared
 from sweeps.errors import SweepError
 from sweeps.results.layout import PARETO_FILE, SPEC_FILE, STATE_GLOB
 from sweeps.results.storage import Location
 from sweeps.results.trial_status import METRIC_MISSING
-from sweeps.run import ray_session, stop_requests
-from sweeps.run.disk_space import check_room
-from sweeps.run.held_out_evaluation import HeldOutEvaluator
-from sweeps.run.storage_check import check_storage_is_shared
 from sweeps.schedulers import build_scheduler
 from sweeps.searchers import build_searcher
 from sweeps.spec import SweepSpec
@@ -162,12 +162,12 @@ def _import_driver_modules() -> None:
 
     for name in (
         "ray.tune",
-        "sweeps.run.progress",
+        "sweeps.driver.progress",
         "sweeps.results.tensorboard_logging",
         "sweeps.results.result_log",
-        "sweeps.run.resume_repair",
-        "sweeps.run.disk_guard",
-        "sweeps.run.metric_check",
+        "sweeps.driver.resume_repair",
+        "sweeps.driver.disk_guard",
+        "sweeps.driver.metric_check",
         "sweeps.results.export",
     ):
         importlib.import_module(name)
@@ -295,10 +295,10 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray import tune
 
+    from sweeps.driver.progress import ProgressTable
+    from sweeps.driver.resume_repair import StateBackup
     from sweeps.results.result_log import ResultLog
     from sweeps.results.tensorboard_logging import TensorBoardCallback
-    from sweeps.run.progress import ProgressTable
-    from sweeps.run.resume_repair import StateBackup
 
     search_alg, param_space = build_searcher(spec)
     scheduler = build_scheduler(spec)
@@ -326,12 +326,12 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
         ),
     ]
     if not location.is_remote:
-        from sweeps.run.disk_guard import DiskGuard
+        from sweeps.driver.disk_guard import DiskGuard
 
         # Object stores replace whole objects, so only a local folder can hold half-written state.
         callbacks.append(StateBackup(str(location)))
         callbacks.append(DiskGuard(str(location)))
-    from sweeps.run.metric_check import MetricCheck
+    from sweeps.driver.metric_check import MetricCheck
 
     stopper: Any = MetricCheck()
     if (
@@ -341,7 +341,7 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
     ):
         from ray.tune.stopper import CombinedStopper
 
-        from sweeps.run.stop_rules import SweepStopRules
+        from sweeps.driver.stop_rules import SweepStopRules
 
         stop_rules = SweepStopRules(
             spec.metric,
@@ -528,7 +528,7 @@ def _sweep(
         location.remove_folder()
         print(f"overwrite: removed the earlier sweep in {location}", flush=True)
     if resume:
-        from sweeps.run.resume_repair import repair_missing_checkpoints, restore_damaged_state
+        from sweeps.driver.resume_repair import repair_missing_checkpoints, restore_damaged_state
 
         # Only a local folder can hold a half-written state file (object stores replace whole
         # objects); checkpoints deleted after the last snapshot happen everywhere.
@@ -559,11 +559,15 @@ def _sweep(
     logging.getLogger(ray_session.TUNE_RUN_LOGGER).addFilter(_not_tunes_stop_notice)
     logging.getLogger(ray_session.TUNE_CONTROLLER_LOGGER).addFilter(_not_a_trial_traceback)
     ray_stopping = None
-    from sweeps.run.disk_guard import DiskGuard
+    from sweeps.driver.disk_guard import DiskGuard
 
     DiskGuard.tripped = None
     try:
-        with stop_requests.tune_run(), ray_session.trial_actors_inheriting_environment():
+        with (
+            ray_session.stoppable_tune_run(),
+            stop_requests.tune_run(),
+            ray_session.trial_actors_inheriting_environment(),
+        ):
             result_grid = tuner.fit()
         stopped = stop_requests.requested()
         if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:

@@ -19,8 +19,8 @@ from typing import Any
 
 from ray.tune import Callback
 
-from sweeps.run.disk_space import MB, RESERVE_FLOOR_BYTES, free_bytes
-from sweeps.run.ray_session import ask_tune_to_stop
+from sweeps.driver.disk_space import MB, RESERVE_FLOOR_BYTES, free_bytes
+from sweeps.driver.ray_session import ask_tune_to_stop
 
 CHECK_INTERVAL_S = 0.5
 

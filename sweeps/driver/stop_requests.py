@@ -1,29 +1,31 @@
 """Why a launcher stops before its sweep is over, and how it stops in bounded time.
 
 Three things end a run early: Ctrl-C or SIGTERM (what Kubernetes sends), the Ray cluster going
-away, and a full disk (sweeps.run.disk_guard). Each asks for a stop once, with the exit status and the
-line to print; the first request wins. During Tune's run the request is passed to Tune, which
+away, and a full disk (sweeps.driver.disk_guard). Each asks for a stop once, with the exit status
+and the line to print; the first request wins. During Tune's run the request is passed to Tune, which
 saves its state and stops the trials; before it, the main thread gets a KeyboardInterrupt.
 
 The launcher installs the handlers (``install``). Python runs a signal handler only when the main
 thread gets back to Python code, which a call blocked in Ray's C++ core may not do for minutes;
 so the signal also wakes a watcher thread (``signal.set_wakeup_fd``), and whatever happens to the
 main thread, the process ends ``GRACE_S[reason]`` seconds after the request with its status and
-line. A second Ctrl-C ends it at once.
+line. A second Ctrl-C ends it at once. A sweep run from Python (``stoppable_python_run``) stops
+the same way on its first Ctrl-C, but its process is never ended from here.
 """
 
 from __future__ import annotations
 
 import _thread
+import contextlib
 import os
 import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sweeps.run import ray_session
+from sweeps.driver import ray_session
 
 INTERRUPTED = "interrupted"
 CLUSTER_LOST = "cluster_lost"
@@ -45,7 +47,9 @@ class _State:
     request: Request | None = None
     cleanups: list[Callable[[], None]] = []
     in_tune_run = False
-    installed = False
+    installed = False  # the launcher's handlers, for the whole process
+    in_python_run = False  # a sweep run from Python (sweeps.run) in the main thread
+    sweep_thread: threading.Thread = threading.main_thread()
     resume_hint = "continue with --resume"
 
 
@@ -68,6 +72,8 @@ def reset() -> None:
     _State.request = None
     _State.in_tune_run = False
     _State.cleanups = []
+    _State.sweep_thread = threading.current_thread()
+    ray_session.forget_tune_stop()
 
 
 def add_cleanup(cleanup: Callable[[], None]) -> None:
@@ -110,7 +116,13 @@ def request(reason: str, message: str, *, interrupt_main: bool = True) -> None:
         _hard_stop_after(GRACE_S[reason], reason, message)
     if _State.in_tune_run:
         ray_session.ask_tune_to_stop()
-    elif interrupt_main and threading.current_thread() is not threading.main_thread():
+    elif (
+        interrupt_main
+        and _State.sweep_thread is threading.main_thread()
+        and threading.current_thread() is not threading.main_thread()
+    ):
+        # A sweep in another thread is never interrupted from outside: it asks Tune to stop
+        # when its run begins (tune_run).
         _thread.interrupt_main()
 
 
@@ -133,9 +145,48 @@ def install() -> None:
 def take_back_signals() -> None:
     """Install the handlers again: starting Ray's core in this process replaces the SIGTERM
     handler with its own, which prints a stack and ends the process."""
-    if _State.installed:
+    if _State.installed or _State.in_python_run:
+        handler = _python_handler if _State.installed else _python_run_handler
         for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, _python_handler)
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def stoppable_python_run() -> Iterator[None]:
+    """A sweep run from Python (sweeps.run) in the main thread: while it runs, Ctrl-C (a
+    notebook's interrupt) and SIGTERM stop it as they stop the launcher's, its state saved, and
+    the caller's own handlers are back after it. Nothing here ends the process, unlike the
+    launcher's watcher: a notebook's kernel outlives its sweeps, and a second Ctrl-C raises at
+    once. A sweep in another thread is left alone (signals reach the main thread only)."""
+    if _State.installed or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signums = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)  # Tune's run leaves its SIGUSR1
+    saved = {signum: signal.getsignal(signum) for signum in signums}
+    name, value = ray_session.NO_TUNE_SIGINT_HANDLER
+    saved_switch = os.environ.get(name)
+    os.environ[name] = value
+    _State.in_python_run = True
+    take_back_signals()
+    try:
+        yield
+    finally:
+        _State.in_python_run = False
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        if saved_switch is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved_switch
+
+
+def _python_run_handler(signum: int, frame: object) -> None:
+    # The first signal during Tune's run asks it to stop and save; any other one raises here.
+    if _State.request is None:
+        request(INTERRUPTED, interrupted_line(), interrupt_main=False)
+        if _State.in_tune_run:
+            return
+    raise KeyboardInterrupt
 
 
 def _python_handler(signum: int, frame: object) -> None:

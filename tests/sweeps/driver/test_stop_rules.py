@@ -1,6 +1,6 @@
 """Sweep-level stop rules: a metric target, and a plateau of the best metric over trial ends."""
 
-from sweeps.run.stop_rules import SweepStopRules
+from sweeps.driver.stop_rules import SweepStopRules
 
 
 def report(rules: SweepStopRules, trial: str, value: float, epoch: int = 1) -> None:

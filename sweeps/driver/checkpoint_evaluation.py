@@ -3,9 +3,9 @@
 A shipped family's checkpoint is evaluated on the test split of the data set it was trained on,
 with torch alone (lightning_modules.evaluation); a user's own module through its data module's
 test_dataloader under Lightning's Trainer (sweeps.user_model.evaluation). ``python -m
-sweeps.run.checkpoint_evaluation`` serves requests: one checkpoint path per line on stdin, one
+sweeps.driver.checkpoint_evaluation`` serves requests: one checkpoint path per line on stdin, one
 JSON line of metrics (or ``{"error": ...}``) back, with the slow imports done before the first
-request (see sweeps.run.held_out_evaluation); the modules named on its command line (a user's
+request (see sweeps.driver.held_out_evaluation); the modules named on its command line (a user's
 classes and their Lightning package) are imported then too.
 """
 
