@@ -16,6 +16,7 @@ import importlib
 import json
 import logging
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -30,7 +31,7 @@ from sweeps.driver.disk_space import check_room
 from sweeps.driver.held_out_evaluation import HeldOutEvaluator
 from sweeps.driver.storage_check import check_storage_is_shared
 from sweeps.errors import SweepError
-from sweeps.results.layout import PARETO_FILE, SPEC_FILE, STATE_GLOB
+from sweeps.results.layout import BEST_FILE, PARETO_FILE, SPEC_FILE, STATE_GLOB, TRIALS_FILE
 from sweeps.results.storage import Location
 from sweeps.results.trial_status import METRIC_MISSING
 from sweeps.schedulers import build_scheduler
@@ -331,6 +332,24 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
         # Object stores replace whole objects, so only a local folder can hold half-written state.
         callbacks.append(StateBackup(str(location)))
         callbacks.append(DiskGuard(str(location)))
+    if spec.loggers.chosen:
+        from sweeps.trackers.callback import TrackerCallback
+        from sweeps.trackers.tracker import SweepRun
+
+        callbacks.append(
+            TrackerCallback(
+                spec.loggers,
+                SweepRun(
+                    spec.name,
+                    str(location),
+                    tracker_params(spec),
+                    yaml.safe_dump(spec.raw, sort_keys=False),
+                ),
+                spec.stop.max_epochs,
+                dict(zip(spec.metrics, spec.modes, strict=True)),
+                searched,
+            )
+        )
     from sweeps.driver.metric_check import MetricCheck
 
     stopper: Any = MetricCheck()
@@ -386,6 +405,25 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
             verbose=0,
         ),
     )
+
+
+def tracker_params(spec: SweepSpec) -> dict[str, Any]:
+    """How the sweep searches, as its parent run in a tracker shows it."""
+    if spec.user is not None:
+        model = spec.user.plan.builder or spec.user.plan.config["model"]["class_path"]
+    else:
+        model = spec.family.name
+    return {
+        "model": model,
+        "objectives": ", ".join(f"{o.metric} ({o.mode})" for o in spec.objectives),
+        "searcher": spec.searcher_name,
+        "scheduler": spec.scheduler_name,
+        "num_samples": spec.trials.num_samples,
+        "trials": spec.trial_count,
+        "max_epochs": spec.stop.max_epochs,
+        "searched": ", ".join(spec.space),
+        "seed": spec.seed,
+    }
 
 
 def run_sweep(
@@ -500,6 +538,33 @@ def _cluster_lost(address: str | None, location: Location) -> Any:
     return on_lost
 
 
+def _finish_trackers(outputs: Path, best: dict[str, Any]) -> None:
+    """The sweep's outcome to its trackers' runs: each trial's row, the best trial, the files."""
+    from sweeps.trackers.callback import TrackerCallback
+
+    trackers = TrackerCallback.active
+    if trackers is None:
+        return
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(outputs / TRIALS_FILE).to_pylist()
+    trackers.sweep_finished(rows, best, [outputs / BEST_FILE, outputs / TRIALS_FILE])
+    _close_trackers(interrupted=False)
+
+
+def _close_trackers(interrupted: bool) -> None:
+    """Wait for the trackers (a minute at most), then say what they could not log."""
+    if "sweeps.trackers.callback" not in sys.modules:
+        return  # no tracker in this sweep
+    from sweeps.trackers.callback import TrackerCallback
+
+    trackers = TrackerCallback.active
+    if trackers is None:
+        return
+    for line in trackers.close(interrupted=interrupted):
+        print(f"warning: {line}", file=sys.stderr, flush=True)
+
+
 def _sweep(
     spec: SweepSpec,
     storage: str | Path,
@@ -562,6 +627,7 @@ def _sweep(
     from sweeps.driver.disk_guard import DiskGuard
 
     DiskGuard.tripped = None
+    finished = False
     try:
         with (
             ray_session.stoppable_tune_run(),
@@ -595,14 +661,18 @@ def _sweep(
                 )
                 front = json.loads((Path(outputs) / PARETO_FILE).read_text())["trials"]
                 location.upload(Path(outputs))
+                _finish_trackers(Path(outputs), best)  # before the files go
         else:
             best = write_outputs(
                 records, spec, location.local(), test_metrics=evaluator.test_metrics
             )
             front = json.loads((location.local() / PARETO_FILE).read_text())["trials"]
+            _finish_trackers(location.local(), best)
+        finished = True
     finally:
         if ray_stopping is not None:
             ray_stopping.join()
+        _close_trackers(interrupted=not finished)
     if missing is not None:
         raise SweepError(
             f"{missing} (fix metric:, then start again with --overwrite)",

@@ -42,6 +42,7 @@ def describe(spec: SweepSpec, storage: str) -> str:
         + (f", epoch budget {spec.stop.epoch_budget}" if spec.stop.epoch_budget else ""),
         f"checkpoint every {spec.checkpoint.every} epoch(s), keep {spec.checkpoint.keep or 'all'}; "
         f"retries {spec.failure.max_retries}; seed {spec.seed}",
+        *_logger_lines(spec),
         "space" + ("      (nothing searched)" if not spec.space else ""),
     ]
     listed = {key for layer_list in spec.conditions.lists.values() for key in layer_list.elements}
@@ -56,6 +57,21 @@ def describe(spec: SweepSpec, storage: str) -> str:
     if spec.warm_start:
         lines.append(f"warm start {spec.warm_start.summary()}")
     return "\n".join(lines)
+
+
+def _logger_lines(spec: SweepSpec) -> list[str]:
+    """The trackers that get a run of the sweep and one per trial."""
+    options = spec.loggers
+    shown = []
+    if options.mlflow is not None:
+        mlflow = options.mlflow
+        uri = mlflow.tracking_uri or "$MLFLOW_TRACKING_URI or ./mlruns"
+        artifacts = ", checkpoints as artifacts" if mlflow.artifacts else ""
+        shown.append(f"mlflow ({uri}, experiment {mlflow.experiment or spec.name}{artifacts})")
+    if options.wandb is not None:
+        wandb = options.wandb
+        shown.append(f"wandb ({wandb.mode}, project {wandb.project or spec.name})")
+    return [f"loggers    {'; '.join(shown)}"] if shown else []
 
 
 def _objective_lines(spec: SweepSpec) -> list[str]:

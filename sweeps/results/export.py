@@ -47,14 +47,19 @@ from sweeps.results.epoch_results import logged_values
 from sweeps.results.layout import BEST_FILE, METRICS_FILE, PARETO_FILE, TRIALS_FILE
 from sweeps.results.metric_values import is_finite_number, is_number
 from sweeps.results.storage import Location
-from sweeps.results.trial_status import ENDED, ENDED_REASON, INFEASIBLE, error_line
+from sweeps.results.trial_status import (
+    ENDED,
+    ENDED_REASON,
+    INFEASIBLE,
+    MISSING,
+    error_line,
+    trial_status,
+)
 from sweeps.spec import SweepSpec
 from sweeps.spec.objectives import feasibility, pareto_ranks
 from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, plain
 from sweeps.trial.plan import TrialPlan, trial_arguments
 from sweeps.user_model.build import trial_config
-
-MISSING = "missing"  # a trial whose folder was deleted
 
 
 @dataclass
@@ -66,26 +71,6 @@ class TrialRecord:
     checkpoints: list[tuple[str, dict[str, Any]]]  # (path, metrics at that checkpoint)
     error: str | None
     trial_dir: str
-
-
-def trial_status(
-    record_history: list[dict[str, Any]],
-    error: str | None,
-    max_epochs: int,
-    ended: str | None = None,
-) -> str:
-    if ended == MISSING:
-        return MISSING
-    if error:
-        return "errored"
-    if ended:
-        return ended  # timed_out, out_of_memory: see sweeps.results.trial_status
-    if not record_history:
-        return "not_started"
-    last = record_history[-1]
-    if last.get("diverged"):
-        return "diverged"
-    return "completed" if int(last.get("epoch", 0)) >= max_epochs else "stopped"
 
 
 def records_from_results(

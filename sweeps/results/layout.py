@@ -9,6 +9,7 @@
     metrics.parquet             METRICS_FILE: one row per trial and epoch
     best.json                   BEST_FILE: the best trial, its checkpoint and test metrics
     pareto.json                 PARETO_FILE: the trials on the objectives' Pareto front
+    tracker_runs.json           TRACKER_RUNS_FILE: the sweep's and trials' runs in MLflow, W&B
     tensorboard/                TENSORBOARD_DIR: one run per trial
     <trial_id>/checkpoint_*/    a trial's checkpoints, each with:
         metrics.json            CHECKPOINT_METRICS_FILE: the metrics of the epoch it was saved at
@@ -23,6 +24,7 @@ TRIALS_FILE = "trials.parquet"
 METRICS_FILE = "metrics.parquet"
 BEST_FILE = "best.json"
 PARETO_FILE = "pareto.json"
+TRACKER_RUNS_FILE = "tracker_runs.json"
 TENSORBOARD_DIR = "tensorboard"
 CHECKPOINT_METRICS_FILE = "metrics.json"
 PATIENCE_FILE = "patience.json"

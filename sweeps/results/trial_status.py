@@ -9,6 +9,8 @@ the tables' error column). Everything it trained before stays in the results.
 
 from __future__ import annotations
 
+from typing import Any
+
 ENDED = "ended"
 ENDED_REASON = "ended_reason"
 TIMED_OUT = "timed_out"
@@ -19,6 +21,7 @@ INFEASIBLE = "infeasible"
 # The sweep's metric is not among what the model logs: every trial would end the same way, so
 # the driver stops the sweep (sweeps.driver.metric_check).
 METRIC_MISSING = "metric_missing"
+MISSING = "missing"  # a trial whose folder was deleted
 
 # Every status a trial is shown with, in the order the console and the report list them
 # (trials.parquet's statuses, and the running and pending of a sweep in progress).
@@ -36,6 +39,29 @@ STATUSES = (
     "missing",
     "not_started",
 )
+
+
+def trial_status(
+    record_history: list[dict[str, Any]],
+    error: str | None,
+    max_epochs: int,
+    ended: str | None = None,
+) -> str:
+    """A trial's status in the tables (and the trackers) from its epochs' results, its error
+    and how its last result says it ended."""
+    if ended == MISSING:
+        return MISSING
+    if error:
+        return "errored"
+    if ended:
+        return ended  # timed_out, out_of_memory, infeasible: see above
+    if not record_history:
+        return "not_started"
+    last = record_history[-1]
+    if last.get("diverged"):
+        return "diverged"
+    return "completed" if int(last.get("epoch", 0)) >= max_epochs else "stopped"
+
 
 # How the allocators say it: torch's CPU allocator ("DefaultCPUAllocator: can't allocate
 # memory"), CUDA ("CUDA out of memory", "CUDA error: out of memory"), MPS and XLA ("out of memory").

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -34,8 +35,9 @@ def error_from_pydantic(error: ValidationError, model: type[BaseModel], path: st
         key_path = ".".join([path, *location]) if path else ".".join(location)
         kind = detail["type"]
         if kind == "extra_forbidden":
-            allowed = ", ".join(sorted(model.model_fields))
-            message = f"unknown key{did_you_mean(location[-1] if location else '', model.model_fields)} (allowed here: {allowed})"
+            fields = _model_at(model, location[:-1]).model_fields
+            allowed = ", ".join(sorted(fields))
+            message = f"unknown key{did_you_mean(location[-1] if location else '', fields)} (allowed here: {allowed})"
         elif kind == "missing":
             message = "required key is missing"
         else:
@@ -43,3 +45,19 @@ def error_from_pydantic(error: ValidationError, model: type[BaseModel], path: st
             message = text if not location else f"{text} (got {show(detail.get('input'))})"
         mistakes.add(SweepError(message, path=key_path))
     return SweepErrors(mistakes.found) if len(mistakes.found) > 1 else mistakes.found[0]
+
+
+def _model_at(model: type[BaseModel], location: list[str]) -> type[BaseModel]:
+    """The model of the mapping at ``location`` inside ``model`` (itself where none is found)."""
+    for part in location:
+        field = model.model_fields.get(part)
+        if field is None:
+            return model
+        candidates = [field.annotation, *typing.get_args(field.annotation)]
+        nested = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+        if nested is None:
+            return model
+        model = nested
+    return model

@@ -16,6 +16,7 @@ file, applies ``--set`` overrides and validates every key before anything starts
     failure: {max_retries: 1}
     seed: 0
     warm_start: {points: [{lr: 0.01}]}  # see sweeps.spec.warm_start
+    loggers: {mlflow: {experiment: digits}}  # see sweeps.spec.loggers
 
 A searched key names a model argument (``lr``, or ``model.lr``) or, with the prefix ``data.``, a
 data argument; keys may apply only in some trials (``when:``, per-layer lists: see
@@ -52,6 +53,7 @@ from sweeps.spec.argument_checks import (
     data_infos,
 )
 from sweeps.spec.conditions import NO_CONDITIONS, Conditions, parse_entry, resolve
+from sweeps.spec.loggers import NO_LOGGERS, LoggerOptions, check_usable
 from sweeps.spec.objectives import (
     BUILTIN_METRICS,
     Constraint,
@@ -90,6 +92,7 @@ TOP_LEVEL_KEYS = (
     "seed",
     "warm_start",
     "code",
+    "loggers",
 )
 REQUIRED_KEYS = ("name", "metric", "mode")  # and model, unless a lightning_config names it
 USER_MODEL_KEYS = (
@@ -249,6 +252,7 @@ class SweepSpec:
     code: CodeOptions | None = None  # how the user's project reaches a cluster's nodes
     objectives: tuple[Objective, ...] = ()  # every objective, the first one leading
     constraints: tuple[Constraint, ...] = ()
+    loggers: LoggerOptions = NO_LOGGERS  # the user's experiment trackers (sweeps.trackers)
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -721,7 +725,7 @@ def _with_scheduler_defaults(spec: SweepSpec) -> SweepSpec:
 
 def _run_settings(raw: dict[str, Any], mistakes: Mistakes) -> dict[str, Any]:
     """The sections every sweep has, whatever its model: trials, resources, stop, checkpoint, failure."""
-    return {
+    settings = {
         section: mistakes.attempt(validate_section, model, raw.get(section), section)
         for section, model in (
             ("trials", Trials),
@@ -731,6 +735,18 @@ def _run_settings(raw: dict[str, Any], mistakes: Mistakes) -> dict[str, Any]:
             ("failure", Failure),
         )
     }
+    settings["loggers"] = mistakes.attempt(_loggers, raw.get("loggers"))
+    return settings
+
+
+def _loggers(raw: Any) -> LoggerOptions:
+    if raw is None:
+        return NO_LOGGERS
+    if isinstance(raw, dict):  # ``mlflow:`` with nothing under it takes every default
+        raw = {name: {} if value is None else value for name, value in raw.items()}
+    options = validate_section(LoggerOptions, raw, "loggers")
+    check_usable(options)
+    return options
 
 
 def _goals(raw: dict[str, Any]) -> tuple[tuple[Objective, ...], tuple[Constraint, ...]] | None:

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from sweeps.results.export import trial_status, write_atomically
+from sweeps.results.export import write_atomically
+from sweeps.results.trial_status import trial_status
 
 
 @pytest.mark.parametrize(
