@@ -26,12 +26,15 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sweeps.errors import first_line
 from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import TrialReports, TrialSession
 from sweeps.trial.stall_watch import Stall, StallWatch, stalled_error
+
+if TYPE_CHECKING:  # the Trainer's module loads Lightning, which only the workers need
+    from sweeps.trial.trainer_loop import TrialIdentity
 
 DRIVER_MEMORY_BYTES = (
     256 * 1024**2
@@ -77,7 +80,7 @@ def worker_loop(arguments: dict[str, Any]) -> None:
                 watch,
                 measures_device=torch.device("cuda") if uses_gpu(plan) else None,
             )
-        run, fields = trainer_run(plan, config)
+        run, fields = trainer_run(plan, config, arguments.get("identity"))
         end = EpochEnd(
             session,
             fields,
@@ -132,6 +135,7 @@ def train_distributed(
     reports: TrialReports,
     trial_name: str,
     faults: frozenset[str],
+    identity: TrialIdentity | None = None,
 ) -> None:
     """The trial's own process: start the workers, pass rank 0's reports on to Tune, stop the
     workers when the trial ends (its last epoch, a scheduler's stop, a failure)."""
@@ -154,6 +158,7 @@ def train_distributed(
             "stop": stop,
             "stalls": stalls,
             "faults": faults,
+            "identity": identity,
             "checkpoint_files": _read_files(restored) if restored is not None else None,
         },
         scaling_config=ScalingConfig(

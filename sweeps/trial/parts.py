@@ -21,7 +21,7 @@ from sweeps.spec.objectives import PARAMS, feasibility
 from sweeps.trial.epoch_loop import EpochLoop, LockstepFolds
 from sweeps.trial.measures import parameters_before_training
 from sweeps.trial.plan import TrialPlan, trial_arguments
-from sweeps.trial.trainer_loop import TrainerRun
+from sweeps.trial.trainer_loop import TrainerRun, TrialIdentity
 from sweeps.user_model.build import prepare_user_process, user_trainer_run
 
 
@@ -79,11 +79,14 @@ def shipped_folds(plan: TrialPlan, config: dict[str, Any], restored: Path | None
     return LockstepFolds(folds)
 
 
-def trainer_run(plan: TrialPlan, config: dict[str, Any]) -> tuple[TrainerRun, dict[str, Any]]:
+def trainer_run(
+    plan: TrialPlan, config: dict[str, Any], identity: TrialIdentity | None = None
+) -> tuple[TrainerRun, dict[str, Any]]:
     """The trial's module, data and Trainer settings, and the fields its checkpoints carry (with
-    them a checkpoint rebuilds its model and data: sweeps.driver.held_out_evaluation)."""
+    them a checkpoint rebuilds its model and data: sweeps.driver.held_out_evaluation).
+    ``identity``: the trial's, for the user's own loggers."""
     if plan.user is not None:
-        return user_trainer_run(plan.user, config)
+        return user_trainer_run(plan.user, config, identity)
     model_config, data_config = trial_arguments(plan, config)
     if data_config.fold_count() > 1:
         raise ValueError(

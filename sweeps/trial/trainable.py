@@ -36,7 +36,7 @@ from sweeps.trial.parts import (
 from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import TrialReports, TrialSession, Watchdog
 from sweeps.trial.stall_watch import StallWatch, supervised
-from sweeps.trial.trainer_loop import EpochEnd, fit
+from sweeps.trial.trainer_loop import EpochEnd, TrialIdentity, fit
 
 
 def train_in_process(
@@ -51,7 +51,7 @@ def train_in_process(
     if plan.user is None:
         train(session, shipped_folds(plan, config, restored))
         return
-    run, fields = trainer_run(plan, config)
+    run, fields = trainer_run(plan, config, identity_of(trial_dir))
     fit(
         run,
         EpochEnd(session, fields, watch=session.watch),
@@ -60,6 +60,17 @@ def train_in_process(
         restored,
         root_dir=trial_dir,
     )
+
+
+def identity_of(trial_dir: str | None) -> TrialIdentity | None:
+    """The trial's identity, from its folder (``<sweep folder>/<trial id>``)."""
+    if trial_dir is None:
+        return None
+    # Imported here: Tune's context exists only inside a trial.
+    from ray import tune
+
+    folder = Path(trial_dir)
+    return TrialIdentity(folder.name, tune.get_context().get_experiment_name(), str(folder.parent))
 
 
 def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
@@ -88,7 +99,13 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
             from sweeps.trial.distributed import train_distributed
 
             train_distributed(
-                plan, config, restored, reports, tune.get_context().get_trial_id(), faults
+                plan,
+                config,
+                restored,
+                reports,
+                tune.get_context().get_trial_id(),
+                faults,
+                identity_of(tune.get_context().get_trial_dir()),
             )
         else:
             # The supervisor (Tune's thread) fails the trial as soon as its training stalls.

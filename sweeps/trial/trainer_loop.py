@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from lightning_modules.checkpoint import CHECKPOINT_FILE
 from sweeps.trial import fault_injection
@@ -278,6 +278,15 @@ def ray_ddp_classes(flavour: str) -> tuple[type, type]:
     return RayDDP, RayEnvironment
 
 
+class TrialIdentity(NamedTuple):
+    """Which trial of which sweep a Trainer trains: what the user's own loggers are told, so
+    each trial has one run of theirs (sweeps.user_model.user_loggers)."""
+
+    trial_id: str
+    sweep_name: str
+    sweep_folder: str
+
+
 @dataclass
 class TrainerRun:
     """One trial's Trainer: the module, its data, the user's Trainer settings (the sweep's own
@@ -290,6 +299,7 @@ class TrainerRun:
     callbacks: list[Any] = field(default_factory=list)
     plugins: list[Any] = field(default_factory=list)
     ddp_options: dict[str, Any] = field(default_factory=dict)  # the user's DDP strategy's own
+    loggers: list[Any] = field(default_factory=list)  # the user's own, beside the sweep's
 
 
 def fit(
@@ -326,7 +336,7 @@ def fit(
         **placement,
         plugins=plugins or None,
         max_epochs=max_epochs,
-        logger=logged,
+        logger=[logged, *run.loggers] if run.loggers else logged,
         callbacks=[*run.callbacks, callback],
         enable_checkpointing=True,  # the trial callback is the checkpointing
         enable_progress_bar=False,

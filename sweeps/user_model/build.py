@@ -24,13 +24,14 @@ from typing import Any
 
 from sweeps.spec.conditions import assemble_lists
 from sweeps.spec.space import plain
-from sweeps.trial.trainer_loop import TrainerRun, lightning
+from sweeps.trial.trainer_loop import TrainerRun, TrialIdentity, lightning
 from sweeps.user_model.blueprint import HyperParameters, call_blueprint
 from sweeps.user_model.checking import MODEL_CHECKPOINT, TOOL_TRAINER, ConfigChecker, ddp_options
 from sweeps.user_model.classes import import_target
 from sweeps.user_model.config_files import LIGHTNING_KEYS
 from sweeps.user_model.paths import with_values
 from sweeps.user_model.plan import UserPlan
+from sweeps.user_model.user_loggers import kept_loggers, with_trial_identity
 
 MODEL_FIELD = "sweep_model"  # in every checkpoint: how to rebuild the module (and its data)
 LINEAGE_FIELD = "sweep_lineage"  # restores with other values (PBT exploits)
@@ -155,13 +156,18 @@ def _configure_optimizers(flavour: str, model: Any, init: Any) -> None:
     model.configure_optimizers = MethodType(configure, model)
 
 
-def user_trainer_run(user: UserPlan, config: dict[str, Any]) -> tuple[TrainerRun, dict[str, Any]]:
-    """The trial's Trainer run, and the fields every checkpoint of it carries."""
+def user_trainer_run(
+    user: UserPlan, config: dict[str, Any], identity: TrialIdentity | None = None
+) -> tuple[TrainerRun, dict[str, Any]]:
+    """The trial's Trainer run, and the fields every checkpoint of it carries. ``identity``:
+    the trial's, which the user's own loggers are given (sweeps.user_model.user_loggers)."""
     trial, hp_values = trial_config(user, config)
+    built = trial if identity is None else with_trial_identity(trial, *identity)
     model, datamodule, init = build_parts(
-        user.flavour, trial, user.builder, hp_values, user.seed, user.working_dir
+        user.flavour, built, user.builder, hp_values, user.seed, user.working_dir
     )
     trainer = init.trainer.as_dict() if hasattr(init.trainer, "as_dict") else dict(init.trainer)
+    loggers = kept_loggers(trainer.pop("logger", None))
     callbacks = [
         callback
         for callback in (trainer.pop("callbacks", None) or [])
@@ -189,6 +195,7 @@ def user_trainer_run(user: UserPlan, config: dict[str, Any]) -> tuple[TrainerRun
         callbacks,
         plugins if isinstance(plugins, list) else [plugins],
         ddp_options((trial.get("trainer") or {}).get("strategy"), user.flavour) or {},
+        loggers,
     ), fields
 
 

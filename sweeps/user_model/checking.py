@@ -28,7 +28,6 @@ TOOL_TRAINER = {
     "max_steps": "stop.max_epochs",
     "min_steps": "stop.max_epochs",
     "max_time": "stop.trial_timeout_s",
-    "logger": "the sweep's TensorBoard and tables",
     "enable_checkpointing": "the sweep's checkpoints",
     "enable_progress_bar": "the sweep's progress table",
     "enable_model_summary": "the sweep",

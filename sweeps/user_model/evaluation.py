@@ -19,6 +19,7 @@ from typing import Any
 from lightning_modules.checkpoint import read_checkpoint
 from sweeps.trial.trainer_loop import lightning, scalars
 from sweeps.user_model.build import MODEL_FIELD, build_parts
+from sweeps.user_model.user_loggers import without_loggers
 
 
 @functools.cache
@@ -40,7 +41,7 @@ def evaluate_user_checkpoint(file: Path, stored: dict[str, Any]) -> dict[str, fl
     pl = lightning(flavour)
     model, datamodule, _ = build_parts(
         flavour,
-        record["config"],
+        without_loggers(record["config"]),
         record.get("builder"),
         record.get("hp") or {},
         int(record.get("seed", 0)),

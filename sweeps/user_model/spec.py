@@ -52,6 +52,7 @@ from sweeps.user_model.config_files import (
 )
 from sweeps.user_model.paths import CLASS_SECTIONS, DICT_KWARGS, INIT_ARGS, get_path, key_path
 from sweeps.user_model.plan import UserPlan
+from sweeps.user_model.user_loggers import kept_note, logger_entries
 
 SWEEP_SECTIONS = ("model", "data", "trainer", "optimizer", "lr_scheduler")
 
@@ -309,11 +310,17 @@ def _check_known_keys(
 def _resolved_paths(
     config: dict[str, Any], data_class: type | None, model_class: type | None
 ) -> dict[str, Any]:
-    """Relative paths among the model's and data module's arguments made absolute from the
-    working directory: trials run in folders of their own, on any node."""
+    """Relative paths among the model's and data module's arguments, and the user's loggers'
+    (``save_dir: logs``), made absolute from the working directory: trials run in folders of
+    their own, on any node."""
     result = copy.deepcopy(config)
-    for section in ("model", "data"):
-        init_args = (result.get(section) or {}).get(INIT_ARGS) or {}
+    loggers = [
+        entry
+        for entry in logger_entries((result.get("trainer") or {}).get("logger"))
+        if isinstance(entry, dict)
+    ]
+    for holder in [result.get("model"), result.get("data"), *loggers]:
+        init_args = (holder or {}).get(INIT_ARGS) or {}
         for name, value in init_args.items():
             if (
                 isinstance(value, str)
@@ -353,6 +360,9 @@ def _overridden(config: dict[str, Any], flavour: str) -> list[str]:
             )
         elif name in trainer and trainer[name] != defaults.get(name) and trainer[name] is not None:
             notes.append(f"trainer.{name} {show(trainer[name], 40)} is set by {source}")
+    kept = kept_note(trainer)
+    if kept:
+        notes.append(kept)
     for callback in trainer.get("callbacks") or []:
         if isinstance(callback, dict) and str(callback.get("class_path", "")).endswith(
             MODEL_CHECKPOINT

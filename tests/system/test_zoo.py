@@ -160,6 +160,20 @@ def check_own(folder: Path) -> tuple[str | None, str | None]:
     return search, None
 
 
+def check_user_loggers(project: Path, folder: Path) -> str | None:
+    """A project's own CSV logger (its config's trainer.logger) kept, one folder per trial."""
+    fit = project / "configs" / "fit.yaml"
+    config = (yaml.safe_load(fit.read_text()) if fit.is_file() else None) or {}
+    logger = (config.get("trainer") or {}).get("logger")
+    if not isinstance(logger, dict) or not logger["class_path"].endswith("CSVLogger"):
+        return None
+    logs = project / logger["init_args"]["save_dir"] / folder.name
+    for row in trials_of(folder):
+        if row["epochs"] and not (logs / f"trial_{row['trial_id']}" / "metrics.csv").is_file():
+            return f"its own CSVLogger wrote no {logs}/trial_{row['trial_id']}/metrics.csv"
+    return None
+
+
 def check_outputs(folder: Path) -> str | None:
     """The sweep's metric in the tables and in the best trial's TensorBoard run."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -415,6 +429,10 @@ def matrix(tmp_path_factory) -> Cells:
     side_by_side(own_sweeps, other_sweeps, on_cluster_then_reading_results)
     for project in folders:
         queued_cells(cells, storage, project, outcomes)
+        if cells[project, "asha"].outcome == "works":
+            problem = check_user_loggers(folders[project], storage / run_name(project, "own"))
+            if problem:
+                cells[project, "asha"] = Cell(problem, cells[project, "asha"].seconds)
         if cells[project, "asha"].outcome != "works":
             why = "its own sweep did not work"
             every(cells, project, ("test", "evaluate", "report"), why, 0.0)
