@@ -273,7 +273,8 @@ def _not_a_trial_traceback(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith(ray_session.TRIAL_FAILED_PREFIX)
 
 
-def build_trainable(spec: SweepSpec) -> Any:
+def build_trainable(spec: SweepSpec, folder: str = "") -> Any:
+    """Tune's trainable of the sweep whose results are in ``folder`` (a path or URI)."""
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray import tune
 
@@ -288,7 +289,7 @@ def build_trainable(spec: SweepSpec) -> Any:
     else:
         resources = {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu}
     return tune.with_resources(
-        tune.with_parameters(train_trial, plan=TrialPlan.from_spec(spec)), resources
+        tune.with_parameters(train_trial, plan=TrialPlan.from_spec(spec, folder)), resources
     )
 
 
@@ -373,7 +374,7 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
         callbacks.append(stop_rules)  # it counts trial ends as well as judging results
         stopper = CombinedStopper(stopper, stop_rules)
     return tune.Tuner(
-        build_trainable(spec),
+        build_trainable(spec, str(location)),
         param_space=param_space,
         tune_config=tune.TuneConfig(
             metric=spec.metric,
@@ -410,7 +411,7 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
 def tracker_params(spec: SweepSpec) -> dict[str, Any]:
     """How the sweep searches, as its parent run in a tracker shows it."""
     if spec.user is not None:
-        model = spec.user.plan.builder or spec.user.plan.config["model"]["class_path"]
+        model = spec.user.plan.model_name
     else:
         model = spec.family.name
     return {
@@ -601,7 +602,7 @@ def _sweep(
         for note in notes + repair_missing_checkpoints(location):
             print(f"resume: {note}", flush=True)
         tuner = tune.Tuner.restore(
-            str(location), trainable=build_trainable(spec), resume_unfinished=True
+            str(location), trainable=build_trainable(spec, str(location)), resume_unfinished=True
         )
     else:
         if location.is_remote:

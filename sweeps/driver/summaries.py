@@ -91,7 +91,14 @@ def _user_model_lines(user: Any) -> list[str]:
     """The user's model, data, Trainer settings and what the sweep sets over them."""
     config = user.plan.config
     lines = []
-    if user.plan.builder is not None:
+    if user.plan.hydra is not None:
+        hydra = user.plan.hydra
+        overrides = " ".join(hydra["overrides"])
+        lines.append(
+            f"model      {user.plan.model_name} ({user.plan.flavour}; Hydra config "
+            f"{hydra['config_path']}/{hydra['config_name']}.yaml{' ' + overrides if overrides else ''})"
+        )
+    elif user.plan.builder is not None:
         lines.append(
             f"model      blueprint {user.plan.builder} ({user.plan.flavour}; its space found in "
             f"{user.blueprint.runs} runs)"

@@ -68,6 +68,7 @@ from sweeps.spec.warm_start import NO_WARM_START, WarmStart, load_warm_start
 from sweeps.spec.warm_start import Options as WarmStartOptions
 from sweeps.spec.yaml_loading import key_positions, parse_yaml, read_yaml_file
 from sweeps.user_model.code import CodeOptions, load_code_options
+from sweeps.user_model.hydra_spec import load_hydra_model
 from sweeps.user_model.spec import UserModel, is_user_model, load_user_model
 
 TOP_LEVEL_KEYS = (
@@ -93,6 +94,7 @@ TOP_LEVEL_KEYS = (
     "warm_start",
     "code",
     "loggers",
+    "hydra",
 )
 REQUIRED_KEYS = ("name", "metric", "mode")  # and model, unless a lightning_config names it
 USER_MODEL_KEYS = (
@@ -100,6 +102,7 @@ USER_MODEL_KEYS = (
     "lightning_config",
     "optimizer",
     "lr_scheduler",
+    "hydra",
 )  # a user's own model only
 # A sweep name becomes one folder: letters, digits, '_', '-', '.'; no separators, no leading dot.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -629,7 +632,8 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
     """A sweep of the user's own LightningModule (see sweeps.user_model.spec)."""
     name = mistakes.attempt(_check_name, raw["name"]) if "name" in raw else None
     seed = mistakes.attempt(_seed, raw)
-    user = mistakes.attempt(load_user_model, raw, seed if "seed" in raw else None)
+    load = load_hydra_model if "hydra" in raw else load_user_model
+    user = mistakes.attempt(load, raw, seed if "seed" in raw else None)
     goals = mistakes.attempt(_goals, raw)
     if goals is not None:
         mistakes.attempt(check_known, *goals, None, "the module")

@@ -23,6 +23,7 @@ from sweeps.trial.measures import parameters_before_training
 from sweeps.trial.plan import TrialPlan, trial_arguments
 from sweeps.trial.trainer_loop import TrainerRun, TrialIdentity
 from sweeps.user_model.build import prepare_user_process, user_trainer_run
+from sweeps.user_model.hydra_build import hydra_trainer_run
 
 
 def _quiet_lightning() -> None:
@@ -85,6 +86,8 @@ def trainer_run(
     """The trial's module, data and Trainer settings, and the fields its checkpoints carry (with
     them a checkpoint rebuilds its model and data: sweeps.driver.held_out_evaluation).
     ``identity``: the trial's, for the user's own loggers."""
+    if plan.user is not None and plan.user.hydra is not None:
+        return hydra_trainer_run(plan.user, config, identity)
     if plan.user is not None:
         return user_trainer_run(plan.user, config, identity)
     model_config, data_config = trial_arguments(plan, config)
@@ -120,7 +123,7 @@ def _model_builder(plan: TrialPlan, config: dict[str, Any]) -> Callable[[], Any]
     """What builds the trial's model alone. A shipped family's data is read first, outside the
     meta device, which must not reach the data (nor the process's cache of it)."""
     if plan.user is not None:
-        return lambda: user_trainer_run(plan.user, config)[0].model
+        return lambda: trainer_run(plan, config)[0].model
     model_config, data_config = trial_arguments(plan, config)
     info = ArrayData(
         DATASETS[plan.dataset].arrays_source(),

@@ -56,6 +56,10 @@ class TrialPlan:
     user: UserPlan | None = None
     metrics: tuple[str, ...] = ()  # every objective's metric, the first one's (``metric``) first
     constraints: tuple[Constraint, ...] = ()
+    # The sweep's name and results folder (a path or URI): a trial's identity for the user's own
+    # loggers, and a Hydra project's output folder (sweeps.trial.trainer_loop.TrialIdentity).
+    sweep_name: str = ""
+    sweep_folder: str = ""
 
     @property
     def required_metrics(self) -> tuple[str, ...]:
@@ -96,7 +100,7 @@ class TrialPlan:
         )
 
     @classmethod
-    def from_spec(cls, spec: SweepSpec) -> TrialPlan:
+    def from_spec(cls, spec: SweepSpec, sweep_folder: str = "") -> TrialPlan:
 
         every, epochs, interval_s = checkpoint_schedule(spec)
         report_every, report_epochs = report_schedule(spec)
@@ -122,6 +126,8 @@ class TrialPlan:
             user=spec.user.plan if spec.user is not None else None,
             metrics=spec.metrics,
             constraints=spec.constraints,
+            sweep_name=spec.name,
+            sweep_folder=sweep_folder,
         )
 
 

@@ -51,7 +51,7 @@ def train_in_process(
     if plan.user is None:
         train(session, shipped_folds(plan, config, restored))
         return
-    run, fields = trainer_run(plan, config, identity_of(trial_dir))
+    run, fields = trainer_run(plan, config, identity_of(plan))
     fit(
         run,
         EpochEnd(session, fields, watch=session.watch),
@@ -62,15 +62,21 @@ def train_in_process(
     )
 
 
-def identity_of(trial_dir: str | None) -> TrialIdentity | None:
-    """The trial's identity, from its folder (``<sweep folder>/<trial id>``)."""
-    if trial_dir is None:
-        return None
+def identity_of(plan: TrialPlan) -> TrialIdentity | None:
+    """The trial's identity: its id, and its sweep's name and results folder. (Tune's trial
+    folder would not do: a trial on a reused worker is given a working folder of Ray's session.)"""
     # Imported here: Tune's context exists only inside a trial.
     from ray import tune
 
-    folder = Path(trial_dir)
-    return TrialIdentity(folder.name, tune.get_context().get_experiment_name(), str(folder.parent))
+    context = tune.get_context()
+    trial_id, trial_dir = context.get_trial_id(), context.get_trial_dir()
+    if trial_id is None or not (plan.sweep_folder or trial_dir):
+        return None  # trained outside a sweep (a test's own session)
+    return TrialIdentity(
+        trial_id,
+        plan.sweep_name or context.get_experiment_name(),
+        plan.sweep_folder or str(Path(trial_dir).parent),
+    )
 
 
 def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
@@ -105,7 +111,7 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
                 reports,
                 tune.get_context().get_trial_id(),
                 faults,
-                identity_of(tune.get_context().get_trial_dir()),
+                identity_of(plan),
             )
         else:
             # The supervisor (Tune's thread) fails the trial as soon as its training stalls.

@@ -11,14 +11,20 @@ the evaluation runs in.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import logging
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from lightning_modules.checkpoint import read_checkpoint
 from sweeps.trial.trainer_loop import lightning, scalars
 from sweeps.user_model.build import MODEL_FIELD, build_parts
+from sweeps.user_model.hydra_build import hydra_parts
+from sweeps.user_model.hydra_config import HydraSource
 from sweeps.user_model.user_loggers import without_loggers
 
 
@@ -36,17 +42,48 @@ def safe_checkpoint_io(flavour: str) -> type:
 
 def evaluate_user_checkpoint(file: Path, stored: dict[str, Any]) -> dict[str, float]:
     """The metrics the module logs in its test epoch. ValueError when it cannot be tested."""
+    with _quietly(stored[MODEL_FIELD]["flavour"]):
+        return _evaluate(file, stored)
+
+
+@contextlib.contextmanager
+def _quietly(flavour: str) -> Iterator[None]:
+    """The evaluation runs in the launcher's process: Lightning's notices (devices, tips, the
+    checkpoint restored) and warnings about the user's module, which its trials already showed,
+    stay off the launcher's console."""
+    logger = logging.getLogger(flavour)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _evaluate(file: Path, stored: dict[str, Any]) -> dict[str, float]:
     record = stored[MODEL_FIELD]
     flavour = record["flavour"]
     pl = lightning(flavour)
-    model, datamodule, _ = build_parts(
-        flavour,
-        without_loggers(record["config"]),
-        record.get("builder"),
-        record.get("hp") or {},
-        int(record.get("seed", 0)),
-        record.get("working_dir") or "",
-    )
+    if record.get("hydra"):
+        model, datamodule, *_ = hydra_parts(
+            flavour,
+            HydraSource.from_stored(record["hydra"]),
+            list(record["config"]["overrides"]),
+            int(record.get("seed", 0)),
+            record.get("working_dir") or "",
+            with_trainer=False,
+        )
+    else:
+        model, datamodule, _ = build_parts(
+            flavour,
+            without_loggers(record["config"]),
+            record.get("builder"),
+            record.get("hp") or {},
+            int(record.get("seed", 0)),
+            record.get("working_dir") or "",
+        )
     name = record.get("model_name", type(model).__name__)
     if not pl.utilities.model_helpers.is_overridden("test_step", model):
         raise ValueError(f"{file}: {name} has no test_step, so there is nothing to test it with")

@@ -21,3 +21,6 @@ class UserPlan:
     # The folder the sweep was loaded in: relative paths among the arguments were made absolute
     # from it, and a node whose copy of the project lies elsewhere finds them there.
     working_dir: str = ""
+    # A Hydra project's config (sweeps.user_model.hydra_config.HydraSource, stored): ``config``
+    # then holds the composed config's trainer settings only, and ``paths`` its searched keys.
+    hydra: dict[str, Any] | None = None

@@ -72,12 +72,13 @@ class UserModel:
 
 
 def is_user_model(raw: dict[str, Any]) -> bool:
-    """Whether a sweep file names a user's model (class path, blueprint or LightningCLI config)."""
+    """Whether a sweep file names a user's model (class path, blueprint, LightningCLI config or
+    Hydra config)."""
     model = raw.get("model")
     if isinstance(model, dict) and "family" in model:
         return False
     named = isinstance(model, dict) and ("class_path" in model or "builder" in model)
-    return named or "lightning_config" in raw or "trainer" in raw
+    return named or "lightning_config" in raw or "trainer" in raw or "hydra" in raw
 
 
 def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:

@@ -34,8 +34,9 @@ def logger_entries(value: Any) -> list[Any]:
 
 
 def class_name(entry: Any) -> str:
+    """The logger's class: LightningCLI's ``class_path``, Hydra's ``_target_``, or an object's."""
     if isinstance(entry, dict):
-        return str(entry.get("class_path", "")).rsplit(".", 1)[-1]
+        return str(entry.get("class_path") or entry.get("_target_") or "").rsplit(".", 1)[-1]
     return type(entry).__name__
 
 
@@ -58,14 +59,20 @@ def with_trial_identity(
     entries = logger_entries(trainer.get("logger"))
     if not entries or not all(isinstance(entry, dict) for entry in entries):
         return config
-    told = [_told(copy.deepcopy(entry), trial_id, sweep_name, sweep_folder) for entry in entries]
+    told = [for_trial(entry, trial_id, sweep_name, sweep_folder) for entry in entries]
     logger = told if isinstance(trainer.get("logger"), list | tuple) else told[0]
     return {**config, "trainer": {**trainer, "logger": logger}}
 
 
-def _told(entry: dict[str, Any], trial_id: str, sweep_name: str, folder: str) -> dict[str, Any]:
-    init = entry.setdefault("init_args", {}) or {}
-    entry["init_args"] = init
+def for_trial(entry: dict[str, Any], trial_id: str, sweep_name: str, folder: str) -> dict[str, Any]:
+    """A copy of one logger's entry (LightningCLI's ``class_path``/``init_args``, or Hydra's
+    ``_target_`` with its arguments beside it) told which run is the trial's."""
+    entry = copy.deepcopy(entry)
+    if "_target_" in entry:
+        init = entry
+    else:
+        init = entry.get("init_args") or {}
+        entry["init_args"] = init
     kind = class_name(entry)
     if kind in ("CSVLogger", "TensorBoardLogger"):
         init.setdefault("name", sweep_name)
