@@ -80,7 +80,19 @@ def fitted_interval(options: Any, problem: ScheduleProblem) -> Any:
     return options.model_copy(update={"perturbation_interval": interval})
 
 
+# The searchers that only draw a population's first values (Tune refuses any other with a
+# population-based scheduler, mid-run, in a traceback).
+POPULATION_SEARCHERS = ("random", "grid")
+
+
 def check_exploits_are_safe(problem: ScheduleProblem, options: Any, scheduler: str) -> None:
+    if problem.searcher_name not in POPULATION_SEARCHERS:
+        raise SweepError(
+            f"{scheduler} draws its population's first values and then explores from the best "
+            f"trials itself, so no model-based searcher can guide it; use searcher random or "
+            f"grid (got {problem.searcher_name})",
+            path="searcher.name",
+        )
     interval = options.perturbation_interval
     if problem.checkpoint_every != "auto" and interval % problem.checkpoint_every:
         raise SweepError(

@@ -42,24 +42,26 @@ def safe_checkpoint_io(flavour: str) -> type:
 
 def evaluate_user_checkpoint(file: Path, stored: dict[str, Any]) -> dict[str, float]:
     """The metrics the module logs in its test epoch. ValueError when it cannot be tested."""
-    with _quietly(stored[MODEL_FIELD]["flavour"]):
+    with _quietly():
         return _evaluate(file, stored)
 
 
 @contextlib.contextmanager
-def _quietly(flavour: str) -> Iterator[None]:
+def _quietly() -> Iterator[None]:
     """The evaluation runs in the launcher's process: Lightning's notices (devices, tips, the
     checkpoint restored) and warnings about the user's module, which its trials already showed,
     stay off the launcher's console."""
-    logger = logging.getLogger(flavour)
-    level = logger.level
-    logger.setLevel(logging.WARNING)
+    # Lightning's notices come from several packages' loggers (the Trainer's, Fabric's, the
+    # umbrella package's), some with console handlers of their own: none says more than a
+    # warning while the launcher evaluates.
+    previous = logging.root.manager.disable
+    logging.disable(logging.INFO)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
-        logger.setLevel(level)
+        logging.disable(previous)
 
 
 def _evaluate(file: Path, stored: dict[str, Any]) -> dict[str, float]:

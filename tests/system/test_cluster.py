@@ -252,7 +252,7 @@ def test_a_users_project_is_shipped_to_a_node_that_cannot_see_it(tmp_path, tmp_p
         ]
     for run in runs:
         assert run.returncode == 0, run.stdout + run.stderr
-    for name in ("ship", "hydra_blobs"):
+    for name in ("ship", "hydra_template"):
         trials = pq.read_table(storage / name / "trials.parquet").to_pylist()
         assert len(trials) == 4, (name, trials)
         # (ASHA may stop a trial of the Hydra project's sweep early.)

@@ -1,4 +1,4 @@
-"""A Hydra project as the popular Lightning template lays it out (tests/fixtures/hydra_project:
+"""A Hydra project as the popular Lightning template lays it out (tests/zoo/hydra_template:
 configs/ with data, model, trainer, callbacks, logger, paths, experiment and hparams_search
 groups, a module taking an nn.Module and Hydra-partial optimizer and scheduler), copied outside
 the repository and swept from its own folder with launchers.local: Hydra composes and
@@ -38,7 +38,7 @@ def test_a_hydra_project_is_swept_as_it_is(tmp_path, monkeypatch):
     assert "Hydra config configs/train.yaml experiment=small logger=csv" in run.stdout
     assert "logger: CSVLogger kept" in run.stdout
     assert "Traceback" not in run.stderr and "GPU available" not in run.stdout + run.stderr
-    sweep_dir = tmp_path / "out" / "hydra_blobs"
+    sweep_dir = tmp_path / "out" / "hydra_template"
     trials = pq.read_table(sweep_dir / "trials.parquet").to_pylist()
     assert len(trials) == 3 and {row["status"] for row in trials} <= {"completed", "stopped"}
     checkpointed = [row for row in trials if row["checkpoint"]]

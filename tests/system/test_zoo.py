@@ -336,7 +336,12 @@ def evaluate_cells(cells: Cells, folders: dict[str, Path], storage: Path) -> Non
         env=launcher_env(PYTHONPATH=os.pathsep.join(str(folder) for folder in folders.values())),
     )
     seconds = round((time.monotonic() - started) / len(best), 1)
-    answers = {json.loads(line)["checkpoint"]: json.loads(line) for line in run.stdout.splitlines()}
+    printed = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    if len(best) == 1 and printed and "checkpoint" not in printed[0]:
+        # One checkpoint: the launcher prints its metrics alone (SWEEP_ZOO_ONLY of one project).
+        (entry,) = best.values()
+        printed = [{"checkpoint": entry["checkpoint"], "metrics": printed[0]}]
+    answers = {answer["checkpoint"]: answer for answer in printed}
     for project, entry in best.items():
         answer = answers.get(entry["checkpoint"])
         if answer is None:

@@ -55,6 +55,12 @@ def test_a_minimal_population_sweep_gets_defaults_its_scheduler_takes(scheduler)
         "stop.max_epochs 1 leaves no epoch to perturb after; train at least 2 epochs, or use "
         "another scheduler"
     )
+    # Tune refuses a model-based searcher beside a population only once the sweep runs.
+    with pytest.raises(SweepError, match=rf"searcher\.name: {scheduler} draws .* \(got tpe\)"):
+        sweep_from_dict(
+            minimal(space=space, scheduler={"name": scheduler}, searcher={"name": "tpe"}),
+            "inline",
+        )
 
 
 def test_early_stopping_on_one_epoch_names_the_epochs_not_a_default():

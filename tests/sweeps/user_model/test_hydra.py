@@ -1,6 +1,6 @@
 """Hydra projects (sweeps.user_model.hydra_config, hydra_spec): the sweeper syntax, the overrides,
 and every mistake caught when the sweep file is read, with the project in the popular template's
-layout (tests/fixtures/hydra_project) composed by Hydra itself."""
+layout (tests/zoo/hydra_template) composed by Hydra itself."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sweeps.spec.space import Choice, FloatRange, Steps
 from sweeps.user_model.hydra_config import HydraSource, composed, override, sweeper_entry
 from tests.conftest import ROOT
 
-PROJECT = ROOT / "tests" / "fixtures" / "hydra_project"
+PROJECT = ROOT / "tests" / "zoo" / "hydra_template"
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ def test_the_template_projects_sweep_reads_as_hydra_composes_it(project):
     spec = load_sweep("sweep.yaml")
     user = spec.user
     assert user.plan.hydra["overrides"] == ["experiment=small", "logger=csv"]
-    assert user.plan.model_name == "src.models.blobs_module.BlobsLitModule"
+    assert user.plan.model_name == "hydra_template.models.blobs_module.BlobsLitModule"
     assert user.plan.seed == 7  # the experiment's seed
     assert (
         isinstance(user.space["model.optimizer.lr"], FloatRange)
@@ -132,5 +132,7 @@ def test_every_mistake_is_one_line_naming_its_key(project):
     )
     assert any("space.model.net.hiden" in f and "model.net.hidden" in f for f in found)
     assert any("space.data.batch_size" in f and "sweeper syntax" in f for f in found)
-    (line,) = mistakes(project, model={"class_path": "src.models.blobs_module.BlobsLitModule"})
+    (line,) = mistakes(
+        project, model={"class_path": "hydra_template.models.blobs_module.BlobsLitModule"}
+    )
     assert "model: belongs in it" in line
