@@ -77,3 +77,19 @@ def test_objects_and_other_loggers_are_kept_as_they_are():
     assert without_loggers({"trainer": {"logger": other, "max_epochs": 3}}) == {
         "trainer": {"max_epochs": 3}
     }
+
+
+def test_an_mlflow_logger_continues_the_trials_earlier_run(tmp_path):
+    """A restarted trial (a retry, a PBT exploit, --resume) finds its run by the trial's tags in
+    a real MLflow store and goes on in it."""
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("lightning_logs")
+    earlier = client.create_run(
+        experiment, tags={"sweeps.trial_id": "ab12c_00003", "sweeps.sweep": FOLDER}
+    )
+    client.create_run(experiment, tags={"sweeps.trial_id": "ab12c_00003", "sweeps.sweep": "/other"})
+    (entry,) = told(logger("lightning.pytorch.loggers.MLFlowLogger", tracking_uri=uri))
+    assert entry["init_args"]["run_id"] == earlier.info.run_id
