@@ -20,11 +20,13 @@ nothing started; a cluster that cannot be reached or is lost raises ``ClusterErr
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -192,7 +194,7 @@ def _run(
     print(describe(spec, str(storage)), flush=True)
     connected_before = ray_session.is_connected()
     try:
-        with stop_requests.stoppable_python_run(), ray_session.environment_kept():
+        with stop_requests.stoppable_python_run(), _environment_kept():
             return run_sweep(
                 spec,
                 storage,
@@ -207,6 +209,19 @@ def _run(
         # connected to before is theirs to keep.
         if not connected_before:
             ray_session.shutdown()
+
+
+@contextlib.contextmanager
+def _environment_kept() -> Iterator[None]:
+    """The caller's environment as it was, after a sweep in a process that goes on (a notebook):
+    the embedded Ray's own token must not become the one a later sweep sends to the user's
+    cluster, nor Tune's, Lightning's or the trackers' settings for the sweep outlive it."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 # The command line's options named in messages, and what this API calls them.

@@ -179,31 +179,6 @@ def settle_embedded_authentication() -> None:
     reload_authentication()
 
 
-# What settling authentication and starting an embedded instance change in the environment.
-RAY_ENVIRONMENT = (
-    "RAY_ADDRESS",
-    "RAY_AUTH_MODE",
-    "RAY_AUTH_TOKEN",
-    "RAY_AUTH_TOKEN_PATH",
-)
-
-
-@contextlib.contextmanager
-def environment_kept() -> Iterator[None]:
-    """The caller's Ray settings as they were, after a sweep in a process that goes on (a
-    notebook): an embedded instance's own token must not become the token a later sweep sends
-    to the user's cluster, nor its address setting vanish."""
-    saved = {name: os.environ.get(name) for name in (*RAY_ENVIRONMENT, *TRIAL_ACTOR_ENVIRONMENT)}
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def is_connected() -> bool:
     """Whether this process is connected to a Ray instance already."""
     if "ray" not in sys.modules:
