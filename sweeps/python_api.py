@@ -193,8 +193,9 @@ def _run(
     check_target(spec, storage, resume, overwrite)
     print(describe(spec, str(storage)), flush=True)
     connected_before = ray_session.is_connected()
-    try:
-        with stop_requests.stoppable_python_run(), _environment_kept():
+    # The caller's signal handlers and environment come back last, after Ray's shutdown.
+    with stop_requests.stoppable_python_run(), _environment_kept():
+        try:
             return run_sweep(
                 spec,
                 storage,
@@ -204,11 +205,11 @@ def _run(
                 progress_interval_s=progress_interval_s,
                 overwrite=overwrite,
             )
-    finally:
-        # The next sweep of this process starts (or connects) afresh; a Ray the caller had
-        # connected to before is theirs to keep.
-        if not connected_before:
-            ray_session.shutdown()
+        finally:
+            # The next sweep of this process starts (or connects) afresh; a Ray the caller had
+            # connected to before is theirs to keep.
+            if not connected_before:
+                ray_session.shutdown()
 
 
 @contextlib.contextmanager

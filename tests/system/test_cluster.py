@@ -189,18 +189,13 @@ def test_storage_that_a_node_cannot_see_is_refused_before_any_trial(tmp_path, tm
     not can_hide_folders(), reason="needs mount namespaces (unshare) to hide a folder from a node"
 )
 def test_a_users_project_is_shipped_to_a_node_that_cannot_see_it(tmp_path, tmp_path_factory):
-    """The projects lie only in the driver's working directory: the worker node sees an empty
-    folder there, so its trials can only import the project that Ray shipped (code:): a
-    LightningCLI-style project, then a Hydra project whose configs/ travel with it."""
-    import shutil
-
+    """The project lies only in the driver's working directory: the worker node sees an empty
+    folder there, so its trials can only import the project that Ray shipped (code:)."""
     import yaml
 
     from tests.helpers.user_project import write_project
-    from tests.sweeps.user_model.test_hydra import PROJECT as HYDRA_PROJECT
 
-    projects = tmp_path / "projects"
-    project = write_project(projects / "project")
+    project = write_project(tmp_path / "project")
     (project / "data").mkdir()
     (project / "data" / "big.bin").write_bytes(b"\0" * 2**20)
     (project / ".gitignore").write_text("data/\n")
@@ -218,48 +213,31 @@ def test_a_users_project_is_shipped_to_a_node_that_cannot_see_it(tmp_path, tmp_p
             }
         )
     )
-    hydra = projects / "hydra"
-    shutil.copytree(HYDRA_PROJECT, hydra)
     storage = tmp_path / "results"
-    with two_node_cluster(tmp_path_factory.mktemp("ray"), hidden=projects) as (address, token, _):
-        runs = [
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "launchers.cluster",
-                    sweep,
-                    "--address",
-                    address,
-                    "--storage",
-                    str(storage),
-                    *extra,
-                ],
-                cwd=folder,
-                capture_output=True,
-                text=True,
-                timeout=400,
-                env=launcher_env(RAY_AUTH_TOKEN=token),
-            )
-            for folder, sweep, extra in (
-                (project, "ship.yaml", []),
-                (
-                    hydra,
-                    "sweep.yaml",
-                    ["--set", "trials.num_samples=4", "--set", "stop.max_epochs=2"],
-                ),
-            )
-        ]
-    for run in runs:
-        assert run.returncode == 0, run.stdout + run.stderr
-    for name in ("ship", "hydra_template"):
-        trials = pq.read_table(storage / name / "trials.parquet").to_pylist()
-        assert len(trials) == 4, (name, trials)
-        # (ASHA may stop a trial of the Hydra project's sweep early.)
-        assert {row["status"] for row in trials} <= {"completed", "stopped"}, (name, trials)
-        assert len({row["node_id"] for row in trials}) == 2, (
-            f"a trial of {name} should have run on the node that cannot see the project"
+    with two_node_cluster(tmp_path_factory.mktemp("ray"), hidden=project) as (address, token, _):
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "launchers.cluster",
+                "ship.yaml",
+                "--address",
+                address,
+                "--storage",
+                str(storage),
+            ],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=400,
+            env=launcher_env(RAY_AUTH_TOKEN=token),
         )
+    assert run.returncode == 0, run.stdout + run.stderr
+    trials = pq.read_table(storage / "ship" / "trials.parquet").to_pylist()
+    assert [row["status"] for row in trials] == ["completed"] * 4
+    assert len({row["node_id"] for row in trials}) == 2, (
+        "a trial should have run on the node that cannot see the project"
+    )
 
 
 def test_a_project_over_rays_upload_limit_is_refused_before_anything_starts(tmp_path):

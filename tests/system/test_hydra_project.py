@@ -2,7 +2,8 @@
 configs/ with data, model, trainer, callbacks, logger, paths, experiment and hparams_search
 groups, a module taking an nn.Module and Hydra-partial optimizer and scheduler), copied outside
 the repository and swept from its own folder with launchers.local: Hydra composes and
-instantiates every trial, the space pasted from the project's hparams_search config."""
+instantiates every trial, the space pasted from the project's hparams_search config. Every other
+path (PBT, a crash retried, --resume, DDP, a cluster, evaluate, report) is the zoo's matrix."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from tests.conftest import launcher_env, run_launcher
+from tests.conftest import launcher_env
 from tests.sweeps.user_model.test_hydra import PROJECT
 
 pytestmark = pytest.mark.slow
@@ -40,7 +41,7 @@ def test_a_hydra_project_is_swept_as_it_is(tmp_path, monkeypatch):
     assert "Traceback" not in run.stderr and "GPU available" not in run.stdout + run.stderr
     sweep_dir = tmp_path / "out" / "hydra_template"
     trials = pq.read_table(sweep_dir / "trials.parquet").to_pylist()
-    assert len(trials) == 3 and {row["status"] for row in trials} <= {"completed", "stopped"}
+    assert len(trials) == 2 and {row["status"] for row in trials} <= {"completed", "stopped"}
     checkpointed = [row for row in trials if row["checkpoint"]]
     assert checkpointed
     for row in checkpointed:
@@ -59,8 +60,3 @@ def test_a_hydra_project_is_swept_as_it_is(tmp_path, monkeypatch):
         ).is_file()
     best = json.loads((sweep_dir / "best.json").read_text())
     assert set(best["test"]) == {"test/acc", "test/loss"}
-
-    # The best checkpoint, evaluated from elsewhere: rebuilt by Hydra from the project's config.
-    evaluated = run_launcher("evaluate", best["checkpoint"], cwd=tmp_path, env=env)
-    assert evaluated.returncode == 0, evaluated.stdout + evaluated.stderr
-    assert "test/acc" in evaluated.stdout

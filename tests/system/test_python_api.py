@@ -36,6 +36,7 @@ try:
 except KeyboardInterrupt as stop:
     told["interrupted"] = str(stop)
 told["handler_given_back"] = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+told["handler"] = repr(signal.getsignal(signal.SIGINT))
 print("INTERRUPTED", flush=True)
 
 # 2. The same sweep resumed in the same process: its trials continue to the end.
@@ -102,7 +103,7 @@ def test_sweeps_one_after_another_in_one_process(tmp_path):
 
     assert told["interrupted"].startswith("interrupted: the sweep's state is saved in"), told
     assert told["interrupted"].endswith("continue with resume=True")
-    assert told["handler_given_back"]
+    assert told["handler_given_back"], told
     assert told["resumed"]["counts"] == {"completed": 2}
     assert told["resumed"]["trials"] == 2 and told["resumed"]["epochs"] == 60
 
