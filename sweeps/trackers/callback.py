@@ -30,7 +30,14 @@ from sweeps.results.metric_values import better, direction
 from sweeps.results.storage import Location
 from sweeps.results.trial_status import ENDED, trial_status
 from sweeps.spec.loggers import LoggerOptions
-from sweeps.trackers.tracker import MissingRun, SweepRun, Tracker, TrackerWorker, TrialEnd
+from sweeps.trackers.tracker import (
+    MissingRun,
+    SweepOutcome,
+    SweepRun,
+    Tracker,
+    TrackerWorker,
+    TrialEnd,
+)
 
 
 def build_trackers(options: LoggerOptions, sweep_name: str, folder: str) -> list[Tracker]:
@@ -225,7 +232,7 @@ class TrackerCallback(Callback):
         runs = self._live_runs(name)
         if runs["sweep"] is None:
             raise MissingRun("the sweep's run")
-        tracker.record_outcome(runs["sweep"], dict(runs["trials"]), rows, best, files)
+        tracker.record_outcome(runs["sweep"], SweepOutcome(dict(runs["trials"]), rows, best, files))
 
     def _close_sweep(self, tracker: Tracker, name: str, interrupted: bool) -> None:
         parent = self._live_runs(name)["sweep"]

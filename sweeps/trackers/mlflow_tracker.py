@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sweeps.spec.loggers import MLflowOptions
-from sweeps.trackers.tracker import SweepRun, Tracker, TrialEnd
+from sweeps.trackers.tracker import SweepOutcome, SweepRun, Tracker, TrialEnd
 
 PARENT_TAG = "mlflow.parentRunId"  # how MLflow nests a run under another
 TRIAL_TAG = "sweeps.trial_id"
@@ -124,17 +124,11 @@ class MLflowTracker(Tracker):
         self._log(run_id, metrics={metric_key(k): v for k, v in end.summary.items()}, tags=tags)
         self.client().set_terminated(run_id, status="FAILED" if end.failed else "FINISHED")
 
-    def record_outcome(
-        self,
-        parent: str,
-        trial_runs: dict[str, str],
-        rows: list[dict[str, Any]],
-        best: dict[str, Any],
-        files: list[Path],
-    ) -> None:
+    def record_outcome(self, parent: str, outcome: SweepOutcome) -> None:
         client = self.client()
-        for row in rows:
-            run_id = trial_runs.get(row["trial_id"])
+        best = outcome.best
+        for row in outcome.rows:
+            run_id = outcome.trial_runs.get(row["trial_id"])
             if run_id is None:
                 continue
             tags = {STATUS_TAG: row["status"]}
@@ -144,16 +138,14 @@ class MLflowTracker(Tracker):
             checkpoint = Path(str(row.get("checkpoint") or ""))
             if self.options.artifacts and row.get("checkpoint") and checkpoint.is_dir():
                 client.log_artifacts(run_id, str(checkpoint), artifact_path="checkpoint")
-        counts: dict[str, float] = {}
-        for row in rows:
-            counts[f"trials/{row['status']}"] = counts.get(f"trials/{row['status']}", 0) + 1
+        counts = {f"trials/{status}": float(n) for status, n in outcome.status_counts().items()}
         tags = {"sweeps.best_trial": str(best.get("trial_id"))}
         if best.get("value") is not None:
             counts[f"best/{metric_key(str(best['metric']))}"] = float(best["value"])
         if best.get("checkpoint"):
             tags[CHECKPOINT_TAG] = str(best["checkpoint"])
         self._log(parent, metrics=counts, tags=tags)
-        for file in files:
+        for file in outcome.files:
             if file.is_file():
                 client.log_artifact(parent, str(file))
 

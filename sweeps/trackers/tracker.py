@@ -8,6 +8,7 @@ end one line says what was not logged.
 
 from __future__ import annotations
 
+import abc
 import queue
 import sys
 import threading
@@ -45,53 +46,62 @@ class TrialEnd:
     error: str | None = None
 
 
-class Tracker:
+@dataclass
+class SweepOutcome:
+    """What a tracker records when the sweep's tables are written."""
+
+    trial_runs: dict[str, str]  # trial id -> the tracker's run of it
+    rows: list[dict[str, Any]]  # each trial's row of trials.parquet
+    best: dict[str, Any]  # best.json
+    files: list[Path]  # the sweep's files the parent run keeps (best.json, trials.parquet)
+
+    def status_counts(self) -> Counter[str]:
+        return Counter(str(row["status"]) for row in self.rows)
+
+
+class Tracker(abc.ABC):
     """One tracker's runs. Every method is called on the tracker's own thread, in order;
     an exception is a failure to log, never the sweep's."""
 
     name = ""  # as in the sweep file's loggers: key
 
+    @abc.abstractmethod
     def where(self) -> str:
         """The tracker as the console names it (with its server or folder)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def open_sweep(self, sweep: SweepRun, run_id: str | None) -> str:
         """The parent run, opened (or, with ``run_id``, continued); returns its id."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def open_trial(
         self, parent: str, trial_id: str, params: dict[str, Any], run_id: str | None
     ) -> str:
         """A trial's run under ``parent``, opened or continued; returns its id."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def log_epochs(self, run_id: str, epochs: list[tuple[int, dict[str, float]]]) -> None:
         """Each epoch's metrics, by epoch."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def close_trial(self, run_id: str, end: TrialEnd) -> None:
-        raise NotImplementedError
+        """The trial ended: its status, its summary (best/ and final/ values), its error."""
 
+    @abc.abstractmethod
     def interrupt_trial(self, run_id: str) -> None:
         """The sweep was interrupted while the trial ran (``--resume`` continues the run)."""
-        raise NotImplementedError
 
-    def record_outcome(
-        self,
-        parent: str,
-        trial_runs: dict[str, str],
-        rows: list[dict[str, Any]],
-        best: dict[str, Any],
-        files: list[Path],
-    ) -> None:
+    @abc.abstractmethod
+    def record_outcome(self, parent: str, outcome: SweepOutcome) -> None:
         """When the sweep's tables are written: each trial's row (status, best checkpoint, ...)
-        on its run, and the sweep's outcome (``best``, the counts, ``files``) on the parent."""
-        raise NotImplementedError
+        on its run, and the sweep's outcome (the best trial, the counts, its files) on the
+        parent."""
 
+    @abc.abstractmethod
     def close_sweep(self, parent: str, interrupted: bool) -> None:
-        raise NotImplementedError
+        """The sweep ended (finished, or interrupted and to be continued with ``--resume``)."""
 
-    def shut_down(self) -> None:
+    def shut_down(self) -> None:  # noqa: B027 - optional: only a tracker with a process has one
         """Release what the tracker holds (its client, its service process)."""
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sweeps.spec.loggers import WandbOptions
-from sweeps.trackers.tracker import MissingRun, SweepRun, Tracker, TrialEnd
+from sweeps.trackers.tracker import MissingRun, SweepOutcome, SweepRun, Tracker, TrialEnd
 
 EPOCH = "epoch"  # the x-axis of every metric a trial's run logs
 TABLE_COLUMNS = ("trial_id", "status", "epochs", "best_epoch", "checkpoint", "error")
@@ -111,17 +111,11 @@ class WandbTracker(Tracker):
         self.runs.pop(run_id)
         run.finish(exit_code=130)
 
-    def record_outcome(
-        self,
-        parent: str,
-        trial_runs: dict[str, str],
-        rows: list[dict[str, Any]],
-        best: dict[str, Any],
-        files: list[Path],
-    ) -> None:
+    def record_outcome(self, parent: str, outcome: SweepOutcome) -> None:
         import wandb
 
         run = self._run(parent)
+        best, rows = outcome.best, outcome.rows
         metric = f"best_{best['metric']}"
         columns = [*TABLE_COLUMNS, metric]
         table = wandb.Table(
@@ -129,9 +123,7 @@ class WandbTracker(Tracker):
             data=[[_cell(row.get(column)) for column in columns] for row in rows],
         )
         run.log({"trials": table})
-        counts: dict[str, int] = {}
-        for row in rows:
-            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        counts = outcome.status_counts()
         run.summary.update(
             {
                 "best_trial": best.get("trial_id"),
@@ -140,7 +132,7 @@ class WandbTracker(Tracker):
                 **{f"trials/{status}": n for status, n in counts.items()},
             }
         )
-        for file in files:
+        for file in outcome.files:
             _keep(run, file)
 
     def close_sweep(self, parent: str, interrupted: bool) -> None:

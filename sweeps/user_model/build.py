@@ -20,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 from types import MethodType
-from typing import Any
+from typing import Any, NamedTuple
 
 from sweeps.spec.conditions import assemble_lists
 from sweeps.spec.space import plain
@@ -167,35 +167,68 @@ def user_trainer_run(
         user.flavour, built, user.builder, hp_values, user.seed, user.working_dir
     )
     trainer = init.trainer.as_dict() if hasattr(init.trainer, "as_dict") else dict(init.trainer)
-    loggers = kept_loggers(trainer.pop("logger", None))
     callbacks = [
         callback
-        for callback in (trainer.pop("callbacks", None) or [])
+        for callback in (trainer.get("callbacks") or [])
         if type(callback).__name__ != MODEL_CHECKPOINT
     ]
-    plugins = trainer.pop("plugins", None) or []
-    settings = {key: value for key, value in trainer.items() if key not in TOOL_TRAINER}
+    plugins = trainer.get("plugins") or []
+    parts = UserParts(
+        model,
+        datamodule,
+        trainer,
+        callbacks,
+        kept_loggers(trainer.get("logger")),
+        plugins if isinstance(plugins, list) else [plugins],
+        (trial.get("trainer") or {}).get("strategy"),
+    )
+    return assembled_trainer_run(
+        user, parts, {"config": trial, "builder": user.builder, "hp": hp_values}
+    )
+
+
+class UserParts(NamedTuple):
+    """A trial's parts as the user's config builds them, before the sweep's own are added."""
+
+    model: Any
+    datamodule: Any  # None where the module makes its own loaders
+    trainer: dict[str, Any]  # the config's Trainer arguments
+    callbacks: list[Any]  # the user's callbacks, their ModelCheckpoint left out
+    loggers: list[Any]  # the user's loggers, each given the trial's identity
+    plugins: list[Any]
+    strategy: Any  # the config's strategy, as written (a name, or a class path and arguments)
+
+
+def assembled_trainer_run(
+    user: UserPlan, parts: UserParts, record: dict[str, Any]
+) -> tuple[TrainerRun, dict[str, Any]]:
+    """A user's built parts as the trial's Trainer run, whatever config built them (a
+    LightningCLI config, a blueprint, a Hydra config), and the fields every checkpoint of it
+    carries: ``record`` (what rebuilds the trial's module) with the plan's own."""
+    settings = {
+        key: value
+        for key, value in parts.trainer.items()
+        if key not in TOOL_TRAINER and key not in ("callbacks", "logger", "plugins")
+    }
     fields = {
         MODEL_FIELD: {
             "flavour": user.flavour,
-            "config": trial,
-            "builder": user.builder,
-            "hp": hp_values,
+            **record,
             "seed": user.seed,
             "model_name": user.model_name,
             "working_dir": user.working_dir,
         }
     }
-    callbacks.append(restore_settings_class(user.flavour)(trial_values(fields[MODEL_FIELD])))
+    restore = restore_settings_class(user.flavour)(trial_values(fields[MODEL_FIELD]))
     return TrainerRun(
         user.flavour,
-        model,
-        datamodule,
+        parts.model,
+        parts.datamodule,
         settings,
-        callbacks,
-        plugins if isinstance(plugins, list) else [plugins],
-        ddp_options((trial.get("trainer") or {}).get("strategy"), user.flavour) or {},
-        loggers,
+        [*parts.callbacks, restore],
+        parts.plugins,
+        ddp_options(parts.strategy, user.flavour) or {},
+        parts.loggers,
     ), fields
 
 

@@ -10,8 +10,8 @@ from typing import Any
 from sweeps.spec.conditions import assemble_lists
 from sweeps.spec.space import plain
 from sweeps.trial.trainer_loop import TrainerRun, TrialIdentity, lightning
-from sweeps.user_model.build import MODEL_FIELD, restore_settings_class, trial_values
-from sweeps.user_model.checking import MODEL_CHECKPOINT, TOOL_TRAINER, ddp_options
+from sweeps.user_model.build import UserParts, assembled_trainer_run
+from sweeps.user_model.checking import MODEL_CHECKPOINT
 from sweeps.user_model.hydra_config import HydraSource, composed, override
 from sweeps.user_model.plan import UserPlan
 from sweeps.user_model.user_loggers import for_trial
@@ -45,9 +45,9 @@ def hydra_parts(
     identity: TrialIdentity | None = None,
     output_dir: str | None = None,
     with_trainer: bool = True,
-) -> tuple[Any, Any, dict[str, Any], list[Any], list[Any]]:
-    """(module, data module or None, Trainer settings, callbacks, loggers) of the composed
-    config; without ``with_trainer`` only the first two (a checkpoint's evaluation)."""
+) -> UserParts:
+    """The parts the composed config builds; without ``with_trainer`` only the module and the
+    data module (a checkpoint's evaluation)."""
     # Imported here: Hydra loads only for a Hydra project.
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
@@ -57,7 +57,7 @@ def hydra_parts(
         model = instantiate(config.model)
         datamodule = instantiate(config.data) if config.get("data") else None
         if not with_trainer:
-            return model, datamodule, {}, [], []
+            return UserParts(model, datamodule, {}, [], [], [], None)
         trainer = (
             OmegaConf.to_container(config.trainer, resolve=True) if config.get("trainer") else {}
         )
@@ -70,7 +70,7 @@ def hydra_parts(
                 plain_entry = for_trial(plain_entry, *identity)
             loggers.append(instantiate(plain_entry))
     kept = [c for c in callbacks if not _left_out(c)]
-    return model, datamodule, trainer, kept, loggers
+    return UserParts(model, datamodule, trainer, kept, loggers, [], trainer.get("strategy"))
 
 
 def trial_working_dir() -> str | None:
@@ -100,34 +100,13 @@ def hydra_trainer_run(
         output_dir = f"{identity.sweep_folder}/{identity.trial_id}"
     elif identity is not None:
         output_dir = trial_working_dir()
-    model, datamodule, trainer, callbacks, loggers = hydra_parts(
+    parts = hydra_parts(
         user.flavour, source, overrides, user.seed, user.working_dir, identity, output_dir
     )
-    settings = {
-        key: value
-        for key, value in trainer.items()
-        if key not in TOOL_TRAINER and key not in ("callbacks", "logger", "plugins")
+    record = {
+        "config": {"overrides": overrides},
+        "builder": None,
+        "hp": {},
+        "hydra": source.to_stored(),
     }
-    fields = {
-        MODEL_FIELD: {
-            "flavour": user.flavour,
-            "config": {"overrides": overrides},
-            "builder": None,
-            "hp": {},
-            "seed": user.seed,
-            "model_name": user.model_name,
-            "working_dir": user.working_dir,
-            "hydra": source.to_stored(),
-        }
-    }
-    callbacks.append(restore_settings_class(user.flavour)(trial_values(fields[MODEL_FIELD])))
-    return TrainerRun(
-        user.flavour,
-        model,
-        datamodule,
-        settings,
-        callbacks,
-        [],
-        ddp_options(trainer.get("strategy"), user.flavour) or {},
-        loggers,
-    ), fields
+    return assembled_trainer_run(user, parts, record)

@@ -4,12 +4,24 @@ was not logged is counted in one line at the end (sweeps.trackers.tracker)."""
 from __future__ import annotations
 
 import threading
+from typing import Any
+
+import pytest
 
 from sweeps.trackers import tracker as tracker_module
-from sweeps.trackers.tracker import MissingRun, Tracker, TrackerWorker
+from sweeps.trackers.tracker import (
+    MissingRun,
+    SweepOutcome,
+    SweepRun,
+    Tracker,
+    TrackerWorker,
+    TrialEnd,
+)
 
 
 class Refusing(Tracker):
+    """A tracker whose server refuses its first ``failures`` calls of epoch results."""
+
     name = "refusing"
 
     def __init__(self, failures: int):
@@ -19,11 +31,43 @@ class Refusing(Tracker):
     def where(self) -> str:
         return "Refusing at nowhere"
 
-    def call(self, number: int) -> None:
+    def log_epochs(self, run_id: str, epochs: list[tuple[int, dict[str, float]]]) -> None:
         if self.failures:
             self.failures -= 1
             raise ConnectionError("connection refused\nsecond line")
-        self.done.append(number)
+        self.done.extend(epoch for epoch, _ in epochs)
+
+    def call(self, number: int) -> None:
+        self.log_epochs("run", [(number, {"loss": 1.0})])
+
+    def open_sweep(self, sweep: SweepRun, run_id: str | None) -> str:
+        return run_id or "sweep"
+
+    def open_trial(
+        self, parent: str, trial_id: str, params: dict[str, Any], run_id: str | None
+    ) -> str:
+        return run_id or trial_id
+
+    def close_trial(self, run_id: str, end: TrialEnd) -> None:
+        pass
+
+    def interrupt_trial(self, run_id: str) -> None:
+        pass
+
+    def record_outcome(self, parent: str, outcome: SweepOutcome) -> None:
+        pass
+
+    def close_sweep(self, parent: str, interrupted: bool) -> None:
+        pass
+
+
+def test_a_tracker_must_implement_every_call():
+    class Partial(Tracker):
+        def where(self) -> str:
+            return "partial"
+
+    with pytest.raises(TypeError, match="abstract"):
+        Partial()
 
 
 def test_a_failing_tracker_warns_once_skips_a_while_and_counts_what_it_missed(monkeypatch):
