@@ -4,16 +4,16 @@ the trial's Lightning Trainer on every worker, with the same callback as a one-p
 (gloo on CPU, NCCL on GPU).
 
 Rank 0 holds the trial's session: it decides after each epoch (every rank gets the decision) and
-its reports, with the checkpoint files it wrote, travel through a ``ray.util.queue.Queue`` to the
-trial's own process, which passes them on to Tune. That process keeps the trial's watchdog, and
-when Tune stops the trial (a scheduler's decision) it tells rank 0 through a second queue, which
-ends the training at the next epoch's end. A checkpoint given by Tune (a retry, a resumed sweep,
+its reports, with the checkpoint files it wrote, travel through a channel (sweeps.trial.channels)
+to the trial's own process, which passes them on to Tune. That process keeps the trial's watchdog,
+and when Tune stops the trial (a scheduler's decision) it tells rank 0 through a second channel,
+which ends the training at the next epoch's end. A checkpoint given by Tune (a retry, a resumed sweep,
 a PBT exploit) is sent to every worker, whose Trainer resumes from it.
 
 Ray Train's own retries are off: a failed worker fails the trial, and Tune restarts it from its
 last checkpoint (``failure.max_retries``), on whichever nodes are left. Each worker watches its
 own epochs (sweeps.trial.stall_watch): a rank that finishes no epoch within the bound sends its
-stacks to the trial's process through a third queue and ends itself, which ends the whole group
+stacks to the trial's process through a third channel and ends itself, which ends the whole group
 (Ray Train stops the workers of a run that lost one); the trial then fails with ``TrialStalled``.
 A rank that dies ends the group the same way.
 """
@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sweeps.errors import first_line
+from sweeps.trial import channels
+from sweeps.trial.channels import Empty, Full
 from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import TrialReports, TrialSession
 from sweeps.trial.stall_watch import Stall, StallWatch, stalled_error
@@ -112,8 +114,6 @@ def _stall_reporter(stalls: Any) -> Any:
 def _relay_sender(relay: Any, stop: Any) -> Any:
     """Rank 0's way of reporting: put the result and its checkpoint's files into the relay, and
     give up once the trial's process has asked it to stop (nobody reads the relay then)."""
-    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
-    from ray.util.queue import Full
 
     def send(result: dict[str, Any], folder: Path | None, last: bool) -> None:
         item = (result, _read_files(folder) if folder is not None else None, last)
@@ -142,11 +142,9 @@ def train_distributed(
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray.train import FailureConfig, RunConfig, ScalingConfig
     from ray.train.torch import TorchConfig, TorchTrainer
-    from ray.util.queue import Empty, Queue
 
-    relay = Queue(maxsize=1, actor_options={"num_cpus": 0})
-    stop = Queue(actor_options={"num_cpus": 0})
-    stalls = Queue(actor_options={"num_cpus": 0})
+    actor, opened = channels.open_channels(relay=1, stop=0, stalls=0)
+    relay, stop, stalls = opened["relay"], opened["stop"], opened["stalls"]
     storage = Path(tempfile.mkdtemp(prefix="sweep-train-run-"))
     use_gpu = plan.gpus > 0
     trainer = TorchTrainer(
@@ -219,17 +217,13 @@ def train_distributed(
         if run.is_alive():
             stop.put(True)  # a scheduler's stop, the watchdog or an error here: rank 0 ends the run
             run.join(_STOP_WAIT_S)
-        for queue in (relay, stop, stalls):
-            queue.shutdown(force=True)
+        channels.close(actor)
         shutil.rmtree(storage, ignore_errors=True)
 
 
 def _gathered(stalls: Any, first_wait_s: float = 0.0) -> list[Stall]:
     """Every stall sent so far, and those the other stalled ranks send within a few seconds (a
     hung rank leaves its peers waiting on it, so they stall at about the same time)."""
-    # Imported here: Ray loads only when a sweep runs, after authentication is settled.
-    from ray.util.queue import Empty
-
     found: list[Stall] = []
     wait = first_wait_s
     while True:

@@ -4,8 +4,9 @@ has it: copied into a folder of its own outside the repository and swept from th
 The paths, and the runs that take them (each run checked for every path it takes, so that the
 matrix fits the suite's time):
 
-    its own sweep.yaml (random search, ASHA) with a crash injected before every trial's second
-        epoch and one retry:            random + ASHA, crash retried, best.json's test
+    its own sweep.yaml (random search, ASHA; two trials) with a crash injected before every
+        trial's second epoch and one retry:
+                                        random + ASHA, crash retried, best.json's test
     PBT, synchronous, two trials:       PBT (exploits counted in the checkpoints' lineage)
     one trial on two data-parallel workers:
                                         workers: 2
@@ -70,7 +71,12 @@ PATHS = {
 # The runs on a shared embedded Ray: each one's --set options and the faults its trials commit.
 QUEUED = {
     "own": (
-        ["trials.max_concurrent=1", "checkpoint.every=1", "failure.max_retries=1"],
+        [
+            "trials.num_samples=2",
+            "trials.max_concurrent=1",
+            "checkpoint.every=1",
+            "failure.max_retries=1",
+        ],
         {"crash": {}},
     ),
     "pbt": (
