@@ -1,5 +1,5 @@
-"""The channels between a data-parallel trial's own process and its ranks (sweeps.trial.
-distributed): rank 0's reports, the trial's stop, the ranks' stalls.
+"""The channels between a data-parallel trial's own process and its ranks: rank 0's reports,
+the trial's stop, the ranks' stalls (sweeps.trial.distributed).
 
 All of them are queues held by one small actor of the trial's. A Ray queue (``ray.util.queue``)
 is an actor of its own, and every actor is a process that starts and imports Ray: three queues
