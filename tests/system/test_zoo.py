@@ -80,14 +80,18 @@ QUEUED = {
         {"crash": {}},
     ),
     "pbt": (
-        ["scheduler={name: pbt, synch: true}", "trials.num_samples=2", "stop.max_epochs=4"],
+        [
+            "scheduler={name: pbt, synch: true, perturbation_interval: 2}",
+            "trials.num_samples=2",
+            "stop.max_epochs=3",
+        ],
         None,
     ),
     "ddp": (
         [
             "scheduler={name: fifo}",
             "trials.num_samples=1",
-            "stop.max_epochs=2",
+            "stop.max_epochs=1",
             "resources.workers=2",
         ],
         None,
