@@ -17,7 +17,11 @@
                    back to back in one process: the ideal for a user's module is its time over
                    the slots;
     (g) user       the same trials, that module swept by class path with
-                   ``python -m launchers.local``, from the project's folder.
+                   ``python -m launchers.local``, from the project's folder;
+    (h) pair       the same plain ``Trainer.fit`` calls in one process per slot at once, each
+                   taking the next trial when it is done (imports excluded): what the slots give
+                   when they all train at once, the best the launcher could do with no cost of its
+                   own (they share the machine's caches, memory bandwidth and clock).
 
     python -m benchmarks.overhead                       # the one-minute workload and the small one
     python -m benchmarks.overhead --long-epochs minute --only plain launcher --repeat 2
@@ -53,7 +57,7 @@ CONFIGS = [
 ]  # 64
 BATCH = 64
 SEED = 0
-METHODS = ("plain", "launcher", "tune", "optuna", "loop", "trainer", "user")
+METHODS = ("plain", "launcher", "tune", "optuna", "loop", "trainer", "user", "pair")
 # A user's module (f, g): one hidden layer, its width, the learning rate and the batch size.
 USER_CONFIGS = [
     {"layers": 1, "hidden": width, "lr": lr, "batch_size": batch}
@@ -286,6 +290,70 @@ def run_trainer(epochs: int) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+PAIR_SCRIPT = """
+import json, os, sys, time
+import torch
+import lightning.pytorch as L
+from my_project.data import Digits
+from my_project.models import Classifier
+
+EPOCHS, CONFIGS, CLAIMS = int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+torch.set_num_threads(1)
+for name in ("lightning.pytorch", "lightning.fabric"):
+    __import__("logging").getLogger(name).setLevel("ERROR")
+print("ready", flush=True)
+sys.stdin.readline()  # every process has imported: go
+best = 0.0
+for index, (config, batch_size) in enumerate(CONFIGS):
+    try:  # the first process to create a trial's marker trains it
+        os.close(os.open(os.path.join(CLAIMS, str(index)), os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        continue
+    L.seed_everything(0, verbose=False)
+    model, data = Classifier(**config), Digits(batch_size=batch_size)
+    trainer = L.Trainer(max_epochs=EPOCHS, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, accelerator="cpu", devices=1)
+    trainer.fit(model, datamodule=data)
+    best = max(best, float(trainer.callback_metrics["val/acc"]))
+print(json.dumps({"ended": time.time(), "best_val_accuracy": best}))
+"""
+
+
+def run_pair(epochs: int) -> dict[str, Any]:
+    """(h): the plain Trainer.fit calls in one process per slot at once, from when all have
+    imported torch, Lightning and the project."""
+    configs = json.dumps([(_user_config(config), config["batch_size"]) for config in USER_CONFIGS])
+    with tempfile.TemporaryDirectory(prefix="overhead-pair-") as claims:
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", PAIR_SCRIPT, str(epochs), configs, claims],
+                cwd=PROJECT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(PROJECT)},
+            )
+            for _ in range(os.cpu_count() or 1)
+        ]
+        for process in processes:
+            if process.stdout.readline().strip() != "ready":
+                raise SystemExit("a process of the pair failed to start")
+        started = time.time()
+        for process in processes:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        ends = [
+            json.loads(process.communicate()[0].strip().splitlines()[-1]) for process in processes
+        ]
+    if any(process.returncode for process in processes):
+        raise SystemExit("a process of the pair failed")
+    return {
+        "wall_s": max(end["ended"] for end in ends) - started,
+        "best_val_accuracy": max(end["best_val_accuracy"] for end in ends),
+    }
+
+
 def run_user(epochs: int) -> dict[str, Any]:
     """(g): the example project's module swept by class path, from a cold start."""
     space = {
@@ -348,10 +416,11 @@ RUNNERS = {
     "loop": run_loop,
     "trainer": run_trainer,
     "user": run_user,
+    "pair": run_pair,
 }
-# What each method's time is compared with: the plain-torch ideal, or for a user's module run
-# through the launcher, the plain Trainer.fit ideal.
-IDEAL_OF = {"user": "trainer"}
+# What each method's time is compared with: the plain-torch ideal, or for a user's module (run
+# through the launcher, or plainly in one process per slot) the plain Trainer.fit ideal.
+IDEAL_OF = {"user": "trainer", "pair": "trainer"}
 
 
 MINUTE = "minute"
@@ -417,7 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     for epochs in workloads:
         figures: dict[str, Any] = {}
         wanted = list(
-            dict.fromkeys(["plain", *(["trainer"] if "user" in args.only else []), *args.only])
+            dict.fromkeys(
+                ["plain", *(["trainer"] if {"user", "pair"} & set(args.only) else []), *args.only]
+            )
         )
         rounds: dict[str, list[dict[str, Any]]] = {method: [] for method in wanted}
         for _ in range(max(1, args.repeat)):
