@@ -20,6 +20,7 @@ WORKDIR /opt/lightning-sweeps
 COPY pyproject.toml README.md ./
 COPY sweeps/ sweeps/
 COPY lightning_modules/ lightning_modules/
+COPY typed_config/ typed_config/
 COPY launchers/ launchers/
 # The launchers the manifests call must import from any working directory.
 RUN pip install . \

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lightning_modules.checkpoint import checkpoint_file, checkpoint_files, read_checkpoint
-from lightning_modules.configs.rules import DataInfo
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES, ModelFamily
 
 

@@ -10,7 +10,7 @@ import sys
 from tests.conftest import ROOT
 from tests.helpers.imports import LIGHTNING, TORCH, loaded_after
 
-PACKAGES = ("sweeps", "launchers", "lightning_modules")
+PACKAGES = ("sweeps", "launchers", "lightning_modules", "typed_config")
 
 
 def project_imports() -> dict[str, set[str]]:
@@ -89,6 +89,28 @@ def test_the_driver_imports_no_torch():
     assert loaded_after(code, TORCH) == []
 
 
+def test_the_typed_config_base_imports_nothing_else_of_the_project():
+    """The strict base model and its rules sit below both the sweep framework and the model
+    families."""
+    graph = project_imports()
+    above = {
+        module: sorted(name for name in imported if not name.startswith("typed_config"))
+        for module, imported in graph.items()
+        if module.startswith("typed_config")
+    }
+    assert not any(above.values()), above
+
+
+def test_the_searchers_and_schedulers_import_nothing_of_the_model_families():
+    graph = project_imports()
+    zoo = {
+        module: sorted(name for name in imported if name.startswith("lightning_modules"))
+        for module, imported in graph.items()
+        if module.startswith(("sweeps.searchers", "sweeps.schedulers"))
+    }
+    assert not any(zoo.values()), zoo
+
+
 def test_the_loader_imports_neither_ray_nor_torch():
     code = (
         "from sweeps.spec import load_sweep\n"
@@ -100,7 +122,7 @@ def test_the_loader_imports_neither_ray_nor_torch():
 
 def test_the_networks_import_no_lightning():
     code = (
-        "from lightning_modules.configs.rules import DataInfo\n"
+        "from lightning_modules.configs.data_info import DataInfo\n"
         "from lightning_modules.registry import MODEL_FAMILIES\n"
         "data = DataInfo('image', (1, 8, 8), 10)\n"
         "[f.network_builder()(f.config(), data, 10) for f in MODEL_FAMILIES.values()]"

@@ -5,7 +5,6 @@ Every field is a meta-parameter a sweep may fix (under ``model:`` / ``data:``) o
 the sweep file is loaded.
 """
 
-from lightning_modules.configs.base import ArgsModel
 from lightning_modules.configs.blocks import BlockConfig
 from lightning_modules.configs.cnn import CNNConfig
 from lightning_modules.configs.data import (
@@ -15,16 +14,15 @@ from lightning_modules.configs.data import (
     SyntheticConfig,
     TableConfig,
 )
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.configs.diffusion import DiffusionConfig
 from lightning_modules.configs.mlp import MLPConfig
 from lightning_modules.configs.network import NetworkConfig
 from lightning_modules.configs.rnn import RNNConfig
-from lightning_modules.configs.rules import DataInfo, Rule
 from lightning_modules.configs.training import TrainingConfig
 from lightning_modules.configs.transformer import TransformerConfig
 
 __all__ = [
-    "ArgsModel",
     "BlockConfig",
     "CNNConfig",
     "DataConfig",
@@ -35,7 +33,6 @@ __all__ = [
     "MNIST1DConfig",
     "NetworkConfig",
     "RNNConfig",
-    "Rule",
     "SyntheticConfig",
     "TableConfig",
     "TrainingConfig",

@@ -4,8 +4,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from lightning_modules.configs.base import ArgsModel
-from lightning_modules.configs.rules import Rule, knob_needs
+from typed_config.base import ArgsModel
+from typed_config.rules import Rule, knob_needs
 
 Activation = Literal["relu", "leaky_relu", "relu_n", "tanh", "sigmoid", "gelu"]
 Norm = Literal["none", "batch", "layer"]

@@ -10,9 +10,10 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from lightning_modules.configs.base import ArgsModel
-from lightning_modules.configs.rules import DataInfo, Rule, knob_needs
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.data.table_files import describe_example, describe_table, example_columns
+from typed_config.base import ArgsModel
+from typed_config.rules import Rule, knob_needs
 
 
 def _fractions_leave_training_data(

@@ -4,8 +4,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.configs.network import NetworkConfig
-from lightning_modules.configs.rules import DataInfo, Rule, knob_needs
+from typed_config.rules import Rule, knob_needs
 
 
 def _widths_match_depth(

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from lightning_modules.configs.blocks import BlockConfig
-from lightning_modules.configs.rules import DataInfo, Rule, first_violation
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.configs.training import TrainingConfig
+from typed_config.rules import Rule, first_violation
 
 
 class NetworkConfig(BlockConfig, TrainingConfig):

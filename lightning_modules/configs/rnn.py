@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from lightning_modules.configs.network import NetworkConfig
-from lightning_modules.configs.rules import Rule
+from typed_config.rules import Rule
 
 
 class RNNConfig(NetworkConfig):

@@ -5,8 +5,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from lightning_modules.configs.base import ArgsModel
-from lightning_modules.configs.rules import DataInfo, Rule, knob_needs
+from lightning_modules.configs.data_info import DataInfo
+from typed_config.base import ArgsModel
+from typed_config.rules import Rule, knob_needs
 
 Optimizer = Literal["sgd", "rmsprop", "adam", "adamw"]
 Schedule = Literal["none", "step", "cosine", "warmup_cosine", "plateau"]

@@ -5,8 +5,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from lightning_modules.configs.blocks import Norm
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.configs.network import NetworkConfig
-from lightning_modules.configs.rules import DataInfo, Rule
+from typed_config.rules import Rule
 
 
 def _heads_divide_model_dim(

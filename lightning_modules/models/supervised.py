@@ -17,8 +17,8 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.configs.network import NetworkConfig
-from lightning_modules.configs.rules import DataInfo
 from lightning_modules.training.supervised import SupervisedTask
 
 

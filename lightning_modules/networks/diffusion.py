@@ -12,8 +12,8 @@ from torch.nn import functional as F
 
 from lightning_modules.blocks.activations import make_activation
 from lightning_modules.blocks.normalization import make_norm
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.configs.diffusion import DiffusionConfig
-from lightning_modules.configs.rules import DataInfo
 
 # Validation and test draw their steps and noise from this seed every epoch, so losses compare.
 EVALUATION_SEED = 1234

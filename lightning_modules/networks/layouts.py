@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from lightning_modules.configs.rules import DataInfo
+from lightning_modules.configs.data_info import DataInfo
 
 
 def as_sequence_shape(data: DataInfo) -> tuple[int, int]:

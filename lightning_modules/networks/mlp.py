@@ -9,8 +9,8 @@ from torch import nn
 
 from lightning_modules.blocks.activations import make_activation
 from lightning_modules.blocks.normalization import make_norm
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.configs.mlp import MLPConfig
-from lightning_modules.configs.rules import DataInfo
 
 
 def build(config: MLPConfig, data: DataInfo, outputs: int) -> nn.Module:

@@ -7,8 +7,8 @@ from torch import nn
 
 from lightning_modules.blocks.activations import make_activation
 from lightning_modules.blocks.normalization import make_norm
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.configs.rnn import RNNConfig
-from lightning_modules.configs.rules import DataInfo
 from lightning_modules.networks.layouts import AsSequence, as_sequence_shape
 
 

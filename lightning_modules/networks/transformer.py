@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from lightning_modules.blocks.activations import make_activation
-from lightning_modules.configs.rules import DataInfo
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.configs.transformer import TransformerConfig
 from lightning_modules.networks.layouts import AsSequence, as_sequence_shape
 

@@ -30,8 +30,8 @@ from lightning_modules.blocks.optimizers import apply_settings, make_optimizer
 from lightning_modules.blocks.regularization import l1_penalty
 from lightning_modules.blocks.schedules import make_schedule
 from lightning_modules.checkpoint import state_digest
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.configs.network import NetworkConfig
-from lightning_modules.configs.rules import DataInfo
 from lightning_modules.registry import MODEL_FAMILIES
 
 # Output values of kept batches (see SupervisedTask._accumulate) that are reduced together.

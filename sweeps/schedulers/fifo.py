@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lightning_modules.configs.base import ArgsModel
+from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
     from sweeps.schedulers import ScheduleProblem

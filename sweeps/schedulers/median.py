@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from lightning_modules.configs.base import ArgsModel
 from sweeps.errors import SweepError
 from sweeps.schedulers import TIME_ATTR
+from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
     from sweeps.schedulers import ScheduleProblem

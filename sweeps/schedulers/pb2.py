@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from lightning_modules.configs.base import ArgsModel
 from sweeps.schedulers import TIME_ATTR
 from sweeps.schedulers.population import CHECKPOINT_KEEP as CHECKPOINT_KEEP
 from sweeps.schedulers.population import (
@@ -20,6 +19,7 @@ from sweeps.schedulers.population import (
     numeric_bounds,
     within_space,
 )
+from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
     from sweeps.schedulers import ScheduleProblem

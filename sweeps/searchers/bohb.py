@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from lightning_modules.configs.base import ArgsModel
 from sweeps.errors import SweepError
 from sweeps.searchers.optuna_space import check_sampled_space
 from sweeps.spec.space import Choice
+from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
     from sweeps.searchers import SearchProblem

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lightning_modules.configs.base import ArgsModel
 from sweeps.errors import SweepError
 from sweeps.spec.space import Choice, Grid
+from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
     from sweeps.searchers import SearchProblem

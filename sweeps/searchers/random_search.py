@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from lightning_modules.configs.base import ArgsModel
+from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
     from sweeps.searchers import SearchProblem

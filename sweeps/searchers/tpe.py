@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from lightning_modules.configs.base import ArgsModel
 from sweeps.searchers.optuna_space import build_optuna, check_sampled_space
+from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
     from sweeps.searchers import SearchProblem

@@ -16,11 +16,12 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from lightning_modules.configs.base import ArgsModel
-from lightning_modules.configs.rules import DataInfo, Rule
+from lightning_modules.configs.data_info import DataInfo
 from sweeps.errors import Mistakes, SweepError, did_you_mean, first_line, show
 from sweeps.spec.conditions import NO_CONDITIONS, Conditions, cases
 from sweeps.spec.space import Param
+from typed_config.base import ArgsModel
+from typed_config.rules import Rule
 
 MAX_COMBINATIONS = 20_000
 

@@ -39,8 +39,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from lightning_modules.configs.base import ArgsModel
-from lightning_modules.configs.rules import DataInfo
+from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES, Dataset, ModelFamily
 from sweeps.errors import Mistakes, SweepError, SweepErrors, did_you_mean, show
 from sweeps.schedulers import SCHEDULERS, ScheduleProblem, scheduler_module
@@ -70,6 +69,7 @@ from sweeps.spec.yaml_loading import key_positions, parse_yaml, read_yaml_file
 from sweeps.user_model.code import CodeOptions, load_code_options
 from sweeps.user_model.hydra_spec import load_hydra_model
 from sweeps.user_model.spec import UserModel, is_user_model, load_user_model
+from typed_config.base import ArgsModel
 
 TOP_LEVEL_KEYS = (
     "name",

@@ -24,11 +24,11 @@ from typing import Any
 
 from pydantic import Field
 
-from lightning_modules.configs.base import ArgsModel
 from sweeps.errors import SweepError, first_line, show
 from sweeps.results.layout import TRIALS_FILE
 from sweeps.spec.conditions import ELEMENT_KEY, Conditions, element_key
 from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, same_value
+from typed_config.base import ArgsModel
 
 
 class Options(ArgsModel):

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lightning_modules.configs.base import ArgsModel
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
 from sweeps.schedulers import checkpoint_schedule, report_schedule
 from sweeps.spec.conditions import assemble_lists
 from sweeps.spec.objectives import Constraint
 from sweeps.spec.space import DATA_PREFIX, plain
 from sweeps.user_model.plan import UserPlan
+from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
     from sweeps.spec import SweepSpec

@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic import Field
 
-from lightning_modules.configs.base import ArgsModel
 from sweeps.errors import SweepError
 from sweeps.spec.pydantic_errors import validate_section
+from typed_config.base import ArgsModel
 
 # Ray uploads a runtime_env package in one gRPC message, at most this large.
 UPLOAD_LIMIT_BYTES = int(os.environ.get("RAY_max_grpc_message_size", 512 * 1024**2))

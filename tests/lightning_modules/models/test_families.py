@@ -205,7 +205,7 @@ def test_diffusion_validation_loss_is_repeatable_and_sampling_follows_temperatur
 
 
 def test_transformer_patches_group_consecutive_steps_into_zero_padded_tokens():
-    from lightning_modules.configs.rules import DataInfo
+    from lightning_modules.configs.data_info import DataInfo
     from lightning_modules.networks.transformer import TransformerNetwork
 
     config = MODEL_FAMILIES["transformer"].config(d_model=8, heads=2, patch_size=3, max_length=14)

@@ -1,4 +1,5 @@
-"""The base class of every model and data configuration."""
+"""The base class of every typed configuration: the model families' and data sets', and the
+sweep definition's options."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from lightning_modules.configs.rules import Rule, first_violation
+from typed_config.rules import Rule, first_violation
 
 
 class ArgsModel(BaseModel):
@@ -28,7 +29,7 @@ class ArgsModel(BaseModel):
 
     @classmethod
     def rules(cls) -> list[Rule]:
-        """The cross-key rules of this config (see ``lightning_modules.configs.rules``)."""
+        """The cross-key rules of this config (see ``typed_config.rules``)."""
         return []
 
     @model_validator(mode="after")
