@@ -72,6 +72,32 @@ def test_no_import_cycles():
     assert cycles(graph) == []
 
 
+def package_imports(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The imports between packages, each module counted in its second-level package
+    (``lightning_modules.configs``; a module at the second level is its own node)."""
+
+    def package(module: str) -> str:
+        return ".".join(module.split(".")[:2])
+
+    packages: dict[str, set[str]] = {}
+    for module, imported in graph.items():
+        packages.setdefault(package(module), set()).update(
+            package(name) for name in imported if package(name) != package(module)
+        )
+    return packages
+
+
+def test_no_import_cycles_between_the_packages_of_the_model_families_and_the_typed_configs():
+    graph = package_imports(project_imports())
+    outside = {
+        name: {other for other in imported if not other.startswith("sweeps")}
+        for name, imported in graph.items()
+        if not name.startswith("sweeps")
+    }
+    assert "lightning_modules.configs" in outside["lightning_modules.data"]
+    assert cycles(outside) == []
+
+
 def test_the_cycle_check_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 

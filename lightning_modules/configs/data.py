@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from lightning_modules.configs.data_info import DataInfo
-from lightning_modules.data.table_files import describe_example, describe_table, example_columns
+from lightning_modules.table_files import describe_example, describe_table, example_columns
 from typed_config.base import ArgsModel
 from typed_config.rules import Rule, knob_needs
 

@@ -1,8 +1,8 @@
 """The shipped data sets, one LightningDataModule per module (``dataset:`` in a sweep file), each
 reading the source of the same name in ``sources`` (plain NumPy, no Lightning), and what they
 share: ``array_module`` (the data module they all are), ``arrays`` (loading once per process,
-seeded splits, normalisation), ``augmentation``, ``batches`` (mini-batches from in-memory
-tensors) and ``table_files`` (reading a user's table with pyarrow, for ``table``)."""
+seeded splits, normalisation), ``augmentation`` and ``batches`` (mini-batches from in-memory
+tensors). A user's table is read by ``lightning_modules.table_files``."""
 
 __all__ = [
     "array_module",
@@ -14,5 +14,4 @@ __all__ = [
     "sources",
     "synthetic",
     "table",
-    "table_files",
 ]

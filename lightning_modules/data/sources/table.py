@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from lightning_modules.configs.data import TableConfig
-from lightning_modules.data.table_files import describe_table, ensure_example_table, read_arrays
+from lightning_modules.table_files import describe_table, ensure_example_table, read_arrays
 
 
 def load_arrays(config: TableConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
