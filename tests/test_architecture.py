@@ -98,6 +98,13 @@ def test_no_import_cycles_between_the_packages_of_the_model_families_and_the_typ
     assert cycles(outside) == []
 
 
+def test_the_output_contract_imports_nothing_of_the_driver():
+    """The tables, layout and statuses (sweeps.results) are read by the driver, the trackers and
+    the analysis; Tune's callbacks that write them live with the driver."""
+    graph = package_imports(project_imports())
+    assert "sweeps.driver" not in graph["sweeps.results"]
+
+
 def test_the_cycle_check_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
@@ -105,8 +112,8 @@ def test_the_cycle_check_finds_a_cycle():
 def test_the_driver_imports_no_torch():
     code = (
         "import launchers.cli, launchers.local, launchers.cluster, sweeps.driver.runner, sweeps.trial.entry\n"
-        "import sweeps.results.export, sweeps.driver.progress, sweeps.results.tensorboard_logging\n"
-        "import sweeps.results.result_log, sweeps.driver.resume_repair, sweeps.driver.disk_guard, sweeps.driver.metric_check\n"
+        "import sweeps.results.export, sweeps.driver.progress, sweeps.driver.tensorboard_logging\n"
+        "import sweeps.driver.result_log, sweeps.driver.resume_repair, sweeps.driver.disk_guard, sweeps.driver.metric_check\n"
         "from sweeps.schedulers import SCHEDULERS, scheduler_module\n"
         "from sweeps.searchers import SEARCHERS, searcher_module\n"
         "[scheduler_module(name) for name in SCHEDULERS]\n"

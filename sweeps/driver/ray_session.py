@@ -347,8 +347,8 @@ def shutdown() -> None:
 
 # Tune's switches, read from the environment when a run starts.
 TUNE_SETTINGS = {
-    # Only the JSON result log of Tune's default loggers (sweeps.results.result_log): its
-    # TensorBoard logger is replaced by sweeps.results.tensorboard_logging.
+    # Only the JSON result log of Tune's default loggers (sweeps.driver.result_log): its
+    # TensorBoard logger is replaced by sweeps.driver.tensorboard_logging.
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
     # Keeping few checkpoints makes Tune snapshot its state after each one, which is what lets it
     # delete old checkpoints safely; its warning about that would repeat every epoch.

@@ -164,8 +164,8 @@ def _import_driver_modules() -> None:
     for name in (
         "ray.tune",
         "sweeps.driver.progress",
-        "sweeps.results.tensorboard_logging",
-        "sweeps.results.result_log",
+        "sweeps.driver.tensorboard_logging",
+        "sweeps.driver.result_log",
         "sweeps.driver.resume_repair",
         "sweeps.driver.disk_guard",
         "sweeps.driver.metric_check",
@@ -298,9 +298,9 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
     from ray import tune
 
     from sweeps.driver.progress import ProgressTable
+    from sweeps.driver.result_log import ResultLog
     from sweeps.driver.resume_repair import StateBackup
-    from sweeps.results.result_log import ResultLog
-    from sweeps.results.tensorboard_logging import TensorBoardCallback
+    from sweeps.driver.tensorboard_logging import TensorBoardCallback
 
     search_alg, param_space = build_searcher(spec)
     scheduler = build_scheduler(spec)
