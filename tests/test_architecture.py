@@ -105,6 +105,14 @@ def test_the_output_contract_imports_nothing_of_the_driver():
     assert "sweeps.driver" not in graph["sweeps.results"]
 
 
+def test_checking_and_building_a_users_module_import_nothing_of_the_trial():
+    """What a user's module is checked and built with (sweeps.user_model) sits below the trial
+    that trains it (sweeps.trial)."""
+    graph = package_imports(project_imports())
+    assert "sweeps.user_model" in graph["sweeps.trial"]
+    assert "sweeps.trial" not in graph["sweeps.user_model"]
+
+
 def test_the_cycle_check_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 

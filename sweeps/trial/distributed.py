@@ -36,7 +36,7 @@ from sweeps.trial.session import TrialReports, TrialSession
 from sweeps.trial.stall_watch import Stall, StallWatch, stalled_error
 
 if TYPE_CHECKING:  # the Trainer's module loads Lightning, which only the workers need
-    from sweeps.trial.trainer_loop import TrialIdentity
+    from sweeps.user_model.trainer_run import TrialIdentity
 
 DRIVER_MEMORY_BYTES = (
     256 * 1024**2

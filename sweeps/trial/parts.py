@@ -21,9 +21,9 @@ from sweeps.spec.objectives import PARAMS, feasibility
 from sweeps.trial.epoch_loop import EpochLoop, LockstepFolds
 from sweeps.trial.measures import parameters_before_training
 from sweeps.trial.plan import TrialPlan, trial_arguments
-from sweeps.trial.trainer_loop import TrainerRun, TrialIdentity
 from sweeps.user_model.build import prepare_user_process, user_trainer_run
 from sweeps.user_model.hydra_build import hydra_trainer_run
+from sweeps.user_model.trainer_run import TrainerRun, TrialIdentity
 
 
 def _quiet_lightning() -> None:

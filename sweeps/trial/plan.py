@@ -57,7 +57,7 @@ class TrialPlan:
     metrics: tuple[str, ...] = ()  # every objective's metric, the first one's (``metric``) first
     constraints: tuple[Constraint, ...] = ()
     # The sweep's name and results folder (a path or URI): a trial's identity for the user's own
-    # loggers, and a Hydra project's output folder (sweeps.trial.trainer_loop.TrialIdentity).
+    # loggers, and a Hydra project's output folder (sweeps.user_model.trainer_run.TrialIdentity).
     sweep_name: str = ""
     sweep_folder: str = ""
 

@@ -36,7 +36,8 @@ from sweeps.trial.parts import (
 from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import TrialReports, TrialSession, Watchdog
 from sweeps.trial.stall_watch import StallWatch, supervised
-from sweeps.trial.trainer_loop import EpochEnd, TrialIdentity, fit
+from sweeps.trial.trainer_loop import EpochEnd, fit
+from sweeps.user_model.trainer_run import TrialIdentity
 
 
 def train_in_process(

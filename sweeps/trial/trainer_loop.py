@@ -10,7 +10,8 @@ training rank 0 alone decides and reports; every rank gets the decision (a broad
 of them save and stop together. Nothing pauses the Trainer: the decision is made inside its hook.
 
 Both ``lightning.pytorch`` and ``pytorch_lightning`` modules work: the Trainer, callback, logger
-and data-parallel plumbing come from the package the module was written against (its flavour).
+and data-parallel plumbing come from the package the module was written against (its flavour,
+sweeps.user_model.trainer_run).
 """
 
 from __future__ import annotations
@@ -22,38 +23,15 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
-from typing import Any, NamedTuple
+from typing import Any
 
 from lightning_modules.checkpoint import CHECKPOINT_FILE
 from sweeps.trial import fault_injection
 from sweeps.trial.session import Decision, EpochResult, TrialSession, missing_metric_message
 from sweeps.trial.stall_watch import StallWatch
+from sweeps.user_model.trainer_run import TrainerRun, lightning, scalars
 
-FLAVOURS = ("lightning.pytorch", "pytorch_lightning")
 EPOCH_KEY = "epoch"  # what Lightning adds to everything it logs
-
-
-def lightning(flavour: str) -> ModuleType:
-    if flavour not in FLAVOURS:
-        raise ValueError(f"unknown Lightning package {flavour!r}; one of {', '.join(FLAVOURS)}")
-    return importlib.import_module(flavour)
-
-
-def scalars(values: dict[str, Any]) -> tuple[dict[str, float], dict[str, str]]:
-    """Logged values as floats, and the names of those that are not one number."""
-    found: dict[str, float] = {}
-    refused: dict[str, str] = {}
-    for name, value in values.items():
-        numel = getattr(value, "numel", None)
-        if numel is not None and numel() != 1:
-            refused[name] = f"a tensor of shape {tuple(value.shape)}"
-            continue
-        try:
-            found[name] = float(value)
-        except (TypeError, ValueError):
-            refused[name] = f"a {type(value).__name__}"
-    return found, refused
 
 
 @functools.cache
@@ -276,30 +254,6 @@ def ray_ddp_classes(flavour: str) -> tuple[type, type]:
             pass
 
     return RayDDP, RayEnvironment
-
-
-class TrialIdentity(NamedTuple):
-    """Which trial of which sweep a Trainer trains: what the user's own loggers are told, so
-    each trial has one run of theirs (sweeps.user_model.user_loggers)."""
-
-    trial_id: str
-    sweep_name: str
-    sweep_folder: str
-
-
-@dataclass
-class TrainerRun:
-    """One trial's Trainer: the module, its data, the user's Trainer settings (the sweep's own
-    already applied, see sweeps.user_model.trainer_settings) and their callbacks."""
-
-    flavour: str
-    model: Any
-    datamodule: Any | None
-    settings: dict[str, Any]
-    callbacks: list[Any] = field(default_factory=list)
-    plugins: list[Any] = field(default_factory=list)
-    ddp_options: dict[str, Any] = field(default_factory=dict)  # the user's DDP strategy's own
-    loggers: list[Any] = field(default_factory=list)  # the user's own, beside the sweep's
 
 
 def fit(

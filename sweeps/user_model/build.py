@@ -24,13 +24,13 @@ from typing import Any, NamedTuple
 
 from sweeps.spec.conditions import assemble_lists
 from sweeps.spec.space import plain
-from sweeps.trial.trainer_loop import TrainerRun, TrialIdentity, lightning
 from sweeps.user_model.blueprint import HyperParameters, call_blueprint
 from sweeps.user_model.checking import MODEL_CHECKPOINT, TOOL_TRAINER, ConfigChecker, ddp_options
 from sweeps.user_model.classes import import_target
 from sweeps.user_model.config_files import LIGHTNING_KEYS
 from sweeps.user_model.paths import with_values
 from sweeps.user_model.plan import UserPlan
+from sweeps.user_model.trainer_run import TrainerRun, TrialIdentity, lightning
 from sweeps.user_model.user_loggers import kept_loggers, with_trial_identity
 
 MODEL_FIELD = "sweep_model"  # in every checkpoint: how to rebuild the module (and its data)

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from lightning_modules.checkpoint import read_checkpoint
-from sweeps.trial.trainer_loop import lightning, scalars
 from sweeps.user_model.build import MODEL_FIELD, build_parts
 from sweeps.user_model.hydra_build import hydra_parts
 from sweeps.user_model.hydra_config import HydraSource
+from sweeps.user_model.trainer_run import lightning, scalars
 from sweeps.user_model.user_loggers import without_loggers
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from sweeps.spec.conditions import assemble_lists
 from sweeps.spec.space import plain
-from sweeps.trial.trainer_loop import TrainerRun, TrialIdentity, lightning
 from sweeps.user_model.build import UserParts, assembled_trainer_run
 from sweeps.user_model.checking import MODEL_CHECKPOINT
 from sweeps.user_model.hydra_config import HydraSource, composed, override
 from sweeps.user_model.plan import UserPlan
+from sweeps.user_model.trainer_run import TrainerRun, TrialIdentity, lightning
 from sweeps.user_model.user_loggers import for_trial
 
 # What the sweep does itself, so the Trainer must not get it from the user's callbacks group: it
