@@ -22,6 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sweeps.results.layout import RESULT_LOG
+
 ROOT = Path(__file__).resolve().parent.parent
 SWEEP = "tests/fixtures/sweeps/gpu_packed.yaml"
 SETUPS = {
@@ -32,7 +34,7 @@ SETUPS = {
 
 def training_throughput(sweep_dir: Path) -> dict[str, float]:
     trials, epochs, rate, seconds = 0, 0, 0.0, 0.0
-    for log in sweep_dir.glob("*/result.json"):
+    for log in sweep_dir.glob(f"*/{RESULT_LOG}"):
         history = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
         steady = history[-1]["time_total_s"] - history[0]["time_total_s"]
         trials += 1

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sweeps.results.layout import RESULT_LOG
 from sweeps.spec.yaml_loading import read_yaml_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,7 +89,7 @@ def epochs_in_order(sweep_dir: Path) -> list[dict[str, Any]]:
 
     results = []
     for row in pq.read_table(sweep_dir / "trials.parquet", columns=["trial_dir"]).to_pylist():
-        log = Path(row["trial_dir"]) / "result.json"
+        log = Path(row["trial_dir"]) / RESULT_LOG
         if not log.is_file():
             continue
         for line in log.read_text().splitlines():

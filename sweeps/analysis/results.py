@@ -15,7 +15,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from sweeps.errors import SweepError, first_line
-from sweeps.results.layout import METRICS_FILE, SPEC_FILE, TRIALS_FILE
+from sweeps.results.layout import METRICS_FILE, RESULT_LOG, SPEC_FILE, TRIALS_FILE
 from sweeps.results.metric_values import better, is_finite_number
 from sweeps.spec.objectives import load_objectives
 from sweeps.spec.yaml_loading import read_yaml_file
@@ -156,7 +156,7 @@ def load_sweep_results(folder: str | Path) -> SweepResults:
 def _result_logs(folder: Path) -> dict[tuple[str, int], dict[str, Any]]:
     """Every trial's reported results by (trial id, epoch); a later report of an epoch wins."""
     found: dict[tuple[str, int], dict[str, Any]] = {}
-    for log in sorted(folder.glob("*/result.json")):
+    for log in sorted(folder.glob(f"*/{RESULT_LOG}")):
         for line in log.read_text(errors="replace").splitlines():
             try:
                 result = json.loads(line)

@@ -23,10 +23,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ray.tune.result import EXPR_RESULT_FILE
-
 from sweeps.driver.ray_session import json_logger_keeping_the_local_log, trial_storage
 from sweeps.results.epoch_results import epoch_results
+from sweeps.results.layout import RESULT_LOG
 
 
 class ResultLog(json_logger_keeping_the_local_log()):
@@ -46,12 +45,12 @@ class ResultLog(json_logger_keeping_the_local_log()):
         # Imported here: pyarrow loads only where tables or storage are read, not with this module.
         import pyarrow.fs
 
-        local = Path(trial.local_path, EXPR_RESULT_FILE)
+        local = Path(trial.local_path, RESULT_LOG)
         if local.is_file():
             folder, filesystem = trial_storage(trial)
             pyarrow.fs.copy_files(
                 str(local),
-                Path(folder, EXPR_RESULT_FILE).as_posix(),
+                Path(folder, RESULT_LOG).as_posix(),
                 source_filesystem=pyarrow.fs.LocalFileSystem(),
                 destination_filesystem=filesystem,
             )
