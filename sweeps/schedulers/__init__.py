@@ -9,8 +9,8 @@ epochs), where trials report at once instead of batching epochs (sweeps.results.
 needs checkpoints there (to pause or copy trials) exposes ``auto_checkpoints`` alike, where
 ``checkpoint: {every: auto}`` saves (see ``checkpoint_schedule``). Defaults fit the sweep they
 are in: a scheduler may expose ``fitted(options, problem)``, its options with the defaults the
-sweep did not write fitted to it (PBT's perturbation interval to short trials), and
-``CHECKPOINT_KEEP``, its ``checkpoint.keep`` unless the sweep sets one.
+sweep did not write fitted to it (PBT's perturbation interval to short trials). What it supports
+is declared as its ``TRAITS`` (a ``SchedulerTraits``, every field defaulted).
 """
 
 from __future__ import annotations
@@ -55,10 +55,22 @@ class ScheduleProblem:
     searcher_name: str
 
 
+@dataclass(frozen=True)
+class SchedulerTraits:
+    """What a scheduler supports, declared by its module (``TRAITS``)."""
+
+    # Why it cannot rank trials by several objectives, where it cannot (the others judge the
+    # first objective).
+    one_objective: str | None = None
+    # The checkpoints it needs kept (``checkpoint.keep``) unless the sweep sets how many.
+    checkpoint_keep: int | None = None
+
+
 class Scheduler(Protocol):
     """A scheduler module."""
 
     Options: type
+    TRAITS: SchedulerTraits
 
     def check(self, options: Any, problem: ScheduleProblem) -> None: ...
 

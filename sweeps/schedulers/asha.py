@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from sweeps.errors import SweepError
-from sweeps.schedulers import TIME_ATTR, largest_budget
+from sweeps.schedulers import TIME_ATTR, SchedulerTraits, largest_budget
 from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
@@ -27,6 +27,9 @@ class Options(ArgsModel):
     reduction_factor: float = Field(3.0, gt=1.0, le=100.0)
     brackets: int = Field(1, ge=1, le=10)
     max_t: int | None = Field(None, ge=1, description="defaults to stop.max_epochs")
+
+
+TRAITS = SchedulerTraits()
 
 
 def check(options: Options, problem: ScheduleProblem) -> None:

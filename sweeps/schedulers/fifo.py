@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sweeps.schedulers import SchedulerTraits
 from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
@@ -12,6 +13,9 @@ if TYPE_CHECKING:
 
 class Options(ArgsModel):
     pass
+
+
+TRAITS = SchedulerTraits()
 
 
 def check(options: Options, problem: ScheduleProblem) -> None:

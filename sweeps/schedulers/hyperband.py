@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from sweeps.errors import SweepError
-from sweeps.schedulers import TIME_ATTR, largest_budget
+from sweeps.schedulers import TIME_ATTR, SchedulerTraits, largest_budget
 from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ class Options(ArgsModel):
     reduction_factor: float = Field(
         3.0, gt=1.0, le=100.0, description="1/reduction_factor of a rung goes on"
     )
+
+
+TRAITS = SchedulerTraits()
 
 
 def check(options: Options, problem: ScheduleProblem) -> None:

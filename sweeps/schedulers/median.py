@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from sweeps.errors import SweepError
-from sweeps.schedulers import TIME_ATTR
+from sweeps.schedulers import TIME_ATTR, SchedulerTraits
 from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
@@ -26,6 +26,9 @@ class Options(ArgsModel):
     min_samples_required: int = Field(
         3, ge=1, le=10_000, description="trials to compare with before stopping any"
     )
+
+
+TRAITS = SchedulerTraits()
 
 
 def check(options: Options, problem: ScheduleProblem) -> None:

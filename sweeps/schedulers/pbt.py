@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from sweeps.schedulers import TIME_ATTR
-from sweeps.schedulers.population import CHECKPOINT_KEEP as CHECKPOINT_KEEP
+from sweeps.schedulers import TIME_ATTR, SchedulerTraits
 from sweeps.schedulers.population import (
+    CHECKPOINT_KEEP,
     check_exploits_are_safe,
     fitted_interval,
     mutated_keys,
@@ -27,10 +27,6 @@ from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
     from sweeps.schedulers import ScheduleProblem
-
-
-# Why several objectives are refused (sweeps.spec.sweep): one line.
-ONE_OBJECTIVE = "it copies the best trials' checkpoints over the worst, which needs one order of the trials; use asha, hyperband or median (they judge the first objective)"
 
 
 class Options(ArgsModel):
@@ -59,6 +55,12 @@ class Options(ArgsModel):
         None, min_length=1, description="searched keys to mutate; default: every mutable one"
     )
     synch: bool = Field(False, description="wait for the whole population at each perturbation")
+
+
+TRAITS = SchedulerTraits(
+    one_objective="it copies the best trials' checkpoints over the worst, which needs one order of the trials; use asha, hyperband or median (they judge the first objective)",
+    checkpoint_keep=CHECKPOINT_KEEP,
+)
 
 
 def fitted(options: Options, problem: ScheduleProblem) -> Options:

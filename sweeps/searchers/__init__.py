@@ -4,11 +4,8 @@ One searcher per module, each a ``Searcher`` (below): ``Options`` (its validated
 ``check(options, problem)`` (compatibility with the rest of the sweep, at load time) and
 ``build(options, problem)`` (the Ray Tune search algorithm, which enforces
 ``trials.max_concurrent`` and tries the warm start's points first, and the parameter space;
-imports Ray lazily). A searcher is given a ``SearchProblem``, the part of the sweep it may use.
-Module flags say what a searcher supports: ``CHOICES_ARE_GRID``, ``CONDITIONAL`` (keys that apply
-only in some trials), ``WARM_START`` (default true), ``LEARNS_FROM_RESULTS`` (an earlier
-sweep's trials) and ``ONE_OBJECTIVE`` (why it cannot search for several objectives' front, where
-it cannot).
+imports Ray lazily). A searcher is given a ``SearchProblem``, the part of the sweep it may use,
+and declares what it supports as its ``TRAITS`` (a ``SearcherTraits``, every field defaulted).
 """
 
 from __future__ import annotations
@@ -60,12 +57,29 @@ class SearchProblem:
         return [objective.mode for objective in self.objectives] or [self.mode]
 
 
+@dataclass(frozen=True)
+class SearcherTraits:
+    """What a searcher supports, declared by its module (``TRAITS``)."""
+
+    # Searched choices are combined as a grid (every value once) rather than sampled.
+    choices_are_grid: bool = False
+    # It handles keys that apply only in some trials (``when:``).
+    conditional: bool = False
+    # An earlier sweep's best configurations may be tried first (``warm_start``).
+    warm_start: bool = True
+    # It learns from an earlier sweep's trials and their results (the warm start's).
+    learns_from_results: bool = False
+    # Why it cannot search for several objectives' front, where it cannot.
+    one_objective: str | None = None
+    # The scheduler a sweep with this searcher gets unless it names one.
+    scheduler: str = "fifo"
+
+
 class Searcher(Protocol):
     """A searcher module."""
 
     Options: type
-    CHOICES_ARE_GRID: bool
-    CONDITIONAL: bool
+    TRAITS: SearcherTraits
 
     def check(self, options: Any, problem: SearchProblem) -> None: ...
 

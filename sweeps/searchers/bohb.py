@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from sweeps.errors import SweepError
+from sweeps.searchers import SearcherTraits
 from sweeps.searchers.optuna_space import check_sampled_space
 from sweeps.spec.space import Choice
 from typed_config.base import ArgsModel
@@ -21,25 +22,22 @@ if TYPE_CHECKING:
     from sweeps.searchers import SearchProblem
 
 
-# Why several objectives are refused (sweeps.spec.sweep): one line.
-ONE_OBJECTIVE = "its model and its HyperBand brackets rank trials by one metric; use tpe or nsga2 with scheduler hyperband"
-
-
 class Options(ArgsModel):
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
 
 
-CONDITIONAL = False
-CHOICES_ARE_GRID = False
-SCHEDULER = "hyperband"
+TRAITS = SearcherTraits(
+    one_objective="its model and its HyperBand brackets rank trials by one metric; use tpe or nsga2 with scheduler hyperband",
+    scheduler="hyperband",
+)
 
 
 def check(options: Options, problem: SearchProblem) -> None:
     check_sampled_space(problem, "bohb")
-    if problem.scheduler_name != SCHEDULER:
+    if problem.scheduler_name != TRAITS.scheduler:
         raise SweepError(
             f"the bohb searcher runs with its own HyperBand scheduler, not {problem.scheduler_name}; "
-            f"leave scheduler out or write scheduler: {{name: {SCHEDULER}}} to set its options",
+            f"leave scheduler out or write scheduler: {{name: {TRAITS.scheduler}}} to set its options",
             path="scheduler.name",
         )
     for key, param in problem.space.items():

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from sweeps.searchers import SearcherTraits
 from sweeps.searchers.optuna_space import build_optuna, check_sampled_space
 from typed_config.base import ArgsModel
 
@@ -27,9 +28,12 @@ class Options(ArgsModel):
     )
 
 
-LEARNS_FROM_RESULTS = True  # warm start: learns from an earlier sweep's trials
-CHOICES_ARE_GRID = False
-CONDITIONAL = True  # proposes only the keys that apply (define-by-run)
+TRAITS = SearcherTraits(
+    # Proposes only the keys that apply (define-by-run).
+    conditional=True,
+    # Warm start: learns from an earlier sweep's trials.
+    learns_from_results=True,
+)
 
 
 def check(options: Options, problem: SearchProblem) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sweeps.errors import SweepError
+from sweeps.searchers import SearcherTraits
 from sweeps.spec.space import Choice, Grid
 from typed_config.base import ArgsModel
 
@@ -20,9 +21,11 @@ class Options(ArgsModel):
     pass
 
 
-CONDITIONAL = False
-WARM_START = False  # it runs every combination anyway
-CHOICES_ARE_GRID = True
+TRAITS = SearcherTraits(
+    choices_are_grid=True,
+    # It runs every combination anyway.
+    warm_start=False,
+)
 
 
 def check(options: Options, problem: SearchProblem) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from sweeps.searchers import SearcherTraits
 from sweeps.searchers.optuna_space import build_optuna, check_sampled_space
 from typed_config.base import ArgsModel
 
@@ -37,15 +38,18 @@ class Options(ArgsModel):
     crossover_prob: float = Field(0.9, ge=0.0, le=1.0, description="per child")
 
 
-LEARNS_FROM_RESULTS = False  # its generations are its own trials; warm start: points only
-CHOICES_ARE_GRID = False
-CONDITIONAL = True  # proposes only the keys that apply (define-by-run)
-
-
 def population_size(options: Options, problem: SearchProblem) -> int:
     if options.population_size is not None:
         return options.population_size
     return max(4, min(50, problem.trial_count // 4))
+
+
+TRAITS = SearcherTraits(
+    # Proposes only the keys that apply (define-by-run).
+    conditional=True,
+    # Its generations are its own trials; warm start: points only.
+    learns_from_results=False,
+)
 
 
 def check(options: Options, problem: SearchProblem) -> None:

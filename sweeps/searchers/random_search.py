@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from sweeps.searchers import SearcherTraits
 from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
@@ -21,8 +22,10 @@ class Options(ArgsModel):
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="defaults to the sweep's seed")
 
 
-CHOICES_ARE_GRID = False
-CONDITIONAL = True  # handles keys that apply only in some trials
+TRAITS = SearcherTraits(
+    # Handles keys that apply only in some trials.
+    conditional=True,
+)
 
 
 def check(options: Options, problem: SearchProblem) -> None:

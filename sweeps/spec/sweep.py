@@ -286,7 +286,7 @@ class SweepSpec:
 
     @property
     def trial_count(self) -> int:
-        choices_are_grid = searcher_module(self.searcher_name).CHOICES_ARE_GRID
+        choices_are_grid = searcher_module(self.searcher_name).TRAITS.choices_are_grid
         return self.trials.num_samples * grid_size(self.space, choices_are_grid)
 
     def model_keys(self) -> list[str]:
@@ -697,14 +697,14 @@ def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
 
 def _check_several_objectives(spec: SweepSpec) -> None:
     """A searcher or scheduler that ranks trials by one number says why it cannot take several
-    objectives (its module's ``ONE_OBJECTIVE``); the others act on the first one."""
+    objectives (its ``TRAITS.one_objective``); the others act on the first one."""
     if not spec.several_objectives:
         return
     for section, name, module in (
         ("searcher", spec.searcher_name, searcher_module(spec.searcher_name)),
         ("scheduler", spec.scheduler_name, scheduler_module(spec.scheduler_name)),
     ):
-        why = getattr(module, "ONE_OBJECTIVE", None)
+        why = module.TRAITS.one_objective
         if why:
             raise SweepError(
                 f"{name} takes one objective, and this sweep has {len(spec.objectives)}: {why}",
@@ -716,7 +716,7 @@ def _with_scheduler_defaults(spec: SweepSpec) -> SweepSpec:
     """The scheduler's defaults for what the sweep did not write (sweeps.schedulers): its own
     options fitted to the sweep, and the checkpoints it needs kept."""
     module = scheduler_module(spec.scheduler_name)
-    keep = getattr(module, "CHECKPOINT_KEEP", None)
+    keep = module.TRAITS.checkpoint_keep
     if keep is not None and "keep" not in spec.checkpoint.model_fields_set:
         spec = dataclasses.replace(
             spec, checkpoint=spec.checkpoint.model_copy(update={"keep": keep})
@@ -773,7 +773,7 @@ def _plugins(raw: dict[str, Any]) -> tuple[str, ArgsModel, str, ArgsModel]:
         raw.get("searcher"), "searcher", SEARCHERS, searcher_module, "random"
     )
     # A searcher that needs its own scheduler (bohb: HyperBand) gets it unless one is named.
-    default_scheduler = getattr(searcher_module(searcher_name), "SCHEDULER", "fifo")
+    default_scheduler = searcher_module(searcher_name).TRAITS.scheduler
     scheduler_name, scheduler = _plugin_section(
         raw.get("scheduler"), "scheduler", SCHEDULERS, scheduler_module, default_scheduler
     )
@@ -817,7 +817,7 @@ def _shipped_class_paths(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_searcher_handles_conditions(spec: SweepSpec) -> None:
-    if spec.conditions and not getattr(searcher_module(spec.searcher_name), "CONDITIONAL", False):
+    if spec.conditions and not searcher_module(spec.searcher_name).TRAITS.conditional:
         key = next(iter(spec.conditions.when))
         raise SweepError(
             f"{key} applies only in some trials; the {spec.searcher_name} searcher cannot skip keys, "

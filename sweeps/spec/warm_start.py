@@ -86,7 +86,7 @@ def load_warm_start(
                 "rerun_best needs trials: an earlier sweep's folder", path="warm_start.rerun_best"
             )
         return NO_WARM_START
-    if not getattr(searcher, "WARM_START", True):
+    if not searcher.TRAITS.warm_start:
         raise SweepError(
             f"the {searcher_name} searcher runs every combination; warm start applies to random, tpe, "
             "gp and bohb",
@@ -99,7 +99,7 @@ def load_warm_start(
     learned: list[tuple[dict[str, Any], tuple[float, ...]]] = []
     read = outside = 0
     if options.trials is not None:
-        learns = getattr(searcher, "LEARNS_FROM_RESULTS", False)
+        learns = searcher.TRAITS.learns_from_results
         if not learns and not options.rerun_best:
             raise SweepError(
                 f"the {searcher_name} searcher does not learn from results; set warm_start.rerun_best "

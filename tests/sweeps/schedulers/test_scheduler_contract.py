@@ -12,7 +12,13 @@ import random
 
 import pytest
 
-from sweeps.schedulers import SCHEDULERS, checkpoint_schedule, report_schedule, scheduler_module
+from sweeps.schedulers import (
+    SCHEDULERS,
+    SchedulerTraits,
+    checkpoint_schedule,
+    report_schedule,
+    scheduler_module,
+)
 from sweeps.spec import sweep_from_dict
 
 MAX_EPOCHS = 9
@@ -133,6 +139,7 @@ def test_a_scheduler_builds_and_announces_epochs_within_the_trials(name):
     module = scheduler_module(name)
     for attribute in ("Options", "check", "build"):
         assert hasattr(module, attribute), attribute
+    assert isinstance(module.TRAITS, SchedulerTraits)
     assert module.build(spec.scheduler, spec.schedule_problem()) is not None
     period, epochs = report_schedule(spec)
     assert period >= 0 and all(1 <= epoch <= MAX_EPOCHS for epoch in epochs)

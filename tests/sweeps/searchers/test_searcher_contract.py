@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sweeps.searchers import SEARCHERS, searcher_module
+from sweeps.searchers import SEARCHERS, SearcherTraits, searcher_module
 from sweeps.spec import sweep_from_dict
 
 MIXED = {
@@ -26,13 +26,13 @@ def spec_for(name: str, seed: int = 0, objectives: int = 1):
         "mode": ["max", "min"][:objectives],
         "constraints": ["model/params <= 5000"],
     }
-    scheduler = getattr(module, "SCHEDULER", None)
+    scheduler = module.TRAITS.scheduler if module.TRAITS.scheduler != "fifo" else None
     return sweep_from_dict(
         {
             "name": f"contract_{name}",
             "model": {"family": "mlp"},
             "data": {"dataset": "digits"},
-            "space": GRID if module.CHOICES_ARE_GRID else MIXED,
+            "space": GRID if module.TRAITS.choices_are_grid else MIXED,
             **(several if objectives > 1 else {"metric": "val_accuracy", "mode": "max"}),
             "searcher": {"name": name},
             **({"scheduler": {"name": scheduler, "max_t": 9}} if scheduler else {}),
@@ -96,8 +96,7 @@ def test_a_searcher_builds_and_says_what_it_supports(name):
     module = searcher_module(name)
     for attribute in ("Options", "check", "build"):
         assert hasattr(module, attribute), attribute
-    for flag in ("CHOICES_ARE_GRID", "CONDITIONAL", "WARM_START", "LEARNS_FROM_RESULTS"):
-        assert isinstance(getattr(module, flag, False), bool), flag
+    assert isinstance(module.TRAITS, SearcherTraits)
     spec = spec_for(name)
     algorithm, _ = module.build(spec.searcher, spec.search_problem())
     assert algorithm is not None
@@ -144,9 +143,7 @@ def test_a_searcher_survives_save_and_restore(name, tmp_path):
     survives_save_and_restore(algorithm, name, spec, tmp_path)
 
 
-SEVERAL = sorted(
-    name for name in SEARCHERS if not getattr(searcher_module(name), "ONE_OBJECTIVE", None)
-)
+SEVERAL = sorted(name for name in SEARCHERS if not searcher_module(name).TRAITS.one_objective)
 
 
 def test_only_bohb_takes_one_objective():
