@@ -251,28 +251,37 @@ def _user_config(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-TRAINER_SCRIPT = """
-import json, sys, time
+# The start of (f)'s and (h)'s scripts: the user's module and data module, one thread per process.
+USER_SCRIPT_START = """
+import json, os, sys, time
 import torch
 import lightning.pytorch as L
 from my_project.data import Digits
 from my_project.models import Classifier
 
-EPOCHS, CONFIGS = int(sys.argv[1]), json.loads(sys.argv[2])
 torch.set_num_threads(1)  # one trial per core, as in every parallel method
 for name in ("lightning.pytorch", "lightning.fabric"):
     __import__("logging").getLogger(name).setLevel("ERROR")
-started = time.perf_counter()
-best = 0.0
-for config, batch_size in CONFIGS:
+
+
+def train(config, batch_size, epochs):
     L.seed_everything(0, verbose=False)
     model, data = Classifier(**config), Digits(batch_size=batch_size)
-    trainer = L.Trainer(max_epochs=EPOCHS, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+    trainer = L.Trainer(max_epochs=epochs, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, accelerator="cpu", devices=1)
     trainer.fit(model, datamodule=data)
-    best = max(best, float(trainer.callback_metrics["val/acc"]))
+    return float(trainer.callback_metrics["val/acc"])
+"""
+
+TRAINER_SCRIPT = (
+    USER_SCRIPT_START
+    + """
+EPOCHS, CONFIGS = int(sys.argv[1]), json.loads(sys.argv[2])
+started = time.perf_counter()
+best = max(train(config, batch_size, EPOCHS) for config, batch_size in CONFIGS)
 print(json.dumps({"wall_s": time.perf_counter() - started, "best_val_accuracy": best}))
 """
+)
 
 
 def run_trainer(epochs: int) -> dict[str, Any]:
@@ -290,17 +299,10 @@ def run_trainer(epochs: int) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-PAIR_SCRIPT = """
-import json, os, sys, time
-import torch
-import lightning.pytorch as L
-from my_project.data import Digits
-from my_project.models import Classifier
-
+PAIR_SCRIPT = (
+    USER_SCRIPT_START
+    + """
 EPOCHS, CONFIGS, CLAIMS = int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
-torch.set_num_threads(1)
-for name in ("lightning.pytorch", "lightning.fabric"):
-    __import__("logging").getLogger(name).setLevel("ERROR")
 print("ready", flush=True)
 sys.stdin.readline()  # every process has imported: go
 best = 0.0
@@ -309,14 +311,10 @@ for index, (config, batch_size) in enumerate(CONFIGS):
         os.close(os.open(os.path.join(CLAIMS, str(index)), os.O_CREAT | os.O_EXCL))
     except FileExistsError:
         continue
-    L.seed_everything(0, verbose=False)
-    model, data = Classifier(**config), Digits(batch_size=batch_size)
-    trainer = L.Trainer(max_epochs=EPOCHS, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, accelerator="cpu", devices=1)
-    trainer.fit(model, datamodule=data)
-    best = max(best, float(trainer.callback_metrics["val/acc"]))
+    best = max(best, train(config, batch_size, EPOCHS))
 print(json.dumps({"ended": time.time(), "best_val_accuracy": best}))
 """
+)
 
 
 def run_pair(epochs: int) -> dict[str, Any]:
