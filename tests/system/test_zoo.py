@@ -404,33 +404,21 @@ def side_by_side(*jobs: Callable[[], object]) -> list:
 
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory) -> Cells:
-    """Three lanes side by side (the machine's two cores stay busy while one lane waits): the
-    projects' own sweeps; their PBT and data-parallel sweeps; the cluster's runs, then the
-    launchers that read the own sweeps' results."""
+    """Three lanes side by side (the machine's two cores stay busy while one lane waits), each
+    about as long as the others: the projects' own sweeps, the launchers that read their results,
+    then half of the PBT sweeps; the other half of the PBT sweeps, then the data-parallel ones; the
+    cluster's runs."""
     projects_root = tmp_path_factory.mktemp("projects")
     storage = tmp_path_factory.mktemp("results")
     folders = {project: copy_project(project, projects_root) for project in PROJECTS}
+    half = len(folders) // 2
+    first_half = dict(list(folders.items())[:half])
+    second_half = dict(list(folders.items())[half:])
     cells: Cells = {}
     outcomes: dict = {}
-    own_swept = threading.Event()
 
-    def own_sweeps() -> None:
-        try:
-            outcomes.update(run_queue(storage, folders, ("own",)))
-        finally:
-            own_swept.set()
-
-    def other_sweeps() -> None:
-        outcomes.update(run_queue(storage, folders, ("pbt", "ddp")))
-
-    def on_cluster_then_reading_results() -> None:
-        nodes = tmp_path_factory.mktemp("nodes")
-        # The head has no CPU: every trial runs on the worker node, which cannot see the project.
-        cluster = two_node_cluster(nodes, hidden=projects_root, cwd=nodes, head_cpus=0)
-        with cluster as (address, token, _):
-            for folder in folders.values():
-                cluster_cells(cells, folder, storage, address, token)
-        own_swept.wait()
+    def own_sweeps_then_reading_results() -> None:
+        outcomes.update(run_queue(storage, folders, ("own",)))
         for project in folders:
             if (
                 run_name(project, "own") not in outcomes
@@ -440,8 +428,23 @@ def matrix(tmp_path_factory) -> Cells:
             if check_own(storage / run_name(project, "own"))[0] is None:
                 cells[project, "test"] = best_test_cell(storage, project)
                 cells[project, "report"] = report_cell(folders[project], storage)
+        if first_half:
+            outcomes.update(run_queue(storage, first_half, ("pbt",)))
 
-    side_by_side(own_sweeps, other_sweeps, on_cluster_then_reading_results)
+    def other_sweeps() -> None:
+        outcomes.update(run_queue(storage, second_half, ("pbt", "ddp")))
+        if first_half:
+            outcomes.update(run_queue(storage, first_half, ("ddp",)))
+
+    def on_cluster() -> None:
+        nodes = tmp_path_factory.mktemp("nodes")
+        # The head has no CPU: every trial runs on the worker node, which cannot see the project.
+        cluster = two_node_cluster(nodes, hidden=projects_root, cwd=nodes, head_cpus=0)
+        with cluster as (address, token, _):
+            for folder in folders.values():
+                cluster_cells(cells, folder, storage, address, token)
+
+    side_by_side(own_sweeps_then_reading_results, other_sweeps, on_cluster)
     for project in folders:
         queued_cells(cells, storage, project, outcomes)
         if cells[project, "asha"].outcome == "works":
