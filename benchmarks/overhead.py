@@ -117,8 +117,8 @@ def run_plain(epochs: int) -> dict[str, Any]:
 
 
 def run_loop(epochs: int) -> dict[str, Any]:
+    from sweeps.definition.trial_plan import TrialPlan
     from sweeps.trial.parts import prepare_process, shipped_folds
-    from sweeps.trial.plan import TrialPlan
 
     plan = TrialPlan(
         family="mlp",

@@ -52,7 +52,7 @@ seed: 0
 DRIVER = """
 import json, resource, sys, time
 from sweeps.driver.runner import run_sweep
-from sweeps.spec import load_sweep
+from sweeps.definition import load_sweep
 spec = load_sweep(sys.argv[1])
 started = time.perf_counter()
 outcome = run_sweep(spec, sys.argv[2], progress_interval_s=1e9)
@@ -93,7 +93,7 @@ def _ray_env() -> dict[str, str]:
 
 def synthetic_records(count: int, spec: Any) -> list[Any]:
     """``count`` finished trials of the scale sweep, each with a learning curve of 20 epochs."""
-    from sweeps.results.export import TrialRecord
+    from sweeps.driver.output_tables import TrialRecord
 
     rng = random.Random(0)
     records = []
@@ -135,8 +135,8 @@ def export_and_report(count: int) -> dict[str, Any]:
 
     from sweeps.analysis.report import write_report
     from sweeps.analysis.results import load_sweep_results
-    from sweeps.results.export import write_outputs
-    from sweeps.spec import sweep_from_dict
+    from sweeps.definition import sweep_from_dict
+    from sweeps.driver.output_tables import write_outputs
 
     spec = sweep_from_dict(yaml.safe_load(SWEEP.format(trials=count)), source="scale")
     records = synthetic_records(count, spec)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from sweeps.results.layout import RESULT_LOG
-from sweeps.spec.yaml_loading import read_yaml_file
+from sweeps.sweep_file.yaml_loading import read_yaml_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = {
@@ -132,8 +132,8 @@ def best_at_fractions(
 
 
 def run_one(family: str, method: str, seed: int, storage: Path, keep: bool) -> dict[str, Any]:
+    from sweeps.definition import sweep_from_dict
     from sweeps.driver.runner import run_sweep
-    from sweeps.spec import sweep_from_dict
 
     raw = sweep_file(family, method, seed)
     spec = sweep_from_dict(raw, source=f"{family}/{method}")

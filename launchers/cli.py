@@ -6,36 +6,35 @@ Imports neither torch nor Ray, so ``--help`` and ``--dry-run`` answer at once.
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import sys
 import time
 from typing import NoReturn
 
+from sweeps.definition import find_sweep_file, load_sweep
 from sweeps.driver import stop_requests
-from sweeps.driver.ray_session import ClusterError, resolve_address, shutdown
 from sweeps.driver.summaries import describe, outcome_summary
 from sweeps.errors import SweepError, summary
-from sweeps.spec import find_sweep_file, load_sweep
-
-EXIT_BEST_FOUND = 0
-EXIT_SWEEP_FAILED = 1
-EXIT_USER_ERROR = 2
-EXIT_CLUSTER = 3
-EXIT_INTERRUPTED = 130
-EXIT_STATUSES = f"""exit status:
-  {EXIT_BEST_FOUND}    the sweep finished and found its best trial
-  {EXIT_SWEEP_FAILED}    no trial reached a finite metric
-  {EXIT_USER_ERROR}    a mistake in the sweep file or the command line; nothing was started
-  {EXIT_CLUSTER}    the Ray cluster could not be reached, was lost mid-sweep, or refused this driver
-  {EXIT_INTERRUPTED}  interrupted (Ctrl-C or SIGTERM); the sweep's state is saved for --resume"""
+from sweeps.runtime.ray_control import resolve_address, shutdown
+from sweeps.stop_reasons import (
+    CLUSTER,
+    DISK_FULL,
+    FINISHED,
+    INTERRUPTED,
+    MISTAKE,
+    NO_RESULT,
+    SweepStopped,
+    disk_full_line,
+    help_table,
+    reason_of,
+)
 
 
 def build_parser(prog: str, description: str, cluster: bool) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description=description,
-        epilog=EXIT_STATUSES,
+        epilog=help_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("sweep", help="the sweep file (YAML), e.g. sweeps/digits_asha.yaml")
@@ -150,33 +149,28 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
     except SweepError as error:
         for line in summary(error, args.sweep):
             print(f"error: {line}", file=sys.stderr)
-        return EXIT_USER_ERROR
-    except ClusterError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_CLUSTER
+        return MISTAKE.exit_status
+    except SweepStopped as stopped:
+        print(f"error: {stopped}", file=sys.stderr)
+        return stopped.reason.exit_status
     except OSError as error:
-        if error.errno != errno.ENOSPC:
+        if reason_of(error) is not DISK_FULL:
             raise
-        # The guard keeps a reserve free, so only a disk that others filled, or a very large
-        # checkpoint, gets here: Tune's state is saved after each trial's checkpoint.
-        where = f" writing {error.filename}" if error.filename else ""
-        print(
-            f"error: no space left on the device{where}: free some space, then continue with --resume",
-            file=sys.stderr,
-        )
-        return EXIT_SWEEP_FAILED
+        print(f"error: {disk_full_line(error)}", file=sys.stderr)
+        return DISK_FULL.exit_status
     except KeyboardInterrupt:
         stopped = stop_requests.requested()
-        if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:
+        if stopped is not None and stopped.reason is not INTERRUPTED:
             print(f"error: {stopped.message}", file=sys.stderr)
-            return EXIT_CLUSTER
+            return stopped.reason.exit_status
         if outcome is None:
             print(stop_requests.interrupted_line(), file=sys.stderr)
-            return EXIT_INTERRUPTED
+            return INTERRUPTED.exit_status
     finally:
         if server is not None:
             server.stop()
-    return 0 if outcome.best.get("trial_id") is not None else EXIT_SWEEP_FAILED
+    found = outcome.best.get("trial_id") is not None
+    return (FINISHED if found else NO_RESULT).exit_status
 
 
 def run_and_exit(*, prog: str, description: str, cluster: bool) -> NoReturn:
@@ -186,7 +180,7 @@ def run_and_exit(*, prog: str, description: str, cluster: bool) -> NoReturn:
     stop_requests.install()
     code = main(None, prog=prog, description=description, cluster=cluster)
     stopped = stop_requests.requested()
-    if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:
+    if stopped is not None and stopped.reason is CLUSTER:
         stop_requests.end_now(code)  # Ray's shutdown would wait on a GCS that is gone
     if "ray" in sys.modules:
         shutdown()

@@ -283,7 +283,7 @@ def _check_namespace(namespace: str | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     # Imported here: --help stays fast.
-    from sweeps.spec import find_sweep_file, load_sweep
+    from sweeps.definition import find_sweep_file, load_sweep
 
     parser = argparse.ArgumentParser(
         prog="python -m launchers.k8s", description=__doc__.strip().splitlines()[0]

@@ -10,8 +10,8 @@ import sys
 import tempfile
 import time
 
-from sweeps.driver.child_processes import child_setup, die_with_parent
 from sweeps.errors import SweepError
+from sweeps.runtime.child_processes import child_setup, die_with_parent
 
 START_TIMEOUT_S = 60.0
 RELOAD_INTERVAL_S = 5  # how soon new epochs appear

@@ -13,7 +13,9 @@ process, with the command line's checks, progress and Ctrl-C.
     result = sweeps.load("results/nb")  # a sweep run earlier (or still running elsewhere)
 
 A mistake raises one ``SweepError`` that carries every mistake found (``error.every``), with
-nothing started; a cluster that cannot be reached or is lost raises ``ClusterError``; Ctrl-C
+nothing started; a sweep that stops on its way raises ``SweepStopped``, whose ``reason`` says why
+(sweeps.stop_reasons: a cluster that cannot be reached or is lost, ``ClusterError``; Ray failing
+to start; a metric the model never logs; a full disk); Ctrl-C
 (a notebook's interrupt) stops the sweep with its state saved and raises ``KeyboardInterrupt``
 (continue with ``resume=True``). Imports neither torch nor Ray until a sweep runs.
 """
@@ -32,7 +34,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from sweeps.driver import ray_session, stop_requests
+from sweeps.definition import SweepDefinition, find_sweep_file, load_sweep, sweep_from_dict
+from sweeps.driver import stop_requests
 from sweeps.driver.summaries import describe, outcome_summary
 from sweeps.errors import SweepError, SweepErrors
 from sweeps.results.layout import (
@@ -43,7 +46,7 @@ from sweeps.results.layout import (
     TRIALS_FILE,
 )
 from sweeps.results.storage import Location, fetched
-from sweeps.spec import SweepSpec, find_sweep_file, load_sweep, sweep_from_dict
+from sweeps.runtime import ray_control
 
 DICT_SOURCE = "the sweep dict"  # where a dict's mistakes are said to be
 
@@ -189,10 +192,10 @@ def _run(
     from sweeps.driver.runner import check_target, run_sweep
 
     if address is not None:
-        address = ray_session.resolve_address(address)
+        address = ray_control.resolve_address(address)
     check_target(spec, storage, resume, overwrite)
     print(describe(spec, str(storage)), flush=True)
-    connected_before = ray_session.is_connected()
+    connected_before = ray_control.is_connected()
     # The caller's signal handlers and environment come back last, after Ray's shutdown.
     with stop_requests.stoppable_python_run(), _environment_kept():
         try:
@@ -209,7 +212,7 @@ def _run(
             # The next sweep of this process starts (or connects) afresh; a Ray the caller had
             # connected to before is theirs to keep.
             if not connected_before:
-                ray_session.shutdown()
+                ray_control.shutdown()
 
 
 @contextlib.contextmanager
@@ -257,7 +260,7 @@ def _in_python_words(error: SweepError) -> SweepError:
 
 def _load(
     sweep: str | Path | Mapping[str, Any], overrides: list[str], name: str | None
-) -> SweepSpec:
+) -> SweepDefinition:
     if isinstance(sweep, Mapping):
         # Overrides write into the dict, which stays the caller's.
         return sweep_from_dict(

@@ -43,7 +43,7 @@ def no_leaked_processes():
 
 # Settings made for the whole process on purpose, which a test run in this process may make:
 PROCESS_SETTINGS = {
-    # a sweep's driver (sweeps.driver.runner, sweeps.driver.ray_session): Tune's switches and the
+    # a sweep's driver (sweeps.driver.runner, sweeps.runtime.ray_control): Tune's switches and the
     # embedded Ray's authentication
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS",
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S",

@@ -1,10 +1,12 @@
-"""The shape of the code: no import cycles between the project's modules, the driver (the
-launchers, the runner, Tune's callbacks, every searcher and scheduler) imports no torch, and the
-sweep-file loader (sweeps.spec) imports neither Ray nor torch."""
+"""The shape of the code: the packages import each other in the order docs/architecture.md lists
+(no cycle between packages, nor between modules), the driver (the launchers, the runner, Tune's
+callbacks, every searcher and scheduler) imports no torch, and the sweep-file loader
+(sweeps.definition) imports neither Ray nor torch."""
 
 from __future__ import annotations
 
 import ast
+import re
 import sys
 
 from tests.conftest import ROOT
@@ -72,45 +74,60 @@ def test_no_import_cycles():
     assert cycles(graph) == []
 
 
+def package_of(module: str) -> str:
+    """A module's package: its second-level package in ``sweeps`` and ``lightning_modules``
+    (``lightning_modules.configs``; a module at the second level is its own), else its top level."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] in ("sweeps", "lightning_modules") else parts[0]
+
+
 def package_imports(graph: dict[str, set[str]]) -> dict[str, set[str]]:
-    """The imports between packages, each module counted in its second-level package
-    (``lightning_modules.configs``; a module at the second level is its own node)."""
-
-    def package(module: str) -> str:
-        return ".".join(module.split(".")[:2])
-
+    """The imports between packages (see ``package_of``)."""
     packages: dict[str, set[str]] = {}
     for module, imported in graph.items():
-        packages.setdefault(package(module), set()).update(
-            package(name) for name in imported if package(name) != package(module)
+        packages.setdefault(package_of(module), set()).update(
+            package_of(name) for name in imported if package_of(name) != package_of(module)
         )
     return packages
 
 
-def test_no_import_cycles_between_the_packages_of_the_model_families_and_the_typed_configs():
+def listed_layers() -> list[str]:
+    """The packages from the bottom up, as docs/architecture.md lists them."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    body = text.split("<!-- layers:begin -->", 1)[1].split("<!-- layers:end -->", 1)[0]
+    return re.findall(r"^\d+\. `([\w.]+)`", body, flags=re.MULTILINE)
+
+
+def against_the_order(graph: dict[str, set[str]], layers: list[str]) -> list[str]:
+    """Each import of a package by one listed below it (or by itself listed nowhere)."""
+    position = {name: index for index, name in enumerate(layers)}
+    return sorted(
+        f"{package} imports {other}"
+        for package, imported in graph.items()
+        for other in imported
+        if package not in position or other not in position or position[other] > position[package]
+    )
+
+
+def test_the_packages_import_each_other_in_the_documented_order_only():
     graph = package_imports(project_imports())
-    outside = {
-        name: {other for other in imported if not other.startswith("sweeps")}
-        for name, imported in graph.items()
-        if not name.startswith("sweeps")
-    }
-    assert "lightning_modules.configs" in outside["lightning_modules.data"]
-    assert cycles(outside) == []
+    layers = listed_layers()
+    assert len(layers) == len(set(layers)) > 20
+    assert sorted(graph) == sorted(layers), "docs/architecture.md lists every package once"
+    assert against_the_order(graph, layers) == []
+    assert cycles(graph) == []
 
 
-def test_the_output_contract_imports_nothing_of_the_driver():
-    """The tables, layout and statuses (sweeps.results) are read by the driver, the trackers and
-    the analysis; Tune's callbacks that write them live with the driver."""
-    graph = package_imports(project_imports())
-    assert "sweeps.driver" not in graph["sweeps.results"]
-
-
-def test_checking_and_building_a_users_module_import_nothing_of_the_trial():
-    """What a user's module is checked and built with (sweeps.user_model) sits below the trial
-    that trains it (sweeps.trial)."""
-    graph = package_imports(project_imports())
-    assert "sweeps.user_model" in graph["sweeps.trial"]
-    assert "sweeps.trial" not in graph["sweeps.user_model"]
+def test_the_order_check_finds_an_import_against_the_order():
+    graph = {"low": set(), "middle": {"low"}, "high": {"middle", "low"}}
+    assert against_the_order(graph, ["low", "middle", "high"]) == []
+    graph["low"] = {"high"}
+    assert against_the_order(graph, ["low", "middle", "high"]) == ["low imports high"]
+    assert against_the_order(graph, ["low", "high"]) == [
+        "high imports middle",
+        "low imports high",
+        "middle imports low",
+    ]
 
 
 def test_the_cycle_check_finds_a_cycle():
@@ -120,7 +137,7 @@ def test_the_cycle_check_finds_a_cycle():
 def test_the_driver_imports_no_torch():
     code = (
         "import launchers.cli, launchers.local, launchers.cluster, sweeps.driver.runner, sweeps.trial.entry\n"
-        "import sweeps.results.export, sweeps.driver.progress, sweeps.driver.tensorboard_logging\n"
+        "import sweeps.driver.output_tables, sweeps.driver.progress, sweeps.driver.tensorboard_logging\n"
         "import sweeps.driver.result_log, sweeps.driver.resume_repair, sweeps.driver.disk_guard, sweeps.driver.metric_check\n"
         "from sweeps.schedulers import SCHEDULERS, scheduler_module\n"
         "from sweeps.searchers import SEARCHERS, searcher_module\n"
@@ -154,7 +171,7 @@ def test_the_searchers_and_schedulers_import_nothing_of_the_model_families():
 
 def test_the_loader_imports_neither_ray_nor_torch():
     code = (
-        "from sweeps.spec import load_sweep\n"
+        "from sweeps.definition import load_sweep\n"
         "from tests.conftest import SHIPPED_SWEEPS\n"
         "[load_sweep(path) for path in SHIPPED_SWEEPS]"
     )

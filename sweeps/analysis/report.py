@@ -18,10 +18,10 @@ from sweeps.analysis.diagnosis import Diagnosis, diagnose
 from sweeps.analysis.followup import followup_sweep
 from sweeps.analysis.importance import Importance, importance
 from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
+from sweeps.definition import load_sweep
 from sweeps.errors import SweepError
 from sweeps.results.metric_values import better, is_finite_number
 from sweeps.results.trial_status import STATUSES
-from sweeps.spec import load_sweep
 
 
 @dataclass

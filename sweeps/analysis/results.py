@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 from sweeps.errors import SweepError, first_line
 from sweeps.results.layout import METRICS_FILE, RESULT_LOG, SPEC_FILE, TRIALS_FILE
 from sweeps.results.metric_values import better, is_finite_number
-from sweeps.spec.objectives import load_objectives
-from sweeps.spec.yaml_loading import read_yaml_file
+from sweeps.sweep_file.objectives import load_objectives
+from sweeps.sweep_file.yaml_loading import read_yaml_file
 
 CONFIG_PREFIX = "config/"
 SAMPLE_SEED = 0  # which trials a plot of too many draws: the same ones every time
@@ -115,7 +115,7 @@ def load_sweep_results(folder: str | Path) -> SweepResults:
             f"{folder / SPEC_FILE}: damaged (no metric and mode); it is the sweep as started, "
             "so restore it from the sweep file and its --set options"
         ) from None
-    # The first objective leads: the rankings below are by it (sweeps.spec.objectives).
+    # The first objective leads: the rankings below are by it (sweeps.sweep_file.objectives).
     metric, mode = objectives[0].metric, objectives[0].mode
     timestamps = _result_logs(folder)
     if (folder / TRIALS_FILE).is_file() and (folder / METRICS_FILE).is_file():

@@ -19,22 +19,19 @@ from typing import Any
 
 from ray.tune import Callback
 
+from sweeps.driver import stop_requests
 from sweeps.driver.disk_space import MB, RESERVE_FLOOR_BYTES, free_bytes
-from sweeps.driver.ray_session import ask_tune_to_stop
+from sweeps.stop_reasons import DISK_FULL
 
 CHECK_INTERVAL_S = 0.5
 
 
 class DiskGuard(Callback):
-    # Why the last sweep in this process was stopped (None: it was not). The guard that Tune
-    # runs may be a copy (a resumed sweep's callbacks come from its saved Tuner), so the reason
-    # is kept here, where the runner finds it.
-    tripped: str | None = None
-
     def __init__(self, folder: str):
         self.folder = folder
         self.largest_checkpoint = 0
         self.last_check = 0.0
+        self.tripped = False
 
     def reserve(self) -> int:
         return max(RESERVE_FLOOR_BYTES, 4 * self.largest_checkpoint)
@@ -49,14 +46,18 @@ class DiskGuard(Callback):
 
     def on_step_begin(self, iteration: int, trials: list, **info: Any) -> None:
         now = time.monotonic()
-        if DiskGuard.tripped is not None or now - self.last_check < CHECK_INTERVAL_S:
+        if self.tripped or now - self.last_check < CHECK_INTERVAL_S:
             return
         self.last_check = now
         free = free_bytes(Path(self.folder))
         if free < self.reserve():
-            DiskGuard.tripped = (
+            self.tripped = True
+            # The one stop request of the run (sweeps.driver.stop_requests), as Ctrl-C's: Tune
+            # saves its state and stops the trials; the runner then ends with DISK_FULL.
+            stop_requests.request(
+                DISK_FULL,
                 f"storage {self.folder} is nearly full ({free / MB:.0f} MB free, below the "
                 f"{self.reserve() / MB:.0f} MB a sweep keeps free): the sweep stopped with its state saved; "
-                "free some space, then continue it with --resume"
+                "free some space, then continue it with --resume",
+                interrupt_main=False,
             )
-            ask_tune_to_stop()

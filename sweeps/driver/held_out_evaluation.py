@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from sweeps.driver.checkpoint_evaluation import evaluate
-from sweeps.driver.child_processes import background_child, child_setup
 from sweeps.errors import SweepError, first_line
 from sweeps.results.storage import fetched
+from sweeps.runtime.child_processes import background_child, child_setup
 
 # The folder that holds the sweeps package: a clone's root, or site-packages.
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]

@@ -14,10 +14,10 @@ from typing import Any, TextIO
 
 from ray.tune import Callback
 
-from sweeps.driver.ray_session import TRIAL_ERROR_FILE
 from sweeps.results.metric_values import is_finite_number
 from sweeps.results.trial_status import ENDED, STATUSES, error_line
-from sweeps.spec.objectives import pareto_ranks
+from sweeps.runtime.ray_control import TRIAL_ERROR_FILE
+from sweeps.sweep_file.objectives import pareto_ranks
 
 
 def trial_state(trial: Any, max_epochs: int) -> str:

@@ -23,9 +23,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sweeps.driver.ray_session import json_logger_keeping_the_local_log, trial_storage
 from sweeps.results.epoch_results import epoch_results
 from sweeps.results.layout import RESULT_LOG
+from sweeps.runtime.ray_control import json_logger_keeping_the_local_log, trial_storage
 
 
 class ResultLog(json_logger_keeping_the_local_log()):

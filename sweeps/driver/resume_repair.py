@@ -32,10 +32,10 @@ from typing import Any
 from ray.tune import Callback
 
 from lightning_modules.checkpoint import CHECKPOINT_FILE, FOLD_FILE
-from sweeps.driver.ray_session import latest_checkpoint_result
 from sweeps.errors import SweepError
 from sweeps.results.layout import BACKUP_DIR, PATIENCE_FILE, RESULT_LOG, STATE_GLOB, TUNER_FILE
 from sweeps.results.storage import Location
+from sweeps.runtime.ray_control import latest_checkpoint_result
 
 
 def _state_kind(path: Path) -> str | None:

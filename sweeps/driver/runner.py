@@ -1,4 +1,4 @@
-"""The one runner behind every launcher: SweepSpec -> Ray Tune Tuner -> results folder -> tables.
+"""The one runner behind every launcher: SweepDefinition -> Ray Tune Tuner -> results folder -> tables.
 
     spec = load_sweep("sweeps/digits_asha.yaml")
     outcome = run_sweep(spec, storage="results")            # embedded Ray
@@ -26,7 +26,8 @@ from typing import Any
 
 import yaml
 
-from sweeps.driver import ray_session, stop_requests
+from sweeps.definition import SweepDefinition
+from sweeps.driver import stop_requests
 from sweeps.driver.disk_space import check_room
 from sweeps.driver.held_out_evaluation import HeldOutEvaluator
 from sweeps.driver.storage_check import check_storage_is_shared
@@ -34,10 +35,11 @@ from sweeps.errors import SweepError
 from sweeps.results.layout import BEST_FILE, PARETO_FILE, SPEC_FILE, STATE_GLOB, TRIALS_FILE
 from sweeps.results.storage import Location
 from sweeps.results.trial_status import METRIC_MISSING
+from sweeps.runtime import ray_control
 from sweeps.schedulers import build_scheduler
 from sweeps.searchers import build_searcher
-from sweeps.spec import SweepSpec
-from sweeps.spec.yaml_loading import parse_yaml, read_yaml_file
+from sweeps.stop_reasons import CLUSTER, INTERRUPTED, METRIC_NEVER_LOGGED, SweepStopped
+from sweeps.sweep_file.yaml_loading import parse_yaml, read_yaml_file
 from sweeps.user_model.code import runtime_env as code_runtime_env
 
 REMOTE_SYNC_PERIOD_S = 30
@@ -56,18 +58,18 @@ class SweepOutcome:
     )  # pareto.json's trials (several objectives)
 
 
-def sweep_location(spec: SweepSpec, storage: str | Path) -> Location:
+def sweep_location(spec: SweepDefinition, storage: str | Path) -> Location:
     return Location.parse(storage).child(spec.name)
 
 
-def sweep_dir_for(spec: SweepSpec, storage: str | Path) -> Path | str:
+def sweep_dir_for(spec: SweepDefinition, storage: str | Path) -> Path | str:
     """The sweep's folder: a local path, or its URI."""
     location = sweep_location(spec, storage)
     return str(location) if location.is_remote else location.local()
 
 
 def check_target(
-    spec: SweepSpec, storage: str | Path, resume: bool, overwrite: bool = False
+    spec: SweepDefinition, storage: str | Path, resume: bool, overwrite: bool = False
 ) -> Location:
     """The sweep folder, after making sure starting or resuming there loses nothing that was not
     asked for: ``overwrite`` allows replacing an earlier sweep, and only a sweep (a folder with
@@ -131,28 +133,28 @@ def start_ray(
     address: str | None,
     verbose: bool,
     runtime_env: dict[str, Any] | None = None,
-    spec: SweepSpec | None = None,
+    spec: SweepDefinition | None = None,
 ) -> bool:
     """Start this sweep's own Ray (address None) or join the cluster at ``address``; False when
     this process was already connected. ``runtime_env`` ships the user's project to a cluster's
     nodes (sweeps.user_model.code). Given the ``spec``, an embedded instance's one node (this
     machine) is first checked to host a trial of it, so that a refused sweep starts nothing."""
-    if ray_session.is_connected():
+    if ray_control.is_connected():
         return False
     if address is None:
-        ray_session.settle_embedded_authentication()
+        ray_control.settle_embedded_authentication()
         if spec is not None:
-            check_cluster_resources(spec, [ray_session.this_machines_resources()])
+            check_cluster_resources(spec, [ray_control.this_machines_resources()])
         # Tune and the driver's callbacks are imported while Ray's processes start (the main
         # thread mostly waits on them meanwhile).
-        ray_session.start_embedded(
+        ray_control.start_embedded(
             verbose,
             while_starting=_import_driver_modules,
             api_server=spec is None or spec.resources.workers > 1,
         )
-        stop_requests.add_cleanup(ray_session.stop_own_processes)
+        stop_requests.add_cleanup(ray_control.stop_own_processes)
     else:
-        how = ray_session.connect(address, verbose, runtime_env)
+        how = ray_control.connect(address, verbose, runtime_env)
         print(f"cluster    {address} ({how})", flush=True)
     # Starting Ray's core in this process replaced the SIGTERM handler with its own.
     stop_requests.take_back_signals()
@@ -169,12 +171,12 @@ def _import_driver_modules() -> None:
         "sweeps.driver.resume_repair",
         "sweeps.driver.disk_guard",
         "sweeps.driver.metric_check",
-        "sweeps.results.export",
+        "sweeps.driver.output_tables",
     ):
         importlib.import_module(name)
 
 
-def evaluator_preload(spec: SweepSpec) -> list[str]:
+def evaluator_preload(spec: SweepDefinition) -> list[str]:
     """What evaluating a shipped family's checkpoints imports: the family's network and its data
     set's source."""
     shipped = ["lightning_modules.evaluation", "lightning_modules.data.arrays"]
@@ -192,7 +194,7 @@ def _alive_node_resources() -> list[dict[str, float]]:
     return [node.get("Resources", {}) for node in ray.nodes() if node.get("Alive")]
 
 
-def worker_slots(spec: SweepSpec, nodes: list[dict[str, float]]) -> int:
+def worker_slots(spec: SweepDefinition, nodes: list[dict[str, float]]) -> int:
     """How many processes with a trial's (or one DDP worker's) CPUs and GPUs the nodes can hold."""
     cpu, gpu = spec.resources.cpu, spec.resources.gpu
     slots = 0
@@ -204,7 +206,7 @@ def worker_slots(spec: SweepSpec, nodes: list[dict[str, float]]) -> int:
     return slots
 
 
-def check_cluster_resources(spec: SweepSpec, nodes: list[dict[str, float]]) -> None:
+def check_cluster_resources(spec: SweepDefinition, nodes: list[dict[str, float]]) -> None:
     """Fail fast, instead of trials pending forever, when the ``nodes`` (each one's resources)
     cannot host one trial."""
     cpu, gpu, workers = spec.resources.cpu, spec.resources.gpu, spec.resources.workers
@@ -233,7 +235,7 @@ def check_cluster_resources(spec: SweepSpec, nodes: list[dict[str, float]]) -> N
         )
 
 
-def with_distributed_concurrency(spec: SweepSpec) -> SweepSpec:
+def with_distributed_concurrency(spec: SweepDefinition) -> SweepDefinition:
     """A data-parallel trial's driver holds no CPU (its workers hold the trial's resources), so
     Tune alone would start every trial at once, each waiting for its workers. Unless the sweep
     says otherwise, run as many trials as the cluster can place all the workers of. HyperBand
@@ -270,16 +272,16 @@ def _not_tunes_stop_notice(record: logging.LogRecord) -> bool:
 def _not_a_trial_traceback(record: logging.LogRecord) -> bool:
     """False for Tune's log of a failed trial's traceback: the trial's error.txt holds it, and
     the progress table says in one line what failed and where that file is."""
-    return not record.getMessage().startswith(ray_session.TRIAL_FAILED_PREFIX)
+    return not record.getMessage().startswith(ray_control.TRIAL_FAILED_PREFIX)
 
 
-def build_trainable(spec: SweepSpec, folder: str = "") -> Any:
+def build_trainable(spec: SweepDefinition, folder: str = "") -> Any:
     """Tune's trainable of the sweep whose results are in ``folder`` (a path or URI)."""
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray import tune
 
+    from sweeps.definition.trial_plan import TrialPlan
     from sweeps.trial.entry import train_trial
-    from sweeps.trial.plan import TrialPlan
 
     if spec.resources.workers > 1:
         from sweeps.trial.distributed import DRIVER_MEMORY_BYTES
@@ -293,7 +295,7 @@ def build_trainable(spec: SweepSpec, folder: str = "") -> Any:
     )
 
 
-def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float) -> Any:
+def build_tuner(spec: SweepDefinition, location: Location, progress_interval_s: float) -> Any:
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray import tune
 
@@ -408,7 +410,7 @@ def build_tuner(spec: SweepSpec, location: Location, progress_interval_s: float)
     )
 
 
-def tracker_params(spec: SweepSpec) -> dict[str, Any]:
+def tracker_params(spec: SweepDefinition) -> dict[str, Any]:
     """How the sweep searches, as its parent run in a tracker shows it."""
     if spec.user is not None:
         model = spec.user.plan.model_name
@@ -428,7 +430,7 @@ def tracker_params(spec: SweepSpec) -> dict[str, Any]:
 
 
 def run_sweep(
-    spec: SweepSpec,
+    spec: SweepDefinition,
     storage: str | Path = "results",
     *,
     resume: bool = False,
@@ -443,7 +445,7 @@ def run_sweep(
     location = check_target(spec, storage, resume, overwrite)
     if not location.is_remote:
         check_room(location.local())
-    for name, value in ray_session.TUNE_SETTINGS.items():
+    for name, value in ray_control.TUNE_SETTINGS.items():
         os.environ.setdefault(name, value)
     started = time.monotonic()
     stop_requests.reset()
@@ -477,7 +479,7 @@ def run_sweep(
 
 
 def _run(
-    spec: SweepSpec,
+    spec: SweepDefinition,
     storage: str | Path,
     location: Location,
     evaluator: HeldOutEvaluator,
@@ -498,11 +500,11 @@ def _run(
     started_here = start_ray(address, verbose, runtime_env, spec)
     embedded = started_here and address is None
     watch = None
-    if started_here and not ray_session.is_client_address(
+    if started_here and not ray_control.is_client_address(
         address
     ):  # a Ray Client driver has no GCS to ask
-        watch = ray_session.ClusterWatch(
-            ray_session.gcs_address(), _cluster_lost(address, location)
+        watch = ray_control.ClusterWatch(
+            ray_control.gcs_address(), _cluster_lost(address, location)
         ).start()
     try:
         return _sweep(
@@ -530,8 +532,8 @@ def _cluster_lost(address: str | None, location: Location) -> Any:
             else f"this sweep's own Ray instance (its GCS at {gcs})"
         )
         stop_requests.request(
-            stop_requests.CLUSTER_LOST,
-            f"lost {what}: it has not answered for {ray_session.LOST_AFTER_S:g} s; the sweep stopped with its state "
+            CLUSTER,
+            f"lost {what}: it has not answered for {ray_control.LOST_AFTER_S:g} s; the sweep stopped with its state "
             f"as last saved in {location}: continue with --resume"
             + (" once the cluster is back" if address else ""),
         )
@@ -567,7 +569,7 @@ def _close_trackers(interrupted: bool) -> None:
 
 
 def _sweep(
-    spec: SweepSpec,
+    spec: SweepDefinition,
     storage: str | Path,
     location: Location,
     evaluator: HeldOutEvaluator,
@@ -608,7 +610,7 @@ def _sweep(
         if location.is_remote:
             location.child(SPEC_FILE).write_bytes(spec_text)
         else:
-            from sweeps.results.export import write_atomically
+            from sweeps.results.storage import write_atomically
 
             location.local().mkdir(parents=True, exist_ok=True)
             write_atomically(location.local() / SPEC_FILE, spec_text)
@@ -620,36 +622,33 @@ def _sweep(
     )
     # Trials a stop rule or the time budget ended before they started have no results; the
     # tables list them as not_started, so Tune's warning about each would only repeat that.
-    logging.getLogger(ray_session.TUNE_ANALYSIS_LOGGER).setLevel(logging.ERROR)
-    logging.getLogger(ray_session.TUNE_STATE_LOGGER).addFilter(_vanished_temporary_file)
-    logging.getLogger(ray_session.TUNE_RUN_LOGGER).addFilter(_not_tunes_stop_notice)
-    logging.getLogger(ray_session.TUNE_CONTROLLER_LOGGER).addFilter(_not_a_trial_traceback)
+    logging.getLogger(ray_control.TUNE_ANALYSIS_LOGGER).setLevel(logging.ERROR)
+    logging.getLogger(ray_control.TUNE_STATE_LOGGER).addFilter(_vanished_temporary_file)
+    logging.getLogger(ray_control.TUNE_RUN_LOGGER).addFilter(_not_tunes_stop_notice)
+    logging.getLogger(ray_control.TUNE_CONTROLLER_LOGGER).addFilter(_not_a_trial_traceback)
     ray_stopping = None
-    from sweeps.driver.disk_guard import DiskGuard
-
-    DiskGuard.tripped = None
     finished = False
     try:
         with (
-            ray_session.stoppable_tune_run(),
+            ray_control.stoppable_tune_run(),
             stop_requests.tune_run(),
-            ray_session.trial_actors_inheriting_environment(),
+            ray_control.trial_actors_inheriting_environment(),
         ):
             result_grid = tuner.fit()
         stopped = stop_requests.requested()
-        if stopped is not None and stopped.reason == stop_requests.CLUSTER_LOST:
-            raise ray_session.ClusterError(stopped.message)
-        if stopped is not None:
+        if stopped is not None and stopped.reason is CLUSTER:
+            raise ray_control.ClusterError(stopped.message)
+        if stopped is not None and stopped.reason is INTERRUPTED:
             raise KeyboardInterrupt
-        if DiskGuard.tripped is not None:
-            raise SweepError(DiskGuard.tripped)
+        if stopped is not None:
+            raise SweepStopped(stopped.reason, stopped.message)
         if embedded:
             # Every result is in: the embedded Ray stops while the tables are written and the
             # best checkpoint evaluated.
-            ray_stopping = threading.Thread(target=ray_session.shutdown, daemon=True)
+            ray_stopping = threading.Thread(target=ray_control.shutdown, daemon=True)
             ray_stopping.start()
 
-        from sweeps.results.export import records_from_results, write_outputs
+        from sweeps.driver.output_tables import records_from_results, write_outputs
 
         records = records_from_results(result_grid, spec, location)
         missing = next(
@@ -675,11 +674,12 @@ def _sweep(
             ray_stopping.join()
         _close_trackers(interrupted=not finished)
     if missing is not None:
-        raise SweepError(
+        mistake = SweepError(
             f"{missing} (fix metric:, then start again with --overwrite)",
             where=spec.source,
             path="metric",
         )
+        raise SweepStopped(METRIC_NEVER_LOGGED, str(mistake))
     counts: dict[str, int] = {}
     for record in records:
         counts[record.status] = counts.get(record.status, 0) + 1

@@ -1,8 +1,8 @@
 """Why a launcher stops before its sweep is over, and how it stops in bounded time.
 
 Three things end a run early: Ctrl-C or SIGTERM (what Kubernetes sends), the Ray cluster going
-away, and a full disk (sweeps.driver.disk_guard). Each asks for a stop once, with the exit status
-and the line to print; the first request wins. During Tune's run the request is passed to Tune, which
+away, and a full disk (sweeps.driver.disk_guard). Each asks for a stop once, with its reason
+(sweeps.stop_reasons: the exit status) and the line to print; the first request wins. During Tune's run the request is passed to Tune, which
 saves its state and stops the trials; before it, the main thread gets a KeyboardInterrupt.
 
 The launcher installs the handlers (``install``). Python runs a signal handler only when the main
@@ -25,21 +25,19 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sweeps.driver import ray_session
+from sweeps.runtime import ray_control
+from sweeps.stop_reasons import CLUSTER, DISK_FULL, INTERRUPTED, StopReason
 
-INTERRUPTED = "interrupted"
-CLUSTER_LOST = "cluster_lost"
-
-EXIT_STATUS = {INTERRUPTED: 130, CLUSTER_LOST: 3}
 # Seconds from a request to the hard end of the process. An interrupt must end within 10 s of
 # the signal. With the cluster gone Tune cannot stop cleanly (freeing a trial's resources waits on
 # the GCS), so its state as last saved is what remains; a moment lets a stop in progress finish.
-GRACE_S = {INTERRUPTED: 8.0, CLUSTER_LOST: 3.0}
+# A full disk leaves Tune time to save its state in the reserve the guard kept free.
+GRACE_S = {INTERRUPTED.name: 8.0, CLUSTER.name: 3.0, DISK_FULL.name: 30.0}
 
 
 @dataclass
 class Request:
-    reason: str
+    reason: StopReason
     message: str
 
 
@@ -73,7 +71,7 @@ def reset() -> None:
     _State.in_tune_run = False
     _State.cleanups = []
     _State.sweep_thread = threading.current_thread()
-    ray_session.forget_tune_stop()
+    ray_control.forget_tune_stop()
 
 
 def add_cleanup(cleanup: Callable[[], None]) -> None:
@@ -99,23 +97,23 @@ class tune_run:
     def __enter__(self) -> tune_run:
         _State.in_tune_run = True
         if _State.request is not None:
-            ray_session.ask_tune_to_stop()
+            ray_control.ask_tune_to_stop()
         return self
 
     def __exit__(self, *exc: object) -> None:
         _State.in_tune_run = False
 
 
-def request(reason: str, message: str, *, interrupt_main: bool = True) -> None:
+def request(reason: StopReason, message: str, *, interrupt_main: bool = True) -> None:
     """Ask the run to stop for ``reason``; only the first request counts. Outside Tune's run the
     main thread is interrupted, unless (a signal) its own handler does that."""
     if _State.request is not None:
         return
     _State.request = Request(reason, message)
     if _State.installed:
-        _hard_stop_after(GRACE_S[reason], reason, message)
+        _hard_stop_after(GRACE_S[reason.name], reason, message)
     if _State.in_tune_run:
-        ray_session.ask_tune_to_stop()
+        ray_control.ask_tune_to_stop()
     elif (
         interrupt_main
         and _State.sweep_thread is threading.main_thread()
@@ -130,7 +128,7 @@ def install() -> None:
     """Ctrl-C and SIGTERM stop the launcher as described above; call from the main thread."""
     if _State.installed:
         return
-    name, value = ray_session.NO_TUNE_SIGINT_HANDLER
+    name, value = ray_control.NO_TUNE_SIGINT_HANDLER
     os.environ[name] = value
     receiver, sender = socket.socketpair()
     sender.setblocking(False)
@@ -163,7 +161,7 @@ def stoppable_python_run() -> Iterator[None]:
         return
     signums = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)  # Tune's run leaves its SIGUSR1
     saved = {signum: signal.getsignal(signum) for signum in signums}
-    name, value = ray_session.NO_TUNE_SIGINT_HANDLER
+    name, value = ray_control.NO_TUNE_SIGINT_HANDLER
     saved_switch = os.environ.get(name)
     os.environ[name] = value
     _State.in_python_run = True
@@ -204,17 +202,17 @@ def _watch_signals(receiver: socket.socket, sender: socket.socket) -> None:
                 continue  # Tune's own SIGUSR1, and any other signal with a Python handler
             signals += 1
             if signals > 1:
-                _end(EXIT_STATUS[INTERRUPTED], interrupted_line())
+                _end(INTERRUPTED, interrupted_line())
             request(INTERRUPTED, interrupted_line(), interrupt_main=False)
 
 
-def _hard_stop_after(seconds: float, reason: str, message: str) -> None:
-    timer = threading.Timer(seconds, _end, args=(EXIT_STATUS[reason], message))
+def _hard_stop_after(seconds: float, reason: StopReason, message: str) -> None:
+    timer = threading.Timer(seconds, _end, args=(reason, message))
     timer.daemon = True
     timer.start()
 
 
-def _end(status: int, message: str) -> None:
+def _end(reason: StopReason, message: str) -> None:
     """End the process now: files are written atomically and Tune saves its state as it goes,
     so what is on disk is the state as last saved."""
-    end_now(status, message if status == EXIT_STATUS[INTERRUPTED] else f"error: {message}")
+    end_now(reason.exit_status, message if reason is INTERRUPTED else f"error: {message}")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sweeps.spec import SweepSpec
+from sweeps.definition import SweepDefinition
 
 
-def describe(spec: SweepSpec, storage: str) -> str:
+def describe(spec: SweepDefinition, storage: str) -> str:
     # Imported here: the runner's module loads more than the plan needs (yaml, the searchers).
     from sweeps.driver.runner import sweep_dir_for
 
@@ -59,7 +59,7 @@ def describe(spec: SweepSpec, storage: str) -> str:
     return "\n".join(lines)
 
 
-def _logger_lines(spec: SweepSpec) -> list[str]:
+def _logger_lines(spec: SweepDefinition) -> list[str]:
     """The trackers that get a run of the sweep and one per trial."""
     options = spec.loggers
     shown = []
@@ -74,7 +74,7 @@ def _logger_lines(spec: SweepSpec) -> list[str]:
     return [f"loggers    {'; '.join(shown)}"] if shown else []
 
 
-def _objective_lines(spec: SweepSpec) -> list[str]:
+def _objective_lines(spec: SweepDefinition) -> list[str]:
     """The metric, or the objectives (the front searched for) and the constraints."""
     if not spec.several_objectives:
         lines = [f"metric     {spec.metric} ({spec.mode})"]
@@ -138,7 +138,7 @@ def _user_model_lines(user: Any) -> list[str]:
 
 def _domain(param: Any) -> str:
     # Imported here: --help stays fast.
-    from sweeps.spec.space import Steps
+    from sweeps.sweep_file.space import Steps
 
     if isinstance(param, Steps):
         return f"{param.range_kind} [{param.low:g}, {param.high:g}] step {param.step:g}"

@@ -21,11 +21,11 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-from sweeps.driver.ray_session import staging_folder
 from sweeps.results.epoch_results import epoch_results, logged_values
 from sweeps.results.layout import TENSORBOARD_DIR
 from sweeps.results.metric_values import better, direction, is_number
-from sweeps.spec.space import plain
+from sweeps.runtime.ray_control import staging_folder
+from sweeps.sweep_file.space import plain
 
 
 def _hparams_summary(

@@ -15,7 +15,7 @@ ENDED = "ended"
 ENDED_REASON = "ended_reason"
 TIMED_OUT = "timed_out"
 OUT_OF_MEMORY = "out_of_memory"
-# A configuration that breaks a constraint known before training (sweeps.spec.objectives): the
+# A configuration that breaks a constraint known before training (sweeps.sweep_file.objectives): the
 # trial ends before its first epoch, its reason the value that broke the constraint.
 INFEASIBLE = "infeasible"
 # The sweep's metric is not among what the model logs: every trial would end the same way, so

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from sweeps.errors import SweepError
 
 if TYPE_CHECKING:
-    from sweeps.spec.space import Param
+    from sweeps.sweep_file.space import Param
 
 SCHEDULERS: dict[str, str] = {
     "fifo": "sweeps.schedulers.fifo",
@@ -40,7 +40,7 @@ TIME_ATTR = "epoch"
 
 @dataclass(frozen=True)
 class ScheduleProblem:
-    """What a scheduler is given of a sweep (``SweepSpec.schedule_problem``), and nothing else."""
+    """What a scheduler is given of a sweep (``SweepDefinition.schedule_problem``), and nothing else."""
 
     space: Mapping[str, Param]
     conditional_keys: frozenset[str]  # searched keys that apply only in some trials

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sweeps.errors import SweepError
-from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, Steps
+from sweeps.sweep_file.space import Choice, FloatRange, Grid, IntRange, Param, Steps
 
 if TYPE_CHECKING:
     from sweeps.schedulers import ScheduleProblem

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
-    from sweeps.spec.conditions import Conditions
-    from sweeps.spec.objectives import Constraint, Objective
-    from sweeps.spec.space import Param
+    from sweeps.sweep_file.conditions import Conditions
+    from sweeps.sweep_file.objectives import Constraint, Objective
+    from sweeps.sweep_file.space import Param
 
 SEARCHERS: dict[str, str] = {
     "random": "sweeps.searchers.random_search",
@@ -32,7 +32,7 @@ SEARCHERS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class SearchProblem:
-    """What a searcher is given of a sweep (``SweepSpec.search_problem``), and nothing else."""
+    """What a searcher is given of a sweep (``SweepDefinition.search_problem``), and nothing else."""
 
     space: Mapping[str, Param]
     conditions: Conditions

@@ -15,7 +15,7 @@ from pydantic import Field
 from sweeps.errors import SweepError
 from sweeps.searchers import SearcherTraits
 from sweeps.searchers.optuna_space import check_sampled_space
-from sweeps.spec.space import Choice
+from sweeps.sweep_file.space import Choice
 from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ray.tune.search.basic_variant import BasicVariantGenerator
 
-from sweeps.spec.conditions import Conditions
+from sweeps.sweep_file.conditions import Conditions
 
 
 class ConditionalVariantGenerator(BasicVariantGenerator):

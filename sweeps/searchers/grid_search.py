@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sweeps.errors import SweepError
 from sweeps.searchers import SearcherTraits
-from sweeps.spec.space import Choice, Grid
+from sweeps.sweep_file.space import Choice, Grid
 from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:

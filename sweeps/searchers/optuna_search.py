@@ -22,9 +22,9 @@ from typing import Any
 from optuna.trial import TrialState
 from ray.tune.search.optuna import OptunaSearch
 
-from sweeps.driver.ray_session import mark_told_optuna, optuna_study, optuna_trial, told_optuna
 from sweeps.results.trial_status import ENDED, INFEASIBLE
-from sweeps.spec.objectives import Constraint
+from sweeps.runtime.ray_control import mark_told_optuna, optuna_study, optuna_trial, told_optuna
+from sweeps.sweep_file.objectives import Constraint
 
 
 class SweepOptunaSearch(OptunaSearch):

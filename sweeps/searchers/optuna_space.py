@@ -14,10 +14,10 @@ import functools
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from sweeps.driver.ray_session import optuna_study
 from sweeps.errors import SweepError
-from sweeps.spec.conditions import Conditions
-from sweeps.spec.space import (
+from sweeps.runtime.ray_control import optuna_study
+from sweeps.sweep_file.conditions import Conditions
+from sweeps.sweep_file.space import (
     Choice,
     FloatRange,
     Grid,

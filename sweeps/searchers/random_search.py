@@ -1,7 +1,7 @@
 """Random search (``searcher: {name: random}``): every trial samples the space independently.
 
 ``grid:`` keys are still expanded fully, each grid point getting ``num_samples`` random trials.
-Conditional keys (see sweeps.spec.conditions) are sampled with the rest and dropped from the trials
+Conditional keys (see sweeps.sweep_file.conditions) are sampled with the rest and dropped from the trials
 they do not apply to, so the sequence of proposals stays the seed's.
 """
 

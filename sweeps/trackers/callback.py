@@ -29,7 +29,7 @@ from sweeps.results.layout import SPEC_FILE, TRACKER_RUNS_FILE
 from sweeps.results.metric_values import better, direction
 from sweeps.results.storage import Location
 from sweeps.results.trial_status import ENDED, trial_status
-from sweeps.spec.loggers import LoggerOptions
+from sweeps.sweep_file.loggers import LoggerOptions
 from sweeps.trackers.tracker import (
     MissingRun,
     SweepOutcome,
@@ -292,7 +292,7 @@ def _write_runs(location: Location, runs: dict[str, Any]) -> None:
         location.child(TRACKER_RUNS_FILE).write_bytes(data)
         return
     # Imported here: the exporter's atomic write, which a crash mid-write cannot leave half done.
-    from sweeps.results.export import write_atomically
+    from sweeps.results.storage import write_atomically
 
     folder = location.local()
     folder.mkdir(parents=True, exist_ok=True)

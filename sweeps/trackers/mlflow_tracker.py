@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sweeps.spec.loggers import MLflowOptions
+from sweeps.sweep_file.loggers import MLflowOptions
 from sweeps.trackers.tracker import SweepOutcome, SweepRun, Tracker, TrialEnd
 
 PARENT_TAG = "mlflow.parentRunId"  # how MLflow nests a run under another

@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from sweeps.spec.loggers import WandbOptions
+from sweeps.sweep_file.loggers import WandbOptions
 from sweeps.trackers.tracker import MissingRun, SweepOutcome, SweepRun, Tracker, TrialEnd
 
 EPOCH = "epoch"  # the x-axis of every metric a trial's run logs

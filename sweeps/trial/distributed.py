@@ -28,10 +28,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sweeps.definition.trial_plan import TrialPlan
 from sweeps.errors import first_line
 from sweeps.trial import channels
 from sweeps.trial.channels import Empty, Full
-from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import TrialReports, TrialSession
 from sweeps.trial.stall_watch import Stall, StallWatch, stalled_error
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sweeps.trial.plan import TrialPlan
+from sweeps.definition.trial_plan import TrialPlan
 
 
 def train_trial(config: dict[str, Any], plan: TrialPlan) -> None:

@@ -1,4 +1,4 @@
-"""The built-in metrics every trial logs (their names and meaning: sweeps.spec.objectives).
+"""The built-in metrics every trial logs (their names and meaning: sweeps.sweep_file.objectives).
 
 ``TrialMeasures`` belongs to one trial's session, in the process that decides its epochs (the
 trial's own, or rank 0 of a data-parallel trial): the training loop shows it the model and one
@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from sweeps.spec.objectives import EPOCH_TIME, PARAMS, PEAK_MEMORY, PREDICT_LATENCY
+from sweeps.sweep_file.objectives import EPOCH_TIME, PARAMS, PEAK_MEMORY, PREDICT_LATENCY
 
 LATENCY_WARMUP = 3
 LATENCY_REPEATS = 20

@@ -17,10 +17,10 @@ import torch
 from lightning_modules.checkpoint import fold_checkpoint_name
 from lightning_modules.data.array_data import ArrayData
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
-from sweeps.spec.objectives import PARAMS, feasibility
+from sweeps.definition.trial_plan import TrialPlan, trial_arguments
+from sweeps.sweep_file.objectives import PARAMS, feasibility
 from sweeps.trial.epoch_loop import EpochLoop, LockstepFolds
 from sweeps.trial.measures import parameters_before_training
-from sweeps.trial.plan import TrialPlan, trial_arguments
 from sweeps.user_model.build import prepare_user_process, user_trainer_run
 from sweeps.user_model.hydra_build import hydra_trainer_run
 from sweeps.user_model.trainer_run import TrainerRun, TrialIdentity

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sweeps.definition.trial_plan import TrialPlan
 from sweeps.results.epoch_results import EPOCH_RESULTS
 from sweeps.results.layout import CHECKPOINT_METRICS_FILE, PATIENCE_FILE
 from sweeps.results.metric_values import better, is_number
@@ -45,9 +46,8 @@ from sweeps.results.trial_status import (
     METRIC_MISSING,
     TIMED_OUT,
 )
-from sweeps.spec.objectives import BUILTIN_METRICS, PARAMS
+from sweeps.sweep_file.objectives import BUILTIN_METRICS, PARAMS
 from sweeps.trial import fault_injection
-from sweeps.trial.plan import TrialPlan
 from sweeps.trial.stall_watch import StallWatch
 
 DIVERGED = "diverged"
@@ -106,7 +106,7 @@ def missing_metric_message(
 def epoch_metrics(plan: TrialPlan, results: list[EpochResult]) -> dict[str, float]:
     """The trial's metrics for one epoch: each metric's mean over the folds (with one fold, its
     own values), plus the spread of the sweep's metric across folds. The built-in metrics
-    (sweeps.spec.objectives) are the session's, added after."""
+    (sweeps.sweep_file.objectives) are the session's, added after."""
     for fold, result in enumerate(results):
         for metric in plan.required_metrics:
             if metric in result.metrics or metric in BUILTIN_METRICS:

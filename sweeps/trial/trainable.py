@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from sweeps.definition.trial_plan import TrialPlan
 from sweeps.errors import first_line
 from sweeps.results.trial_status import OUT_OF_MEMORY, is_out_of_memory
 from sweeps.trial import fault_injection
@@ -33,7 +34,6 @@ from sweeps.trial.parts import (
     trainer_run,
     uses_gpu,
 )
-from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import TrialReports, TrialSession, Watchdog
 from sweeps.trial.stall_watch import StallWatch, supervised
 from sweeps.trial.trainer_loop import EpochEnd, fit

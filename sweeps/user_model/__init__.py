@@ -11,7 +11,8 @@ into that config (``model.init_args.lr``, ``data.batch_size``, ``trainer.gradien
     config_files.py   reading and merging LightningCLI configs, both styles
     checking.py       LightningCLI's own parser (jsonargparse) checking the config and values
     blueprint.py      build(hp): the hp object, finding the space by running the blueprint
-    spec.py           the user-model part of a sweep file, checked before anything runs
+    model_section.py  the user-model part of a sweep file, checked before anything runs
+    hydra_section.py  the same for a Hydra project's config
     plan.py           what every trial needs of it (plain values, shipped to Ray workers)
     build.py          a trial's module, data and Trainer settings (runs in the workers)
     evaluation.py     a checkpoint's test metrics, through the module's test_step
@@ -27,6 +28,6 @@ __all__ = [
     "config_files",
     "evaluation",
     "paths",
+    "model_section",
     "plan",
-    "spec",
 ]

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sweeps.errors import SweepError, first_line, show
-from sweeps.spec.conditions import Conditions, Entry, resolve
-from sweeps.spec.space import Choice, FloatRange, IntRange, Param, Steps, parse_param
+from sweeps.sweep_file.conditions import Conditions, Entry, resolve
+from sweeps.sweep_file.space import Choice, FloatRange, IntRange, Param, Steps, parse_param
 
 MAX_RUNS = 256  # runs of the blueprint to find its space
 MAX_SECONDS = 60.0

@@ -22,8 +22,8 @@ from pathlib import Path
 from types import MethodType
 from typing import Any, NamedTuple
 
-from sweeps.spec.conditions import assemble_lists
-from sweeps.spec.space import plain
+from sweeps.sweep_file.conditions import assemble_lists
+from sweeps.sweep_file.space import plain
 from sweeps.user_model.blueprint import HyperParameters, call_blueprint
 from sweeps.user_model.checking import MODEL_CHECKPOINT, TOOL_TRAINER, ConfigChecker, ddp_options
 from sweeps.user_model.classes import import_target

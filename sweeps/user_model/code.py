@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import Field
 
 from sweeps.errors import SweepError
-from sweeps.spec.pydantic_errors import validate_section
+from sweeps.sweep_file.pydantic_errors import validate_section
 from typed_config.base import ArgsModel
 
 # Ray uploads a runtime_env package in one gRPC message, at most this large.

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sweeps.errors import SweepError, show
-from sweeps.spec.yaml_loading import read_yaml_file
+from sweeps.sweep_file.yaml_loading import read_yaml_file
 from sweeps.user_model.paths import CLASS_SECTIONS, DICT_KWARGS, INIT_ARGS
 
 LIGHTNING_KEYS = ("seed_everything", "trainer", "model", "data", "optimizer", "lr_scheduler")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sweeps.spec.conditions import assemble_lists
-from sweeps.spec.space import plain
+from sweeps.sweep_file.conditions import assemble_lists
+from sweeps.sweep_file.space import plain
 from sweeps.user_model.build import UserParts, assembled_trainer_run
 from sweeps.user_model.checking import MODEL_CHECKPOINT
 from sweeps.user_model.hydra_config import HydraSource, composed, override

@@ -4,7 +4,7 @@ names only what it changes."""
 
 from typing import Any
 
-from sweeps.trial.plan import TrialPlan
+from sweeps.definition.trial_plan import TrialPlan
 
 
 def shipped_plan(**fields: Any) -> TrialPlan:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sweeps.driver.child_processes import (
+from sweeps.runtime.child_processes import (
     descendants,
 )  # the launcher's own, re-exported for the tests
 

@@ -1,6 +1,6 @@
 """Several sweeps one after another on one embedded Ray instance, each through the runner as the
 launcher runs it: starting Ray and the test evaluation's helper once instead of once per sweep
-saves seconds a sweep where many small sweeps are checked (tests/sweeps/spec/test_shipped_sweeps.py,
+saves seconds a sweep where many small sweeps are checked (tests/sweeps/definition/test_shipped_sweeps.py,
 tests/system/test_zoo.py).
 
     python -m tests.helpers.sweeps_on_one_ray STORAGE REQUESTS.json OUTCOMES.json
@@ -26,10 +26,10 @@ import time
 import traceback
 from pathlib import Path
 
-from sweeps.driver import ray_session
+from sweeps.definition import load_sweep
 from sweeps.driver.held_out_evaluation import HeldOutEvaluator
 from sweeps.driver.runner import run_sweep, start_ray
-from sweeps.spec import load_sweep
+from sweeps.runtime import ray_control
 from sweeps.trial.fault_injection import VARIABLE
 
 
@@ -73,7 +73,7 @@ def main(storage: Path, requests: list[dict], outcomes_file: Path) -> None:
     finally:
         outcomes_file.write_text(json.dumps(outcomes, indent=1))
         evaluator.close()
-        ray_session.shutdown()
+        ray_control.shutdown()
         faults.unlink()
         faults.parent.rmdir()
 

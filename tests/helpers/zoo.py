@@ -41,8 +41,8 @@ def trial_plan(folder: Path, *overrides: str, max_epochs: int = 3, checkpoint_ev
     import dataclasses
     import os
 
-    from sweeps.spec import load_sweep
-    from sweeps.trial.plan import TrialPlan
+    from sweeps.definition import load_sweep
+    from sweeps.definition.trial_plan import TrialPlan
 
     here = os.getcwd()
     os.chdir(folder)

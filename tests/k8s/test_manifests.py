@@ -134,7 +134,7 @@ def test_the_kustomization_ties_the_example_together():
 
 def test_the_example_is_what_the_renderer_makes_for_the_default_sweep():
     from launchers.k8s import render
-    from sweeps.spec import load_sweep
+    from sweeps.definition import load_sweep
 
     sweep = ROOT / "sweeps" / "digits_asha.yaml"
     rendered = render(load_sweep(sweep), sweep.read_text())

@@ -8,14 +8,16 @@ import sys
 
 import pytest
 
+from sweeps.stop_reasons import help_table
 from tests.conftest import ROOT, run_launcher
 
 
 def test_help_lists_the_exit_statuses():
     run = run_launcher("local", "--help")
     assert run.returncode == 0, run.stderr
+    assert help_table() in run.stdout
     statuses = run.stdout.split("exit status:", 1)[1].split()
-    assert [word for word in statuses if word.isdigit()] == ["0", "1", "2", "3", "130"]
+    assert [word for word in statuses if word.isdigit()] == ["0", "1", "2", "3", "4", "5", "130"]
 
 
 def test_dry_run_validates_and_starts_nothing(tmp_path):

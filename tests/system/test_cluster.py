@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sweeps.driver.ray_session import ANSWERED, NEEDS_TOKEN, probe
+from sweeps.runtime.ray_control import ANSWERED, NEEDS_TOKEN, probe
 from tests.conftest import ROOT, launcher_env, run_launcher
 from tests.helpers.clusters import two_node_cluster
 from tests.helpers.sweep_args import ONE_QUICK_TRIAL

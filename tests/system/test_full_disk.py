@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sweeps.driver.disk_space import RESERVE_FLOOR_BYTES, free_bytes
+from sweeps.stop_reasons import DISK_FULL
 from tests.conftest import run_launcher
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,8 @@ def test_a_filling_disk_stops_the_sweep_resumably(small_disk):
     # trips with many epochs to spare even when a loaded machine slows the driver down.
     ballast.write_bytes(b"\0" * (free_bytes(small_disk) - RESERVE_FLOOR_BYTES - 6 * MB))
     run = run_launcher("local", SWEEP, "--storage", str(small_disk))
-    assert run.returncode == 2, run.stdout + run.stderr
+    assert run.returncode == DISK_FULL.exit_status == 5, run.stdout + run.stderr
+    assert run.stderr.strip().count("\n") == 0, run.stderr
     assert f"error: storage {small_disk / 'disk_filling'} is nearly full" in run.stderr
     assert "free some space, then continue it with --resume" in run.stderr
     assert free_bytes(small_disk) > 4 * MB  # stopped before the disk was full
@@ -78,7 +80,7 @@ def test_a_sweep_is_not_started_on_a_disk_already_below_the_reserve(small_disk):
 def test_tables_written_to_a_full_disk_keep_their_previous_version_whole(small_disk):
     import errno
 
-    from sweeps.results.export import write_atomically
+    from sweeps.results.storage import write_atomically
 
     table = small_disk / "trials.parquet"
     write_atomically(table, b"the previous table")

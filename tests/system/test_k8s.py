@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from launchers.k8s import kubernetes_name, render, worker_pod
-from sweeps.spec import load_sweep
+from sweeps.definition import load_sweep
 from tests.conftest import ROOT, SHIPPED_SWEEPS, launcher_env, run_launcher
 from tests.helpers.manifests import exposure_problems, load_manifests, validate
 

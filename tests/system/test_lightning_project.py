@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from sweeps.spec import load_sweep
+from sweeps.definition import load_sweep
 from tests.conftest import ROOT, launcher_env
 
 PROJECT = ROOT / "examples" / "lightning_project"

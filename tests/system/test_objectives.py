@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from sweeps.spec.objectives import BUILTIN_METRICS
+from sweeps.sweep_file.objectives import BUILTIN_METRICS
 from tests.conftest import ROOT, run_launcher
 from tests.helpers.pareto import run_pareto_sweep
 

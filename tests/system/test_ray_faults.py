@@ -19,9 +19,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sweeps.driver.ray_session import ANSWERED, probe
+from sweeps.runtime.child_processes import descendants
+from sweeps.runtime.ray_control import ANSWERED, probe
+from sweeps.stop_reasons import RAY_DID_NOT_START
 from tests.conftest import ROOT, launcher_env, run_launcher
 from tests.helpers.processes import (
+    command_line,
     free_port,
     gcs_server_of,
     kill_head,
@@ -208,6 +211,29 @@ def test_no_cluster_at_the_address_is_exit_3_and_sigterm_while_connecting_ends_i
     [line] = stderr.strip().splitlines()
     assert line.startswith(f"error: no Ray cluster answers at {address}") and "--resume" in line
     print(f"no cluster at the address: exit 3 after {took:.1f} s")
+
+
+def test_the_embedded_gcs_killed_while_ray_starts_is_one_line_and_exit_3_within_60_s(tmp_path):
+    launcher = start("local", *QUICK, "--storage", str(tmp_path), env=env_at_home(tmp_path))
+    killed = None
+    try:
+        deadline = time.monotonic() + 60
+        while killed is None and launcher.poll() is None and time.monotonic() < deadline:
+            gcs = [pid for pid in descendants(launcher.pid) if "gcs_server" in command_line(pid)]
+            if gcs:
+                os.kill(gcs[0], signal.SIGKILL)
+                killed = gcs[0]
+            time.sleep(0.01)
+        took, stderr = ended_within(launcher, 60)
+    finally:
+        stop_if_running(launcher)
+    assert killed is not None, "the launcher's GCS never showed"
+    assert launcher.returncode == RAY_DID_NOT_START.exit_status == 3, stderr
+    [line] = stderr.strip().splitlines()
+    assert line.startswith("error: Ray did not start on this machine: "), line
+    assert session_members(launcher.pid) == []  # none of the instance's processes is left
+    assert not (tmp_path / "digits_grid").exists() or not any((tmp_path / "digits_grid").iterdir())
+    print(f"GCS killed while the embedded Ray starts: exit 3 after {took:.1f} s")
 
 
 def test_the_clusters_gcs_killed_mid_sweep_is_exit_3_then_a_new_cluster_resumes_it(tmp_path):

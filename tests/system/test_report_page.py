@@ -117,8 +117,8 @@ def test_the_report_of_ten_thousand_trials_samples_what_it_cannot_draw(tmp_path)
     import yaml
 
     from benchmarks.scale import SWEEP, synthetic_records
-    from sweeps.results.export import write_outputs
-    from sweeps.spec import sweep_from_dict
+    from sweeps.definition import sweep_from_dict
+    from sweeps.driver.output_tables import write_outputs
 
     text = SWEEP.format(trials=10_000)
     spec = sweep_from_dict(yaml.safe_load(text), source="scale")

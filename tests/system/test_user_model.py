@@ -16,6 +16,7 @@ import pytest
 import torch
 import yaml
 
+from sweeps.stop_reasons import METRIC_NEVER_LOGGED
 from tests.conftest import launcher_env
 from tests.helpers.user_project import write_project
 
@@ -89,7 +90,7 @@ def test_a_misspelt_metric_stops_the_sweep_at_the_first_validation(project, tmp_
     started = time.monotonic()
     done = launch(project, sweep, "--storage", str(tmp_path))
     elapsed = time.monotonic() - started
-    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.returncode == METRIC_NEVER_LOGGED.exit_status == 4, done.stdout + done.stderr
     errors = done.stderr.strip().splitlines()
     assert errors == [
         f"error: {sweep}: metric: metric 'val/accuracy' was never logged by sweepable.models.Classifier; "

@@ -11,8 +11,8 @@ import torch
 from lightning_modules.configs import TableConfig
 from lightning_modules.data.arrays import cached_splits
 from lightning_modules.data.table import TableDataModule
+from sweeps.definition import sweep_from_dict
 from sweeps.errors import SweepError
-from sweeps.spec import sweep_from_dict
 
 
 @pytest.fixture

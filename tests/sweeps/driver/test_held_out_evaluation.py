@@ -38,7 +38,7 @@ def test_the_helper_shares_the_cores_with_the_trials_behind_the_driver():
     while trials keep every core busy, and the sweep would wait on it once they end."""
     import os
 
-    from sweeps.driver.child_processes import RAY_WORKER_NICENESS
+    from sweeps.runtime.child_processes import RAY_WORKER_NICENESS
 
     evaluator = HeldOutEvaluator().start()
     try:
@@ -62,7 +62,7 @@ def test_without_the_helper_the_driver_evaluates(tmp_path):
 
 def test_the_driver_builds_the_trainable_without_importing_torch():
     code = (
-        "from sweeps.spec import load_sweep\n"
+        "from sweeps.definition import load_sweep\n"
         "from sweeps.driver.runner import build_trainable\n"
         "build_trainable(load_sweep('sweeps/digits_asha.yaml'))"
     )

@@ -4,10 +4,10 @@ fault tolerance needs it."""
 
 import pytest
 
+from sweeps.definition import sweep_from_dict
+from sweeps.definition.trial_plan import REPORT_INTERVAL_S, TrialPlan
 from sweeps.results.epoch_results import EPOCH_RESULTS, epoch_results
 from sweeps.schedulers import checkpoint_schedule, report_schedule, scheduler_module
-from sweeps.spec import sweep_from_dict
-from sweeps.trial.plan import REPORT_INTERVAL_S, TrialPlan
 
 
 def spec_with(scheduler: dict, checkpoint: dict | None = None, max_epochs: int = 30, **extra):

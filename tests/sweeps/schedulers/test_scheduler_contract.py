@@ -12,6 +12,7 @@ import random
 
 import pytest
 
+from sweeps.definition import sweep_from_dict
 from sweeps.schedulers import (
     SCHEDULERS,
     SchedulerTraits,
@@ -19,7 +20,6 @@ from sweeps.schedulers import (
     report_schedule,
     scheduler_module,
 )
-from sweeps.spec import sweep_from_dict
 
 MAX_EPOCHS = 9
 TRIALS = 9

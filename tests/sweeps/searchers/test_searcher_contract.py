@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from sweeps.definition import sweep_from_dict
 from sweeps.searchers import SEARCHERS, SearcherTraits, searcher_module
-from sweeps.spec import sweep_from_dict
 
 MIXED = {
     "lr": {"logfloat": [1.0e-4, 1.0e-1]},
@@ -187,7 +187,7 @@ def test_a_searcher_of_several_objectives_learns_their_front_and_constraints(nam
 
 
 def optuna_study(algorithm):
-    from sweeps.driver.ray_session import optuna_study as study_of
+    from sweeps.runtime.ray_control import optuna_study as study_of
 
     return study_of(algorithm)
 

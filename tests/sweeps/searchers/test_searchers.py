@@ -3,8 +3,8 @@ inside the space the sweep file wrote, and learn from results (TPE leaves its ra
 
 import pytest
 
+from sweeps.definition import load_sweep, sweep_from_dict
 from sweeps.searchers import searcher_module
-from sweeps.spec import load_sweep, sweep_from_dict
 from tests.conftest import ROOT
 
 
@@ -75,7 +75,7 @@ def test_a_trial_whose_metric_is_not_a_number_is_a_failed_trial_to_optuna(path, 
     NaN as a value, so it is told as a failed trial instead of staying a running one."""
     import optuna
 
-    from sweeps.driver.ray_session import optuna_study
+    from sweeps.runtime.ray_control import optuna_study
 
     spec = load_sweep(ROOT / path, overrides=["trials.max_concurrent=null"])
     searcher, _ = searcher_module(spec.searcher_name).build(spec.searcher, spec.search_problem())

@@ -15,11 +15,11 @@ pytestmark = pytest.mark.slow
 
 SESSION = """
 import json, os, time
-from sweeps.driver import ray_session
-from sweeps.driver.child_processes import descendants
+from sweeps.runtime import ray_control
+from sweeps.runtime.child_processes import descendants
 
-ray_session.settle_embedded_authentication()
-ray_session.start_embedded(verbose=False, api_server=False)
+ray_control.settle_embedded_authentication()
+ray_control.start_embedded(verbose=False, api_server=False)
 import ray  # after the authentication mode is settled: Ray reads it at import
 
 from sweeps.trial import channels
@@ -56,7 +56,7 @@ for pid in descendants(os.getpid()):
         pass
 told["actors"] = sorted(c.split()[0] for c in commands if "Channels" in c or "Queue" in c)
 channels.close(actor)
-ray_session.shutdown()
+ray_control.shutdown()
 print("TOLD " + json.dumps(told))
 """
 

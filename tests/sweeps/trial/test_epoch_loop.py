@@ -11,9 +11,9 @@ import torch
 from lightning_modules.checkpoint import fold_checkpoint_name, load_model, read_checkpoint
 from lightning_modules.evaluation import evaluate_checkpoint
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
+from sweeps.definition.trial_plan import TrialPlan, trial_arguments
 from sweeps.trial.epoch_loop import EpochLoop
 from sweeps.trial.parts import prepare_process, shipped_folds
-from sweeps.trial.plan import TrialPlan, trial_arguments
 from tests.helpers.imports import LIGHTNING, loaded_after
 from tests.helpers.plans import shipped_plan
 from tests.helpers.trainers import quick_trainer

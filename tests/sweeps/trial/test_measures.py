@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from sweeps.spec.objectives import EPOCH_TIME, PARAMS, PEAK_MEMORY, PREDICT_LATENCY
+from sweeps.sweep_file.objectives import EPOCH_TIME, PARAMS, PEAK_MEMORY, PREDICT_LATENCY
 from sweeps.trial.measures import TrialMeasures, one_sample, parameters_before_training
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from sweeps.definition import sweep_from_dict
+from sweeps.definition.trial_plan import TrialPlan
 from sweeps.results.epoch_results import EPOCH_RESULTS
 from sweeps.results.trial_status import ENDED, ENDED_REASON, METRIC_MISSING
-from sweeps.spec import sweep_from_dict
 from sweeps.trial.parts import prepare_process
-from sweeps.trial.plan import TrialPlan
 from sweeps.trial.session import TrialReports, TrialSession
 from sweeps.trial.trainable import train_in_process
 

@@ -9,9 +9,9 @@ import shutil
 import pytest
 import yaml
 
+from sweeps.definition import load_sweep, sweep_from_dict
 from sweeps.errors import SweepError
-from sweeps.spec import load_sweep, sweep_from_dict
-from sweeps.spec.space import Choice, FloatRange, Steps
+from sweeps.sweep_file.space import Choice, FloatRange, Steps
 from sweeps.user_model.hydra_config import HydraSource, composed, override, sweeper_entry
 from tests.conftest import ROOT
 

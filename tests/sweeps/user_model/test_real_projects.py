@@ -109,8 +109,8 @@ def test_dependency_injection_records_the_config_as_lightningcli_does(injection_
 
 
 def test_a_printed_config_with_injected_classes_is_swept_as_it_is(injection_project, monkeypatch):
+    from sweeps.definition import load_sweep
     from sweeps.errors import SweepError
-    from sweeps.spec import load_sweep
 
     monkeypatch.chdir(injection_project)
     spec = load_sweep("sweep.yaml")
@@ -145,7 +145,7 @@ def test_paths_into_the_project_follow_it_to_a_nodes_copy(tmp_path, monkeypatch)
     the project that a node imports (a cluster's node runs the project Ray shipped, elsewhere)."""
     import shutil
 
-    from sweeps.spec import load_sweep
+    from sweeps.definition import load_sweep
     from sweeps.user_model.build import on_this_node
 
     with importable("pretrained_path", tmp_path / "driver") as loaded_in:
@@ -166,7 +166,7 @@ def test_paths_into_the_project_follow_it_to_a_nodes_copy(tmp_path, monkeypatch)
 def test_a_ddp_strategy_of_the_users_keeps_its_options_for_data_parallel_trials(
     tmp_path, monkeypatch
 ):
-    from sweeps.spec import load_sweep
+    from sweeps.definition import load_sweep
     from sweeps.user_model.checking import ddp_options
 
     with importable("manual_gan", tmp_path) as folder:

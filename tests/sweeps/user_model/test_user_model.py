@@ -10,9 +10,9 @@ import time
 import pytest
 import yaml
 
+from sweeps.definition import sweep_from_dict
 from sweeps.errors import SweepError
-from sweeps.spec import sweep_from_dict
-from sweeps.spec.space import Steps
+from sweeps.sweep_file.space import Steps
 from tests.helpers.user_project import printed_config
 
 

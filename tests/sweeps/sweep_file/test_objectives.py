@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
+from sweeps.definition import sweep_from_dict
 from sweeps.errors import SweepError
-from sweeps.spec import sweep_from_dict
-from sweeps.spec.objectives import (
+from sweeps.sweep_file.objectives import (
     BUILTIN_METRICS,
     Constraint,
     feasibility,

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
 from sweeps.schedulers import checkpoint_schedule, report_schedule
-from sweeps.spec.conditions import assemble_lists
-from sweeps.spec.objectives import Constraint
-from sweeps.spec.space import DATA_PREFIX, plain
+from sweeps.sweep_file.conditions import assemble_lists
+from sweeps.sweep_file.objectives import Constraint
+from sweeps.sweep_file.space import DATA_PREFIX, plain
 from sweeps.user_model.plan import UserPlan
 from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
-    from sweeps.spec import SweepSpec
+    from sweeps.definition import SweepDefinition
 
 # The longest a trial keeps finished epochs before reporting them (with a checkpoint or a
 # scheduler's decision epoch it reports at once): how live the progress and TensorBoard are.
@@ -100,7 +100,7 @@ class TrialPlan:
         )
 
     @classmethod
-    def from_spec(cls, spec: SweepSpec, sweep_folder: str = "") -> TrialPlan:
+    def from_spec(cls, spec: SweepDefinition, sweep_folder: str = "") -> TrialPlan:
 
         every, epochs, interval_s = checkpoint_schedule(spec)
         report_every, report_epochs = report_schedule(spec)

@@ -15,7 +15,7 @@ The probe is one gRPC call of Ray's wire protocol (``GetClusterId``, an empty re
 runs it against real clusters with and without authentication.
 
 Every other use of Ray beyond its public API is here too, at the end of this module, each with a
-test in tests/sweeps/driver/test_ray_session.py that fails when Ray changes what is relied on: the
+test in tests/sweeps/runtime/test_ray_control.py that fails when Ray changes what is relied on: the
 embedded head's services that ``ray.init`` cannot turn off, the runtime environment Tune gives its
 trial actors, the event that stops Tune's run, its environment switches and logger names, the Optuna study
 inside OptunaSearch, the JSON result log's restore hook, a trial's run metadata in Tune's state and
@@ -38,8 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sweeps.driver.child_processes import descendants
 from sweeps.errors import SweepError, first_line
+from sweeps.runtime.child_processes import descendants
+from sweeps.stop_reasons import CLUSTER, RAY_DID_NOT_START, SweepStopped
 
 LOST_AFTER_S = 10.0  # the GCS not answering this long ends the run
 PROBE_TIMEOUT_S = 2.0
@@ -49,8 +50,11 @@ _GCS_METHOD = "/ray.rpc.NodeInfoGcsService/GetClusterId"
 ANSWERED, NEEDS_TOKEN, UNREACHABLE = "answered", "needs_token", "unreachable"
 
 
-class ClusterError(Exception):
-    """The Ray cluster could not be reached, was lost, or refused this driver (exit status 3)."""
+class ClusterError(SweepStopped):
+    """The Ray cluster could not be reached, was lost, or refused this driver."""
+
+    def __init__(self, line: str):
+        super().__init__(CLUSTER, line)
 
 
 @dataclass(frozen=True)
@@ -208,16 +212,22 @@ def start_embedded(
     _inherited_environment = dict(os.environ)  # what the instance's workers will inherit
     without_thread_notice()
     # address="local": always a new instance, never one already running here.
-    with _head_without_idle_services(keep_log_monitor=verbose, keep_api_server=api_server):
-        ray.init(
-            address="local",
-            include_dashboard=False,
-            logging_level=logging.WARNING,
-            log_to_driver=verbose,
-            # A copy: Ray writes the instance's spilling folder into the dict it is given, which
-            # the next instance of this process would then take for the user's own setting.
-            _system_config=dict(EMBEDDED_SYSTEM_CONFIG),
-        )
+    try:
+        with _head_without_idle_services(keep_log_monitor=verbose, keep_api_server=api_server):
+            ray.init(
+                address="local",
+                include_dashboard=False,
+                logging_level=logging.WARNING,
+                log_to_driver=verbose,
+                # A copy: Ray writes the instance's spilling folder into the dict it is given,
+                # which the next instance of this process would then take for the user's own.
+                _system_config=dict(EMBEDDED_SYSTEM_CONFIG),
+            )
+    except Exception as error:  # noqa: BLE001 - whatever Ray raised, the sweep cannot start
+        stop_own_processes()
+        raise SweepStopped(
+            RAY_DID_NOT_START, f"Ray did not start on this machine: {first_line(error)}"
+        ) from None
     without_worker_death_notices()
     if helper is not None:
         helper.join()

@@ -18,8 +18,8 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from lightning_modules.configs.data_info import DataInfo
 from sweeps.errors import Mistakes, SweepError, did_you_mean, first_line, show
-from sweeps.spec.conditions import NO_CONDITIONS, Conditions, cases
-from sweeps.spec.space import Param
+from sweeps.sweep_file.conditions import NO_CONDITIONS, Conditions, cases
+from sweeps.sweep_file.space import Param
 from typed_config.base import ArgsModel
 from typed_config.rules import Rule
 

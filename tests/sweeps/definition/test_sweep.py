@@ -3,9 +3,9 @@
 import pytest
 from ray import tune
 
+from sweeps.definition import load_sweep, sweep_from_dict
 from sweeps.errors import SweepError
-from sweeps.spec import load_sweep, sweep_from_dict
-from sweeps.spec.space import Choice, FloatRange, Grid, IntRange
+from sweeps.sweep_file.space import Choice, FloatRange, Grid, IntRange
 from tests.conftest import ROOT
 
 DEFAULT = ROOT / "sweeps" / "digits_asha.yaml"
@@ -167,7 +167,7 @@ def test_loading_never_imports_torch_or_ray():
     import sys
 
     code = (
-        "import sys; from sweeps.spec import load_sweep; load_sweep('sweeps/digits_asha.yaml');"
+        "import sys; from sweeps.definition import load_sweep; load_sweep('sweeps/digits_asha.yaml');"
         "print(sorted(m for m in ('torch', 'ray', 'pytorch_lightning') if m in sys.modules))"
     )
     out = subprocess.run(

@@ -1,13 +1,13 @@
 """The sweep-file reference (docs/sweep-file.md) is the one generated from the config classes."""
 
-from sweeps.spec.reference import BEGIN, END, reference
+from sweeps.definition.reference import BEGIN, END, reference
 from tests.conftest import ROOT
 
 
 def test_the_docs_carry_the_current_reference():
     readme = (ROOT / "docs" / "sweep-file.md").read_text()
     current = readme[readme.index(BEGIN) : readme.index(END) + len(END)]
-    assert current == reference(), "regenerate it: python -m sweeps.spec.reference --write"
+    assert current == reference(), "regenerate it: python -m sweeps.definition.reference --write"
 
 
 def test_reference_lists_every_key_of_every_family_and_data_set():

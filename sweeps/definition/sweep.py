@@ -1,4 +1,4 @@
-"""The sweep file, version 1: its typed form (``SweepSpec``) and ``load_sweep``, which reads a
+"""The sweep file, version 1: its typed form (``SweepDefinition``) and ``load_sweep``, which reads a
 file, applies ``--set`` overrides and validates every key before anything starts.
 
     name: digits_asha                 # folder name under the storage path
@@ -15,16 +15,16 @@ file, applies ``--set`` overrides and validates every key before anything starts
     checkpoint: {every: auto, keep: 2}  # auto: see Checkpointing
     failure: {max_retries: 1}
     seed: 0
-    warm_start: {points: [{lr: 0.01}]}  # see sweeps.spec.warm_start
-    loggers: {mlflow: {experiment: digits}}  # see sweeps.spec.loggers
+    warm_start: {points: [{lr: 0.01}]}  # see sweeps.definition.warm_start
+    loggers: {mlflow: {experiment: digits}}  # see sweeps.sweep_file.loggers
 
 A searched key names a model argument (``lr``, or ``model.lr``) or, with the prefix ``data.``, a
 data argument; keys may apply only in some trials (``when:``, per-layer lists: see
-sweeps.spec.conditions). A shipped family may also be named by its class path
+sweeps.sweep_file.conditions). A shipped family may also be named by its class path
 (``model: {class_path: lightning_modules.models.mlp.MLPClassifier, init_args: {depth: 2}}``).
 
 A sweep of the user's own LightningModule names it by class path (or a blueprint ``build(hp)``),
-with ``trainer:``, ``lightning_config:`` and dotted searched keys (see sweeps.user_model.spec);
+with ``trainer:``, ``lightning_config:`` and dotted searched keys (see sweeps.user_model.model_section);
 ``code:`` says how the user's project reaches a cluster (sweeps.user_model.code).
 """
 
@@ -41,19 +41,21 @@ from pydantic import Field, field_validator, model_validator
 
 from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES, Dataset, ModelFamily
-from sweeps.errors import Mistakes, SweepError, SweepErrors, did_you_mean, show
-from sweeps.schedulers import SCHEDULERS, ScheduleProblem, scheduler_module
-from sweeps.searchers import SEARCHERS, SearchProblem, searcher_module
-from sweeps.spec.argument_checks import (
+from sweeps.definition.argument_checks import (
     check_fixed,
     check_rules,
     check_searched,
     check_searched_list,
     data_infos,
 )
-from sweeps.spec.conditions import NO_CONDITIONS, Conditions, parse_entry, resolve
-from sweeps.spec.loggers import NO_LOGGERS, LoggerOptions, check_usable
-from sweeps.spec.objectives import (
+from sweeps.definition.warm_start import NO_WARM_START, WarmStart, load_warm_start
+from sweeps.definition.warm_start import Options as WarmStartOptions
+from sweeps.errors import Mistakes, SweepError, SweepErrors, did_you_mean, show
+from sweeps.schedulers import SCHEDULERS, ScheduleProblem, scheduler_module
+from sweeps.searchers import SEARCHERS, SearchProblem, searcher_module
+from sweeps.sweep_file.conditions import NO_CONDITIONS, Conditions, parse_entry, resolve
+from sweeps.sweep_file.loggers import NO_LOGGERS, LoggerOptions, check_usable
+from sweeps.sweep_file.objectives import (
     BUILTIN_METRICS,
     Constraint,
     Objective,
@@ -61,14 +63,12 @@ from sweeps.spec.objectives import (
     load_constraints,
     load_objectives,
 )
-from sweeps.spec.pydantic_errors import validate_section
-from sweeps.spec.space import DATA_PREFIX, Param, grid_size
-from sweeps.spec.warm_start import NO_WARM_START, WarmStart, load_warm_start
-from sweeps.spec.warm_start import Options as WarmStartOptions
-from sweeps.spec.yaml_loading import key_positions, parse_yaml, read_yaml_file
+from sweeps.sweep_file.pydantic_errors import validate_section
+from sweeps.sweep_file.space import DATA_PREFIX, Param, grid_size
+from sweeps.sweep_file.yaml_loading import key_positions, parse_yaml, read_yaml_file
 from sweeps.user_model.code import CodeOptions, load_code_options
-from sweeps.user_model.hydra_spec import load_hydra_model
-from sweeps.user_model.spec import UserModel, is_user_model, load_user_model
+from sweeps.user_model.hydra_section import load_hydra_model
+from sweeps.user_model.model_section import UserModel, is_user_model, load_user_model
 from typed_config.base import ArgsModel
 
 TOP_LEVEL_KEYS = (
@@ -224,7 +224,7 @@ class Failure(ArgsModel):
 
 
 @dataclass(frozen=True)
-class SweepSpec:
+class SweepDefinition:
     """A validated sweep. ``raw`` is the file's content after overrides, kept to record and
     compare sweeps (``sweep.yaml`` in the results)."""
 
@@ -235,7 +235,7 @@ class SweepSpec:
     data_args: dict[str, Any]
     space: dict[str, Param]  # per-layer lists as one key per position: widths[0], widths[1], ...
     conditions: Conditions  # which searched keys apply in which trials
-    metric: str  # the first objective's (the one that leads: see sweeps.spec.objectives)
+    metric: str  # the first objective's (the one that leads: see sweeps.sweep_file.objectives)
     mode: Literal["min", "max"]
     searcher_name: str
     searcher: ArgsModel
@@ -361,7 +361,7 @@ def find_sweep_file(argument: str | Path) -> str:
 
 def load_sweep(
     path: str | Path, overrides: list[str] | None = None, name: str | None = None
-) -> SweepSpec:
+) -> SweepDefinition:
     """Read, override and validate a sweep file. Raises SweepError with file and key path."""
     path = Path(path)
     raw = read_yaml_file(path)
@@ -382,7 +382,7 @@ def _placed_in_file(
 
 def sweep_from_dict(
     raw: Any, source: str, overrides: list[str] | None = None, name: str | None = None
-) -> SweepSpec:
+) -> SweepDefinition:
     overrides = overrides or []
     if not isinstance(raw, dict):
         what = "empty" if raw is None else f"a {type(raw).__name__}"
@@ -458,7 +458,7 @@ def _apply_override(raw: dict[str, Any], text: str) -> str:
     return key
 
 
-def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
+def _build_spec(raw: dict[str, Any], source: str) -> SweepDefinition:
     """Every section is checked, and every mistake found is reported at once: a section that
     depends on another (the space on the model) is checked when that one could be read."""
     mistakes = Mistakes()
@@ -560,7 +560,7 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepSpec:
     objectives, constraints = goals
 
     code = load_code_options(raw.get("code"))
-    spec = SweepSpec(
+    spec = SweepDefinition(
         name=name,
         family=family,
         model_args=model_args,
@@ -615,7 +615,7 @@ def _check_model_rules(
     check_rules(family.config, model_args, space, "model", infos, "", conditions)
 
 
-def _check_folds_train_in_one_process(spec: SweepSpec) -> None:
+def _check_folds_train_in_one_process(spec: SweepDefinition) -> None:
     kfold = spec.data_args.get("validation") == "kfold" or (
         f"{DATA_PREFIX}validation" in spec.space
         and "kfold" in spec.space[f"{DATA_PREFIX}validation"].representatives()
@@ -628,8 +628,8 @@ def _check_folds_train_in_one_process(spec: SweepSpec) -> None:
         )
 
 
-def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> SweepSpec:
-    """A sweep of the user's own LightningModule (see sweeps.user_model.spec)."""
+def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> SweepDefinition:
+    """A sweep of the user's own LightningModule (see sweeps.user_model.model_section)."""
     name = mistakes.attempt(_check_name, raw["name"]) if "name" in raw else None
     seed = mistakes.attempt(_seed, raw)
     load = load_hydra_model if "hydra" in raw else load_user_model
@@ -642,7 +642,7 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
     code = mistakes.attempt(load_code_options, raw.get("code"))
     mistakes.raise_if_any()
     searcher_name, searcher, scheduler_name, scheduler = plugins
-    spec = SweepSpec(
+    spec = SweepDefinition(
         name=name,
         family=None,
         model_args={},
@@ -669,7 +669,7 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
     return _with_plugins_checked(spec, raw)
 
 
-def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
+def _with_plugins_checked(spec: SweepDefinition, raw: dict[str, Any]) -> SweepDefinition:
     """The searcher's and scheduler's checks against the whole sweep, and the warm start."""
     searcher_name, space, conditions, mode = (
         spec.searcher_name,
@@ -695,7 +695,7 @@ def _with_plugins_checked(spec: SweepSpec, raw: dict[str, Any]) -> SweepSpec:
     return dataclasses.replace(spec, warm_start=warm_start)
 
 
-def _check_several_objectives(spec: SweepSpec) -> None:
+def _check_several_objectives(spec: SweepDefinition) -> None:
     """A searcher or scheduler that ranks trials by one number says why it cannot take several
     objectives (its ``TRAITS.one_objective``); the others act on the first one."""
     if not spec.several_objectives:
@@ -712,7 +712,7 @@ def _check_several_objectives(spec: SweepSpec) -> None:
             )
 
 
-def _with_scheduler_defaults(spec: SweepSpec) -> SweepSpec:
+def _with_scheduler_defaults(spec: SweepDefinition) -> SweepDefinition:
     """The scheduler's defaults for what the sweep did not write (sweeps.schedulers): its own
     options fitted to the sweep, and the checkpoints it needs kept."""
     module = scheduler_module(spec.scheduler_name)
@@ -816,7 +816,7 @@ def _shipped_class_paths(raw: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _check_searcher_handles_conditions(spec: SweepSpec) -> None:
+def _check_searcher_handles_conditions(spec: SweepDefinition) -> None:
     if spec.conditions and not searcher_module(spec.searcher_name).TRAITS.conditional:
         key = next(iter(spec.conditions.when))
         raise SweepError(

@@ -9,7 +9,7 @@ import os
 from typing import Any
 
 from sweeps.errors import Mistakes, SweepError, show
-from sweeps.spec.conditions import NO_CONDITIONS, Entry, parse_entry, resolve
+from sweeps.sweep_file.conditions import NO_CONDITIONS, Entry, parse_entry, resolve
 from sweeps.user_model.checking import (
     MODEL_CHECKPOINT,
     TOOL_TRAINER,
@@ -26,8 +26,8 @@ from sweeps.user_model.hydra_config import (
     load_hydra_source,
     sweeper_entry,
 )
+from sweeps.user_model.model_section import UserModel
 from sweeps.user_model.plan import UserPlan
-from sweeps.user_model.spec import UserModel
 from sweeps.user_model.user_loggers import class_name
 
 # What a sweep file with hydra: may not also give: the config is the project's.

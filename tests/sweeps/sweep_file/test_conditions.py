@@ -4,11 +4,11 @@ the trial gets the list back, and the load-time rules see only the cases that ca
 
 import pytest
 
+from sweeps.definition import load_sweep, sweep_from_dict
+from sweeps.definition.trial_plan import TrialPlan, trial_arguments
 from sweeps.errors import SweepError
 from sweeps.searchers import searcher_module
-from sweeps.spec import load_sweep, sweep_from_dict
-from sweeps.spec.conditions import assemble_lists
-from sweeps.trial.plan import TrialPlan, trial_arguments
+from sweeps.sweep_file.conditions import assemble_lists
 from tests.conftest import ROOT
 
 CONDITIONAL = ROOT / "sweeps" / "digits_conditional.yaml"

@@ -25,9 +25,9 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from sweeps.definition import SweepDefinition, load_sweep
 from sweeps.errors import MAX_REPORTED, SweepError
-from sweeps.spec import SweepSpec, load_sweep
-from sweeps.spec.yaml_loading import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES
+from sweeps.sweep_file.yaml_loading import MAX_ALIAS_VALUES, MAX_DEPTH, MAX_FILE_BYTES
 from tests.conftest import ROOT, SHIPPED_SWEEPS, launcher_env, run_launcher
 
 DEFAULT = ROOT / "sweeps" / "digits_asha.yaml"
@@ -55,7 +55,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("loader_properties")
 
 
-def load_cleanly(path: Path, **options: Any) -> SweepSpec | SweepError:
+def load_cleanly(path: Path, **options: Any) -> SweepDefinition | SweepError:
     """Load ``path``: a valid sweep, or a SweepError of at most MAX_REPORTED mistakes, each one
     line naming the file (with the key's line and column where the file has it) or the
     ``--set``/``--name`` option at fault, none twice. Any other exception fails the test."""
@@ -335,7 +335,7 @@ def test_mutations_reach_valid_sweeps_and_errors_alike(workdir):
         outcomes.add(SweepError if isinstance(outcome, SweepError) else type(outcome))
 
     collect()
-    assert outcomes == {SweepSpec, SweepError}
+    assert outcomes == {SweepDefinition, SweepError}
 
 
 # Arbitrary text and bytes ----------------------------------------------------------------
@@ -609,7 +609,7 @@ def test_small_anchors_aliases_and_merge_keys_still_work(workdir):
         trials: {<<: {num_samples: 4, max_concurrent: 1}, num_samples: 6}
         """)
     spec = load_cleanly(write(workdir, text))
-    assert isinstance(spec, SweepSpec), spec
+    assert isinstance(spec, SweepDefinition), spec
     assert spec.space["width"].values == spec.space["batch_size"].values == (32, 64, 128)
     assert spec.data_args["val_fraction"] == 0.25
     assert (spec.trials.num_samples, spec.trials.max_concurrent) == (
@@ -860,7 +860,7 @@ def test_random_overrides_load_or_fail_in_one_line(path, items):
 @example(name="ok-name.1")
 def test_name_option_gives_a_safe_folder_name_or_one_line_error(name):
     result = load_cleanly(DEFAULT, name=name)
-    if isinstance(result, SweepSpec):
+    if isinstance(result, SweepDefinition):
         assert result.name == name
     else:
         assert str(result).startswith("--name: name: got ")
@@ -963,7 +963,7 @@ def test_choice_of_ten_thousand_values_loads(workdir):
         space="{batch_size: {choice: [" + ", ".join(str(i) for i in range(1, 10_001)) + "]}}"
     )
     spec = load_cleanly(write(workdir, text))
-    assert isinstance(spec, SweepSpec) and len(spec.space["batch_size"].values) == 10_000
+    assert isinstance(spec, SweepDefinition) and len(spec.space["batch_size"].values) == 10_000
 
 
 @pytest.mark.timeout(20)
@@ -972,7 +972,7 @@ def test_condition_on_a_huge_integer_range_loads_quickly(workdir):
         space="{data.seed: {int: [0, 4294967295]}, lr: {float: [0.1, 0.2], when: {data.seed: 7}}}"
     )
     spec = load_cleanly(write(workdir, text))
-    assert isinstance(spec, SweepSpec) and spec.conditions.when["lr"][0].values == (7,)
+    assert isinstance(spec, SweepDefinition) and spec.conditions.when["lr"][0].values == (7,)
 
 
 # Nothing starts: no Ray, no torch, no files ---------------------------------------------

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from sweeps.definition import load_sweep
 from sweeps.errors import SweepError
-from sweeps.spec import load_sweep
 from tests.conftest import ROOT
 
 INVALID = sorted((ROOT / "tests" / "fixtures" / "invalid").glob("*.yaml"))

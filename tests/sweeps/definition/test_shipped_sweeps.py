@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from sweeps.spec import load_sweep
+from sweeps.definition import load_sweep
 from tests.conftest import SHIPPED_SWEEPS, launcher_env
 from tests.helpers.sweeps_on_one_ray import Queue
 

@@ -26,8 +26,8 @@ from pydantic import Field
 
 from sweeps.errors import SweepError, first_line, show
 from sweeps.results.layout import TRIALS_FILE
-from sweeps.spec.conditions import ELEMENT_KEY, Conditions, element_key
-from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, same_value
+from sweeps.sweep_file.conditions import ELEMENT_KEY, Conditions, element_key
+from sweeps.sweep_file.space import Choice, FloatRange, Grid, IntRange, Param, same_value
 from typed_config.base import ArgsModel
 
 
@@ -285,7 +285,7 @@ def _from_column(param: Param, value: Any) -> Any:
     if isinstance(param, FloatRange):
         return float(value) if param.contains(value) else None
     for option in param.representatives():
-        # Mixed or list-valued choices are stored as text (see sweeps.results.export).
+        # Mixed or list-valued choices are stored as text (see sweeps.driver.output_tables).
         if (
             same_value(option, value)
             or (isinstance(value, str) and str(option) == value)

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sweeps.errors import Mistakes, SweepError, show
-from sweeps.spec.conditions import NO_CONDITIONS, Conditions, Entry, parse_entry, resolve
-from sweeps.spec.space import Choice, FloatRange, IntRange, Param
+from sweeps.sweep_file.conditions import NO_CONDITIONS, Conditions, Entry, parse_entry, resolve
+from sweeps.sweep_file.space import Choice, FloatRange, IntRange, Param
 from sweeps.user_model.blueprint import Blueprint, discover
 from sweeps.user_model.checking import (
     MODEL_CHECKPOINT,

@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
+from sweeps.definition import load_sweep
 from sweeps.errors import MAX_REPORTED, SweepError, SweepErrors, summary
-from sweeps.spec import load_sweep
 from tests.conftest import run_launcher
 
 FOUR_MISTAKES = textwrap.dedent("""\

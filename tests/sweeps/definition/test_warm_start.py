@@ -7,9 +7,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from sweeps.definition import sweep_from_dict
 from sweeps.errors import SweepError
 from sweeps.searchers import searcher_module
-from sweeps.spec import sweep_from_dict
 
 SPACE = {
     "optimizer": {"choice": ["sgd", "adam"]},
@@ -36,7 +36,7 @@ def sweep(searcher: str, warm_start: dict, space=None, num_samples: int = 40):
 
 
 def earlier_sweep(folder, rows: list[dict]) -> str:
-    """A trials.parquet laid out as sweeps.results.export writes it."""
+    """A trials.parquet laid out as sweeps.driver.output_tables writes it."""
     columns = {
         "trial_id": pa.string(),
         "status": pa.string(),

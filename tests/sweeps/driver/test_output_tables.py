@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from sweeps.results.export import write_atomically
+from sweeps.results.storage import write_atomically
 from sweeps.results.trial_status import trial_status
 
 
@@ -35,8 +35,8 @@ def test_a_trial_breaking_a_constraint_when_it_ends_is_neither_best_nor_on_the_f
     (at the epoch it stands for), two tie on accuracy and the smaller one is best."""
     import pyarrow.parquet as pq
 
-    from sweeps.results.export import TrialRecord, write_outputs
-    from sweeps.spec import sweep_from_dict
+    from sweeps.definition import sweep_from_dict
+    from sweeps.driver.output_tables import TrialRecord, write_outputs
 
     spec = sweep_from_dict(
         {

@@ -6,7 +6,7 @@ file renamed into place), so a reader never sees half a table.
 
 A trial stands for its best epoch by the first objective (``best_epoch``): its value of every
 objective there is its point on the Pareto front, and its constraints are judged there
-(sweeps.spec.objectives).
+(sweeps.sweep_file.objectives).
 
 trials.parquet, one row per trial:
     trial_id, status (completed | stopped | diverged | timed_out | out_of_memory | metric_missing |
@@ -33,8 +33,6 @@ pareto.json: metrics, modes, constraints, and trials: every trial on the front, 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,10 +41,12 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sweeps.definition import SweepDefinition
+from sweeps.definition.trial_plan import TrialPlan, trial_arguments
 from sweeps.results.epoch_results import logged_values
 from sweeps.results.layout import BEST_FILE, METRICS_FILE, PARETO_FILE, TRIALS_FILE
 from sweeps.results.metric_values import is_finite_number, is_number
-from sweeps.results.storage import Location
+from sweeps.results.storage import Location, write_atomically
 from sweeps.results.trial_status import (
     ENDED,
     ENDED_REASON,
@@ -55,10 +55,8 @@ from sweeps.results.trial_status import (
     error_line,
     trial_status,
 )
-from sweeps.spec import SweepSpec
-from sweeps.spec.objectives import feasibility, pareto_ranks
-from sweeps.spec.space import Choice, FloatRange, Grid, IntRange, Param, plain
-from sweeps.trial.plan import TrialPlan, trial_arguments
+from sweeps.sweep_file.objectives import feasibility, pareto_ranks
+from sweeps.sweep_file.space import Choice, FloatRange, Grid, IntRange, Param, plain
 from sweeps.user_model.build import trial_config
 
 
@@ -74,7 +72,7 @@ class TrialRecord:
 
 
 def records_from_results(
-    result_grid: Any, spec: SweepSpec, location: Location | None = None
+    result_grid: Any, spec: SweepDefinition, location: Location | None = None
 ) -> list[TrialRecord]:
     """One record per trial; paths named as the user would (URIs for remote storage)."""
     name = location.uri_of if location is not None else str
@@ -193,7 +191,7 @@ class TrialStanding:
     rank: int | None = None
 
 
-def standings(records: list[TrialRecord], spec: SweepSpec) -> list[TrialStanding]:
+def standings(records: list[TrialRecord], spec: SweepDefinition) -> list[TrialStanding]:
     """Each record's standing, in order."""
     found = []
     for record in records:
@@ -230,7 +228,7 @@ def standings(records: list[TrialRecord], spec: SweepSpec) -> list[TrialStanding
 
 def write_outputs(
     records: list[TrialRecord],
-    spec: SweepSpec,
+    spec: SweepDefinition,
     sweep_dir: Path,
     test_metrics: Callable[[str], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
@@ -400,7 +398,7 @@ def write_outputs(
 def _write_pareto(
     records: list[TrialRecord],
     standing: list[TrialStanding],
-    spec: SweepSpec,
+    spec: SweepDefinition,
     sweep_dir: Path,
     tested: Callable[[str], dict[str, Any] | None],
 ) -> None:
@@ -442,7 +440,7 @@ def _number(value: Any) -> float | None:
 
 
 def _model_and_data(
-    plan: TrialPlan, spec: SweepSpec, config: dict[str, Any]
+    plan: TrialPlan, spec: SweepDefinition, config: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The model and data sections that reproduce a trial, as a sweep file writes them: a shipped
     family's arguments, or the user's class paths with their init_args (a blueprint: its values)."""
@@ -495,18 +493,3 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     write_atomically(path, sink.getvalue().to_pybytes())
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, flush it to disk, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sweeps.errors import SweepError, show
-from sweeps.spec.space import (
+from sweeps.sweep_file.space import (
     Choice,
     FloatRange,
     Grid,
@@ -138,7 +138,7 @@ class Entry:
 
 
 def parse_entry(key: str, body: Any, path: str) -> Entry:
-    """One searched key: a domain (see sweeps.spec.space), optionally with ``when:``, or a per-layer list."""
+    """One searched key: a domain (see sweeps.sweep_file.space), optionally with ``when:``, or a per-layer list."""
     if not isinstance(body, dict):
         return Entry(key, path, parse_param(body, path))
     body = dict(body)

@@ -1,5 +1,5 @@
 """The sweep-file reference for model and data keys, generated from the config classes so that
-it cannot fall behind them. ``python -m sweeps.spec.reference`` prints it as Markdown (docs/sweep-file.md
+it cannot fall behind them. ``python -m sweeps.definition.reference`` prints it as Markdown (docs/sweep-file.md
 carries a copy, which a test compares with this output); ``--write`` updates that copy."""
 
 from __future__ import annotations

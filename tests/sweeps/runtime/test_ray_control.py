@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from sweeps.driver.ray_session import UNREACHABLE, ClusterError, find_token, probe, resolve_address
 from sweeps.errors import SweepError
+from sweeps.runtime.ray_control import UNREACHABLE, ClusterError, find_token, probe, resolve_address
 from tests.helpers.processes import free_port
 
 
@@ -76,7 +76,7 @@ def test_tunes_switches_and_loggers_are_still_there():
     import ray.tune.tune
     import ray.tune.utils.callback
 
-    from sweeps.driver import ray_session
+    from sweeps.runtime import ray_control
 
     sources = "".join(
         inspect.getsource(module)
@@ -87,7 +87,7 @@ def test_tunes_switches_and_loggers_are_still_there():
             ray.tune.experimental.output,
         )
     )
-    for name in [*ray_session.TUNE_SETTINGS, ray_session.NO_TUNE_SIGINT_HANDLER[0]]:
+    for name in [*ray_control.TUNE_SETTINGS, ray_control.NO_TUNE_SIGINT_HANDLER[0]]:
         assert name in sources, name
     # The event ask_tune_to_stop sets: made by this function, looked up as each run starts, and
     # checked by the run's loop.
@@ -96,24 +96,24 @@ def test_tunes_switches_and_loggers_are_still_there():
     assert "not experiment_interrupted_event.is_set()" in run
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGUSR1)}
     try:
-        with ray_session.stoppable_tune_run():
-            ray_session.ask_tune_to_stop()
+        with ray_control.stoppable_tune_run():
+            ray_control.ask_tune_to_stop()
             assert ray.tune.tune._setup_signal_catching().is_set()
         assert not ray.tune.tune._setup_signal_catching().is_set()
     finally:
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
     for name in (
-        ray_session.TUNE_RUN_LOGGER,
-        ray_session.TUNE_STATE_LOGGER,
-        ray_session.TUNE_CONTROLLER_LOGGER,
+        ray_control.TUNE_RUN_LOGGER,
+        ray_control.TUNE_STATE_LOGGER,
+        ray_control.TUNE_CONTROLLER_LOGGER,
     ):
         assert logging.getLogger(name) is __import__(name, fromlist=["logger"]).logger
     controller = inspect.getsource(ray.tune.execution.tune_controller)
-    assert f'logger.error(f"{ray_session.TRIAL_FAILED_PREFIX} {{trial}}"' in controller
+    assert f'logger.error(f"{ray_control.TRIAL_FAILED_PREFIX} {{trial}}"' in controller
     worker_source = inspect.getsource(ray._private.worker)
-    assert ray_session.THREAD_NOTICE.split(" because")[0] in worker_source
-    assert logging.getLogger(ray_session.RAY_WORKER_LOGGER) is ray._private.worker.logger
+    assert ray_control.THREAD_NOTICE.split(" because")[0] in worker_source
+    assert logging.getLogger(ray_control.RAY_WORKER_LOGGER) is ray._private.worker.logger
     # The driver prints Ray's notices through this function, looked up as each arrives.
     listener = inspect.getsource(ray._private.worker.listen_error_messages)
     assert "print_to_stdstream(" in listener and '"pid": "raylet"' in listener
@@ -123,7 +123,7 @@ def test_finished_trials_join_the_optuna_study_inside_optunasearch():
     import optuna
     from ray.tune.search.optuna import OptunaSearch
 
-    from sweeps.driver.ray_session import optuna_study
+    from sweeps.runtime.ray_control import optuna_study
 
     searcher = OptunaSearch(
         space={"x": optuna.distributions.FloatDistribution(0, 1)}, metric="m", mode="max"
@@ -145,7 +145,7 @@ def test_the_latest_checkpoint_is_read_from_a_trials_saved_run_metadata(tmp_path
     from ray.train._internal.session import _TrainingResult
     from ray.tune.trainable.metadata import _TrainingRunMetadata
 
-    from sweeps.driver.ray_session import latest_checkpoint_result
+    from sweeps.runtime.ray_control import latest_checkpoint_result
 
     metadata = _TrainingRunMetadata()
     metadata.checkpoint_manager = _CheckpointManager(CheckpointConfig())
@@ -165,7 +165,7 @@ def test_the_json_result_log_keeps_the_drivers_own_log_on_restore(tmp_path):
 
     from ray.tune.logger import JsonLoggerCallback
 
-    from sweeps.driver.ray_session import json_logger_keeping_the_local_log
+    from sweeps.runtime.ray_control import json_logger_keeping_the_local_log
 
     assert "_restore_from_remote" in inspect.getsource(JsonLoggerCallback.log_trial_start)
     (tmp_path / "result.json").write_text('{"epoch": 1}\n')
@@ -190,7 +190,7 @@ def test_a_trials_storage_names_its_folder_filesystem_and_the_drivers_staging_fo
     import pyarrow.fs
     from ray.train._internal.storage import StorageContext
 
-    from sweeps.driver.ray_session import trial_storage
+    from sweeps.runtime.ray_control import trial_storage
 
     storage = StorageContext(
         storage_path=str(tmp_path), experiment_dir_name="sweep", trial_dir_name="trial"
@@ -204,11 +204,11 @@ def test_a_trials_storage_names_its_folder_filesystem_and_the_drivers_staging_fo
 
 EMBEDDED_PROCESSES = """
 import json, os
-from sweeps.driver import ray_session
-from sweeps.driver.child_processes import descendants
+from sweeps.runtime import ray_control
+from sweeps.runtime.child_processes import descendants
 
-ray_session.settle_embedded_authentication()
-ray_session.start_embedded(verbose=False, api_server=False)
+ray_control.settle_embedded_authentication()
+ray_control.start_embedded(verbose=False, api_server=False)
 import ray  # after the authentication mode is settled: Ray reads it at import
 
 @ray.remote(num_cpus=1)
@@ -232,19 +232,19 @@ class Trainable:
     def environment(self):
         return dict(ray.get_runtime_context().runtime_env), os.environ.get("PL_DISABLE_FORK")
 
-with ray_session.trial_actors_inheriting_environment():
+with ray_control.trial_actors_inheriting_environment():
     inheriting = _ActorClassCache().get(Trainable)
 tunes_own = _ActorClassCache().get(Trainable)
 actor_environment = ray.get(inheriting.remote().environment.remote())
 first_token = os.environ["RAY_AUTH_TOKEN"]
-ray_session.shutdown()
+ray_control.shutdown()
 
 # A second instance in the same process (a notebook's second sweep) has a token of its own, which
 # the already imported Ray must present instead of the first one's.
-ray_session.settle_embedded_authentication()
-ray_session.start_embedded(verbose=False, api_server=False)
+ray_control.settle_embedded_authentication()
+ray_control.start_embedded(verbose=False, api_server=False)
 second = ray.get(Probe.remote().pid.remote()) > 0 and os.environ["RAY_AUTH_TOKEN"] != first_token
-ray_session.shutdown()
+ray_control.shutdown()
 print(json.dumps({"commands": commands, "actor_environment": actor_environment,
                   "declared": [inheriting._default_options, tunes_own._default_options],
                   "second_instance_answered": second}))

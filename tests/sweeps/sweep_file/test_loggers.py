@@ -1,12 +1,12 @@
-"""The loggers: key, checked when the sweep file is read (sweeps.spec.loggers)."""
+"""The loggers: key, checked when the sweep file is read (sweeps.sweep_file.loggers)."""
 
 from __future__ import annotations
 
 import pytest
 
+from sweeps.definition import sweep_from_dict
 from sweeps.errors import SweepError
-from sweeps.spec import sweep_from_dict
-from sweeps.spec.loggers import NO_LOGGERS
+from sweeps.sweep_file.loggers import NO_LOGGERS
 
 BASE = {
     "name": "tracked",
