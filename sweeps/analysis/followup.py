@@ -10,7 +10,8 @@ import math
 from typing import Any
 
 from sweeps.analysis.diagnosis import Diagnosis
-from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
+from sweeps.analysis.results import SweepResults
+from sweeps.results import schema
 
 TOP = 5
 RANGES = ("int", "logint", "float", "logfloat")
@@ -25,7 +26,9 @@ def followup_sweep(results: SweepResults, diagnoses: list[Diagnosis]) -> dict[st
             continue  # conditional (when:) or per-layer entries are kept as they were
         ((kind, body),) = entry.items()
         used = [
-            row.get(CONFIG_PREFIX + key) for row in top if row.get(CONFIG_PREFIX + key) is not None
+            row.get(schema.CONFIG.named(key=key))
+            for row in top
+            if row.get(schema.CONFIG.named(key=key)) is not None
         ]
         if not used:
             continue

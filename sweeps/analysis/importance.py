@@ -9,7 +9,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
+from sweeps.analysis.results import SweepResults
+from sweeps.results import schema
 
 METHOD = "random-forest impurity importance (scikit-learn, 300 trees)"
 TREE_SAMPLES = 2000
@@ -29,7 +30,7 @@ def importance(results: SweepResults) -> Importance:
     keys = [
         key
         for key in results.searched
-        if len({_hashable(row.get(CONFIG_PREFIX + key)) for row in ranked}) > 1
+        if len({_hashable(row.get(schema.CONFIG.named(key=key))) for row in ranked}) > 1
     ]
     if len(ranked) < MIN_TRIALS or not keys:
         why = f"needs at least {MIN_TRIALS} trials with a finite {results.metric} and a key that varies"
@@ -40,7 +41,7 @@ def importance(results: SweepResults) -> Importance:
 
     columns: list[tuple[str, list[float]]] = []
     for key in keys:
-        values = [row.get(CONFIG_PREFIX + key) for row in ranked]
+        values = [row.get(schema.CONFIG.named(key=key)) for row in ranked]
         present = [value for value in values if value is not None]
         if all(
             isinstance(value, (int, float)) and not isinstance(value, bool) for value in present
@@ -58,7 +59,9 @@ def importance(results: SweepResults) -> Importance:
         if len(present) < len(values):
             columns.append((key, [1.0 if value is None else 0.0 for value in values]))
     features = np.array([column for _, column in columns]).T
-    target = np.array([row[f"best_{results.metric}"] for row in ranked], dtype=float)
+    target = np.array(
+        [row[schema.BEST.named(metric=results.metric)] for row in ranked], dtype=float
+    )
     # Beyond TREE_SAMPLES trials each tree is grown on that many, drawn at random: the forest of
     # a 10,000-trial sweep costs what one of 2,000 does, and ranks the keys the same.
     forest = RandomForestRegressor(

@@ -34,20 +34,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sweeps.analysis.results import CONFIG_PREFIX, SAMPLE_SEED, SweepResults
+from sweeps.analysis.results import SAMPLE_SEED, SweepResults
+from sweeps.results import schema
 from sweeps.results.metric_values import better, is_finite_number
+from sweeps.results.trial_status import (
+    COMPLETED,
+    DIVERGED,
+    ERRORED,
+    OUT_OF_MEMORY,
+    RUNNING,
+    STOPPED,
+    TIMED_OUT,
+)
 
 CURVES_DRAWN = 300
 BEST_CURVES = 100
 POINTS_DRAWN = 3000
 STATUS_COLOURS = {
-    "completed": "#1f77b4",
-    "stopped": "#7f7f7f",
-    "running": "#2ca02c",
-    "diverged": "#d62728",
-    "timed_out": "#ff7f0e",
-    "out_of_memory": "#ff7f0e",
-    "errored": "#d62728",
+    COMPLETED: "#1f77b4",
+    STOPPED: "#7f7f7f",
+    RUNNING: "#2ca02c",
+    DIVERGED: "#d62728",
+    TIMED_OUT: "#ff7f0e",
+    OUT_OF_MEMORY: "#ff7f0e",
+    ERRORED: "#d62728",
 }
 
 
@@ -67,7 +77,7 @@ class Figure:
 
 def objectives(results: SweepResults) -> list[tuple[str, str, str]]:
     """(metric, mode, the trials table's column of its value at the trial's best epoch)."""
-    first = [(results.metric, results.mode, f"best_{results.metric}")]
+    first = [(results.metric, results.mode, schema.BEST.named(metric=results.metric))]
     return first + [(metric, mode, f"at_best_{metric}") for metric, mode in results.others]
 
 
@@ -86,9 +96,9 @@ def figures(
 
 def _config_text(row: dict[str, Any], keys: Sequence[str]) -> str:
     return ", ".join(
-        f"{key}={_short(row.get(CONFIG_PREFIX + key))}"
+        f"{key}={_short(row.get(schema.CONFIG.named(key=key)))}"
         for key in keys
-        if row.get(CONFIG_PREFIX + key) is not None
+        if row.get(schema.CONFIG.named(key=key)) is not None
     )
 
 
@@ -103,7 +113,9 @@ def parallel_coordinates(results: SweepResults) -> Figure | None:
         return None
     dimensions = []
     for key in results.searched:
-        dimension = _dimension(key, [row.get(CONFIG_PREFIX + key) for row in rows], results)
+        dimension = _dimension(
+            key, [row.get(schema.CONFIG.named(key=key)) for row in rows], results
+        )
         if dimension is not None:
             dimensions.append(dimension)
     for metric, mode, column in goals:
@@ -354,17 +366,17 @@ def pareto_fronts(results: SweepResults) -> list[Figure]:
     ranked = [
         row
         for row in results.trials
-        if row.get("pareto_rank") is not None
+        if row.get(schema.PARETO_RANK.name) is not None
         and all(is_finite_number(row.get(column)) for _, _, column in goals)
     ]
     infeasible = [
         row
         for row in results.trials
-        if row.get("feasible") is False
+        if row.get(schema.FEASIBLE.name) is False
         and all(is_finite_number(row.get(column)) for _, _, column in goals)
     ]
-    front = [row for row in ranked if row["pareto_rank"] == 0]
-    others = [row for row in ranked if row["pareto_rank"] != 0] + infeasible
+    front = [row for row in ranked if row[schema.PARETO_RANK.name] == 0]
+    others = [row for row in ranked if row[schema.PARETO_RANK.name] != 0] + infeasible
     note = (
         f"{len(front)} trials on the front (joined), {len(ranked) - len(front)} others behind it"
         + (f", {len(infeasible)} infeasible" if infeasible else "")
@@ -379,9 +391,9 @@ def pareto_fronts(results: SweepResults) -> list[Figure]:
         x_goal, y_goal = goals[a], goals[b]
         traces = []
         for name, rows, marker in (
-            ("behind the front", [r for r in others if r.get("feasible") is not False],
+            ("behind the front", [r for r in others if r.get(schema.FEASIBLE.name) is not False],
              {"color": "#aaaaaa", "size": 6}),
-            ("infeasible", [r for r in others if r.get("feasible") is False],
+            ("infeasible", [r for r in others if r.get(schema.FEASIBLE.name) is False],
              {"color": "#d62728", "size": 6, "symbol": "x"}),
             ("front", sorted(front, key=lambda r: r[x_goal[2]]),
              {"color": "#1f77b4", "size": 10}),
@@ -398,7 +410,7 @@ def pareto_fronts(results: SweepResults) -> list[Figure]:
                     "customdata": [
                         [
                             row["trial_id"],
-                            row.get("pareto_rank"),
+                            row.get(schema.PARETO_RANK.name),
                             _config_text(row, results.searched),
                         ]
                         for row in rows

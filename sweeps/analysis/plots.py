@@ -10,19 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from sweeps.analysis.importance import Importance
-from sweeps.analysis.results import CONFIG_PREFIX, SAMPLE_SEED, SweepResults
+from sweeps.analysis.results import SAMPLE_SEED, SweepResults
+from sweeps.results import schema
 from sweeps.results.metric_values import better, is_finite_number
+from sweeps.results.trial_status import COMPLETED, DIVERGED, ERRORED, RUNNING, STOPPED
 
 # Beyond these, the plots draw the best trials and a seeded sample of the others, and say so.
 CURVES_DRAWN = 300
 BEST_CURVES = 100
 LINES_DRAWN = 1000
 ENDS = {
-    "completed": ("o", "ended at max_epochs"),
-    "stopped": ("x", "stopped early"),
-    "diverged": ("v", "diverged"),
-    "errored": ("s", "errored"),
-    "running": (">", "still running"),
+    COMPLETED: ("o", "ended at max_epochs"),
+    STOPPED: ("x", "stopped early"),
+    DIVERGED: ("v", "diverged"),
+    ERRORED: ("s", "errored"),
+    RUNNING: (">", "still running"),
 }
 
 
@@ -121,26 +123,35 @@ def parallel_coordinates(results: SweepResults, path: Path) -> Path:
         ranked = top + random.Random(SAMPLE_SEED).sample(
             ranked[BEST_CURVES:], LINES_DRAWN - len(top)
         )
-        ranked.sort(key=lambda row: row[f"best_{results.metric}"], reverse=results.mode == "max")
+        ranked.sort(
+            key=lambda row: row[schema.BEST.named(metric=results.metric)],
+            reverse=results.mode == "max",
+        )
     keys = results.searched
     figure, axes = plt.subplots(figsize=(max(6, 1.6 * len(keys) + 2), 5))
     if ranked and keys:
         scale = {
-            key: _axis([row.get(CONFIG_PREFIX + key) for row in ranked], key in results.log_keys)
+            key: _axis(
+                [row.get(schema.CONFIG.named(key=key)) for row in ranked], key in results.log_keys
+            )
             for key in keys
         }
-        values = [row[f"best_{results.metric}"] for row in ranked]
+        values = [row[schema.BEST.named(metric=results.metric)] for row in ranked]
         low, high = min(values), max(values)
         colours = plt.get_cmap("viridis")
         lines, shades = [], []
         for row in reversed(ranked):  # best drawn last, on top
             lines.append(
                 [
-                    (index, scale[key](row.get(CONFIG_PREFIX + key)))
+                    (index, scale[key](row.get(schema.CONFIG.named(key=key))))
                     for index, key in enumerate(keys)
                 ]
             )
-            shade = (row[f"best_{results.metric}"] - low) / (high - low) if high > low else 1.0
+            shade = (
+                (row[schema.BEST.named(metric=results.metric)] - low) / (high - low)
+                if high > low
+                else 1.0
+            )
             shades.append(1 - shade if results.mode == "min" else shade)
         axes.add_collection(
             LineCollection(

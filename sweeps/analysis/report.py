@@ -17,9 +17,10 @@ from sweeps.analysis import page, plots
 from sweeps.analysis.diagnosis import Diagnosis, diagnose
 from sweeps.analysis.followup import followup_sweep
 from sweeps.analysis.importance import Importance, importance
-from sweeps.analysis.results import CONFIG_PREFIX, SweepResults
+from sweeps.analysis.results import SweepResults
 from sweeps.definition import load_sweep
 from sweeps.errors import SweepError
+from sweeps.results import schema
 from sweeps.results.metric_values import better, is_finite_number
 from sweeps.results.trial_status import STATUSES
 
@@ -72,7 +73,7 @@ def summary(results: SweepResults, top: int, compared: list[SweepResults] = ()) 
                 f"{row[f'best_{results.metric}']:>12.4f}",
                 f"{row.get('status', ''):<10}",
                 f"{row.get('epochs') or 0:>6}",
-            ] + [f"{_cell(row.get(CONFIG_PREFIX + key)):>12}" for key in keys]
+            ] + [f"{_cell(row.get(schema.CONFIG.named(key=key))):>12}" for key in keys]
             lines.append("  " + "  ".join(cells))
     else:
         lines.append(f"best       no trial has a finite {results.metric} yet")
@@ -85,11 +86,11 @@ def summary(results: SweepResults, top: int, compared: list[SweepResults] = ()) 
 
 def _front_lines(results: SweepResults) -> list[str]:
     """The objectives, and the trials on their front (trials.parquet's pareto_rank 0)."""
-    goals = [(results.metric, results.mode, f"best_{results.metric}")] + [
+    goals = [(results.metric, results.mode, schema.BEST.named(metric=results.metric))] + [
         (metric, mode, f"at_best_{metric}") for metric, mode in results.others
     ]
     shown = ", ".join(f"{metric} ({mode})" for metric, mode, _ in goals)
-    front = [row for row in results.ranked() if row.get("pareto_rank") == 0]
+    front = [row for row in results.ranked() if row.get(schema.PARETO_RANK.name) == 0]
     if not results.finished:
         return [f"objectives {shown}; the front is known when the sweep ends (pareto.json)"]
     lines = [f"objectives {shown}; front: {len(front)} trial(s) (pareto.json)"]
@@ -123,7 +124,7 @@ def _comparison(results: SweepResults, compared: list[SweepResults]) -> list[str
             if sweep.finished
             else sweep.trials
         )
-        values = [row.get(f"best_{sweep.metric}") for row in own]
+        values = [row.get(schema.BEST.named(metric=sweep.metric)) for row in own]
         values = [value for value in values if is_finite_number(value)]
         best = functools.reduce(lambda a, b: better(a, b, sweep.mode), values) if values else None
         shown = f"{best:.4f}" if best is not None else "none"

@@ -15,12 +15,12 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from sweeps.errors import SweepError, first_line
+from sweeps.results import schema
 from sweeps.results.layout import METRICS_FILE, RESULT_LOG, SPEC_FILE, TRIALS_FILE
 from sweeps.results.metric_values import better, is_finite_number
 from sweeps.sweep_file.objectives import load_objectives
 from sweeps.sweep_file.yaml_loading import read_yaml_file
 
-CONFIG_PREFIX = "config/"
 SAMPLE_SEED = 0  # which trials a plot of too many draws: the same ones every time
 
 
@@ -85,7 +85,7 @@ class SweepResults:
 
     def ranked(self) -> list[dict[str, Any]]:
         """Trials with a finite best metric, best first."""
-        key = f"best_{self.metric}"
+        key = schema.BEST.named(metric=self.metric)
         scored = [row for row in self.trials if is_finite_number(row.get(key))]
         return sorted(scored, key=lambda row: row[key], reverse=self.mode == "max")
 
@@ -133,10 +133,10 @@ def load_sweep_results(folder: str | Path) -> SweepResults:
         finished = False
     searched = sorted(
         {
-            key[len(CONFIG_PREFIX) :]
+            schema.config_key(key)
             for row in trials
             for key in row
-            if key.startswith(CONFIG_PREFIX)
+            if schema.config_key(key) is not None
         }
     )
     return SweepResults(
@@ -180,13 +180,13 @@ def _from_result_logs(
         config = history[-1].get("config", {})
         trials.append(
             {
-                "trial_id": trial_id,
-                "status": "running",
-                "epochs": history[-1]["epoch"],
-                f"best_{metric}": best,
-                f"final_{metric}": values[-1] if values else None,
-                "wall_time_s": history[-1].get("time_total_s"),
-                **{f"{CONFIG_PREFIX}{key}": value for key, value in config.items()},
+                schema.TRIAL_ID.name: trial_id,
+                schema.STATUS.name: "running",
+                schema.EPOCHS.name: history[-1]["epoch"],
+                schema.BEST.named(metric=metric): best,
+                schema.FINAL.named(metric=metric): values[-1] if values else None,
+                schema.WALL_TIME_S.name: history[-1].get("time_total_s"),
+                **{schema.CONFIG.named(key=key): value for key, value in config.items()},
             }
         )
         for result in history:

@@ -25,7 +25,9 @@ from typing import Any
 from pydantic import Field
 
 from sweeps.errors import SweepError, first_line, show
+from sweeps.results import schema
 from sweeps.results.layout import TRIALS_FILE
+from sweeps.results.trial_status import DIVERGED, ERRORED, INFEASIBLE
 from sweeps.sweep_file.conditions import ELEMENT_KEY, Conditions, element_key
 from sweeps.sweep_file.space import Choice, FloatRange, Grid, IntRange, Param, same_value
 from typed_config.base import ArgsModel
@@ -231,7 +233,9 @@ def _earlier_trials(
         raise SweepError(
             f"cannot read {path}: {first_line(error)}", path="warm_start.trials"
         ) from None
-    needed = [*(f"final_{metric}" for metric in metrics), f"best_{metrics[0]}", "status"]
+    finals = [schema.FINAL.named(metric=metric) for metric in metrics]
+    best_column = schema.BEST.named(metric=metrics[0])
+    needed = [*finals, best_column, schema.STATUS.name]
     missing = [name for name in needed if name not in table.column_names]
     if missing:
         raise SweepError(
@@ -239,24 +243,24 @@ def _earlier_trials(
             f"{', '.join(metrics)} (its columns: {', '.join(table.column_names)})",
             path="warm_start.trials",
         )
-    shared = [key for key in space if f"config/{key}" in table.column_names]
+    shared = [key for key in space if schema.CONFIG.named(key=key) in table.column_names]
     if not shared:
         raise SweepError(f"{path} shares no searched key with this sweep", path="warm_start.trials")
     earlier = []
     rows = table.to_pylist()
     outside = 0
     for row in rows:
-        finals = tuple(row[f"final_{metric}"] for metric in metrics)
-        best = row[f"best_{metrics[0]}"]
+        values = tuple(row[column] for column in finals)
+        best = row[best_column]
         if (
-            not all(_finite(final) for final in finals)
+            not all(_finite(value) for value in values)
             or not _finite(best)
-            or row["status"] in ("errored", "diverged", "infeasible")
+            or row[schema.STATUS.name] in (ERRORED, DIVERGED, INFEASIBLE)
         ):
             continue
         config: dict[str, Any] = {}
         for key in shared:
-            value = row[f"config/{key}"]
+            value = row[schema.CONFIG.named(key=key)]
             if value is None:
                 continue
             matched = _from_column(space[key], value)
@@ -265,7 +269,7 @@ def _earlier_trials(
             config[key] = matched
         else:
             earlier.append(
-                (conditions.mask(config), tuple(float(final) for final in finals), float(best))
+                (conditions.mask(config), tuple(float(value) for value in values), float(best))
             )
             continue
         outside += 1

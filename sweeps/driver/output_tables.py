@@ -8,20 +8,8 @@ A trial stands for its best epoch by the first objective (``best_epoch``): its v
 objective there is its point on the Pareto front, and its constraints are judged there
 (sweeps.sweep_file.objectives).
 
-trials.parquet, one row per trial:
-    trial_id, status (completed | stopped | diverged | timed_out | out_of_memory | metric_missing |
-    infeasible | errored | missing | not_started), one ``config/<key>`` column per searched key
-    (typed as searched), final_<metric>, best_<metric>, best_epoch, every other objective's
-    final_<objective> and at_best_<objective> (its value at best_epoch), feasible (false: it
-    breaks a constraint, or never trained because of one), violated (the constraint it breaks,
-    with its value), pareto_rank (0: on the front; 1: only trials of rank 0 beat it; ...; null
-    for an infeasible trial or one without every objective), epochs, wall_time_s, checkpoint,
-    checkpoint_epoch, checkpoint_<metric>, node_id, error (why an errored, timed-out,
-    out-of-memory or infeasible trial ended), trial_dir, config_json (the model and data
-    arguments the sweep set for the trial)
-metrics.parquet, one row per reported epoch:
-    trial_id, epoch, every metric the model logs (a user's module: every number it logged) and
-    the built-in ones, time_total_s, diverged, node_id
+trials.parquet (one row per trial) and metrics.parquet (one row per reported epoch) have the
+columns sweeps.results.schema lists, in its order and with its types.
 best.json: sweep, metric, mode, trial_id, value, epoch, values (every objective at that epoch),
     config, model, data, checkpoint, checkpoint_epoch, checkpoint_value, test (the best
     checkpoint's metrics on the held-out test split): the best feasible trial by the first
@@ -43,6 +31,7 @@ import pyarrow.parquet as pq
 
 from sweeps.definition import SweepDefinition
 from sweeps.definition.trial_plan import TrialPlan, trial_arguments
+from sweeps.results import schema
 from sweeps.results.epoch_results import logged_values
 from sweeps.results.layout import BEST_FILE, METRICS_FILE, PARETO_FILE, TRIALS_FILE
 from sweeps.results.metric_values import is_finite_number, is_number
@@ -58,6 +47,10 @@ from sweeps.results.trial_status import (
 from sweeps.sweep_file.objectives import feasibility, pareto_ranks
 from sweeps.sweep_file.space import Choice, FloatRange, Grid, IntRange, Param, plain
 from sweeps.user_model.build import trial_config
+
+# The Arrow type of each type the schema names (sweeps.results.schema); searched keys' columns
+# are typed by their kind of search (``_arrow_type``).
+ARROW = {"string": pa.string(), "int64": pa.int64(), "double": pa.float64(), "bool": pa.bool_()}
 
 
 @dataclass
@@ -261,81 +254,65 @@ def write_outputs(
         at_best = stands.row
         rows.append(
             {
-                "trial_id": record.trial_id,
-                "status": record.status,
-                **{f"config/{key}": record.config.get(key) for key in spec.space},
-                f"final_{metric}": _number(final.get(metric)),
-                f"best_{metric}": best[0] if best else None,
-                "best_epoch": best[1] if best else None,
-                **{f"final_{other}": _number(final.get(other)) for other in others},
-                **{f"at_best_{other}": _number(at_best.get(other)) for other in others},
-                "feasible": stands.feasible,
-                "violated": stands.violated,
-                "pareto_rank": stands.rank,
-                "epochs": int(final.get("epoch", 0)),
-                "wall_time_s": _number(final.get("time_total_s")),
-                "checkpoint": checkpoint[0] if checkpoint else None,
-                "checkpoint_epoch": checkpoint[1] if checkpoint else None,
-                f"checkpoint_{metric}": checkpoint[2] if checkpoint else None,
-                "node_id": final.get("node_id"),
-                "error": record.error,
-                "trial_dir": record.trial_dir,
-                "config_json": _arguments_json(plan, record.config),
+                schema.TRIAL_ID.name: record.trial_id,
+                schema.STATUS.name: record.status,
+                **{schema.CONFIG.named(key=key): record.config.get(key) for key in spec.space},
+                schema.FINAL.named(metric=metric): _number(final.get(metric)),
+                schema.BEST.named(metric=metric): best[0] if best else None,
+                schema.BEST_EPOCH.name: best[1] if best else None,
+                **{
+                    schema.FINAL_OTHER.named(objective=other): _number(final.get(other))
+                    for other in others
+                },
+                **{
+                    schema.AT_BEST.named(objective=other): _number(at_best.get(other))
+                    for other in others
+                },
+                schema.FEASIBLE.name: stands.feasible,
+                schema.VIOLATED.name: stands.violated,
+                schema.PARETO_RANK.name: stands.rank,
+                schema.EPOCHS.name: int(final.get("epoch", 0)),
+                schema.WALL_TIME_S.name: _number(final.get("time_total_s")),
+                schema.CHECKPOINT.name: checkpoint[0] if checkpoint else None,
+                schema.CHECKPOINT_EPOCH.name: checkpoint[1] if checkpoint else None,
+                schema.CHECKPOINT_VALUE.named(metric=metric): checkpoint[2] if checkpoint else None,
+                schema.NODE_ID.name: final.get("node_id"),
+                schema.ERROR.name: record.error,
+                schema.TRIAL_DIR.name: record.trial_dir,
+                schema.CONFIG_JSON.name: _arguments_json(plan, record.config),
             }
         )
 
-    fields = [pa.field("trial_id", pa.string()), pa.field("status", pa.string())]
-    fields += [pa.field(f"config/{key}", _arrow_type(param)) for key, param in spec.space.items()]
-    fields += [
-        pa.field(f"final_{metric}", pa.float64()),
-        pa.field(f"best_{metric}", pa.float64()),
-        pa.field("best_epoch", pa.int64()),
-        *(pa.field(f"final_{other}", pa.float64()) for other in others),
-        *(pa.field(f"at_best_{other}", pa.float64()) for other in others),
-        pa.field("feasible", pa.bool_()),
-        pa.field("violated", pa.string()),
-        pa.field("pareto_rank", pa.int64()),
-        pa.field("epochs", pa.int64()),
-        pa.field("wall_time_s", pa.float64()),
-        pa.field("checkpoint", pa.string()),
-        pa.field("checkpoint_epoch", pa.int64()),
-        pa.field(f"checkpoint_{metric}", pa.float64()),
-        pa.field("node_id", pa.string()),
-        pa.field("error", pa.string()),
-        pa.field("trial_dir", pa.string()),
-        pa.field("config_json", pa.string()),
+    searched = {schema.CONFIG.named(key=key): param for key, param in spec.space.items()}
+    fields = [
+        pa.field(name, _arrow_type(searched[name]) if name in searched else ARROW[column.type])
+        for name, column in schema.trials_columns(list(spec.space), metric, others)
     ]
-    schema = pa.schema(fields)
+    table_schema = pa.schema(fields)
     for row in rows:
-        for field in schema:
+        for field in table_schema:
             row[field.name] = _column_value(row.get(field.name), field.type)
-    _write_parquet(pa.Table.from_pylist(rows, schema=schema), sweep_dir / TRIALS_FILE)
+    _write_parquet(pa.Table.from_pylist(rows, schema=table_schema), sweep_dir / TRIALS_FILE)
 
     metric_rows = []
     for record in records:
         for entry in record.history:
             metric_rows.append(
                 {
-                    "trial_id": record.trial_id,
-                    "epoch": int(entry["epoch"]),
+                    schema.TRIAL_ID.name: record.trial_id,
+                    schema.EPOCH.name: int(entry["epoch"]),
                     # NaN and infinities are kept: they are what a diverged trial logged.
                     **{
                         name: float(entry[name]) if is_number(entry.get(name)) else None
                         for name in logged
                     },
-                    "time_total_s": _number(entry.get("time_total_s")),
-                    "diverged": bool(entry.get("diverged", False)),
-                    "node_id": entry.get("node_id"),
+                    schema.TIME_TOTAL_S.name: _number(entry.get("time_total_s")),
+                    schema.DIVERGED.name: bool(entry.get("diverged", False)),
+                    schema.EPOCH_NODE_ID.name: entry.get("node_id"),
                 }
             )
     metric_schema = pa.schema(
-        [pa.field("trial_id", pa.string()), pa.field("epoch", pa.int64())]
-        + [pa.field(name, pa.float64()) for name in logged]
-        + [
-            pa.field("time_total_s", pa.float64()),
-            pa.field("diverged", pa.bool_()),
-            pa.field("node_id", pa.string()),
-        ]
+        [pa.field(name, ARROW[column.type]) for name, column in schema.metrics_columns(logged)]
     )
     _write_parquet(
         pa.Table.from_pylist(metric_rows, schema=metric_schema), sweep_dir / METRICS_FILE

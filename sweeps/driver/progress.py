@@ -15,7 +15,17 @@ from typing import Any, TextIO
 from ray.tune import Callback
 
 from sweeps.results.metric_values import is_finite_number
-from sweeps.results.trial_status import ENDED, STATUSES, error_line
+from sweeps.results.trial_status import (
+    COMPLETED,
+    DIVERGED,
+    ENDED,
+    ERRORED,
+    PENDING,
+    RUNNING,
+    STATUSES,
+    STOPPED,
+    error_line,
+)
 from sweeps.runtime.ray_control import TRIAL_ERROR_FILE
 from sweeps.sweep_file.objectives import pareto_ranks
 
@@ -24,16 +34,16 @@ def trial_state(trial: Any, max_epochs: int) -> str:
     """A trial's state in the sweep's words (Tune says TERMINATED for finished and stopped)."""
     result = trial.last_result or {}
     if trial.status == "ERROR":
-        return "errored"
+        return ERRORED
     if trial.status in ("RUNNING",):
-        return "running"
+        return RUNNING
     if trial.status in ("PENDING", "PAUSED"):
-        return "pending"
+        return PENDING
     if result.get(ENDED):
         return result[ENDED]
-    if result.get("diverged"):
-        return "diverged"
-    return "completed" if result.get("epoch", 0) >= max_epochs else "stopped"
+    if result.get(DIVERGED):
+        return DIVERGED
+    return COMPLETED if result.get("epoch", 0) >= max_epochs else STOPPED
 
 
 class ProgressTable(Callback):

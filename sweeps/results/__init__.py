@@ -1,12 +1,12 @@
-"""The output contract: where a sweep's results live (``storage``), what each epoch and trial end
-report (``epoch_results``, ``trial_status``), the result logs, TensorBoard runs and the tables."""
+"""The output contract: every file and folder name of a sweep's results (``layout``), the tables'
+columns and the trial statuses as data (``schema``, ``trial_status``), where the results live
+(``storage``), and what each epoch reports (``epoch_results``, ``metric_values``)."""
 
 __all__ = [
     "epoch_results",
-    "export",
+    "layout",
     "metric_values",
-    "result_log",
+    "schema",
     "storage",
-    "tensorboard_logging",
     "trial_status",
 ]

@@ -13,31 +13,40 @@ from typing import Any
 
 ENDED = "ended"
 ENDED_REASON = "ended_reason"
+
+# Every status a trial is shown with (their meanings: sweeps.results.schema.STATUS_MEANINGS).
+RUNNING = "running"
+PENDING = "pending"
+COMPLETED = "completed"
+STOPPED = "stopped"
+DIVERGED = "diverged"
 TIMED_OUT = "timed_out"
 OUT_OF_MEMORY = "out_of_memory"
-# A configuration that breaks a constraint known before training (sweeps.sweep_file.objectives): the
-# trial ends before its first epoch, its reason the value that broke the constraint.
-INFEASIBLE = "infeasible"
 # The sweep's metric is not among what the model logs: every trial would end the same way, so
 # the driver stops the sweep (sweeps.driver.metric_check).
 METRIC_MISSING = "metric_missing"
+# A configuration that breaks a constraint known before training (sweeps.sweep_file.objectives): the
+# trial ends before its first epoch, its reason the value that broke the constraint.
+INFEASIBLE = "infeasible"
+ERRORED = "errored"
 MISSING = "missing"  # a trial whose folder was deleted
+NOT_STARTED = "not_started"
 
-# Every status a trial is shown with, in the order the console and the report list them
-# (trials.parquet's statuses, and the running and pending of a sweep in progress).
+# In the order the console and the report list them (trials.parquet's statuses, and the running
+# and pending of a sweep in progress).
 STATUSES = (
-    "running",
-    "pending",
-    "completed",
-    "stopped",
-    "diverged",
-    "timed_out",
-    "out_of_memory",
-    "metric_missing",
+    RUNNING,
+    PENDING,
+    COMPLETED,
+    STOPPED,
+    DIVERGED,
+    TIMED_OUT,
+    OUT_OF_MEMORY,
+    METRIC_MISSING,
     INFEASIBLE,
-    "errored",
-    "missing",
-    "not_started",
+    ERRORED,
+    MISSING,
+    NOT_STARTED,
 )
 
 
@@ -52,15 +61,15 @@ def trial_status(
     if ended == MISSING:
         return MISSING
     if error:
-        return "errored"
+        return ERRORED
     if ended:
         return ended  # timed_out, out_of_memory, infeasible: see above
     if not record_history:
-        return "not_started"
+        return NOT_STARTED
     last = record_history[-1]
-    if last.get("diverged"):
-        return "diverged"
-    return "completed" if int(last.get("epoch", 0)) >= max_epochs else "stopped"
+    if last.get(DIVERGED):
+        return DIVERGED
+    return COMPLETED if int(last.get("epoch", 0)) >= max_epochs else STOPPED
 
 
 # How the allocators say it: torch's CPU allocator ("DefaultCPUAllocator: can't allocate

@@ -16,11 +16,22 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from sweeps.results import schema
 from sweeps.sweep_file.loggers import WandbOptions
 from sweeps.trackers.tracker import MissingRun, SweepOutcome, SweepRun, Tracker, TrialEnd
 
 EPOCH = "epoch"  # the x-axis of every metric a trial's run logs
-TABLE_COLUMNS = ("trial_id", "status", "epochs", "best_epoch", "checkpoint", "error")
+TABLE_COLUMNS = tuple(
+    column.name
+    for column in (
+        schema.TRIAL_ID,
+        schema.STATUS,
+        schema.EPOCHS,
+        schema.BEST_EPOCH,
+        schema.CHECKPOINT,
+        schema.ERROR,
+    )
+)
 
 
 class WandbTracker(Tracker):
@@ -116,7 +127,7 @@ class WandbTracker(Tracker):
 
         run = self._run(parent)
         best, rows = outcome.best, outcome.rows
-        metric = f"best_{best['metric']}"
+        metric = schema.BEST.named(metric=best["metric"])
         columns = [*TABLE_COLUMNS, metric]
         table = wandb.Table(
             columns=columns,
