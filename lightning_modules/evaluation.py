@@ -6,11 +6,13 @@ saw. A k-fold trial's checkpoint holds one model per fold; its test metrics are 
 those models (each normalising the test rows with its own training statistics), just as its
 validation metrics were.
 
-The test pass runs the family's network in plain torch (lightning_modules.networks) on the test
-rows of the data set's source (lightning_modules.data.sources), scored as the family's
-LightningModule scores its test epoch (lightning_modules.blocks.losses; the diffusion family's
-denoising loss with the evaluation draws). Nothing here imports Lightning: the process that
-evaluates the best checkpoint at the end of a sweep imports torch alone.
+The test pass is the family's own test epoch: its training in plain torch
+(lightning_modules.training, which its LightningModule is under Lightning's base) rebuilt with the
+checkpoint's weights runs ``test_step`` over the test rows of the data set's source
+(lightning_modules.data.sources) and logs what its ``on_test_epoch_end`` logs, so a test metric
+is scored in one place whether Lightning's Trainer or this module runs the epoch. Nothing here
+imports Lightning: the process that evaluates the best checkpoint at the end of a sweep imports
+torch alone.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from lightning_modules.checkpoint import checkpoint_file, checkpoint_files, read_checkpoint
-from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES, ModelFamily
 
 
@@ -44,7 +45,7 @@ def _evaluate_model(path: Path) -> dict[str, float]:
         )
     entry = DATASETS[dataset["name"]]
     data_config = entry.config.from_stored(dataset["config"])
-    family, network, config, data = _network(path, stored)
+    task = _task(path, stored)
     fold = dataset.get("fold", 0)
     if not isinstance(fold, int) or not 0 <= fold < data_config.fold_count():
         raise ValueError(
@@ -56,68 +57,36 @@ def _evaluate_model(path: Path) -> dict[str, float]:
         raise ValueError(
             f"{checkpoint_file(path)}: its data has no test split (test_fraction is 0)"
         )
-    return _test_pass(family, network, config, data, splits.test_x, splits.test_y)
+    return test_epoch(task, splits.test_x, splits.test_y)
 
 
-def _network(path: Path, stored: dict[str, Any]) -> tuple[ModelFamily, Any, Any, DataInfo]:
-    """The checkpoint's family, its network with the trained weights (in eval mode), its config
-    and what it knows of its data."""
-    family = MODEL_FAMILIES.get(stored.get("family"))  # type: ignore[arg-type]
+def _task(path: Path, stored: dict[str, Any]) -> Any:
+    """The checkpoint's model as its family's training in plain torch, with the trained weights
+    (the LightningModule's state is the training's: it is that class under Lightning's base)."""
+    family: ModelFamily | None = MODEL_FAMILIES.get(stored.get("family"))  # type: ignore[arg-type]
     if family is None:
         raise ValueError(f"{checkpoint_file(path)}: unknown model family {stored.get('family')!r}")
-    # Imported here: losses loads torch, which only the processes that evaluate need.
-    from lightning_modules.blocks.losses import output_size
-
     hyper_parameters = stored["hyper_parameters"]
-    config = family.config.from_stored(hyper_parameters["config"])
-    data = DataInfo.from_stored(hyper_parameters["data"])
-    network = family.network_builder()(config, data, output_size(config, data.num_classes))
-    # The LightningModule holds its network as ``network``: its weights are the network's.
-    prefix = "network."
-    network.load_state_dict(
-        {
-            name.removeprefix(prefix): value
-            for name, value in stored["state_dict"].items()
-            if name.startswith(prefix)
-        }
+    task = family.training_class()(
+        hyper_parameters["config"], hyper_parameters["data"], family=family.name
     )
-    return family, network.eval(), config, data
+    task.load_state_dict(stored["state_dict"])
+    return task.eval()
 
 
-def _test_pass(
-    family: ModelFamily, network: Any, config: Any, data: DataInfo, test_x: Any, test_y: Any
-) -> dict[str, float]:
-    """One pass over the test rows in the batches of the data modules' test loaders, summed as
-    the family's module sums its test epoch."""
+def test_epoch(task: Any, test_x: Any, test_y: Any) -> dict[str, float]:
+    """The test metrics ``task`` logs over these rows, batched as the data modules' test loaders
+    batch them: its own ``test_step`` and ``on_test_epoch_end``, as Lightning's Trainer calls them."""
     import torch
 
-    from lightning_modules.blocks.losses import compute_loss, score_name, score_sum
     from lightning_modules.data.arrays import EVAL_BATCH
     from lightning_modules.data.batches import TensorBatches
 
-    if family.generative:
-        from lightning_modules.networks.diffusion import (
-            EVALUATION_SEED,
-            denoising_loss,
-            noise_schedule,
-        )
-
-        alpha_bar = torch.cumprod(1 - noise_schedule(config), dim=0)
-        draws = torch.Generator().manual_seed(EVALUATION_SEED)
-    batches = TensorBatches(test_x, test_y, max(config.batch_size, EVAL_BATCH), shuffle=False)
-    losses, counts, score = [], [], 0.0
+    batches = TensorBatches(test_x, test_y, max(task.config.batch_size, EVAL_BATCH), shuffle=False)
+    task.logged_metrics.clear()
+    task.on_test_epoch_start()
     with torch.no_grad():
-        for inputs, targets in batches:
-            if family.generative:
-                losses.append(denoising_loss(network, alpha_bar, inputs, draws))
-            else:
-                outputs = network(inputs)
-                losses.append(compute_loss(config, outputs, targets, data.num_classes))
-                score += float(score_sum(config, data.num_classes, outputs, targets))
-            counts.append(len(inputs))
-        loss_sum = float((torch.stack(losses) * torch.tensor(counts)).sum())
-    count = sum(counts)
-    metrics = {"test_loss": loss_sum / count}
-    if not family.generative:
-        metrics[f"test_{score_name(data.num_classes)}"] = score / count
-    return metrics
+        for index, batch in enumerate(batches):
+            task.test_step(batch, index)
+    task.on_test_epoch_end()
+    return {name: value for name, value in task.logged_metrics.items() if name.startswith("test_")}
