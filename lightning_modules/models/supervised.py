@@ -44,6 +44,6 @@ class SupervisedModule(SupervisedTask, pl.LightningModule):
         return self.planned_epochs
 
     def on_train_start(self) -> None:
-        if self._restored_config is not None:
+        if self._restored is not None:
             schedulers = [entry.scheduler for entry in self.trainer.lr_scheduler_configs]
             self.apply_restored_config(self.trainer.optimizers, schedulers, int(self.current_epoch))

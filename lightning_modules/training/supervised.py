@@ -9,12 +9,9 @@ Lightning's Trainer drive it alike. What it logs at the end of an epoch goes to
 ``record_metrics``, which keeps it in ``logged_metrics`` here and which the LightningModule
 (lightning_modules.models.supervised) turns into ``self.log_dict``.
 
-Restored from a checkpoint (a resumed trial, or a PBT exploit that continues from another
-trial's checkpoint with mutated hyperparameters), the module keeps its own config in force: the
-optimizer settings restored with the optimizer's state are replaced by the config's. Each
-restore is recorded in the checkpoint's ``lineage`` (the epoch, digests of the weights and of the
-optimizer state as restored, the learning rate then in force, the config), so a model's history
-can be traced through exploits.
+Restored from a checkpoint of another trial (a PBT exploit that continues from it with mutated
+hyperparameters), the module keeps its own config in force and records the restore, by the rule
+users' modules follow too (lightning_modules.restore_settings).
 """
 
 from __future__ import annotations
@@ -26,13 +23,21 @@ from torch import nn
 
 from lightning_modules.blocks.initialization import initialize
 from lightning_modules.blocks.losses import compute_loss, output_size, score_name, score_sum
-from lightning_modules.blocks.optimizers import apply_settings, make_optimizer
+from lightning_modules.blocks.optimizers import make_optimizer
 from lightning_modules.blocks.regularization import l1_penalty
 from lightning_modules.blocks.schedules import make_schedule
-from lightning_modules.checkpoint import state_digest
 from lightning_modules.configs.data_info import DataInfo
 from lightning_modules.configs.network import NetworkConfig
 from lightning_modules.registry import MODEL_FAMILIES
+from lightning_modules.restore_settings import (
+    INITIAL_FIELD,
+    LINEAGE_FIELD,
+    Settings,
+    initial_settings,
+    lineage_entry,
+    put_back,
+    restored_lineage,
+)
 
 # Output values of kept batches (see SupervisedTask._accumulate) that are reduced together.
 PENDING_ELEMENTS = 1 << 20
@@ -67,7 +72,7 @@ class SupervisedTask(nn.Module):
         self._pending_size = 0
         self.logged_metrics: dict[str, float] = {}
         self.lineage: list[dict[str, Any]] = []
-        self._restored_config: dict[str, Any] | None = None
+        self._restored: dict[str, Any] | None = None  # the checkpoint last loaded
         self.planned_epochs = 1  # what epoch-spanning schedules (cosine) are fitted to
 
     def build_network(self) -> nn.Module:
@@ -186,34 +191,36 @@ class SupervisedTask(nn.Module):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["family"] = self.family
-        checkpoint["lineage"] = list(self.lineage)
+        checkpoint[LINEAGE_FIELD] = list(self.lineage)
+        checkpoint[INITIAL_FIELD] = self._initial_settings()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Called before the optimizer state is restored; the settings are applied on train start.
-        self._restored_config = checkpoint.get("hyper_parameters", {}).get("config")
-        self.lineage = list(checkpoint.get("lineage", []))
+        self._restored = checkpoint
+        self.lineage = restored_lineage(checkpoint)
 
     def apply_restored_config(self, optimizers: list, schedulers: list, epoch: int) -> None:
         """After a restore (by whichever loop trains the module): put this module's optimizer
         settings in force over the restored ones and record the restore in the lineage."""
-        if self._restored_config is None:
+        restored, self._restored = self._restored, None
+        stored = (restored or {}).get("hyper_parameters", {}).get("config")
+        if stored is None:
             return
-
-        previous = type(self.config).from_stored(self._restored_config)
-        self._restored_config = None
-        for optimizer in optimizers:
-            apply_settings(optimizer, schedulers, self.config, previous)
-        self.lineage.append(
-            {
-                "epoch": epoch,
-                "weights_sha256": state_digest(self.state_dict()),
-                "optimizer_sha256": state_digest(optimizers[0].state_dict()["state"])
-                if optimizers
-                else None,
-                "lr": float(optimizers[0].param_groups[0]["lr"]) if optimizers else None,
-                "config": self.config.to_stored(),
-            }
+        previous = type(self.config).from_stored(stored)
+        if previous == self.config:
+            return  # a resumed or retried trial: its own settings were restored
+        # A checkpoint written before the settings were recorded: those its config makes.
+        donor = restored.get(INITIAL_FIELD) or initial_settings(  # type: ignore[union-attr]
+            [make_optimizer(previous, self.parameters())]
         )
+        put_back(optimizers, schedulers, self._initial_settings(), donor)
+        self.lineage.append(
+            lineage_entry(epoch, self, optimizers, {"config": self.config.to_stored()})
+        )
+
+    def _initial_settings(self) -> Settings:
+        """The settings this module's config makes its optimizer with."""
+        return initial_settings([make_optimizer(self.config, self.parameters())])
 
     def configure_gradient_clipping(
         self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None

@@ -8,7 +8,8 @@ LightningCLI. Every checkpoint records that config (``sweep_model``), so evaluat
 exploits rebuild the same module. A PBT exploit continues from another trial's checkpoint with
 mutated values: after Lightning restores the optimizer state, the values this trial's config
 gives (learning rate, weight decay, ...) are put back in force, the learning rate keeping the
-schedule's progress, and each such restore is recorded in the checkpoint's ``sweep_lineage``.
+schedule's progress, and each such restore is recorded in the checkpoint's lineage, by the rule
+the shipped families follow too (lightning_modules.restore_settings).
 """
 
 from __future__ import annotations
@@ -22,6 +23,14 @@ from pathlib import Path
 from types import MethodType
 from typing import Any, NamedTuple
 
+from lightning_modules.restore_settings import (
+    INITIAL_FIELD,
+    LINEAGE_FIELD,
+    initial_settings,
+    lineage_entry,
+    put_back,
+    restored_lineage,
+)
 from sweeps.sweep_file.conditions import assemble_lists
 from sweeps.sweep_file.space import plain
 from sweeps.user_model.blueprint import HyperParameters, call_blueprint
@@ -34,8 +43,6 @@ from sweeps.user_model.trainer_run import TrainerRun, TrialIdentity, lightning
 from sweeps.user_model.user_loggers import kept_loggers, with_trial_identity
 
 MODEL_FIELD = "sweep_model"  # in every checkpoint: how to rebuild the module (and its data)
-LINEAGE_FIELD = "sweep_lineage"  # restores with other values (PBT exploits)
-INITIAL_FIELD = "sweep_optimizer_initial"  # each optimizer's settings as its trial configured them
 
 
 def prepare_user_process(user: UserPlan) -> None:
@@ -254,39 +261,21 @@ def restore_settings_class(flavour: str) -> type:
 
         def on_fit_start(self, trainer: Any, module: Any) -> None:
             # After the optimizers are made, before a checkpoint's state is loaded into them.
-            self.initial = [
-                [_settings(group) for group in optimizer.param_groups]
-                for optimizer in trainer.optimizers
-            ]
+            self.initial = initial_settings(trainer.optimizers)
 
         def on_load_checkpoint(self, trainer: Any, module: Any, checkpoint: dict[str, Any]) -> None:
             self.restored = checkpoint
-            self.lineage = list(checkpoint.get(LINEAGE_FIELD, []))
+            self.lineage = restored_lineage(checkpoint)
 
         def on_train_start(self, trainer: Any, module: Any) -> None:
             restored, self.restored = self.restored, None
             if restored is None or trial_values(restored.get(MODEL_FIELD) or {}) == self.values:
                 return  # a fresh start, or a resume with the same values: nothing to put back
-            donor_initial = restored.get(INITIAL_FIELD) or self.initial
             schedulers = [config.scheduler for config in trainer.lr_scheduler_configs]
-            for index, optimizer in enumerate(trainer.optimizers):
-                for position, group in enumerate(optimizer.param_groups):
-                    fresh = _at(self.initial, index, position)
-                    before = _at(donor_initial, index, position)
-                    _put_back(group, fresh, before)
-            for scheduler in schedulers:
-                if hasattr(scheduler, "base_lrs"):
-                    scheduler.base_lrs = [
-                        group.get("initial_lr", group["lr"])
-                        for group in scheduler.optimizer.param_groups
-                    ]
-            optimizers = trainer.optimizers
+            donor = restored.get(INITIAL_FIELD) or self.initial
+            put_back(trainer.optimizers, schedulers, self.initial, donor)
             self.lineage.append(
-                {
-                    "epoch": int(trainer.current_epoch),
-                    "lr": float(optimizers[0].param_groups[0]["lr"]) if optimizers else None,
-                    **self.values,
-                }
+                lineage_entry(trainer.current_epoch, module, trainer.optimizers, self.values)
             )
 
         def on_save_checkpoint(self, trainer: Any, module: Any, checkpoint: dict[str, Any]) -> None:
@@ -294,32 +283,3 @@ def restore_settings_class(flavour: str) -> type:
             checkpoint[LINEAGE_FIELD] = list(self.lineage)
 
     return RestoreSettings
-
-
-def _settings(group: dict[str, Any]) -> dict[str, Any]:
-    """A param group's hyperparameters (plain numbers, tuples and flags)."""
-    return {
-        key: value
-        for key, value in group.items()
-        if key != "params" and isinstance(value, (int, float, bool, tuple, type(None)))
-    }
-
-
-def _at(table: list[list[dict[str, Any]]], index: int, position: int) -> dict[str, Any]:
-    try:
-        return table[index][position]
-    except (IndexError, TypeError):
-        return {}
-
-
-def _put_back(group: dict[str, Any], fresh: dict[str, Any], before: dict[str, Any]) -> None:
-    """The trial's own settings in a restored param group: a changed learning rate scales the
-    restored one (a schedule's progress is kept); any other changed setting is set."""
-    for key, value in fresh.items():
-        if key == "lr":
-            start = before.get("lr")
-            if isinstance(start, (int, float)) and start and value != start:
-                group["lr"] = group["lr"] * value / start
-            group["initial_lr"] = value
-        elif key != "initial_lr" and before.get(key, value) != value:
-            group[key] = value

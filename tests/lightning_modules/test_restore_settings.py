@@ -77,7 +77,7 @@ def test_a_schedule_keeps_its_progress_on_the_new_base_rate(tmp_path):
     assert probe.groups[0]["lr"] == pytest.approx(0.01)  # the new base, decayed twice
     assert trainer.lr_scheduler_configs[0].scheduler.base_lrs == [0.04]
     trainer.save_checkpoint(tmp_path / "next.ckpt")
-    assert len(read_checkpoint(tmp_path / "next.ckpt")["lineage"]) == 1
+    assert len(read_checkpoint(tmp_path / "next.ckpt")["sweep_lineage"]) == 1
 
 
 def test_resuming_with_the_same_config_changes_nothing(tmp_path):
@@ -91,3 +91,31 @@ def test_resuming_with_the_same_config_changes_nothing(tmp_path):
     )
     for key in ("lr", "weight_decay", "betas", "eps"):
         assert probe.groups[0][key] == pytest.approx(before[key])
+
+
+def test_the_one_rule_scales_the_rate_sets_changed_settings_and_keeps_unchanged_ones():
+    from lightning_modules.restore_settings import initial_settings, put_back
+
+    weights = torch.nn.Parameter(torch.zeros(2))
+    donor = torch.optim.SGD([weights], lr=0.1, momentum=0.9, weight_decay=0.0)
+    own = torch.optim.SGD([weights], lr=0.2, momentum=0.5, weight_decay=0.0)
+    donor_settings, own_settings = initial_settings([donor]), initial_settings([own])
+    restored = torch.optim.SGD([weights], lr=0.1, momentum=0.9, weight_decay=0.0)
+    schedule = torch.optim.lr_scheduler.StepLR(restored, step_size=1, gamma=0.5)
+    restored.step()
+    schedule.step()  # the donor's schedule halved its rate once
+    restored.param_groups[0]["weight_decay"] = 0.3  # changed by the donor's own code: kept
+
+    put_back([restored], [schedule], own_settings, donor_settings)
+    group = restored.param_groups[0]
+    assert group["lr"] == pytest.approx(0.1)  # the own 0.2, halved once
+    assert (group["momentum"], group["weight_decay"], group["initial_lr"]) == (0.5, 0.3, 0.2)
+    assert schedule.base_lrs == [0.2] and schedule.get_last_lr() == [pytest.approx(0.1)]
+
+
+def test_a_checkpoint_written_before_the_lineage_had_its_field_keeps_its_lineage():
+    from lightning_modules.restore_settings import restored_lineage
+
+    assert restored_lineage({"lineage": [{"epoch": 3}]}) == [{"epoch": 3}]
+    assert restored_lineage({"sweep_lineage": [{"epoch": 4}], "lineage": []}) == [{"epoch": 4}]
+    assert restored_lineage({}) == []

@@ -44,15 +44,15 @@ def test_pbt_exploit_takes_the_donor_weights_and_the_mutated_learning_rate(tmp_p
         after = [
             state
             for _, state in checkpoints_of(target)
-            if state["lineage"]
-            and state["lineage"][-1]["weights_sha256"] in donor_states
-            and state["lineage"][-1]["lr"] == pytest.approx(new_config["lr"])
+            if state["sweep_lineage"]
+            and state["sweep_lineage"][-1]["weights_sha256"] in donor_states
+            and state["sweep_lineage"][-1]["lr"] == pytest.approx(new_config["lr"])
         ]
         if not after:
             # Exploited at the last epoch, the target trains no further and saves nothing new.
             assert any(row["trial_id"] == target.name for row in trials)
             continue
-        record = after[0]["lineage"][-1]
+        record = after[0]["sweep_lineage"][-1]
         donor_state = donor_states[record["weights_sha256"]]
         assert (
             record["epoch"] == donor_state["epoch"] + 1
