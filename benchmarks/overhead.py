@@ -117,14 +117,13 @@ def run_plain(epochs: int) -> dict[str, Any]:
 
 
 def run_loop(epochs: int) -> dict[str, Any]:
-    from sweeps.definition.trial_plan import TrialPlan
+    from sweeps.definition.trial_plan import ShippedTrialModel, TrialPlan
     from sweeps.trial.parts import prepare_process, shipped_folds
 
     plan = TrialPlan(
-        family="mlp",
-        model_args={"optimizer": "adam", "batch_size": BATCH},
-        dataset="digits",
-        data_args={},
+        model=ShippedTrialModel(
+            "mlp", {"optimizer": "adam", "batch_size": BATCH}, "digits", {}, SEED
+        ),
         metric="val_accuracy",
         mode="max",
         max_epochs=epochs,

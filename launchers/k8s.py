@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
 def _code_choice(spec: Any, args: argparse.Namespace) -> tuple[str | None, str | None]:
     """How the user's project reaches the pods (None for the shipped families, already in the
     tool's image), and the project image's name."""
-    if spec.user is None:
+    if not spec.model.is_users_own:
         if args.code or args.project_image:
             raise SweepError(
                 "--code and --project-image are for a sweep of your own model; the shipped families are in "

@@ -48,15 +48,22 @@ from sweeps.definition.argument_checks import (
     check_searched_list,
     data_infos,
 )
+from sweeps.definition.model_kinds import ModelKind, ShippedModel, UsersModel
+from sweeps.definition.trial_plan import TrialPlan
 from sweeps.definition.warm_start import NO_WARM_START, WarmStart, load_warm_start
 from sweeps.definition.warm_start import Options as WarmStartOptions
 from sweeps.errors import Mistakes, SweepError, SweepErrors, did_you_mean, show
-from sweeps.schedulers import SCHEDULERS, ScheduleProblem, scheduler_module
+from sweeps.schedulers import (
+    SCHEDULERS,
+    ScheduleProblem,
+    checkpoint_schedule,
+    report_schedule,
+    scheduler_module,
+)
 from sweeps.searchers import SEARCHERS, SearchProblem, searcher_module
 from sweeps.sweep_file.conditions import NO_CONDITIONS, Conditions, parse_entry, resolve
 from sweeps.sweep_file.loggers import NO_LOGGERS, LoggerOptions, check_usable
 from sweeps.sweep_file.objectives import (
-    BUILTIN_METRICS,
     Constraint,
     Objective,
     check_known,
@@ -68,7 +75,7 @@ from sweeps.sweep_file.space import DATA_PREFIX, Param, grid_size
 from sweeps.sweep_file.yaml_loading import key_positions, parse_yaml, read_yaml_file
 from sweeps.user_model.code import CodeOptions, load_code_options
 from sweeps.user_model.hydra_section import load_hydra_model
-from sweeps.user_model.model_section import UserModel, is_user_model, load_user_model
+from sweeps.user_model.model_section import is_user_model, load_user_model
 from typed_config.base import ArgsModel
 
 TOP_LEVEL_KEYS = (
@@ -229,10 +236,7 @@ class SweepDefinition:
     compare sweeps (``sweep.yaml`` in the results)."""
 
     name: str
-    family: ModelFamily | None  # None for a user's own model (``user``)
-    model_args: dict[str, Any]
-    dataset: Dataset | None
-    data_args: dict[str, Any]
+    model: ModelKind  # what the sweep trains: a shipped family on its data, or the user's own
     space: dict[str, Param]  # per-layer lists as one key per position: widths[0], widths[1], ...
     conditions: Conditions  # which searched keys apply in which trials
     metric: str  # the first objective's (the one that leads: see sweeps.sweep_file.objectives)
@@ -248,10 +252,8 @@ class SweepDefinition:
     failure: Failure
     seed: int
     source: str
-    data_info: DataInfo | None
     raw: dict[str, Any] = field(repr=False)
     warm_start: WarmStart = NO_WARM_START
-    user: UserModel | None = None  # the user's own LightningModule, when the sweep names one
     code: CodeOptions | None = None  # how the user's project reaches a cluster's nodes
     objectives: tuple[Objective, ...] = ()  # every objective, the first one leading
     constraints: tuple[Constraint, ...] = ()
@@ -271,18 +273,13 @@ class SweepDefinition:
 
     @property
     def model_name(self) -> str:
-        return self.user.model_name if self.user is not None else f"the {self.family.name} model"
+        return self.model.model_name
 
     @property
     def logged_metrics(self) -> tuple[str, ...]:
         """What every trial reports each epoch (k-fold trials add the spread of the metric). A
         user's module logs what it logs: those are found in its results."""
-        if self.user is not None:
-            return ()
-        names = tuple(self.family.metrics(self.data_info)) + tuple(BUILTIN_METRICS)
-        if self.data_args.get("validation") == "kfold" or f"{DATA_PREFIX}validation" in self.space:
-            names += (f"{self.metric}_fold_std",)
-        return names
+        return self.model.logged_metrics(self.metric, self.space)
 
     @property
     def trial_count(self) -> int:
@@ -294,6 +291,32 @@ class SweepDefinition:
 
     def data_keys(self) -> list[str]:
         return [key for key in self.space if key.startswith(DATA_PREFIX)]
+
+    def trial_plan(self, sweep_folder: str = "") -> TrialPlan:
+        """What every trial of this sweep shares (``sweep_folder``: its results, a path or URI)."""
+        every, epochs, interval_s = checkpoint_schedule(self)
+        report_every, report_epochs = report_schedule(self)
+        return TrialPlan(
+            model=self.model.trial_model(self.seed),
+            metric=self.metric,
+            mode=self.mode,
+            max_epochs=self.stop.max_epochs,
+            checkpoint_every=every,
+            checkpoint_epochs=epochs,
+            checkpoint_interval_s=interval_s,
+            seed=self.seed,
+            cpus=self.resources.cpu,
+            gpus=self.resources.gpu,
+            workers=self.resources.workers,
+            report_every=report_every,
+            report_epochs=report_epochs,
+            trial_timeout_s=self.stop.trial_timeout_s,
+            stall_s=self.stop.stall_s,
+            metrics=self.metrics,
+            constraints=self.constraints,
+            sweep_name=self.name,
+            sweep_folder=sweep_folder,
+        )
 
     def search_problem(self) -> SearchProblem:
         """What the searcher is given of this sweep."""
@@ -317,8 +340,8 @@ class SweepDefinition:
         return ScheduleProblem(
             space=self.space,
             conditional_keys=frozenset(self.conditions.when),
-            mutable_keys=self._mutable_keys(),
-            users_model=self.user is not None,
+            mutable_keys=self.model.mutable_keys(self.space),
+            users_model=self.model.is_users_own,
             max_epochs=self.stop.max_epochs,
             checkpoint_every=self.checkpoint.every,
             checkpoint_keep=self.checkpoint.keep,
@@ -326,20 +349,6 @@ class SweepDefinition:
             max_concurrent=self.trials.max_concurrent,
             trial_count=self.trial_count,
             searcher_name=self.searcher_name,
-        )
-
-    def _mutable_keys(self) -> frozenset[str]:
-        """Searched keys a checkpoint can continue under with a new value (PBT's mutations)."""
-        if self.user is not None:
-            # A user's module: the sweep cannot tell a learning rate from a layer width, so any
-            # searched key may be listed under mutate; unlisted, the real-valued ones mutate.
-            return frozenset(self.space)
-        model = self.family.config.mutable_keys()
-        data = self.dataset.config.mutable_keys()
-        return frozenset(
-            key
-            for key in self.space
-            if (key[len(DATA_PREFIX) :] in data if key.startswith(DATA_PREFIX) else key in model)
         )
 
 
@@ -562,10 +571,7 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepDefinition:
     code = load_code_options(raw.get("code"))
     spec = SweepDefinition(
         name=name,
-        family=family,
-        model_args=model_args,
-        dataset=dataset,
-        data_args=data_args,
+        model=ShippedModel(family, model_args, dataset, data_args, infos[0]),
         space=space,
         conditions=conditions,
         metric=objectives[0].metric,
@@ -577,13 +583,12 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepDefinition:
         **settings,
         seed=seed,
         source=source,
-        data_info=infos[0],
         raw=raw,
         code=code,
         objectives=objectives,
         constraints=constraints,
     )
-    _check_folds_train_in_one_process(spec)
+    _check_folds_train_in_one_process(spec, data_args)
     return _with_plugins_checked(spec, raw)
 
 
@@ -615,8 +620,8 @@ def _check_model_rules(
     check_rules(family.config, model_args, space, "model", infos, "", conditions)
 
 
-def _check_folds_train_in_one_process(spec: SweepDefinition) -> None:
-    kfold = spec.data_args.get("validation") == "kfold" or (
+def _check_folds_train_in_one_process(spec: SweepDefinition, data_args: dict[str, Any]) -> None:
+    kfold = data_args.get("validation") == "kfold" or (
         f"{DATA_PREFIX}validation" in spec.space
         and "kfold" in spec.space[f"{DATA_PREFIX}validation"].representatives()
     )
@@ -644,10 +649,7 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
     searcher_name, searcher, scheduler_name, scheduler = plugins
     spec = SweepDefinition(
         name=name,
-        family=None,
-        model_args={},
-        dataset=None,
-        data_args={},
+        model=UsersModel(user),
         space=user.space,
         conditions=user.conditions,
         metric=goals[0][0].metric,
@@ -659,9 +661,7 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
         **settings,
         seed=user.plan.seed,
         source=source,
-        data_info=None,
         raw=raw,
-        user=user,
         code=code,
         objectives=goals[0],
         constraints=goals[1],

@@ -30,7 +30,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sweeps.definition import SweepDefinition
-from sweeps.definition.trial_plan import TrialPlan, trial_arguments
 from sweeps.results import schema
 from sweeps.results.epoch_results import logged_values
 from sweeps.results.layout import BEST_FILE, METRICS_FILE, PARETO_FILE, TRIALS_FILE
@@ -46,7 +45,6 @@ from sweeps.results.trial_status import (
 )
 from sweeps.sweep_file.objectives import feasibility, pareto_ranks
 from sweeps.sweep_file.space import Choice, FloatRange, Grid, IntRange, Param, plain
-from sweeps.user_model.build import trial_config
 
 # The Arrow type of each type the schema names (sweeps.results.schema); searched keys' columns
 # are typed by their kind of search (``_arrow_type``).
@@ -227,7 +225,7 @@ def write_outputs(
 ) -> dict[str, Any]:
     """Write the tables; returns the content of best.json. ``test_metrics`` evaluates a
     checkpoint on the held-out test split (best.json's and each of pareto.json's ``test``)."""
-    plan = TrialPlan.from_spec(spec)
+    plan = spec.trial_plan()
     metric, mode = spec.metric, spec.mode
     others = spec.metrics[1:]
     logged = list(spec.logged_metrics) or discovered_metrics(records)
@@ -279,7 +277,7 @@ def write_outputs(
                 schema.NODE_ID.name: final.get("node_id"),
                 schema.ERROR.name: record.error,
                 schema.TRIAL_DIR.name: record.trial_dir,
-                schema.CONFIG_JSON.name: _arguments_json(plan, record.config),
+                schema.CONFIG_JSON.name: plan.model.arguments_json(record.config),
             }
         )
 
@@ -348,7 +346,7 @@ def write_outputs(
         )
     else:
         value, record, epoch = best_overall
-        model, data = _model_and_data(plan, spec, record.config)
+        model, data = plan.model.model_and_data(record.config)
         checkpoint = _best_checkpoint(record, metric, mode)
         at_epoch = best_standing.row  # type: ignore[union-attr]
         best_json.update(
@@ -414,46 +412,6 @@ def _ahead(rank: int | None, other: int | None) -> bool:
 
 def _number(value: Any) -> float | None:
     return float(value) if is_finite_number(value) else None
-
-
-def _model_and_data(
-    plan: TrialPlan, spec: SweepDefinition, config: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The model and data sections that reproduce a trial, as a sweep file writes them: a shipped
-    family's arguments, or the user's class paths with their init_args (a blueprint: its values)."""
-    if plan.user is not None:
-        trial, hp_values = trial_config(plan.user, config)
-        model = (
-            {"builder": plan.user.builder, "values": hp_values}
-            if plan.user.builder
-            else trial.get("model")
-        )
-        return model, trial.get("data")
-    model_config, data_config = trial_arguments(plan, config)
-    return (
-        {"family": spec.family.name, **model_config.model_dump(exclude_unset=True)},
-        {"dataset": spec.dataset.name, **data_config.model_dump(exclude_unset=True)},
-    )
-
-
-def _arguments_json(plan: TrialPlan, config: dict[str, Any]) -> str | None:
-    """The trial's full model and data arguments; None for a trial whose config is incomplete
-    (one restored from damaged state)."""
-    if plan.user is not None:
-        trial, hp_values = trial_config(plan.user, config)
-        return json.dumps(
-            {**trial, **({"blueprint": hp_values} if plan.user.builder else {})}, default=str
-        )
-    try:
-        model_config, data_config = trial_arguments(plan, config)
-    except ValueError:  # pydantic's ValidationError is a ValueError
-        return None
-    return json.dumps(
-        {
-            "model": model_config.model_dump(exclude_unset=True),
-            "data": data_config.model_dump(exclude_unset=True),
-        }
-    )
 
 
 def discovered_metrics(records: list[TrialRecord]) -> list[str]:

@@ -176,17 +176,6 @@ def _import_driver_modules() -> None:
         importlib.import_module(name)
 
 
-def evaluator_preload(spec: SweepDefinition) -> list[str]:
-    """What evaluating a shipped family's checkpoints imports: the family's network and its data
-    set's source."""
-    shipped = ["lightning_modules.evaluation", "lightning_modules.data.arrays"]
-    if spec.family is not None:
-        shipped.append(spec.family.network.partition(":")[0])
-    if spec.dataset is not None:
-        shipped.append(spec.dataset.source)
-    return shipped
-
-
 def _alive_node_resources() -> list[dict[str, float]]:
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
@@ -280,7 +269,6 @@ def build_trainable(spec: SweepDefinition, folder: str = "") -> Any:
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray import tune
 
-    from sweeps.definition.trial_plan import TrialPlan
     from sweeps.trial.entry import train_trial
 
     if spec.resources.workers > 1:
@@ -291,7 +279,7 @@ def build_trainable(spec: SweepDefinition, folder: str = "") -> Any:
     else:
         resources = {"cpu": spec.resources.cpu, "gpu": spec.resources.gpu}
     return tune.with_resources(
-        tune.with_parameters(train_trial, plan=TrialPlan.from_spec(spec, folder)), resources
+        tune.with_parameters(train_trial, plan=spec.trial_plan(folder)), resources
     )
 
 
@@ -412,12 +400,8 @@ def build_tuner(spec: SweepDefinition, location: Location, progress_interval_s: 
 
 def tracker_params(spec: SweepDefinition) -> dict[str, Any]:
     """How the sweep searches, as its parent run in a tracker shows it."""
-    if spec.user is not None:
-        model = spec.user.plan.model_name
-    else:
-        model = spec.family.name
     return {
-        "model": model,
+        "model": spec.model.short_name,
         "objectives": ", ".join(f"{o.metric} ({o.mode})" for o in spec.objectives),
         "searcher": spec.searcher_name,
         "scheduler": spec.scheduler_name,
@@ -451,15 +435,14 @@ def run_sweep(
     stop_requests.reset()
     stop_requests.set_resume_hint("continue with --resume" if resume else "nothing was started")
     # A shipped family's test evaluation has a helper that imports torch while Ray starts
-    # (mostly waiting on its processes), so that it answers at once when the sweep is over. A
-    # user's module is evaluated in this process, which imported the user's classes, torch and
-    # Lightning to check the sweep file: a helper would import them all again, seconds of CPU
-    # taken from the trials' own start.
+    # (mostly waiting on its processes), so that it answers at once when the sweep is over; a
+    # user's module is evaluated in this process (sweeps.definition.model_kinds).
     own_evaluator = evaluator is None
     if evaluator is None:
         evaluator = HeldOutEvaluator()
-        if spec.user is None:
-            evaluator.start(evaluator_preload(spec))
+        preload = spec.model.evaluator_modules()
+        if preload is not None:
+            evaluator.start(preload)
     try:
         return _run(
             spec,
@@ -492,7 +475,7 @@ def _run(
     overwrite: bool,
 ) -> SweepOutcome:
     runtime_env = None
-    if address is not None and (spec.user is not None or spec.code is not None):
+    if address is not None and (spec.model.is_users_own or spec.code is not None):
         try:
             runtime_env = code_runtime_env(spec.code)  # checked (size included) before Ray starts
         except SweepError as error:

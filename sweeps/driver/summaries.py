@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from sweeps.definition import SweepDefinition
+from sweeps.definition.model_kinds import args_text
 
 
 def describe(spec: SweepDefinition, storage: str) -> str:
@@ -16,17 +17,10 @@ def describe(spec: SweepDefinition, storage: str) -> str:
     lines = [
         f"sweep      {spec.name}  (from {spec.source})",
         f"results    {sweep_dir_for(spec, storage)}",
-        *(
-            _user_model_lines(spec.user)
-            if spec.user is not None
-            else [
-                f"model      {spec.family.name} {_args(spec.model_args)}",
-                f"data       {spec.dataset.name} {_args(spec.data_args)}",
-            ]
-        ),
+        *spec.model.summary_lines(),
         *_objective_lines(spec),
-        f"searcher   {spec.searcher_name} {_args(spec.searcher.model_dump())}",
-        f"scheduler  {spec.scheduler_name} {_args(spec.scheduler.model_dump())}"
+        f"searcher   {spec.searcher_name} {args_text(spec.searcher.model_dump())}",
+        f"scheduler  {spec.scheduler_name} {args_text(spec.scheduler.model_dump())}"
         + (
             f" (judges {spec.metric}, the first objective)"
             if spec.several_objectives and spec.scheduler_name != "fifo"
@@ -87,55 +81,6 @@ def _objective_lines(spec: SweepDefinition) -> list[str]:
     return lines
 
 
-def _user_model_lines(user: Any) -> list[str]:
-    """The user's model, data, Trainer settings and what the sweep sets over them."""
-    config = user.plan.config
-    lines = []
-    if user.plan.hydra is not None:
-        hydra = user.plan.hydra
-        overrides = " ".join(hydra["overrides"])
-        lines.append(
-            f"model      {user.plan.model_name} ({user.plan.flavour}; Hydra config "
-            f"{hydra['config_path']}/{hydra['config_name']}.yaml{' ' + overrides if overrides else ''})"
-        )
-    elif user.plan.builder is not None:
-        lines.append(
-            f"model      blueprint {user.plan.builder} ({user.plan.flavour}; its space found in "
-            f"{user.blueprint.runs} runs)"
-        )
-    else:
-        model = config["model"]
-        lines.append(
-            f"model      {model['class_path']} {_args(model.get('init_args') or {})} ({user.plan.flavour})"
-        )
-    if config.get("data"):
-        lines.append(
-            f"data       {config['data']['class_path']} {_args(config['data'].get('init_args') or {})}"
-        )
-    for section in ("optimizer", "lr_scheduler"):
-        if config.get(section):
-            lines.append(
-                f"{section:<10} {config[section]['class_path']} {_args(config[section].get('init_args') or {})}"
-            )
-    trainer = {
-        key: value for key, value in (config.get("trainer") or {}).items() if value is not None
-    }
-    if trainer:
-        callbacks = trainer.pop("callbacks", None) or []
-        shown = _args(trainer)
-        if callbacks:
-            names = ", ".join(
-                str(c.get("class_path", c)).rsplit(".", 1)[-1] if isinstance(c, dict) else str(c)
-                for c in callbacks
-            )
-            shown = (shown[:-1] + ", " if shown else "(") + f"callbacks=[{names}])"
-        lines.append(f"trainer    {shown}")
-    if user.config_files:
-        lines.append(f"config     {', '.join(user.config_files)}")
-    lines += [f"note       {note}" for note in user.notes]
-    return lines
-
-
 def _domain(param: Any) -> str:
     # Imported here: --help stays fast.
     from sweeps.sweep_file.space import Steps
@@ -155,11 +100,6 @@ def _when(conditions: Any) -> str:
         for c in conditions
     )
     return f"  when {shown}" if shown else ""
-
-
-def _args(args: dict[str, Any]) -> str:
-    shown = {k: v for k, v in args.items() if v is not None}
-    return "(" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")" if shown else ""
 
 
 def resources_line(resources: Any) -> str:

@@ -78,7 +78,7 @@ def worker_loop(arguments: dict[str, Any]) -> None:
                 reports,
                 restored,
                 arguments["faults"],
-                plan.patience_of(config),
+                plan.model.patience_of(config),
                 watch,
                 measures_device=torch.device("cuda") if uses_gpu(plan) else None,
             )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +16,10 @@ import torch
 from lightning_modules.checkpoint import fold_checkpoint_name
 from lightning_modules.data.array_data import ArrayData
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
-from sweeps.definition.trial_plan import TrialPlan, trial_arguments
+from sweeps.definition.trial_plan import ShippedTrialModel, TrialPlan
 from sweeps.sweep_file.objectives import PARAMS, feasibility
 from sweeps.trial.epoch_loop import EpochLoop, LockstepFolds
 from sweeps.trial.measures import parameters_before_training
-from sweeps.user_model.build import prepare_user_process, user_trainer_run
-from sweeps.user_model.hydra_build import hydra_trainer_run
 from sweeps.user_model.trainer_run import TrainerRun, TrialIdentity
 
 
@@ -50,30 +47,33 @@ def prepare_process(plan: TrialPlan, rank: int = 0) -> None:
         # masks and noise, while rank 0 draws what the trial would in a single process.
         seed += 7919 * rank
     torch.manual_seed(seed)
-    if plan.user is not None:
-        prepare_user_process(plan.user)
+    plan.model.prepare_process()
 
 
 def shipped_folds(plan: TrialPlan, config: dict[str, Any], restored: Path | None) -> LockstepFolds:
     """A shipped family's folds for the lean loop, each resuming from its file in ``restored``."""
-    model_config, data_config = trial_arguments(plan, config)
-    fold_count = data_config.fold_count()
+    shipped = plan.model
+    assert isinstance(shipped, ShippedTrialModel), (
+        "only the shipped families train in the lean loop"
+    )
+    model_config, data_config = shipped.arguments(config)
+    fold_count = data_config.fold_count()  # type: ignore[attr-defined]
     folds: list[EpochLoop] = []
     for fold in range(fold_count):
         resume_from = restored / fold_checkpoint_name(fold, fold_count) if restored else None
         if resume_from is not None and not resume_from.is_file():
             raise FileNotFoundError(f"the trial's checkpoint has no {resume_from.name}")
         data = ArrayData(
-            DATASETS[plan.dataset].arrays_source(),
+            DATASETS[shipped.dataset].arrays_source(),
             data_config,
-            batch_size=model_config.batch_size,
+            batch_size=model_config.batch_size,  # type: ignore[attr-defined]
             seed=plan.seed,
             fold=fold,
         )
-        model = MODEL_FAMILIES[plan.family].training_class()(
-            model_config, data.info, family=plan.family
+        model = MODEL_FAMILIES[shipped.family].training_class()(
+            model_config, data.info, family=shipped.family
         )
-        dataset = {"name": plan.dataset, "config": data_config.to_stored()}
+        dataset = {"name": shipped.dataset, "config": data_config.to_stored()}
         folds.append(
             EpochLoop(fold, model, data, plan.max_epochs, dataset, uses_gpu(plan), resume_from)
         )
@@ -86,23 +86,7 @@ def trainer_run(
     """The trial's module, data and Trainer settings, and the fields its checkpoints carry (with
     them a checkpoint rebuilds its model and data: sweeps.driver.held_out_evaluation).
     ``identity``: the trial's, for the user's own loggers."""
-    if plan.user is not None and plan.user.hydra is not None:
-        return hydra_trainer_run(plan.user, config, identity)
-    if plan.user is not None:
-        return user_trainer_run(plan.user, config, identity)
-    model_config, data_config = trial_arguments(plan, config)
-    if data_config.fold_count() > 1:
-        raise ValueError(
-            "k-fold validation trains in one process; data-parallel trials use a hold-out split"
-        )
-    datamodule = DATASETS[plan.dataset].datamodule_class()(
-        data_config, batch_size=model_config.batch_size, seed=plan.seed
-    )
-    model = MODEL_FAMILIES[plan.family].module_class()(model_config, datamodule.info)
-    fields = {"dataset": {"name": plan.dataset, "config": data_config.to_stored(), "fold": 0}}
-    # The shipped modules clip gradients themselves and log once per epoch.
-    settings = {"num_sanity_val_steps": 0, "log_every_n_steps": 1_000_000}
-    return TrainerRun("pytorch_lightning", model, datamodule, settings), fields
+    return plan.model.trainer_run(config, identity)
 
 
 def broken_before_training(
@@ -113,26 +97,10 @@ def broken_before_training(
     constraints = tuple(constraint for constraint in plan.constraints if constraint.before_training)
     if not constraints:
         return None, None
-    params = parameters_before_training(_model_builder(plan, config))
+    params = parameters_before_training(plan.model.model_builder(config))
     if params is None:
         return None, None  # lazy modules: judged on the trained model's count instead
     return params, feasibility(constraints, {PARAMS: params})[1]
-
-
-def _model_builder(plan: TrialPlan, config: dict[str, Any]) -> Callable[[], Any]:
-    """What builds the trial's model alone. A shipped family's data is read first, outside the
-    meta device, which must not reach the data (nor the process's cache of it)."""
-    if plan.user is not None:
-        return lambda: trainer_run(plan, config)[0].model
-    model_config, data_config = trial_arguments(plan, config)
-    info = ArrayData(
-        DATASETS[plan.dataset].arrays_source(),
-        data_config,
-        batch_size=model_config.batch_size,
-        seed=plan.seed,
-    ).info
-    family = MODEL_FAMILIES[plan.family].training_class()
-    return lambda: family(model_config, info, family=plan.family)
 
 
 def uses_gpu(plan: TrialPlan) -> bool:

@@ -116,7 +116,7 @@ def epoch_metrics(plan: TrialPlan, results: list[EpochResult]) -> dict[str, floa
                 missing_metric_message(
                     metric,
                     list(result.metrics),
-                    plan.model_name + where,
+                    plan.model.model_name + where,
                     result.not_scalar.get(metric),
                 )
             )
@@ -337,7 +337,9 @@ class TrialSession:
         for name in self.plan.required_metrics:
             if name in BUILTIN_METRICS and name not in metrics:
                 why = self.measures.why_unmeasured(name) or "it could not be measured"
-                raise MetricMissing(f"metric {name!r} is missing for {self.plan.model_name}: {why}")
+                raise MetricMissing(
+                    f"metric {name!r} is missing for {self.plan.model.model_name}: {why}"
+                )
 
     def deliver(
         self, decision: Decision, folder: Path | None, wind_down: Callable[[], None] | None = None

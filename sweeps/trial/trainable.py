@@ -49,7 +49,7 @@ def train_in_process(
 ) -> None:
     """One process trains the trial: the lean loop, or a user's module under the Trainer (which
     may write files of its own into ``trial_dir``)."""
-    if plan.user is None:
+    if plan.model.lean_loop:
         train(session, shipped_folds(plan, config, restored))
         return
     run, fields = trainer_run(plan, config, identity_of(plan))
@@ -122,7 +122,7 @@ def run_trial(config: dict[str, Any], plan: TrialPlan) -> None:
                 reports,
                 restored,
                 faults,
-                plan.patience_of(config),
+                plan.model.patience_of(config),
                 watch=watch,
                 measures_device=torch.device("cuda") if uses_gpu(plan) else None,
             )

@@ -142,7 +142,7 @@ def trial_callback_class(flavour: str) -> type:
             if self.end.check_first_validation and metric not in metrics and "train" not in metric:
                 session.end_for_metric(
                     missing_metric_message(
-                        metric, list(metrics), session.plan.model_name, refused.get(metric)
+                        metric, list(metrics), session.plan.model.model_name, refused.get(metric)
                     )
                 )
                 trainer.should_stop = True

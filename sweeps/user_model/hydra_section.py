@@ -27,7 +27,7 @@ from sweeps.user_model.hydra_config import (
     sweeper_entry,
 )
 from sweeps.user_model.model_section import UserModel
-from sweeps.user_model.plan import UserPlan
+from sweeps.user_model.trial_model import UserTrialModel
 from sweeps.user_model.user_loggers import class_name
 
 # What a sweep file with hydra: may not also give: the config is the project's.
@@ -80,7 +80,7 @@ def load_hydra_model(raw: dict[str, Any], seed: int | None) -> UserModel:
     mistakes.raise_if_any()
     config_seed = config.get("seed")
     plan_seed = seed if seed is not None else (config_seed if _is_seed(config_seed) else 0)
-    plan = UserPlan(
+    plan = UserTrialModel(
         flavour=flavour,
         config={"trainer": trainer},
         model_name=model["_target_"],

@@ -51,7 +51,7 @@ from sweeps.user_model.config_files import (
     read_lightning_configs,
 )
 from sweeps.user_model.paths import CLASS_SECTIONS, DICT_KWARGS, INIT_ARGS, get_path, key_path
-from sweeps.user_model.plan import UserPlan
+from sweeps.user_model.trial_model import UserTrialModel
 from sweeps.user_model.user_loggers import kept_note, logger_entries
 
 SWEEP_SECTIONS = ("model", "data", "trainer", "optimizer", "lr_scheduler")
@@ -59,7 +59,7 @@ SWEEP_SECTIONS = ("model", "data", "trainer", "optimizer", "lr_scheduler")
 
 @dataclass(frozen=True)
 class UserModel:
-    plan: UserPlan
+    plan: UserTrialModel
     space: dict[str, Param]
     conditions: Conditions
     notes: tuple[str, ...] = ()  # what the sweep sets over the user's settings, said at the start
@@ -219,7 +219,7 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
     mistakes.raise_if_any()
     space, conditions, paths = found
     plan_seed = seed if seed is not None else _config_seed(config)
-    plan = UserPlan(
+    plan = UserTrialModel(
         flavour=flavour,
         config=config,
         model_name=model_name,

@@ -4,15 +4,26 @@ names only what it changes."""
 
 from typing import Any
 
-from sweeps.definition.trial_plan import TrialPlan
+from sweeps.definition.trial_plan import ShippedTrialModel, TrialPlan
 
 
-def shipped_plan(**fields: Any) -> TrialPlan:
+def shipped_plan(
+    family: str = "mlp",
+    model_args: dict[str, Any] | None = None,
+    dataset: str = "digits",
+    data_args: dict[str, Any] | None = None,
+    **fields: Any,
+) -> TrialPlan:
+    seed = fields.get("seed", 0)
+    model = ShippedTrialModel(
+        family,
+        {"depth": 1, "width": 16} if model_args is None else model_args,
+        dataset,
+        data_args or {},
+        seed,
+    )
     defaults: dict[str, Any] = {
-        "family": "mlp",
-        "model_args": {"depth": 1, "width": 16},
-        "dataset": "digits",
-        "data_args": {},
+        "model": model,
         "metric": "val_accuracy",
         "mode": "max",
         "max_epochs": 2,

@@ -42,7 +42,6 @@ def trial_plan(folder: Path, *overrides: str, max_epochs: int = 3, checkpoint_ev
     import os
 
     from sweeps.definition import load_sweep
-    from sweeps.definition.trial_plan import TrialPlan
 
     here = os.getcwd()
     os.chdir(folder)
@@ -51,5 +50,5 @@ def trial_plan(folder: Path, *overrides: str, max_epochs: int = 3, checkpoint_ev
     finally:
         os.chdir(here)
     return dataclasses.replace(
-        TrialPlan.from_spec(spec), max_epochs=max_epochs, checkpoint_every=checkpoint_every
+        spec.trial_plan(), max_epochs=max_epochs, checkpoint_every=checkpoint_every
     )

@@ -31,7 +31,7 @@ def in_project(monkeypatch):
 @pytest.mark.parametrize("path", SWEEPS, ids=lambda p: p.name)
 def test_each_example_sweep_is_valid(path, in_project):
     spec = load_sweep(path.name)
-    assert spec.user is not None and spec.metric == "val/acc" and len(spec.space) >= 5
+    assert spec.model.is_users_own and spec.metric == "val/acc" and len(spec.space) >= 5
 
 
 def test_the_project_trains_with_its_own_lightning_cli(tmp_path):

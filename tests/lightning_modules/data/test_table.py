@@ -48,7 +48,7 @@ def test_named_columns_become_features_and_classes(table_file):
     spec = sweep_from_dict(
         sweep({"path": str(table_file), "features": ["a", "b", "c"], "label": "species"}), "inline"
     )
-    assert spec.data_info.sample_shape == (3,) and spec.data_info.num_classes == 3
+    assert spec.model.data_info.sample_shape == (3,) and spec.model.data_info.num_classes == 3
     config = TableConfig(path=str(table_file), features=["a", "b", "c"], label="species", seed=0)
     splits = cached_splits(TableDataModule, config, 0)
     assert splits.train_x.shape[1] == 3 and set(splits.train_y.tolist()) == {0, 1, 2}
@@ -69,7 +69,7 @@ def test_regression_target(table_file):
         | {"model": {"family": "mlp", "loss": "mse"}},
         "inline",
     )
-    assert spec.data_info.num_classes is None
+    assert spec.model.data_info.num_classes is None
     splits = cached_splits(
         TableDataModule,
         TableConfig(
@@ -123,7 +123,7 @@ def test_missing_file_and_uri_and_csv(table_file):
     uri = sweep_from_dict(
         sweep({"path": table_file.as_uri(), "features": ["a"], "label": "species"}), "s"
     )
-    assert uri.data_args["path"].startswith("file://")
+    assert uri.model.data_args["path"].startswith("file://")
     csv = TableConfig(
         path=str(table_file.with_suffix(".csv")), features=["a", "c"], label="species", seed=0
     )
@@ -135,13 +135,13 @@ def test_relative_paths_are_made_absolute(table_file, monkeypatch):
     spec = sweep_from_dict(
         sweep({"path": "animals.parquet", "features": ["a"], "label": "species"}), "s"
     )
-    assert spec.data_args["path"] == str(table_file)
+    assert spec.model.data_args["path"] == str(table_file)
 
 
 def test_example_table_is_written_on_first_use(tmp_path):
     path = tmp_path / "data" / "wine.parquet"
     spec = sweep_from_dict(sweep({"path": str(path), "example": "wine"}), "s")
-    assert spec.data_info.num_classes == 3 and spec.data_info.sample_shape == (13,)
+    assert spec.model.data_info.num_classes == 3 and spec.model.data_info.sample_shape == (13,)
     assert not path.exists()  # validating writes nothing
     splits = cached_splits(TableDataModule, TableConfig(path=str(path), example="wine", seed=0), 0)
     assert path.exists() and pq.read_table(path).num_rows == 178

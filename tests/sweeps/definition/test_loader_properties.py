@@ -611,7 +611,7 @@ def test_small_anchors_aliases_and_merge_keys_still_work(workdir):
     spec = load_cleanly(write(workdir, text))
     assert isinstance(spec, SweepDefinition), spec
     assert spec.space["width"].values == spec.space["batch_size"].values == (32, 64, 128)
-    assert spec.data_args["val_fraction"] == 0.25
+    assert spec.model.data_args["val_fraction"] == 0.25
     assert (spec.trials.num_samples, spec.trials.max_concurrent) == (
         6,
         1,

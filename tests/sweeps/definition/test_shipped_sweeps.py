@@ -29,7 +29,7 @@ def test_default_sweep_is_the_asha_one():
 def tiny_overrides(spec, folder) -> list[str]:
     """KEY=VALUE overrides that shrink a shipped sweep to a couple of trials of two epochs."""
     overrides = ["trials.num_samples=1", "stop.max_epochs=2", "stop.time_budget_s=null"]
-    if spec.dataset.name == "table":
+    if spec.model.dataset.name == "table":
         overrides.append(f"data.path={folder / 'table.parquet'}")
     if spec.scheduler_name == "asha":
         overrides += ["scheduler.grace_period=1", "scheduler.max_t=null"]
@@ -41,7 +41,7 @@ def tiny_overrides(spec, folder) -> list[str]:
         overrides += ["scheduler.perturbation_interval=1", "trials.num_samples=2"]
     if spec.warm_start.points:
         overrides.append(f"trials.num_samples={len(spec.warm_start.points)}")
-    if "num_samples" in spec.dataset.config.model_fields:
+    if "num_samples" in spec.model.dataset.config.model_fields:
         overrides.append("data.num_samples=300")
     for key, param in spec.space.items():
         if param.kind == "grid":

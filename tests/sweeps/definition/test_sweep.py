@@ -82,7 +82,7 @@ def test_set_overrides_any_key_by_dotted_path():
     )
     assert spec.trials.num_samples == 4 and spec.stop.max_epochs == 2
     assert spec.space["lr"] == FloatRange(1e-3, 1e-2, log=True)
-    assert spec.model_args["weight_decay"] == pytest.approx(1e-4)
+    assert spec.model.model_args["weight_decay"] == pytest.approx(1e-4)
     assert spec.raw["trials"]["num_samples"] == 4
 
 
@@ -122,7 +122,7 @@ def test_exponent_without_dot_is_a_number(tmp_path):
     path.write_text(
         "name: s\nmodel: {family: mlp, lr: 1e-3}\ndata: {dataset: digits}\nmetric: val_loss\nmode: min\n"
     )
-    assert load_sweep(path).model_args["lr"] == pytest.approx(0.001)
+    assert load_sweep(path).model.model_args["lr"] == pytest.approx(0.001)
 
 
 def test_space_kinds_become_tune_domains_with_inclusive_integer_bounds():

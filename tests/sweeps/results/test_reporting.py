@@ -5,7 +5,7 @@ fault tolerance needs it."""
 import pytest
 
 from sweeps.definition import sweep_from_dict
-from sweeps.definition.trial_plan import REPORT_INTERVAL_S, TrialPlan
+from sweeps.definition.trial_plan import REPORT_INTERVAL_S
 from sweeps.results.epoch_results import EPOCH_RESULTS, epoch_results
 from sweeps.schedulers import checkpoint_schedule, report_schedule, scheduler_module
 
@@ -68,9 +68,7 @@ def test_auto_checkpoints_follow_the_scheduler_and_otherwise_the_interval():
 
 
 def test_a_trial_plan_reports_at_decisions_and_otherwise_after_the_interval():
-    plan = TrialPlan.from_spec(
-        spec_with({"name": "asha", "grace_period": 2, "reduction_factor": 3})
-    )
+    plan = spec_with({"name": "asha", "grace_period": 2, "reduction_factor": 3}).trial_plan()
     assert plan.report_epochs == {2, 6, 18}
     assert (
         plan.report_due(6, 0.0)
@@ -78,7 +76,7 @@ def test_a_trial_plan_reports_at_decisions_and_otherwise_after_the_interval():
         and plan.report_due(7, REPORT_INTERVAL_S)
     )
     assert not plan.checkpoint_due(6, 59.0) and plan.checkpoint_due(7, 60.0)
-    every = TrialPlan.from_spec(spec_with({"name": "fifo"}, {"every": 2}))
+    every = spec_with({"name": "fifo"}, {"every": 2}).trial_plan()
     assert every.checkpoint_due(4, 0.0) and not every.checkpoint_due(5, 1e9)
 
 

@@ -5,7 +5,6 @@ the trial gets the list back, and the load-time rules see only the cases that ca
 import pytest
 
 from sweeps.definition import load_sweep, sweep_from_dict
-from sweeps.definition.trial_plan import TrialPlan, trial_arguments
 from sweeps.errors import SweepError
 from sweeps.searchers import searcher_module
 from sweeps.sweep_file.conditions import assemble_lists
@@ -102,7 +101,7 @@ def test_a_trial_gets_the_positions_back_as_its_list():
         "dropout": 0.1,
     }
     assert assemble_lists(config)["widths"] == [128, 32]
-    model, _ = trial_arguments(TrialPlan.from_spec(spec), config)
+    model, _ = spec.trial_plan().model.arguments(config)
     assert model.layer_widths() == [128, 32] and model.depth == 2
     assert model.momentum == 0.0  # absent: the default, as if never written
 

@@ -2,6 +2,7 @@
 that a new trial resumes from exactly (weights, optimizer, schedule and batch order), the
 module's own hooks, clipping and schedules, and errors raised where the trial calls it."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,6 @@ import torch
 from lightning_modules.checkpoint import fold_checkpoint_name, load_model, read_checkpoint
 from lightning_modules.evaluation import evaluate_checkpoint
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
-from sweeps.definition.trial_plan import TrialPlan, trial_arguments
 from sweeps.trial.epoch_loop import EpochLoop
 from sweeps.trial.parts import prepare_process, shipped_folds
 from tests.helpers.imports import LIGHTNING, loaded_after
@@ -20,7 +20,7 @@ from tests.helpers.trainers import quick_trainer
 
 ROOT = Path(__file__).resolve().parents[3]
 
-PLAN = TrialPlan(
+PLAN = shipped_plan(
     family="mlp",
     model_args={"depth": 1, "width": 16, "dropout": 0.2},
     dataset="digits",
@@ -93,7 +93,7 @@ def test_checkpoints_load_as_models_and_evaluate_on_the_test_split(tmp_path):
 
 
 def test_schedules_step_once_per_epoch_and_plateau_watches_validation_loss():
-    plan = TrialPlan(
+    plan = shipped_plan(
         family="mlp",
         model_args={
             "depth": 1,
@@ -117,10 +117,11 @@ def test_schedules_step_once_per_epoch_and_plateau_watches_validation_loss():
     group.next_epoch(), group.next_epoch()
     assert group.folds[0].optimizer.param_groups[0]["lr"] == pytest.approx(0.02)
 
-    plateau = TrialPlan(
-        **{
-            **plan.__dict__,
-            "model_args": {
+    plateau = dataclasses.replace(
+        plan,
+        model=dataclasses.replace(
+            plan.model,
+            model_args={
                 "depth": 1,
                 "width": 8,
                 "schedule": "plateau",
@@ -128,7 +129,7 @@ def test_schedules_step_once_per_epoch_and_plateau_watches_validation_loss():
                 "plateau_factor": 0.5,
                 "lr": 3.0,
             },
-        }
+        ),
     )
     group = shipped_folds(plateau, {}, None)
     rates = []
@@ -139,7 +140,7 @@ def test_schedules_step_once_per_epoch_and_plateau_watches_validation_loss():
 
 
 def test_gradient_clipping_by_norm_bounds_each_step():
-    plan = TrialPlan(
+    plan = shipped_plan(
         family="mlp",
         model_args={
             "depth": 1,
@@ -231,7 +232,7 @@ def test_the_lean_loop_trains_the_module_as_lightnings_trainer_does(family, mode
     assert not isinstance(group.folds[0].model, pl.LightningModule)
 
     prepare_process(plan)
-    model_config, data_config = trial_arguments(plan, {"lr": 0.01})
+    model_config, data_config = plan.model.arguments({"lr": 0.01})
     datamodule = DATASETS["digits"].datamodule_class()(
         data_config, batch_size=model_config.batch_size, seed=plan.seed
     )

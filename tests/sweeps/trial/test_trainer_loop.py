@@ -6,6 +6,7 @@ put in force over a donor's checkpoint."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from pathlib import Path
@@ -64,10 +65,7 @@ def plan_for(
         raw["trainer"] = trainer
     spec = sweep_from_dict(raw, source="t.yaml")
     return TrialPlan(
-        family="",
-        model_args={},
-        dataset="",
-        data_args={},
+        model=spec.model.user.plan,  # type: ignore[union-attr]
         metric=metric,
         mode="max",
         max_epochs=max_epochs,
@@ -75,7 +73,6 @@ def plan_for(
         seed=0,
         cpus=1,
         gpus=0,
-        user=spec.user.plan,
     )
 
 
@@ -158,7 +155,7 @@ def test_a_pytorch_lightning_module_and_manual_optimisation_with_two_optimizers_
         {"class_path": "sweepable.data.ClassicBlobs"},
         max_epochs=2,
     )
-    assert classic.user.flavour == "pytorch_lightning"
+    assert classic.model.flavour == "pytorch_lightning"  # type: ignore[union-attr]
     assert [entry["epoch"] for entry in run(classic).epochs] == [1, 2]
     manual = run(plan_for({"class_path": "sweepable.models.TwoOptimizers"}, max_epochs=2))
     assert [entry["epoch"] for entry in manual.epochs] == [1, 2] and 0 <= manual.epochs[-1][
@@ -234,13 +231,9 @@ def test_a_pbt_exploit_puts_its_own_learning_rate_in_force_over_the_donors(proje
         max_epochs=4,
         checkpoint_every=2,
     )
-    plan = TrialPlan(
-        **{
-            **plan.__dict__,
-            "user": type(plan.user)(
-                **{**plan.user.__dict__, "paths": {"model.lr": ("model", "init_args", "lr")}}
-            ),
-        }
+    plan = dataclasses.replace(
+        plan,
+        model=dataclasses.replace(plan.model, paths={"model.lr": ("model", "init_args", "lr")}),
     )
     run(plan, {"model.lr": 0.01}, keep=tmp_path)
     donor = torch.load(tmp_path / "epoch-2" / "model.ckpt", weights_only=False)

@@ -75,7 +75,7 @@ def raw_sweep(project, **changes):
 
 def test_the_template_projects_sweep_reads_as_hydra_composes_it(project):
     spec = load_sweep("sweep.yaml")
-    user = spec.user
+    user = spec.model.user
     assert user.plan.hydra["overrides"] == ["experiment=small", "logger=csv"]
     assert user.plan.model_name == "hydra_template.models.blobs_module.BlobsLitModule"
     assert user.plan.seed == 7  # the experiment's seed

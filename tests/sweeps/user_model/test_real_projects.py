@@ -114,7 +114,7 @@ def test_a_printed_config_with_injected_classes_is_swept_as_it_is(injection_proj
 
     monkeypatch.chdir(injection_project)
     spec = load_sweep("sweep.yaml")
-    assert spec.user.plan.paths["model.optimizer.init_args.lr"] == (
+    assert spec.model.user.plan.paths["model.optimizer.init_args.lr"] == (
         "model",
         "init_args",
         "optimizer",
@@ -150,7 +150,7 @@ def test_paths_into_the_project_follow_it_to_a_nodes_copy(tmp_path, monkeypatch)
 
     with importable("pretrained_path", tmp_path / "driver") as loaded_in:
         monkeypatch.chdir(loaded_in)
-        user = load_sweep("sweep.yaml").user.plan
+        user = load_sweep("sweep.yaml").model.user.plan
         monkeypatch.chdir(tmp_path)
     weights = user.config["model"]["init_args"]["pretrained"]
     assert weights == str(loaded_in / "weights" / "encoder.pt")
@@ -175,7 +175,7 @@ def test_a_ddp_strategy_of_the_users_keeps_its_options_for_data_parallel_trials(
     assert (
         "trainer.strategy 'ddp_find_unused_parameters_true': data-parallel trials "
         "(resources.workers) keep its DDP options (find_unused_parameters=True)"
-    ) in spec.user.notes
+    ) in spec.model.user.notes
     by_class = {
         "class_path": "lightning.pytorch.strategies.DDPStrategy",
         "init_args": {"static_graph": True, "start_method": "spawn", "accelerator": "cpu"},

@@ -60,7 +60,7 @@ def test_class_paths_dotted_keys_and_both_styles_of_a_model_key(in_project):
         ),
         source="mine.yaml",
     )
-    plan = spec.user.plan
+    plan = spec.model.user.plan
     assert plan.flavour == "lightning.pytorch" and plan.model_name == "sweepable.models.Classifier"
     assert plan.paths == {
         "model.init_args.lr": ("model", "init_args", "lr"),
@@ -121,12 +121,12 @@ def test_a_config_printed_by_the_projects_own_lightning_cli_works_as_it_is(
         ),
         source="mine.yaml",
     )
-    plan = spec.user.plan
+    plan = spec.model.user.plan
     assert plan.config["model"]["class_path"] == "sweepable.models.Classifier"
     assert (
         plan.config["model"]["init_args"]["hidden"] == 24 and plan.seed == 7
     )  # from the config's seed_everything
-    notes = " | ".join(spec.user.notes)
+    notes = " | ".join(spec.model.user.notes)
     assert (
         "trainer.max_epochs 30 is set by stop.max_epochs" in notes
         and "seed: 7, from seed_everything" in notes
@@ -144,7 +144,7 @@ def test_a_fixed_class_config_takes_its_classes_from_the_sweep_and_keys_merge_in
         ),
         source="mine.yaml",
     )
-    config = spec.user.plan.config
+    config = spec.model.user.plan.config
     assert config["model"]["init_args"] == {"hidden": 24, "lr": 0.2, "features": 8}
     assert config["trainer"]["gradient_clip_val"] == 0.5 and config["trainer"]["max_epochs"] == 30
     assert config["data"] == {"class_path": "sweepable.data.Blobs", "init_args": {"batch_size": 32}}
@@ -262,11 +262,8 @@ def test_the_shipped_families_are_short_names_for_class_paths():
         },
         source="a.yaml",
     )
-    assert (
-        by_path.family.name == by_name.family.name == "mlp"
-        and by_path.model_args == by_name.model_args
-    )
-    assert by_path.user is None and by_path.dataset.name == "digits"
+    assert by_path.model == by_name.model and not by_path.model.is_users_own
+    assert (by_path.model.family.name, by_path.model.dataset.name) == ("mlp", "digits")
     # Their keys may be written as paths into the config too, as a user's model's are.
     as_paths = sweep_from_dict(
         {
@@ -313,7 +310,7 @@ def test_a_blueprint_is_searched_by_what_it_asks_for_with_conditional_values(in_
     assert spec.space["momentum"].values == (0.0, 0.3, 0.6, 0.9) and spec.space[
         "hidden"
     ].values == (16, 32, 48, 64)
-    assert spec.space["lr"].log and spec.user.plan.blueprint_keys == tuple(spec.space)
+    assert spec.space["lr"].log and spec.model.user.plan.blueprint_keys == tuple(spec.space)
     # The data module comes from the blueprint, so data: would name a second one.
     assert "returns a data module, and data: names one too" in error_of(
         sweep(model={"builder": "sweepable.tuning:build"}, space=None)
@@ -343,7 +340,7 @@ def test_relative_paths_among_the_arguments_become_absolute_from_the_working_dir
         sweep(data={"class_path": "sweepable.data.Blobs", "init_args": {"root": "data/"}}),
         source="mine.yaml",
     )
-    assert spec.user.plan.config["data"]["init_args"]["root"] == str(in_project / "data")
+    assert spec.model.user.plan.config["data"]["init_args"]["root"] == str(in_project / "data")
 
 
 STEPPED_SPACE = {
