@@ -271,7 +271,10 @@ class SweepDefinition:
 
     @property
     def model_name(self) -> str:
-        return self.user.model_name if self.user is not None else f"the {self.family.name} model"
+        if self.user is not None:
+            return self.user.model_name
+        assert self.family is not None  # a shipped family, when no user's model
+        return f"the {self.family.name} model"
 
     @property
     def logged_metrics(self) -> tuple[str, ...]:
@@ -279,6 +282,8 @@ class SweepDefinition:
         user's module logs what it logs: those are found in its results."""
         if self.user is not None:
             return ()
+        # A shipped family and data set, whose shape is known.
+        assert self.family is not None and self.data_info is not None
         names = tuple(self.family.metrics(self.data_info)) + tuple(BUILTIN_METRICS)
         if self.data_args.get("validation") == "kfold" or f"{DATA_PREFIX}validation" in self.space:
             names += (f"{self.metric}_fold_std",)
@@ -334,6 +339,7 @@ class SweepDefinition:
             # A user's module: the sweep cannot tell a learning rate from a layer width, so any
             # searched key may be listed under mutate; unlisted, the real-valued ones mutate.
             return frozenset(self.space)
+        assert self.family is not None and self.dataset is not None  # shipped, as no user's model
         model = self.family.config.mutable_keys()
         data = self.dataset.config.mutable_keys()
         return frozenset(
@@ -556,6 +562,9 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepDefinition:
     settings = _run_settings(raw, mistakes)
     code = mistakes.attempt(load_code_options, raw.get("code"))
     mistakes.raise_if_any()
+    # Each was read: raise_if_any has reported anything that could not be.
+    assert name is not None and model_args is not None and data_args is not None
+    assert infos is not None
     searcher_name, searcher, scheduler_name, scheduler = plugins
     objectives, constraints = goals
 
@@ -641,6 +650,7 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
     settings = _run_settings(raw, mistakes)
     code = mistakes.attempt(load_code_options, raw.get("code"))
     mistakes.raise_if_any()
+    assert name is not None  # a required key: raise_if_any has reported it missing
     searcher_name, searcher, scheduler_name, scheduler = plugins
     spec = SweepDefinition(
         name=name,
@@ -948,6 +958,7 @@ def _space_entry(
     if not isinstance(key, str):
         raise SweepError(f"key {show(key)} is not a string", path="space")
     path = f"space.{key}"
+    config: type[ArgsModel]
     if key.startswith(DATA_PREFIX):
         argument, config, fixed, owner = (
             key[len(DATA_PREFIX) :],

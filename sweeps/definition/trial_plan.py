@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lightning_modules.configs.data import DataConfig
+from lightning_modules.configs.network import NetworkConfig
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
 from sweeps.schedulers import checkpoint_schedule, report_schedule
 from sweeps.sweep_file.conditions import assemble_lists
 from sweeps.sweep_file.objectives import Constraint
 from sweeps.sweep_file.space import DATA_PREFIX, plain
 from sweeps.user_model.plan import UserPlan
-from typed_config.base import ArgsModel
 
 if TYPE_CHECKING:
     from sweeps.definition import SweepDefinition
@@ -131,7 +132,7 @@ class TrialPlan:
         )
 
 
-def trial_arguments(plan: TrialPlan, config: dict[str, Any]) -> tuple[ArgsModel, ArgsModel]:
+def trial_arguments(plan: TrialPlan, config: dict[str, Any]) -> tuple[NetworkConfig, DataConfig]:
     """The validated (model config, data config) of one trial."""
     model_args = dict(plan.model_args)
     data_args = dict(plan.data_args)
