@@ -13,17 +13,18 @@ def describe(spec: SweepDefinition, storage: str) -> str:
     # Imported here: the runner's module loads more than the plan needs (yaml, the searchers).
     from sweeps.driver.runner import sweep_dir_for
 
+    if spec.user is not None:
+        model_lines = _user_model_lines(spec.user)
+    else:
+        assert spec.family is not None and spec.dataset is not None  # shipped, as no user's model
+        model_lines = [
+            f"model      {spec.family.name} {_args(spec.model_args)}",
+            f"data       {spec.dataset.name} {_args(spec.data_args)}",
+        ]
     lines = [
         f"sweep      {spec.name}  (from {spec.source})",
         f"results    {sweep_dir_for(spec, storage)}",
-        *(
-            _user_model_lines(spec.user)
-            if spec.user is not None
-            else [
-                f"model      {spec.family.name} {_args(spec.model_args)}",
-                f"data       {spec.dataset.name} {_args(spec.data_args)}",
-            ]
-        ),
+        *model_lines,
         *_objective_lines(spec),
         f"searcher   {spec.searcher_name} {_args(spec.searcher.model_dump())}",
         f"scheduler  {spec.scheduler_name} {_args(spec.scheduler.model_dump())}"
