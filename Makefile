@@ -21,9 +21,11 @@ setup: $(VENV)/.installed
 sweep: setup
 	$(PY) -m launchers.local $(SWEEP)
 
-# The linter first (ruff: formatting and lint rules, as pyproject.toml configures them), then the
-# suite: the quick tests spread over every core (pytest-xdist), then the end-to-end ones (marked
-# slow) one at a time, since each runs real sweeps and times real faults on the whole machine.
+# The linter and type checker first (ruff: formatting and lint rules; mypy over sweeps/,
+# launchers/, lightning_modules/, benchmarks/, typed_config/; both as pyproject.toml configures
+# them), then the suite: the quick tests spread over every core (pytest-xdist), then the end-to-end
+# ones (marked slow) one at a time, since each runs real sweeps and times real faults on the whole
+# machine.
 test: lint browser
 	$(PY) -m pytest -m "not slow" -n auto
 	$(PY) -m pytest -m slow --durations=30
@@ -31,6 +33,7 @@ test: lint browser
 lint: setup
 	$(PY) -m ruff format --check .
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 # The report's page is checked in a real browser: Debian's chromium, driven headless by Playwright.
 browser:

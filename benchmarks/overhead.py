@@ -334,10 +334,12 @@ def run_pair(epochs: int) -> dict[str, Any]:
             for _ in range(os.cpu_count() or 1)
         ]
         for process in processes:
+            assert process.stdout is not None  # piped
             if process.stdout.readline().strip() != "ready":
                 raise SystemExit("a process of the pair failed to start")
         started = time.time()
         for process in processes:
+            assert process.stdin is not None  # piped
             process.stdin.write("go\n")
             process.stdin.flush()
         ends = [

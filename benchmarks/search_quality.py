@@ -137,9 +137,12 @@ def run_one(family: str, method: str, seed: int, storage: Path, keep: bool) -> d
 
     raw = sweep_file(family, method, seed)
     spec = sweep_from_dict(raw, source=f"{family}/{method}")
+    budget = spec.stop.epoch_budget
+    assert budget is not None  # sweep_file sets one
     started = time.monotonic()
     outcome = run_sweep(spec, storage, progress_interval_s=3600)
     wall = time.monotonic() - started
+    assert isinstance(outcome.sweep_dir, Path)  # local storage: a folder, not a URI
     results = epochs_in_order(outcome.sweep_dir)
     run = {
         "family": family,
@@ -151,7 +154,7 @@ def run_one(family: str, method: str, seed: int, storage: Path, keep: bool) -> d
         "trials": sum(outcome.status_counts.values()),
         "trials_started": len({result["trial_id"] for result in results}),
         "epochs": len(results),
-        "curve": best_at_fractions(results, spec.metric, spec.stop.epoch_budget),
+        "curve": best_at_fractions(results, spec.metric, budget),
     }
     if not keep:  # every epoch's checkpoint is kept: hundreds of megabytes per sweep
         shutil.rmtree(outcome.sweep_dir)

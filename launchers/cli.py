@@ -159,10 +159,11 @@ def main(argv: list[str] | None, *, prog: str, description: str, cluster: bool) 
         print(f"error: {disk_full_line(error)}", file=sys.stderr)
         return DISK_FULL.exit_status
     except KeyboardInterrupt:
-        stopped = stop_requests.requested()
-        if stopped is not None and stopped.reason is not INTERRUPTED:
-            print(f"error: {stopped.message}", file=sys.stderr)
-            return stopped.reason.exit_status
+        # Not named ``stopped``: the name is the SweepStopped handler's, deleted after it.
+        request = stop_requests.requested()
+        if request is not None and request.reason is not INTERRUPTED:
+            print(f"error: {request.message}", file=sys.stderr)
+            return request.reason.exit_status
         if outcome is None:
             print(stop_requests.interrupted_line(), file=sys.stderr)
             return INTERRUPTED.exit_status

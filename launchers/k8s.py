@@ -182,7 +182,7 @@ def render(
             f"hold only {workers * pod['trials']}",
             path="resources.workers",
         )
-    config_map = {
+    config_map: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": f"sweep-{name}", "labels": _labels(name, "sweep-file")},
@@ -378,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     (out / "kustomization.yaml").write_text(dump([kustomization(files, args.namespace)]))
     written = [*files, "kustomization.yaml"]
     if code == "image":
+        assert project_image is not None  # _code_choice names one for --code image
         (out / "Dockerfile").write_text(project_dockerfile(args.image, project_image, Path.cwd()))
         written.append("Dockerfile")
     print(f"wrote {', '.join(written)} to {out}")

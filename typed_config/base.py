@@ -3,11 +3,13 @@ sweep definition's options."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from typed_config.rules import Rule, first_violation
+
+Config = TypeVar("Config", bound="ArgsModel")  # the class ``from_stored`` is called on
 
 
 class ArgsModel(BaseModel):
@@ -45,9 +47,10 @@ class ArgsModel(BaseModel):
         return {"values": self.model_dump(), "given": sorted(self.model_fields_set)}
 
     @classmethod
-    def from_stored(cls, stored: dict[str, Any]):
+    def from_stored(cls: type[Config], stored: dict[str, Any]) -> Config:
         """The config ``to_stored`` wrote: the given keys validated (rules included), every other
         value as stored rather than today's default, should a default ever change."""
         values, given = stored["values"], set(stored["given"])
         cls.model_validate({key: value for key, value in values.items() if key in given})
-        return cls.model_construct(_fields_set=given, **values)
+        # A Config: pydantic's mypy plugin types model_construct as the declaring class's.
+        return cast(Config, cls.model_construct(_fields_set=given, **values))

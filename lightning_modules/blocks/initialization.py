@@ -3,6 +3,7 @@ the framework's default. Every weight matrix or kernel (parameters with two or m
 is initialised; biases start at zero; normalisation scales are left at one."""
 
 import math
+from typing import Literal
 
 from torch import nn
 
@@ -14,7 +15,9 @@ def initialize(module: nn.Module, config: BlockConfig) -> None:
     if scheme == "default":
         return
     # Kaiming's gain follows the activation the layers feed (the paper's derivation is for ReLU).
-    nonlinearity = "leaky_relu" if config.activation == "leaky_relu" else "relu"
+    nonlinearity: Literal["leaky_relu", "relu"] = (
+        "leaky_relu" if config.activation == "leaky_relu" else "relu"
+    )
     slope = config.leaky_alpha if nonlinearity == "leaky_relu" else 0.0
     for name, parameter in module.named_parameters():
         if parameter.dim() >= 2:

@@ -1,6 +1,8 @@
 """Regularisation that is not a layer: the L1 penalty on the weights (dropout is a layer; L2 is
 the optimizer's weight decay; gradient clipping is applied by the LightningModule)."""
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -10,4 +12,5 @@ def l1_penalty(module: nn.Module, coefficient: float) -> torch.Tensor:
     weights = [p for p in module.parameters() if p.dim() >= 2]
     if coefficient == 0 or not weights:
         return torch.zeros((), device=next(module.parameters()).device)
-    return coefficient * sum(p.abs().sum() for p in weights)
+    # A sum of tensors (``weights`` is not empty), though ``sum`` is typed as maybe its start, 0.
+    return coefficient * cast(torch.Tensor, sum(p.abs().sum() for p in weights))

@@ -27,6 +27,7 @@ def make_schedule(
 ) -> dict[str, Any] | None:
     """A Lightning ``lr_scheduler`` entry, or None for a constant learning rate."""
     name = config.schedule
+    scheduler: torch.optim.lr_scheduler.LRScheduler
     if name == "none":
         return None
     if name == "step":

@@ -208,6 +208,7 @@ class TableConfig(DataConfig):
         if self.example is not None:
             description = describe_example(self.example)
         else:
+            assert self.path is not None  # a table without one is refused by its rules
             description = describe_table(self.path, features, label, task)
         classes = None if description.classes is None else len(description.classes)
         return DataInfo("vector", (len(features),), classes)

@@ -20,8 +20,8 @@ from lightning_modules.data.batches import TensorBatches
 
 
 class ArrayDataModule(ArrayData, pl.LightningDataModule):
-    config_class: ClassVar[type[DataConfig]] = DataConfig
-    source: ClassVar[ModuleType | None] = None  # a module of lightning_modules.data.sources
+    config_class: ClassVar[type[DataConfig]]  # each data set's own (DataConfig is abstract)
+    source: ModuleType | None = None  # a module of lightning_modules.data.sources
 
     def __init__(self, config: DataConfig, batch_size: int, seed: int = 0, fold: int = 0):
         pl.LightningDataModule.__init__(self)

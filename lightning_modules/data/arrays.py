@@ -94,7 +94,9 @@ def cached_splits(source: Any, config: DataConfig, seed: int, fold: int = 0) -> 
     which are loaded once for all folds. Keyed by the config's JSON, which also covers configs
     holding lists, such as a table's feature columns."""
     data_key = (source, config.model_dump_json(), seed)
-    arrays = _remember(_ARRAYS, data_key, _ARRAYS_KEPT, lambda: source.load_arrays(config, seed))
+    arrays: tuple[np.ndarray, np.ndarray] = _remember(
+        _ARRAYS, data_key, _ARRAYS_KEPT, lambda: source.load_arrays(config, seed)
+    )
     return _remember(
         _SPLITS, (*data_key, fold), _SPLITS_KEPT, lambda: _build_splits(*arrays, config, seed, fold)
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lightning_modules.configs.diffusion import DiffusionConfig
 from lightning_modules.networks import diffusion
 from lightning_modules.networks.diffusion import noise_schedule
 from lightning_modules.training.supervised import SupervisedTask
@@ -15,15 +16,17 @@ from lightning_modules.training.supervised import SupervisedTask
 
 class DenoisingTask(SupervisedTask):
     family = "diffusion"
+    config: DiffusionConfig  # the registry's config class of the family
+    # The noise schedule, registered as buffers by build_network.
+    betas: torch.Tensor
+    alpha_bar: torch.Tensor
+    # forward (SupervisedTask's) takes the noisy images and their steps (see latency_inputs).
 
     def build_network(self) -> nn.Module:
         betas = noise_schedule(self.config)
         self.register_buffer("betas", betas, persistent=False)
         self.register_buffer("alpha_bar", torch.cumprod(1 - betas, dim=0), persistent=False)
         return diffusion.build(self.config, self.data_info, self.outputs)
-
-    def forward(self, noisy: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
-        return self.network(noisy, steps)
 
     def latency_inputs(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, ...]:
         """One denoising step of each image (the step a sampler takes diffusion_steps times)."""

@@ -60,7 +60,7 @@ class SupervisedTask(nn.Module):
         if isinstance(data, dict):
             data = DataInfo.from_stored(data)
         config.check_data(data)
-        self.config = config
+        self.config: NetworkConfig = config
         self.data_info = data
         self.outputs = output_size(config, data.num_classes)
         self.network: nn.Module = self.build_network()
@@ -94,8 +94,9 @@ class SupervisedTask(nn.Module):
         outside data-parallel training)."""
         return totals
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.network(inputs)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        # What ``latency_inputs`` gives for a batch: its inputs (a denoiser's, the noise steps too).
+        return self.network(*inputs)
 
     def latency_inputs(self, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, ...]:
         """What ``forward`` takes for a batch: the inputs, without the targets (a prediction's

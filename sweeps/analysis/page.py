@@ -305,6 +305,7 @@ def best_so_far(sweeps: Sequence[SweepResults]) -> Figure | None:
                 xs.append(spent)
                 ys.append(best)
                 labels.append(row["trial_id"])
+        assert best is not None  # rows is not empty
         xs.append(len(rows))  # the line runs on to the compute spent in all
         ys.append(best)
         labels.append(labels[-1])
@@ -456,7 +457,7 @@ def _as_script(value: Any) -> str:
 
 def render(
     title: str,
-    sections: list[tuple[str, str]],
+    sections: list[tuple[str | None, str]],
     drawn: list[Figure],
 ) -> str:
     """The page: ``sections`` (a heading and its HTML, before the plots' and after them: the
@@ -472,7 +473,7 @@ def render(
         f"<h2>Plots</h2>{plots}" if heading is None else f"<h2>{html.escape(heading)}</h2>{content}"
         for heading, content in sections
     )
-    specs = [
+    specs: list[dict[str, Any]] = [
         {"id": figure.id, "data": figure.data, "layout": {**figure.layout, "autosize": True}}
         for figure in drawn
     ]

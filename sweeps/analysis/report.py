@@ -7,6 +7,7 @@ import base64
 import functools
 import html
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ class Report:
     page: Path
 
 
-def summary(results: SweepResults, top: int, compared: list[SweepResults] = ()) -> str:
+def summary(results: SweepResults, top: int, compared: Sequence[SweepResults] = ()) -> str:
     found = [row.get("status") or "running" for row in results.trials]
     counts = {
         status: found.count(status) for status in [*STATUSES, *sorted(set(found) - set(STATUSES))]
@@ -105,7 +106,7 @@ def _front_lines(results: SweepResults) -> list[str]:
     return lines
 
 
-def _comparison(results: SweepResults, compared: list[SweepResults]) -> list[str]:
+def _comparison(results: SweepResults, compared: Sequence[SweepResults]) -> list[str]:
     """One line per sweep, from the finished sweeps read as one pyarrow dataset."""
     # Imported here: sweeps.analysis.results loads pyarrow, which only this path needs.
     from sweeps.analysis.results import folders_dataset
@@ -124,8 +125,8 @@ def _comparison(results: SweepResults, compared: list[SweepResults]) -> list[str
             if sweep.finished
             else sweep.trials
         )
-        values = [row.get(schema.BEST.named(metric=sweep.metric)) for row in own]
-        values = [value for value in values if is_finite_number(value)]
+        logged = [row.get(schema.BEST.named(metric=sweep.metric)) for row in own]
+        values = [value for value in logged if is_finite_number(value)]
         best = functools.reduce(lambda a, b: better(a, b, sweep.mode), values) if values else None
         shown = f"{best:.4f}" if best is not None else "none"
         epochs = sum(row.get("epochs") or 0 for row in own)
@@ -136,7 +137,7 @@ def _comparison(results: SweepResults, compared: list[SweepResults]) -> list[str
 
 
 def write_report(
-    results: SweepResults, out: Path, top: int = 5, compared: list[SweepResults] = ()
+    results: SweepResults, out: Path, top: int = 5, compared: Sequence[SweepResults] = ()
 ) -> Report:
 
     out.mkdir(parents=True, exist_ok=True)

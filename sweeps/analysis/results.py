@@ -131,14 +131,8 @@ def load_sweep_results(folder: str | Path) -> SweepResults:
     else:
         trials, epochs = _from_result_logs(folder, timestamps, metric, mode)
         finished = False
-    searched = sorted(
-        {
-            schema.config_key(key)
-            for row in trials
-            for key in row
-            if schema.config_key(key) is not None
-        }
-    )
+    keys = {schema.config_key(column) for row in trials for column in row}
+    searched = sorted(key for key in keys if key is not None)
     return SweepResults(
         folder,
         raw["name"],

@@ -12,10 +12,12 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
+from lightning_modules.configs.data import DataConfig
 from lightning_modules.configs.data_info import DataInfo
 from sweeps.errors import Mistakes, SweepError, did_you_mean, first_line, show
 from sweeps.sweep_file.conditions import NO_CONDITIONS, Conditions, cases
@@ -29,7 +31,8 @@ MAX_COMBINATIONS = 20_000
 @functools.cache
 def _field_adapter(config: type[ArgsModel], name: str) -> TypeAdapter:
     field = config.model_fields[name]
-    annotated = (
+    # A type expression: the field's annotation, with its constraints (Field's ge, le, ...).
+    annotated: Any = (
         Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
     )
     return TypeAdapter(annotated, config=ConfigDict(strict=True))
@@ -98,7 +101,7 @@ def check_rules(
     fixed: dict[str, Any],
     space: dict[str, Param],
     section: str,
-    data_infos: list[DataInfo | None],
+    data_infos: Sequence[DataInfo | None],
     prefix: str = "",
     conditions: Conditions = NO_CONDITIONS,
 ) -> None:
@@ -161,7 +164,7 @@ def _condition_hint(
 
 
 def data_infos(
-    config: type[ArgsModel], fixed: dict[str, Any], searched: dict[str, Param]
+    config: type[DataConfig], fixed: dict[str, Any], searched: dict[str, Param]
 ) -> list[DataInfo]:
     """The data's shape for every combination of the searched data keys (usually one)."""
     keys = list(searched)

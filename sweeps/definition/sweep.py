@@ -565,6 +565,9 @@ def _build_spec(raw: dict[str, Any], source: str) -> SweepDefinition:
     settings = _run_settings(raw, mistakes)
     code = mistakes.attempt(load_code_options, raw.get("code"))
     mistakes.raise_if_any()
+    # Each was read: raise_if_any has reported anything that could not be.
+    assert name is not None and model_args is not None and data_args is not None
+    assert infos is not None and family is not None and dataset is not None
     searcher_name, searcher, scheduler_name, scheduler = plugins
     objectives, constraints = goals
 
@@ -646,6 +649,7 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
     settings = _run_settings(raw, mistakes)
     code = mistakes.attempt(load_code_options, raw.get("code"))
     mistakes.raise_if_any()
+    assert name is not None  # a required key: raise_if_any has reported it missing
     searcher_name, searcher, scheduler_name, scheduler = plugins
     spec = SweepDefinition(
         name=name,
@@ -948,6 +952,7 @@ def _space_entry(
     if not isinstance(key, str):
         raise SweepError(f"key {show(key)} is not a string", path="space")
     path = f"space.{key}"
+    config: type[ArgsModel]
     if key.startswith(DATA_PREFIX):
         argument, config, fixed, owner = (
             key[len(DATA_PREFIX) :],

@@ -15,13 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lightning_modules.configs.data import DataConfig
+from lightning_modules.configs.network import NetworkConfig
 from lightning_modules.registry import DATASETS, MODEL_FAMILIES
 from sweeps.sweep_file.conditions import assemble_lists
 from sweeps.sweep_file.objectives import Constraint
 from sweeps.sweep_file.space import DATA_PREFIX, plain
 from sweeps.user_model.trainer_run import TrainerRun, TrialIdentity
 from sweeps.user_model.trial_model import UserTrialModel
-from typed_config.base import ArgsModel
 
 # The longest a trial keeps finished epochs before reporting them (with a checkpoint or a
 # scheduler's decision epoch it reports at once): how live the progress and TensorBoard are.
@@ -46,7 +47,7 @@ class ShippedTrialModel:
     def model_name(self) -> str:
         return f"the {self.family} model"
 
-    def arguments(self, config: dict[str, Any]) -> tuple[ArgsModel, ArgsModel]:
+    def arguments(self, config: dict[str, Any]) -> tuple[NetworkConfig, DataConfig]:
         """The validated (model config, data config) of one trial."""
         model_args = dict(self.model_args)
         data_args = dict(self.data_args)
@@ -66,7 +67,7 @@ class ShippedTrialModel:
 
     def patience_of(self, config: dict[str, Any]) -> int | None:
         """The trial's early-stopping patience (its config's early_stopping_patience)."""
-        return self.arguments(config)[0].early_stopping_patience  # type: ignore[attr-defined]
+        return self.arguments(config)[0].early_stopping_patience
 
     def prepare_process(self) -> None:
         """Nothing beyond what every trial's process is given."""
@@ -78,13 +79,13 @@ class ShippedTrialModel:
         and the fields its checkpoints carry (with them a checkpoint rebuilds its model and data:
         sweeps.driver.held_out_evaluation)."""
         model_config, data_config = self.arguments(config)
-        if data_config.fold_count() > 1:  # type: ignore[attr-defined]
+        if data_config.fold_count() > 1:
             raise ValueError(
                 "k-fold validation trains in one process; data-parallel trials use a hold-out split"
             )
         datamodule = DATASETS[self.dataset].datamodule_class()(
             data_config,
-            batch_size=model_config.batch_size,  # type: ignore[attr-defined]
+            batch_size=model_config.batch_size,
             seed=self.seed,
         )
         model = MODEL_FAMILIES[self.family].module_class()(model_config, datamodule.info)
@@ -103,7 +104,7 @@ class ShippedTrialModel:
         info = ArrayData(
             DATASETS[self.dataset].arrays_source(),
             data_config,
-            batch_size=model_config.batch_size,  # type: ignore[attr-defined]
+            batch_size=model_config.batch_size,
             seed=self.seed,
         ).info
         family = MODEL_FAMILIES[self.family].training_class()

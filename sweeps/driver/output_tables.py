@@ -190,7 +190,7 @@ def standings(records: list[TrialRecord], spec: SweepDefinition) -> list[TrialSt
         row = next(
             (entry for entry in record.history if best and int(entry["epoch"]) == best[1]), {}
         )
-        values = {metric: row.get(metric) for metric in spec.metrics}
+        values: dict[str, Any] = {metric: row.get(metric) for metric in spec.metrics}
         point = (
             {metric: float(value) for metric, value in values.items()}
             if best is not None and all(is_finite_number(value) for value in values.values())
@@ -204,15 +204,15 @@ def standings(records: list[TrialRecord], spec: SweepDefinition) -> list[TrialSt
             feasible, violated = feasibility(spec.constraints, row)
         found.append(TrialStanding(best, point, feasible, violated, row))
     ranked = [
-        index
+        (index, standing.point)
         for index, (record, standing) in enumerate(zip(records, found, strict=True))
         if standing.point is not None and standing.feasible and record.status != "diverged"
     ]
     ranks = pareto_ranks(
-        [tuple(found[index].point[metric] for metric in spec.metrics) for index in ranked],
+        [tuple(point[metric] for metric in spec.metrics) for _, point in ranked],
         spec.modes,
     )
-    for index, rank in zip(ranked, ranks, strict=True):
+    for (index, _), rank in zip(ranked, ranks, strict=True):
         found[index].rank = rank
     return found
 
@@ -231,8 +231,8 @@ def write_outputs(
     logged = list(spec.logged_metrics) or discovered_metrics(records)
     standing = standings(records, spec)
     rows = []
-    best_overall: tuple[float, TrialRecord, int] | None = None
-    best_standing: TrialStanding | None = None  # the best trial's standing
+    # The best trial's (first objective's value, record, epoch, standing).
+    best_overall: tuple[float, TrialRecord, int, TrialStanding] | None = None
     for record, stands in zip(records, standing, strict=True):
         best = stands.best
         checkpoint = _best_checkpoint(record, metric, mode)
@@ -245,10 +245,10 @@ def write_outputs(
                 best_overall is None
                 or (best[0] > best_overall[0] if mode == "max" else best[0] < best_overall[0])
                 # A tie on the first objective goes to the trial the other objectives favour.
-                or (best[0] == best_overall[0] and _ahead(stands.rank, best_standing.rank))
+                or (best[0] == best_overall[0] and _ahead(stands.rank, best_overall[3].rank))
             )
         ):
-            best_overall, best_standing = (best[0], record, best[1]), stands
+            best_overall = (best[0], record, best[1], stands)
         at_best = stands.row
         rows.append(
             {
@@ -345,10 +345,10 @@ def write_outputs(
             )
         )
     else:
-        value, record, epoch = best_overall
+        value, record, epoch, best_standing = best_overall
         model, data = plan.model.model_and_data(record.config)
         checkpoint = _best_checkpoint(record, metric, mode)
-        at_epoch = best_standing.row  # type: ignore[union-attr]
+        at_epoch = best_standing.row
         best_json.update(
             {
                 "trial_id": record.trial_id,
@@ -378,18 +378,18 @@ def _write_pareto(
     tested: Callable[[str], dict[str, Any] | None],
 ) -> None:
     front = [
-        (record, stands)
+        (record, stands, stands.best)
         for record, stands in zip(records, standing, strict=True)
         if stands.rank == 0 and stands.best is not None and stands.point is not None
     ]
-    front.sort(key=lambda pair: pair[1].best[0], reverse=spec.mode == "max")  # type: ignore[index]
+    front.sort(key=lambda entry: entry[2][0], reverse=spec.mode == "max")
     trials = []
-    for record, stands in front:
+    for record, stands, best in front:
         checkpoint = _best_checkpoint(record, spec.metric, spec.mode)
         trials.append(
             {
                 "trial_id": record.trial_id,
-                "epoch": stands.best[1],  # type: ignore[index]
+                "epoch": best[1],
                 "values": stands.point,
                 "config": record.config,
                 "checkpoint": checkpoint[0] if checkpoint else None,

@@ -158,7 +158,7 @@ class ProgressTable(Callback):
         points = []
         for trial in trials:
             result = trial.last_result or {}
-            values = [result.get(name) for name in names]
+            values: list[Any] = [result.get(name) for name in names]
             if (
                 trial.status != "ERROR"
                 and not result.get("diverged")

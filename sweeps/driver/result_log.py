@@ -21,14 +21,20 @@ A result carrying several epochs (sweeps.results.epoch_results) is written as on
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sweeps.results.epoch_results import epoch_results
 from sweeps.results.layout import RESULT_LOG
 from sweeps.runtime.ray_control import json_logger_keeping_the_local_log, trial_storage
 
+if TYPE_CHECKING:
+    # What the class made at run time is to a type checker: Tune's JSON result logger.
+    from ray.tune.logger import JsonLoggerCallback as JsonLogger
+else:
+    JsonLogger = json_logger_keeping_the_local_log()
 
-class ResultLog(json_logger_keeping_the_local_log()):
+
+class ResultLog(JsonLogger):
     def __init__(self, upload_on_checkpoint: bool = False):
         super().__init__()
         self.upload_on_checkpoint = upload_on_checkpoint

@@ -271,6 +271,7 @@ def build_trainable(spec: SweepDefinition, folder: str = "") -> Any:
 
     from sweeps.trial.entry import train_trial
 
+    resources: dict[str, float]
     if spec.resources.workers > 1:
         from sweeps.trial.distributed import DRIVER_MEMORY_BYTES
 
@@ -286,6 +287,7 @@ def build_trainable(spec: SweepDefinition, folder: str = "") -> Any:
 def build_tuner(spec: SweepDefinition, location: Location, progress_interval_s: float) -> Any:
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray import tune
+    from ray.tune import Callback
 
     from sweeps.driver.progress import ProgressTable
     from sweeps.driver.result_log import ResultLog
@@ -295,7 +297,7 @@ def build_tuner(spec: SweepDefinition, location: Location, progress_interval_s: 
     search_alg, param_space = build_searcher(spec)
     scheduler = build_scheduler(spec)
     searched = list(spec.space)
-    callbacks = [
+    callbacks: list[Callback] = [
         # Tune's own result log (what the tables are built from); its TensorBoard logger is
         # left out because TensorBoardCallback writes one run per trial with HParams data.
         ResultLog(upload_on_checkpoint=location.is_remote),

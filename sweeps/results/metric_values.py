@@ -4,7 +4,7 @@ for the others (losses go down, accuracies go up)."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 
 def direction(name: str, modes: dict[str, str]) -> str:
@@ -18,10 +18,10 @@ def better(a: float, b: float, mode: str) -> float:
     return max(a, b) if mode == "max" else min(a, b)
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[float]:
     """A real number (booleans are not), NaN and infinities included."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def is_finite_number(value: Any) -> bool:
+def is_finite_number(value: Any) -> TypeGuard[float]:
     return is_number(value) and math.isfinite(value)

@@ -16,6 +16,7 @@ No pyarrow here: the types are the names Arrow prints (``string``, ``int64``, ``
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,7 +146,9 @@ EPOCH_NODE_ID = Column("node_id", "string", "the Ray node it ran on")
 METRICS_COLUMNS = (TRIAL_ID, EPOCH, LOGGED, TIME_TOTAL_S, DIVERGED, EPOCH_NODE_ID)
 
 
-def trials_columns(keys: list[str], metric: str, others: list[str]) -> list[tuple[str, Column]]:
+def trials_columns(
+    keys: Sequence[str], metric: str, others: Sequence[str]
+) -> list[tuple[str, Column]]:
     """trials.parquet's columns in order, each name with its column: the searched ``keys``, the
     first objective ``metric`` and the ``others``."""
     found: list[tuple[str, Column]] = []
@@ -161,7 +164,7 @@ def trials_columns(keys: list[str], metric: str, others: list[str]) -> list[tupl
     return found
 
 
-def metrics_columns(logged: list[str]) -> list[tuple[str, Column]]:
+def metrics_columns(logged: Sequence[str]) -> list[tuple[str, Column]]:
     """metrics.parquet's columns in order, one per ``logged`` metric among them."""
     found: list[tuple[str, Column]] = []
     for column in METRICS_COLUMNS:

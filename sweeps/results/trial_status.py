@@ -80,14 +80,15 @@ _OUT_OF_MEMORY_TEXTS = ("out of memory", "can't allocate memory", "cannot alloca
 def is_out_of_memory(error: BaseException) -> bool:
     """Whether ``error`` (or an error it was raised from) is an allocation failure."""
     seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, MemoryError) or type(current).__name__ == "OutOfMemoryError":
             return True
         # By text too: a data-parallel worker's error reaches the trial wrapped in Ray's own.
-        if any(text in str(error).lower() for text in _OUT_OF_MEMORY_TEXTS):
+        if any(text in str(current).lower() for text in _OUT_OF_MEMORY_TEXTS):
             return True
-        error = error.__cause__ or error.__context__
+        current = current.__cause__ or current.__context__
     return False
 
 

@@ -279,7 +279,7 @@ def connect(address: str, verbose: bool, runtime_env: dict[str, Any] | None = No
 
 
 def is_client_address(address: str | None) -> bool:
-    return bool(address) and address.startswith("ray://")
+    return address is not None and address.startswith("ray://")
 
 
 def gcs_address() -> str:
@@ -393,7 +393,8 @@ def reload_authentication() -> None:
     instance's token to its new instance, which refuses it and never finishes starting."""
     if "ray" not in sys.modules:
         return  # Ray reads the environment when it is first imported
-    from ray._raylet import AuthenticationTokenLoader, Config
+    # Both are in Ray's compiled _raylet, whose bundled stub does not declare them.
+    from ray._raylet import AuthenticationTokenLoader, Config  # type: ignore[attr-defined]
 
     Config.initialize("")
     AuthenticationTokenLoader.instance().reset_cache()
@@ -618,9 +619,9 @@ def latest_checkpoint_result(metadata_json: str) -> Any:
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     from ray.tune.trainable.metadata import _TrainingRunMetadata
 
-    return _TrainingRunMetadata.from_json_state(
-        metadata_json
-    ).checkpoint_manager.latest_checkpoint_result
+    manager = _TrainingRunMetadata.from_json_state(metadata_json).checkpoint_manager
+    assert manager is not None  # every Trial makes its checkpoint manager when it is created
+    return manager.latest_checkpoint_result
 
 
 def trial_storage(trial: Any) -> tuple[str, Any]:

@@ -46,7 +46,7 @@ def decision_epochs(options: Options, problem: ScheduleProblem) -> tuple[int, fr
     """The rungs' epochs (as Tune's ASHA brackets place them): a trial reports there at once."""
     max_t = options.max_t or problem.max_epochs
     rf, min_t = options.reduction_factor, options.grace_period
-    epochs = set()
+    epochs: set[int] = set()
     for bracket in range(options.brackets):
         rungs = int(math.log(max_t / min_t) / math.log(rf) - bracket + 1)
         epochs.update(math.ceil(min_t * rf ** (k + bracket)) for k in range(max(0, rungs)))

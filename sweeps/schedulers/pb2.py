@@ -81,7 +81,8 @@ def build(options: Options, problem: ScheduleProblem) -> Any:
     return PB2(
         time_attr=TIME_ATTR,
         perturbation_interval=options.perturbation_interval,
-        hyperparam_bounds=bounds,
+        # Ray annotates a Dict of any bounds, where these are lists (a dict's values are invariant).
+        hyperparam_bounds=bounds,  # type: ignore[arg-type]
         quantile_fraction=options.quantile_fraction,
         custom_explore_fn=within_space(dict(problem.space), list(bounds)),
         synch=options.synch,

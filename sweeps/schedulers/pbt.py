@@ -85,6 +85,7 @@ def build(options: Options, problem: ScheduleProblem) -> Any:
     from ray.tune.schedulers import PopulationBasedTraining
 
     keys = mutated_keys(options.mutate, problem, "pbt")
+    up, down = options.perturbation_factors  # two, as the options require
     return PopulationBasedTraining(
         time_attr=TIME_ATTR,
         perturbation_interval=options.perturbation_interval,
@@ -92,7 +93,7 @@ def build(options: Options, problem: ScheduleProblem) -> Any:
         hyperparam_mutations={key: mutation_domain(problem.space[key]) for key in keys},
         quantile_fraction=options.quantile_fraction,
         resample_probability=options.resample_probability,
-        perturbation_factors=tuple(options.perturbation_factors),
+        perturbation_factors=(up, down),
         custom_explore_fn=within_space(dict(problem.space), keys),
         synch=options.synch,
     )

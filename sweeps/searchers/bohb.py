@@ -52,11 +52,11 @@ def check(options: Options, problem: SearchProblem) -> None:
 
 def build(options: Options, problem: SearchProblem) -> tuple[Any, dict[str, Any]]:
     # Imported here: Ray loads only to run a sweep, never to load a sweep file.
-    from ray.tune.search import ConcurrencyLimiter
+    from ray.tune.search import ConcurrencyLimiter, Searcher
     from ray.tune.search.bohb import TuneBOHB
 
     param_space = {key: param.to_tune() for key, param in problem.space.items()}
-    searcher = TuneBOHB(
+    searcher: Searcher = TuneBOHB(
         metric=problem.metric,
         mode=problem.mode,
         seed=problem.seed if options.seed is None else options.seed,

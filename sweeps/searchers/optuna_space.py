@@ -125,7 +125,7 @@ def _as_optuna(space: dict[str, Param], config: dict[str, Any]) -> dict[str, Any
 def build_optuna(sampler: Any, problem: SearchProblem) -> tuple[Any, dict[str, Any]]:
     # Imported here: Ray loads only to run a sweep, never to load a sweep file.
     import optuna
-    from ray.tune.search import ConcurrencyLimiter
+    from ray.tune.search import ConcurrencyLimiter, Searcher
 
     from sweeps.searchers.optuna_search import SweepOptunaSearch
 
@@ -136,7 +136,7 @@ def build_optuna(sampler: Any, problem: SearchProblem) -> tuple[Any, dict[str, A
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     space = dict(problem.space)
     several = len(problem.metrics) > 1
-    searcher = SweepOptunaSearch(
+    searcher: Searcher = SweepOptunaSearch(
         space=functools.partial(suggest, space, problem.conditions),
         metric=problem.metrics if several else problem.metric,
         mode=problem.modes if several else problem.mode,

@@ -28,7 +28,7 @@ import difflib
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,7 +213,7 @@ def feasibility(
 
 
 def pareto_ranks(
-    points: list[tuple[float, ...] | None], modes: tuple[str, ...]
+    points: Sequence[tuple[float, ...] | None], modes: tuple[str, ...]
 ) -> list[int | None]:
     """Non-dominated sorting: 0 for the points no other point dominates, 1 for those only points
     of rank 0 dominate, and so on; None for a missing point (an infeasible trial's, or one

@@ -83,7 +83,14 @@ class TrackerCallback(Callback):
 
     # Tune's hooks ----------------------------------------------------------------------------
 
-    def setup(self, **info: Any) -> None:
+    def setup(
+        self,
+        stop: Any = None,
+        num_samples: int | None = None,
+        total_num_samples: int | None = None,
+        **info: Any,
+    ) -> None:
+        # Tune's arguments (named as its Callback names them) are not needed here.
         TrackerCallback.active = self
         location = Location.parse(self.sweep.folder)
         runs = _read_runs(location)

@@ -130,7 +130,8 @@ class WandbTracker(Tracker):
         metric = schema.BEST.named(metric=best["metric"])
         columns = [*TABLE_COLUMNS, metric]
         table = wandb.Table(
-            columns=columns,
+            # wandb annotates a list of str or int names, where these are str (lists are invariant).
+            columns=columns,  # type: ignore[arg-type]
             data=[[_cell(row.get(column)) for column in columns] for row in rows],
         )
         run.log({"trials": table})

@@ -75,7 +75,9 @@ def _channels_class() -> Any:
     @ray.remote
     class TrialChannels:
         def __init__(self, sizes: dict[str, int]):
-            self.queues = {name: asyncio.Queue(size) for name, size in sizes.items()}
+            self.queues: dict[str, asyncio.Queue[Any]] = {
+                name: asyncio.Queue(size) for name, size in sizes.items()
+            }
 
         async def put(self, name: str, item: Any, timeout: float | None) -> bool:
             try:

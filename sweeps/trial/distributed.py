@@ -172,7 +172,11 @@ def train_distributed(
             storage_path=str(storage),
             # Tune retries the trial from its own checkpoints; a Train-level restart would
             # begin again at epoch 1 inside the same trial.
-            failure_config=FailureConfig(max_failures=0, max_preemption_failures=0),
+            # ray.train binds Train v2's FailureConfig (which has max_preemption_failures) when v2
+            # is on, as it is by default; a type checker sees the first binding, Train v1's.
+            failure_config=FailureConfig(  # type: ignore[call-arg]
+                max_failures=0, max_preemption_failures=0
+            ),
         ),
     )
     failure: list[BaseException] = []

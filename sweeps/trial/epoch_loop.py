@@ -211,7 +211,8 @@ class LockstepFolds:
     def next_epoch(self) -> list[EpochResult] | None:
         """Each fold's next epoch; None when training has ended (its last epoch was reached)."""
         results = [fold.next_epoch() for fold in self.folds]
-        return None if any(result is None for result in results) else results  # type: ignore[misc]
+        epochs = [result for result in results if result is not None]
+        return None if len(epochs) < len(results) else epochs
 
     def save(self, folder: Path) -> None:
         """Every fold's checkpoint into ``folder`` (``model.ckpt``, or ``fold-N.ckpt`` per fold)."""

@@ -57,7 +57,7 @@ def shipped_folds(plan: TrialPlan, config: dict[str, Any], restored: Path | None
         "only the shipped families train in the lean loop"
     )
     model_config, data_config = shipped.arguments(config)
-    fold_count = data_config.fold_count()  # type: ignore[attr-defined]
+    fold_count = data_config.fold_count()
     folds: list[EpochLoop] = []
     for fold in range(fold_count):
         resume_from = restored / fold_checkpoint_name(fold, fold_count) if restored else None
@@ -66,7 +66,7 @@ def shipped_folds(plan: TrialPlan, config: dict[str, Any], restored: Path | None
         data = ArrayData(
             DATASETS[shipped.dataset].arrays_source(),
             data_config,
-            batch_size=model_config.batch_size,  # type: ignore[attr-defined]
+            batch_size=model_config.batch_size,
             seed=plan.seed,
             fold=fold,
         )

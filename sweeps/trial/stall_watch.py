@@ -140,10 +140,10 @@ class StallWatch:
     def _watch(self) -> None:
         while not self.closed.wait(_TICK_S):
             with self.lock:
-                due = self.deadline is not None and time.monotonic() >= self.deadline
-                if not due:
-                    continue
-                bound = self.deadline - self.armed_at
+                deadline = self.deadline
+                if deadline is None or time.monotonic() < deadline:
+                    continue  # not armed, or not due
+                bound = deadline - self.armed_at
                 stall = Stall(
                     self.rank, self.doing, time.monotonic() - self.armed_at, bound, thread_stacks()
                 )

@@ -38,9 +38,10 @@ EPOCH_KEY = "epoch"  # what Lightning adds to everything it logs
 def metrics_logger_class(flavour: str) -> type:
     """A Lightning logger that keeps the latest value of everything logged through it (what
     callbacks such as LearningRateMonitor log): the driver writes TensorBoard for the sweep."""
-    pl = lightning(flavour)
+    # The flavour's class, known at run time only: to a type checker, a base of any type.
+    logger_base: Any = lightning(flavour).loggers.Logger
 
-    class LoggedValues(pl.loggers.Logger):
+    class LoggedValues(logger_base):
         def __init__(self) -> None:
             super().__init__()
             self.values: dict[str, Any] = {}
@@ -80,9 +81,10 @@ class EpochEnd:
 
 @functools.cache
 def trial_callback_class(flavour: str) -> type:
-    pl = lightning(flavour)
+    # The flavour's class, known at run time only: to a type checker, a base of any type.
+    checkpoint_base: Any = lightning(flavour).callbacks.Checkpoint
 
-    class TrialCallback(pl.callbacks.Checkpoint):
+    class TrialCallback(checkpoint_base):
         """The sweep's end-of-epoch step (see the module's docstring). A ``Checkpoint`` subclass
         on purpose: Lightning calls checkpoint callbacks' ``on_train_epoch_end`` after the
         module's own, so the epoch's training metrics (logged in that hook) are already there,
@@ -167,6 +169,9 @@ def trial_callback_class(flavour: str) -> type:
                     decision = replace(decision, save=False, report=False, last=True)
             if trainer.world_size > 1:
                 decision = trainer.strategy.broadcast(decision, src=0)
+            # Rank 0's, made here (a process without a session is another rank of a
+            # data-parallel trial, which has just received it).
+            assert decision is not None
             folder = Path(tempfile.mkdtemp(prefix="sweep-checkpoint-")) if decision.save else None
             try:
                 if folder is not None:
@@ -204,10 +209,13 @@ def ray_ddp_classes(flavour: str) -> tuple[type, type]:
     """Lightning's DDP strategy and cluster environment for Ray Train workers, for either Lightning
     package (Ray's own RayDDPStrategy and RayLightningEnvironment bind one package only): the
     device and ranks come from Ray Train, which has set up the process group."""
-    pl = lightning(flavour)
-    environments = importlib.import_module(f"{flavour}.plugins.environments")
+    # The flavour's classes, known at run time only: to a type checker, bases of any type.
+    strategy_base: Any = lightning(flavour).strategies.DDPStrategy
+    environment_base: Any = importlib.import_module(
+        f"{flavour}.plugins.environments"
+    ).LightningEnvironment
 
-    class RayDDP(pl.strategies.DDPStrategy):
+    class RayDDP(strategy_base):
         @property
         def root_device(self) -> Any:
             # Imported here: Ray loads only when a sweep runs, after authentication is settled.
@@ -219,7 +227,7 @@ def ray_ddp_classes(flavour: str) -> tuple[type, type]:
         def distributed_sampler_kwargs(self) -> dict[str, Any]:
             return {"num_replicas": self.world_size, "rank": self.global_rank}
 
-    class RayEnvironment(environments.LightningEnvironment):
+    class RayEnvironment(environment_base):
         def world_size(self) -> int:
             # Imported here: Ray loads only when a sweep runs, after authentication is settled.
             import ray.train

@@ -228,17 +228,19 @@ def discover(builder: Callable[[Any], Any], target: str, path: str) -> Blueprint
             if asked.param is not None:
                 prefix[name] = hp._used[name]
     assert built is not None
-    asked = _all_asked(runs, target, path)
+    every_asked = _all_asked(runs, target, path)
     entries = [
-        Entry(name, f"{path} ({name})", item.param, when=_condition(name, runs, asked) or None)
-        for name, item in asked.items()
+        Entry(
+            name, f"{path} ({name})", item.param, when=_condition(name, runs, every_asked) or None
+        )
+        for name, item in every_asked.items()
         if item.param is not None
     ]
     try:
         space, conditions = resolve(entries)
     except SweepError as error:
         raise SweepError(f"{target}: {error.message}", path=path) from None
-    fixed = {name: item.default for name, item in asked.items() if item.param is None}
+    fixed = {name: item.default for name, item in every_asked.items() if item.param is None}
     module, datamodule = built
     return Blueprint(
         space,

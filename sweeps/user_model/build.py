@@ -247,9 +247,10 @@ def trial_values(record: dict[str, Any]) -> dict[str, Any]:
 
 @functools.cache
 def restore_settings_class(flavour: str) -> type:
-    pl = lightning(flavour)
+    # The flavour's class, known at run time only: to a type checker, a base of any type.
+    callback_base: Any = lightning(flavour).Callback
 
-    class RestoreSettings(pl.Callback):
+    class RestoreSettings(callback_base):
         """Keeps the trial's own optimizer settings in force over a checkpoint's (see the module's
         docstring), and carries the lineage of restores in every checkpoint."""
 

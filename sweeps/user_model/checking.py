@@ -106,7 +106,7 @@ def ddp_options(strategy: Any, flavour: str) -> dict[str, Any] | None:
     return {key: value for key, value in given.items() if key not in _PLACEMENT}
 
 
-def takes_keywords(klass: type) -> bool:
+def takes_keywords(klass: type[Any]) -> bool:
     """Whether ``klass``'s constructor takes ``**kwargs`` of its own (given under
     ``dict_kwargs`` in a LightningCLI config)."""
     try:

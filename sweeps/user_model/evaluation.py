@@ -31,9 +31,10 @@ from sweeps.user_model.user_loggers import without_loggers
 @functools.cache
 def safe_checkpoint_io(flavour: str) -> type:
     """Lightning's checkpoint reader and writer, reading with lightning_modules.checkpoint."""
-    io = importlib.import_module(f"{flavour}.plugins.io")
+    # The flavour's class, known at run time only: to a type checker, a base of any type.
+    io_base: Any = importlib.import_module(f"{flavour}.plugins.io").TorchCheckpointIO
 
-    class SafeCheckpointIO(io.TorchCheckpointIO):
+    class SafeCheckpointIO(io_base):
         def load_checkpoint(self, path: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
             return read_checkpoint(path)
 

@@ -5,7 +5,7 @@ sweeps.user_model.hydra_config)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sweeps.sweep_file.conditions import assemble_lists
 from sweeps.sweep_file.space import plain
@@ -58,14 +58,17 @@ def hydra_parts(
         datamodule = instantiate(config.data) if config.get("data") else None
         if not with_trainer:
             return UserParts(model, datamodule, {}, [], [], [], None)
+        # Mappings of the config as dicts (to_container is typed for any node it could be given).
         trainer = (
-            OmegaConf.to_container(config.trainer, resolve=True) if config.get("trainer") else {}
+            cast(dict[str, Any], OmegaConf.to_container(config.trainer, resolve=True))
+            if config.get("trainer")
+            else {}
         )
         trainer.pop("_target_", None)
         callbacks = [instantiate(entry) for entry in group_entries(config.get("callbacks"))]
         loggers = []
         for entry in group_entries(config.get("logger")):
-            plain_entry = OmegaConf.to_container(entry, resolve=True)
+            plain_entry = cast(dict[str, Any], OmegaConf.to_container(entry, resolve=True))
             if identity is not None:
                 plain_entry = for_trial(plain_entry, *identity)
             loggers.append(instantiate(plain_entry))
@@ -91,6 +94,7 @@ def hydra_trainer_run(
     user: UserPlan, config: dict[str, Any], identity: TrialIdentity | None = None
 ) -> tuple[TrainerRun, dict[str, Any]]:
     """The trial's Trainer run, and the fields every checkpoint of it carries."""
+    assert user.hydra is not None  # the plan of a Hydra project
     source = HydraSource.from_stored(user.hydra)
     overrides = trial_overrides(user, config)
     output_dir = None

@@ -6,7 +6,7 @@ config (or one line with the closest names). See sweeps.user_model.hydra_config.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, TypeGuard
 
 from sweeps.errors import Mistakes, SweepError, show
 from sweeps.sweep_file.conditions import NO_CONDITIONS, Entry, parse_entry, resolve
@@ -95,7 +95,7 @@ def load_hydra_model(raw: dict[str, Any], seed: int | None) -> UserModel:
     return UserModel(plan, space, conditions, tuple(notes))
 
 
-def _is_seed(value: Any) -> bool:
+def _is_seed(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 

@@ -87,7 +87,7 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
     sources: list[tuple[str | None, dict[str, Any]]] = []
     if "lightning_config" in raw:
         sources += read_lightning_configs(raw["lightning_config"])
-    files = [file for file, _ in sources]
+    files = [file for file, _ in sources if file is not None]  # every one so far, read from a file
     builder_target = None
     own: dict[str, Any] = {}
     for section in SWEEP_SECTIONS:
@@ -217,6 +217,7 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
         mistakes,
     )
     mistakes.raise_if_any()
+    assert found is not None  # None only with a mistake, which raise_if_any has reported
     space, conditions, paths = found
     plan_seed = seed if seed is not None else _config_seed(config)
     plan = UserTrialModel(
@@ -361,9 +362,9 @@ def _overridden(config: dict[str, Any], flavour: str) -> list[str]:
             )
         elif name in trainer and trainer[name] != defaults.get(name) and trainer[name] is not None:
             notes.append(f"trainer.{name} {show(trainer[name], 40)} is set by {source}")
-    kept = kept_note(trainer)
-    if kept:
-        notes.append(kept)
+    loggers_kept = kept_note(trainer)
+    if loggers_kept:
+        notes.append(loggers_kept)
     for callback in trainer.get("callbacks") or []:
         if isinstance(callback, dict) and str(callback.get("class_path", "")).endswith(
             MODEL_CHECKPOINT

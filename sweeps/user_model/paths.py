@@ -63,7 +63,7 @@ def without_paths(config: dict[str, Any], paths: tuple[tuple[str, ...], ...]) ->
     """A copy of ``config`` without the keys at ``paths`` (those it has)."""
     result = copy.deepcopy(config)
     for path in paths:
-        node = result
+        node: Any = result  # whatever the config holds on the way down
         for part in path[:-1]:
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict):

@@ -10,6 +10,7 @@ from lightning_modules.table_files import describe_table, ensure_example_table, 
 
 
 def load_arrays(config: TableConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    assert config.path is not None  # a table without one is refused by its rules
     if config.example is not None:
         ensure_example_table(config.path, config.example)
     features, label, task = config.columns()
