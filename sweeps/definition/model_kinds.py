@@ -110,26 +110,26 @@ class UsersModel:
 
     def summary_lines(self) -> list[str]:
         """The user's model, data, Trainer settings and what the sweep sets over them."""
-        user, plan = self.user, self.user.plan
-        config = plan.config
+        user, recipe = self.user, self.user.trial_model
+        config = recipe.config
         lines = []
-        if plan.hydra is not None:
-            overrides = " ".join(plan.hydra["overrides"])
+        if recipe.hydra is not None:
+            overrides = " ".join(recipe.hydra["overrides"])
             lines.append(
-                f"model      {plan.model_name} ({plan.flavour}; Hydra config "
-                f"{plan.hydra['config_path']}/{plan.hydra['config_name']}.yaml"
+                f"model      {recipe.model_name} ({recipe.flavour}; Hydra config "
+                f"{recipe.hydra['config_path']}/{recipe.hydra['config_name']}.yaml"
                 f"{' ' + overrides if overrides else ''})"
             )
-        elif plan.builder is not None:
+        elif recipe.builder is not None:
             lines.append(
-                f"model      blueprint {plan.builder} ({plan.flavour}; its space found in "
+                f"model      blueprint {recipe.builder} ({recipe.flavour}; its space found in "
                 f"{user.blueprint.runs} runs)"  # type: ignore[union-attr]
             )
         else:
             model = config["model"]
             lines.append(
                 f"model      {model['class_path']} {args_text(model.get('init_args') or {})} "
-                f"({plan.flavour})"
+                f"({recipe.flavour})"
             )
         if config.get("data"):
             data = config["data"]
@@ -168,7 +168,7 @@ class UsersModel:
         return None
 
     def trial_model(self, seed: int) -> UserTrialModel:
-        return self.user.plan
+        return self.user.trial_model
 
 
 ModelKind = ShippedModel | UsersModel

@@ -663,7 +663,7 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
         scheduler_name=scheduler_name,
         scheduler=scheduler,
         **settings,
-        seed=user.plan.seed,
+        seed=user.trial_model.seed,
         source=source,
         raw=raw,
         code=code,

@@ -1,4 +1,4 @@
-"""What the console says about a sweep: its plan before it starts (also ``--dry-run``'s answer)
+"""What the console says about a sweep: its outline before it starts (also ``--dry-run``'s answer)
 and its outcome when it ends. Imports neither torch nor Ray."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sweeps.definition.model_kinds import args_text
 
 
 def describe(spec: SweepDefinition, storage: str) -> str:
-    # Imported here: the runner's module loads more than the plan needs (yaml, the searchers).
+    # Imported here: the runner's module loads more than the outline needs (yaml, the searchers).
     from sweeps.driver.runner import sweep_dir_for
 
     lines = [

@@ -13,7 +13,8 @@ into that config (``model.init_args.lr``, ``data.batch_size``, ``trainer.gradien
     blueprint.py      build(hp): the hp object, finding the space by running the blueprint
     model_section.py  the user-model part of a sweep file, checked before anything runs
     hydra_section.py  the same for a Hydra project's config
-    plan.py           what every trial needs of it (plain values, shipped to Ray workers)
+    recipe.py         what every trial builds the model from (plain values, shipped to Ray workers)
+    trial_model.py    that recipe with what a trial does with it (build, reproduce)
     build.py          a trial's module, data and Trainer settings (runs in the workers)
     evaluation.py     a checkpoint's test metrics, through the module's test_step
     code.py           shipping the user's project to a cluster (Ray's runtime_env)
@@ -29,5 +30,6 @@ __all__ = [
     "evaluation",
     "paths",
     "model_section",
-    "plan",
+    "recipe",
+    "trial_model",
 ]

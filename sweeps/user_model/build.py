@@ -38,20 +38,20 @@ from sweeps.user_model.checking import MODEL_CHECKPOINT, TOOL_TRAINER, ConfigChe
 from sweeps.user_model.classes import import_target
 from sweeps.user_model.config_files import LIGHTNING_KEYS
 from sweeps.user_model.paths import with_values
-from sweeps.user_model.plan import UserPlan
+from sweeps.user_model.recipe import UserRecipe
 from sweeps.user_model.trainer_run import TrainerRun, TrialIdentity, lightning
 from sweeps.user_model.user_loggers import kept_loggers, with_trial_identity
 
 MODEL_FIELD = "sweep_model"  # in every checkpoint: how to rebuild the module (and its data)
 
 
-def prepare_user_process(user: UserPlan) -> None:
+def prepare_user_process(user: UserRecipe) -> None:
     """Lightning's own package logs at INFO per Trainer; the trial's output stays readable."""
 
     logging.getLogger(user.flavour).setLevel(logging.WARNING)
 
 
-def trial_config(user: UserPlan, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def trial_config(user: UserRecipe, config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the sweep's config with the trial's searched values at their paths, the blueprint's values)."""
     joined = assemble_lists(config)
     values = {}
@@ -164,7 +164,7 @@ def _configure_optimizers(flavour: str, model: Any, init: Any) -> None:
 
 
 def user_trainer_run(
-    user: UserPlan, config: dict[str, Any], identity: TrialIdentity | None = None
+    user: UserRecipe, config: dict[str, Any], identity: TrialIdentity | None = None
 ) -> tuple[TrainerRun, dict[str, Any]]:
     """The trial's Trainer run, and the fields every checkpoint of it carries. ``identity``:
     the trial's, which the user's own loggers are given (sweeps.user_model.user_loggers)."""
@@ -207,11 +207,11 @@ class UserParts(NamedTuple):
 
 
 def assembled_trainer_run(
-    user: UserPlan, parts: UserParts, record: dict[str, Any]
+    user: UserRecipe, parts: UserParts, record: dict[str, Any]
 ) -> tuple[TrainerRun, dict[str, Any]]:
     """A user's built parts as the trial's Trainer run, whatever config built them (a
     LightningCLI config, a blueprint, a Hydra config), and the fields every checkpoint of it
-    carries: ``record`` (what rebuilds the trial's module) with the plan's own."""
+    carries: ``record`` (what rebuilds the trial's module) with the recipe's own."""
     settings = {
         key: value
         for key, value in parts.trainer.items()

@@ -12,7 +12,7 @@ from sweeps.sweep_file.space import plain
 from sweeps.user_model.build import UserParts, assembled_trainer_run
 from sweeps.user_model.checking import MODEL_CHECKPOINT
 from sweeps.user_model.hydra_config import HydraSource, composed, override
-from sweeps.user_model.plan import UserPlan
+from sweeps.user_model.recipe import UserRecipe
 from sweeps.user_model.trainer_run import TrainerRun, TrialIdentity, lightning
 from sweeps.user_model.user_loggers import for_trial
 
@@ -21,7 +21,7 @@ from sweeps.user_model.user_loggers import for_trial
 LEFT_OUT_CALLBACKS = (MODEL_CHECKPOINT, "ProgressBar", "ModelSummary")
 
 
-def trial_overrides(user: UserPlan, config: dict[str, Any]) -> list[str]:
+def trial_overrides(user: UserRecipe, config: dict[str, Any]) -> list[str]:
     """The trial's searched values as Hydra overrides."""
     joined = assemble_lists(config)
     return [override(key, plain(joined[key])) for key in user.paths if key in joined]
@@ -91,10 +91,10 @@ def _left_out(callback: Any) -> bool:
 
 
 def hydra_trainer_run(
-    user: UserPlan, config: dict[str, Any], identity: TrialIdentity | None = None
+    user: UserRecipe, config: dict[str, Any], identity: TrialIdentity | None = None
 ) -> tuple[TrainerRun, dict[str, Any]]:
     """The trial's Trainer run, and the fields every checkpoint of it carries."""
-    assert user.hydra is not None  # the plan of a Hydra project
+    assert user.hydra is not None  # the recipe of a Hydra project
     source = HydraSource.from_stored(user.hydra)
     overrides = trial_overrides(user, config)
     output_dir = None

@@ -79,20 +79,20 @@ def load_hydra_model(raw: dict[str, Any], seed: int | None) -> UserModel:
     space, conditions, paths = _space(raw.get("space"), config, mistakes)
     mistakes.raise_if_any()
     config_seed = config.get("seed")
-    plan_seed = seed if seed is not None else (config_seed if _is_seed(config_seed) else 0)
-    plan = UserTrialModel(
+    trial_seed = seed if seed is not None else (config_seed if _is_seed(config_seed) else 0)
+    trial_model = UserTrialModel(
         flavour=flavour,
         config={"trainer": trainer},
         model_name=model["_target_"],
         paths=paths,
-        seed=plan_seed,
+        seed=trial_seed,
         working_dir=working_dir,
         hydra=source.to_stored(),
     )
     notes = _notes(trainer, config, flavour)
     if seed is None and _is_seed(config_seed):
-        notes.append(f"seed: {plan_seed}, from the config's seed")
-    return UserModel(plan, space, conditions, tuple(notes))
+        notes.append(f"seed: {trial_seed}, from the config's seed")
+    return UserModel(trial_model, space, conditions, tuple(notes))
 
 
 def _is_seed(value: Any) -> TypeGuard[int]:

@@ -59,7 +59,7 @@ SWEEP_SECTIONS = ("model", "data", "trainer", "optimizer", "lr_scheduler")
 
 @dataclass(frozen=True)
 class UserModel:
-    plan: UserTrialModel
+    trial_model: UserTrialModel  # what every trial needs of it
     space: dict[str, Param]
     conditions: Conditions
     notes: tuple[str, ...] = ()  # what the sweep sets over the user's settings, said at the start
@@ -68,7 +68,7 @@ class UserModel:
 
     @property
     def model_name(self) -> str:
-        return self.plan.model_name
+        return self.trial_model.model_name
 
 
 def is_user_model(raw: dict[str, Any]) -> bool:
@@ -219,15 +219,15 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
     mistakes.raise_if_any()
     assert found is not None  # None only with a mistake, which raise_if_any has reported
     space, conditions, paths = found
-    plan_seed = seed if seed is not None else _config_seed(config)
-    plan = UserTrialModel(
+    trial_seed = seed if seed is not None else _config_seed(config)
+    trial_model = UserTrialModel(
         flavour=flavour,
         config=config,
         model_name=model_name,
         paths=paths,
         builder=builder_target,
         blueprint_keys=tuple(blueprint.space) if blueprint else (),
-        seed=plan_seed,
+        seed=trial_seed,
         working_dir=os.getcwd(),
     )
     notes = _overridden(config, flavour)
@@ -236,8 +236,8 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
         and isinstance(config.get("seed_everything"), int)
         and not isinstance(config["seed_everything"], bool)
     ):
-        notes.append(f"seed: {plan_seed}, from seed_everything")
-    return UserModel(plan, space, conditions, tuple(notes), tuple(files), blueprint)
+        notes.append(f"seed: {trial_seed}, from seed_everything")
+    return UserModel(trial_model, space, conditions, tuple(notes), tuple(files), blueprint)
 
 
 def _flavour(klass: type, base: str, path: str, what: str) -> str:

@@ -1,5 +1,5 @@
 """The user's own model as every trial of a sweep has it (``UserTrialModel``: the plain values of
-``UserPlan``, shipped to Ray workers) with what a trial does with it: build the module, data and
+``UserRecipe``, shipped to Ray workers) with what a trial does with it: build the module, data and
 Trainer settings (a class-path, blueprint or Hydra project's), the arguments that reproduce it.
 The shipped families' counterpart is sweeps.definition.trial_plan.ShippedTrialModel."""
 
@@ -12,12 +12,12 @@ from typing import Any
 
 from sweeps.user_model.build import prepare_user_process, trial_config, user_trainer_run
 from sweeps.user_model.hydra_build import hydra_trainer_run
-from sweeps.user_model.plan import UserPlan
+from sweeps.user_model.recipe import UserRecipe
 from sweeps.user_model.trainer_run import TrainerRun, TrialIdentity
 
 
 @dataclass(frozen=True)
-class UserTrialModel(UserPlan):
+class UserTrialModel(UserRecipe):
     # A user's module trains under Lightning's Trainer, never in the lean loop of the shipped
     # families (sweeps.trial.epoch_loop).
     lean_loop = False

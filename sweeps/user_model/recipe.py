@@ -1,5 +1,6 @@
-"""What every trial of a sweep over a user's own model needs: plain values, cheap to ship to Ray
-workers, which import the user's classes from their class paths (never pickled classes)."""
+"""What every trial of a sweep over a user's own model builds it from (its recipe): plain values,
+cheap to ship to Ray workers, which import the user's classes from their class paths (never
+pickled classes)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 
 @dataclass(frozen=True)
-class UserPlan:
+class UserRecipe:
     flavour: str  # "lightning.pytorch" or "pytorch_lightning": the package the module subclasses
     config: dict[str, Any]  # LightningCLI-style (trainer, model, data, optimizer, lr_scheduler)
     model_name: str  # the class path or the blueprint, for messages
