@@ -294,8 +294,8 @@ class SweepDefinition:
 
     def trial_plan(self, sweep_folder: str = "") -> TrialPlan:
         """What every trial of this sweep shares (``sweep_folder``: its results, a path or URI)."""
-        every, epochs, interval_s = checkpoint_schedule(self)
-        report_every, report_epochs = report_schedule(self)
+        every, epochs, interval_s = self.checkpoint_schedule()
+        report_every, report_epochs = self.report_schedule()
         return TrialPlan(
             model=self.model.trial_model(self.seed),
             metric=self.metric,
@@ -317,6 +317,14 @@ class SweepDefinition:
             sweep_name=self.name,
             sweep_folder=sweep_folder,
         )
+
+    def checkpoint_schedule(self) -> tuple[int, frozenset[int], float | None]:
+        """When this sweep's trials checkpoint (sweeps.schedulers.checkpoint_schedule)."""
+        return checkpoint_schedule(self.scheduler_name, self.scheduler, self.schedule_problem())
+
+    def report_schedule(self) -> tuple[int, frozenset[int]]:
+        """Where this sweep's trials report at once (sweeps.schedulers.report_schedule)."""
+        return report_schedule(self.scheduler_name, self.scheduler, self.schedule_problem())
 
     def search_problem(self) -> SearchProblem:
         """What the searcher is given of this sweep."""
@@ -349,6 +357,7 @@ class SweepDefinition:
             max_concurrent=self.trials.max_concurrent,
             trial_count=self.trial_count,
             searcher_name=self.searcher_name,
+            several_objectives=self.several_objectives,
         )
 
 

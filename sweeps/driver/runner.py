@@ -294,8 +294,10 @@ def build_tuner(spec: SweepDefinition, location: Location, progress_interval_s: 
     from sweeps.driver.resume_repair import StateBackup
     from sweeps.driver.tensorboard_logging import TensorBoardCallback
 
-    search_alg, param_space = build_searcher(spec)
-    scheduler = build_scheduler(spec)
+    search_alg, param_space = build_searcher(
+        spec.searcher_name, spec.searcher, spec.search_problem()
+    )
+    scheduler = build_scheduler(spec.scheduler_name, spec.scheduler, spec.schedule_problem())
     searched = list(spec.space)
     callbacks: list[Callback] = [
         # Tune's own result log (what the tables are built from); its TensorBoard logger is

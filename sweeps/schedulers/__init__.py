@@ -25,6 +25,7 @@ from sweeps.errors import SweepError
 
 if TYPE_CHECKING:
     from sweeps.sweep_file.space import Param
+    from typed_config.base import ArgsModel
 
 SCHEDULERS: dict[str, str] = {
     "fifo": "sweeps.schedulers.fifo",
@@ -53,6 +54,7 @@ class ScheduleProblem:
     max_concurrent: int | None
     trial_count: int
     searcher_name: str
+    several_objectives: bool = False  # more than one objective (the first one leads)
 
 
 @dataclass(frozen=True)
@@ -91,38 +93,42 @@ def largest_budget(
     return budget
 
 
-def checkpoint_schedule(spec: Any) -> tuple[int, frozenset[int], float | None]:
-    """When a sweep's trials checkpoint: (every N epochs or 0, the epochs that must have one,
-    the most seconds of training between two or None). The last epoch always has one."""
-    every = spec.checkpoint.every
+def checkpoint_schedule(
+    name: str, options: ArgsModel, problem: ScheduleProblem
+) -> tuple[int, frozenset[int], float | None]:
+    """When the trials of a sweep with the scheduler ``name`` checkpoint: (every N epochs or 0,
+    the epochs that must have one, the most seconds of training between two or None). The last
+    epoch always has one."""
+    every = problem.checkpoint_every
     if every != "auto":
-        return every, frozenset(), None
-    module = scheduler_module(spec.scheduler_name)
-    auto = getattr(module, "auto_checkpoints", None)
-    period, epochs = auto(spec.scheduler, spec.schedule_problem()) if auto else (0, frozenset())
-    if spec.several_objectives:
+        return int(every), frozenset(), None
+    auto = getattr(scheduler_module(name), "auto_checkpoints", None)
+    period, epochs = auto(options, problem) if auto else (0, frozenset())
+    if problem.several_objectives:
         # A trial the scheduler stops early may well be on the front (a small, fast model), and
         # each trial on the front is evaluated from its checkpoint: every epoch where the
         # scheduler may stop a trial has one.
-        every, decisions = report_schedule(spec)
+        every, decisions = report_schedule(name, options, problem)
         period = math.gcd(period, every) if period and every else period or every
         epochs = epochs | decisions
-    return period, epochs, spec.checkpoint.interval_s
+    return period, epochs, problem.checkpoint_interval_s
 
 
-def report_schedule(spec: Any) -> tuple[int, frozenset[int]]:
-    """Where a sweep's trials report at once: (every N epochs or 0, single epochs)."""
-    decisions = getattr(scheduler_module(spec.scheduler_name), "decision_epochs", None)
-    return decisions(spec.scheduler, spec.schedule_problem()) if decisions else (0, frozenset())
+def report_schedule(
+    name: str, options: ArgsModel, problem: ScheduleProblem
+) -> tuple[int, frozenset[int]]:
+    """Where the trials report at once: (every N epochs or 0, single epochs)."""
+    decisions = getattr(scheduler_module(name), "decision_epochs", None)
+    return decisions(options, problem) if decisions else (0, frozenset())
 
 
 def scheduler_module(name: str) -> Scheduler:
     return cast(Scheduler, importlib.import_module(SCHEDULERS[name]))
 
 
-def build_scheduler(spec: Any) -> Any:
+def build_scheduler(name: str, options: ArgsModel, problem: ScheduleProblem) -> Any:
     """The sweep's own scheduler, built (Tune's TrialScheduler)."""
-    return scheduler_module(spec.scheduler_name).build(spec.scheduler, spec.schedule_problem())
+    return scheduler_module(name).build(options, problem)
 
 
 __all__ = [

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sweeps.sweep_file.conditions import Conditions
     from sweeps.sweep_file.objectives import Constraint, Objective
     from sweeps.sweep_file.space import Param
+    from typed_config.base import ArgsModel
 
 SEARCHERS: dict[str, str] = {
     "random": "sweeps.searchers.random_search",
@@ -90,9 +91,11 @@ def searcher_module(name: str) -> Searcher:
     return cast(Searcher, importlib.import_module(SEARCHERS[name]))
 
 
-def build_searcher(spec: Any) -> tuple[Any, dict[str, Any]]:
+def build_searcher(
+    name: str, options: ArgsModel, problem: SearchProblem
+) -> tuple[Any, dict[str, Any]]:
     """The sweep's own searcher, built: (Tune's search algorithm, the param_space for Tune)."""
-    return searcher_module(spec.searcher_name).build(spec.searcher, spec.search_problem())
+    return searcher_module(name).build(options, problem)
 
 
 __all__ = [

@@ -7,7 +7,7 @@ import pytest
 from sweeps.definition import sweep_from_dict
 from sweeps.definition.trial_plan import REPORT_INTERVAL_S
 from sweeps.results.epoch_results import EPOCH_RESULTS, epoch_results
-from sweeps.schedulers import checkpoint_schedule, report_schedule, scheduler_module
+from sweeps.schedulers import scheduler_module
 
 
 def spec_with(scheduler: dict, checkpoint: dict | None = None, max_epochs: int = 30, **extra):
@@ -38,33 +38,33 @@ def spec_with(scheduler: dict, checkpoint: dict | None = None, max_epochs: int =
 )
 def test_asha_decision_epochs_are_the_rungs_of_tunes_asha(options):
     spec = spec_with({"name": "asha", **options}, max_epochs=30)
-    every, epochs = report_schedule(spec)
+    every, epochs = spec.report_schedule()
     scheduler = scheduler_module("asha").build(spec.scheduler, spec.schedule_problem())
     milestones = {milestone for bracket in scheduler._brackets for milestone, _ in bracket._rungs}
     assert every == 0 and epochs == {int(-(-m // 1)) for m in milestones}
 
 
 def test_auto_checkpoints_follow_the_scheduler_and_otherwise_the_interval():
-    assert checkpoint_schedule(spec_with({"name": "fifo"})) == (0, frozenset(), 60.0)
-    assert checkpoint_schedule(spec_with({"name": "asha", "grace_period": 2})) == (
+    assert spec_with({"name": "fifo"}).checkpoint_schedule() == (0, frozenset(), 60.0)
+    assert spec_with({"name": "asha", "grace_period": 2}).checkpoint_schedule() == (
         0,
         frozenset(),
         60.0,
     )
-    assert checkpoint_schedule(spec_with({"name": "median"}, {"interval_s": 5})) == (
+    assert spec_with({"name": "median"}, {"interval_s": 5}).checkpoint_schedule() == (
         0,
         frozenset(),
         5.0,
     )
-    assert checkpoint_schedule(spec_with({"name": "hyperband"}, trials={"num_samples": 4}))[0] == 1
+    assert spec_with({"name": "hyperband"}, trials={"num_samples": 4}).checkpoint_schedule()[0] == 1
     pbt = spec_with({"name": "pbt", "perturbation_interval": 5, "mutate": ["lr"]}, {"keep": None})
-    assert checkpoint_schedule(pbt) == (5, frozenset(), 60.0) and report_schedule(pbt) == (
+    assert pbt.checkpoint_schedule() == (5, frozenset(), 60.0) and pbt.report_schedule() == (
         5,
         frozenset(),
     )
-    assert checkpoint_schedule(spec_with({"name": "asha"}, {"every": 3})) == (3, frozenset(), None)
-    assert report_schedule(spec_with({"name": "median"})) == (1, frozenset())
-    assert report_schedule(spec_with({"name": "fifo"})) == (0, frozenset())
+    assert spec_with({"name": "asha"}, {"every": 3}).checkpoint_schedule() == (3, frozenset(), None)
+    assert spec_with({"name": "median"}).report_schedule() == (1, frozenset())
+    assert spec_with({"name": "fifo"}).report_schedule() == (0, frozenset())
 
 
 def test_a_trial_plan_reports_at_decisions_and_otherwise_after_the_interval():

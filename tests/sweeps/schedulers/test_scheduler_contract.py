@@ -16,8 +16,6 @@ from sweeps.definition import sweep_from_dict
 from sweeps.schedulers import (
     SCHEDULERS,
     SchedulerTraits,
-    checkpoint_schedule,
-    report_schedule,
     scheduler_module,
 )
 
@@ -141,9 +139,9 @@ def test_a_scheduler_builds_and_announces_epochs_within_the_trials(name):
         assert hasattr(module, attribute), attribute
     assert isinstance(module.TRAITS, SchedulerTraits)
     assert module.build(spec.scheduler, spec.schedule_problem()) is not None
-    period, epochs = report_schedule(spec)
+    period, epochs = spec.report_schedule()
     assert period >= 0 and all(1 <= epoch <= MAX_EPOCHS for epoch in epochs)
-    every, must, _ = checkpoint_schedule(spec)
+    every, must, _ = spec.checkpoint_schedule()
     if name in POPULATION:
         # An exploit copies a checkpoint taken at the perturbation epoch.
         assert period == 3 and (every == 3 or {3, 6} <= must)
@@ -154,7 +152,7 @@ def test_a_scheduler_builds_and_announces_epochs_within_the_trials(name):
 def test_decisions_come_at_announced_epochs_and_spare_the_best_trial(name, mode):
     trained, decided_at = run(name, mode)
     assert trained[TRIALS] == MAX_EPOCHS, trained  # the best trial runs to the end
-    period, epochs = report_schedule(spec_for(name, mode))
+    period, epochs = spec_for(name, mode).report_schedule()
     announced = {e for e in range(1, MAX_EPOCHS + 1) if (period and e % period == 0)} | epochs
     announced.add(MAX_EPOCHS)  # a trial's last epoch is always reported at once
     assert set(decided_at) <= announced, (decided_at, sorted(announced))
