@@ -68,3 +68,10 @@ def test_the_module_prints_the_table():
         [sys.executable, "-m", "sweeps.stop_reasons"], cwd=ROOT, capture_output=True, text=True
     )
     assert run.returncode == 0 and run.stdout.strip() == markdown_table(), run.stderr
+
+
+def test_the_python_api_names_the_stop_and_a_lost_cluster_is_one():
+    import sweeps
+
+    assert issubclass(sweeps.ClusterError, sweeps.SweepStopped)
+    assert ClusterError("gone").reason is CLUSTER and str(ClusterError("gone")) == "gone"
