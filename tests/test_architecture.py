@@ -197,3 +197,22 @@ def test_the_module_map_in_the_docs_is_current():
     text = (ROOT / "docs" / "architecture.md").read_text()
     current = text[text.index(BEGIN) : text.index(END) + len(END)]
     assert current == module_map(), "regenerate it: python docs/module_map.py --write"
+
+
+def test_checking_a_users_module_imports_nothing_that_builds_its_trial():
+    """Load-time checking of a user's module (what the sweep file's model sections are read with)
+    stands apart from building a trial's module and Trainer."""
+    graph = project_imports()
+    reached: set[str] = set()
+    todo = ["sweeps.user_model.model_section", "sweeps.user_model.hydra_section"]
+    while todo:
+        module = todo.pop()
+        if module not in reached:
+            reached.add(module)
+            todo.extend(graph[module])
+    building = {
+        "sweeps.user_model.build",
+        "sweeps.user_model.hydra_build",
+        "sweeps.user_model.trial_model",
+    }
+    assert not reached & building, sorted(reached & building)

@@ -110,7 +110,7 @@ class UsersModel:
 
     def summary_lines(self) -> list[str]:
         """The user's model, data, Trainer settings and what the sweep sets over them."""
-        user, recipe = self.user, self.user.trial_model
+        user, recipe = self.user, self.user.recipe
         config = recipe.config
         lines = []
         if recipe.hydra is not None:
@@ -168,7 +168,8 @@ class UsersModel:
         return None
 
     def trial_model(self, seed: int) -> UserTrialModel:
-        return self.user.trial_model
+        """The recipe with what a trial does with it (its seed is already the sweep's)."""
+        return UserTrialModel.of(self.user.recipe)
 
 
 ModelKind = ShippedModel | UsersModel

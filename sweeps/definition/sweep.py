@@ -672,7 +672,7 @@ def _user_model_spec(raw: dict[str, Any], source: str, mistakes: Mistakes) -> Sw
         scheduler_name=scheduler_name,
         scheduler=scheduler,
         **settings,
-        seed=user.trial_model.seed,
+        seed=user.recipe.seed,
         source=source,
         raw=raw,
         code=code,

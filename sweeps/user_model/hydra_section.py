@@ -27,7 +27,7 @@ from sweeps.user_model.hydra_config import (
     sweeper_entry,
 )
 from sweeps.user_model.model_section import UserModel
-from sweeps.user_model.trial_model import UserTrialModel
+from sweeps.user_model.recipe import UserRecipe
 from sweeps.user_model.user_loggers import class_name
 
 # What a sweep file with hydra: may not also give: the config is the project's.
@@ -80,7 +80,7 @@ def load_hydra_model(raw: dict[str, Any], seed: int | None) -> UserModel:
     mistakes.raise_if_any()
     config_seed = config.get("seed")
     trial_seed = seed if seed is not None else (config_seed if _is_seed(config_seed) else 0)
-    trial_model = UserTrialModel(
+    recipe = UserRecipe(
         flavour=flavour,
         config={"trainer": trainer},
         model_name=model["_target_"],
@@ -92,7 +92,7 @@ def load_hydra_model(raw: dict[str, Any], seed: int | None) -> UserModel:
     notes = _notes(trainer, config, flavour)
     if seed is None and _is_seed(config_seed):
         notes.append(f"seed: {trial_seed}, from the config's seed")
-    return UserModel(trial_model, space, conditions, tuple(notes))
+    return UserModel(recipe, space, conditions, tuple(notes))
 
 
 def _is_seed(value: Any) -> TypeGuard[int]:

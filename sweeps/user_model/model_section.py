@@ -51,7 +51,7 @@ from sweeps.user_model.config_files import (
     read_lightning_configs,
 )
 from sweeps.user_model.paths import CLASS_SECTIONS, DICT_KWARGS, INIT_ARGS, get_path, key_path
-from sweeps.user_model.trial_model import UserTrialModel
+from sweeps.user_model.recipe import UserRecipe
 from sweeps.user_model.user_loggers import kept_note, logger_entries
 
 SWEEP_SECTIONS = ("model", "data", "trainer", "optimizer", "lr_scheduler")
@@ -59,7 +59,7 @@ SWEEP_SECTIONS = ("model", "data", "trainer", "optimizer", "lr_scheduler")
 
 @dataclass(frozen=True)
 class UserModel:
-    trial_model: UserTrialModel  # what every trial needs of it
+    recipe: UserRecipe  # what every trial builds the module from
     space: dict[str, Param]
     conditions: Conditions
     notes: tuple[str, ...] = ()  # what the sweep sets over the user's settings, said at the start
@@ -68,7 +68,7 @@ class UserModel:
 
     @property
     def model_name(self) -> str:
-        return self.trial_model.model_name
+        return self.recipe.model_name
 
 
 def is_user_model(raw: dict[str, Any]) -> bool:
@@ -220,7 +220,7 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
     assert found is not None  # None only with a mistake, which raise_if_any has reported
     space, conditions, paths = found
     trial_seed = seed if seed is not None else _config_seed(config)
-    trial_model = UserTrialModel(
+    recipe = UserRecipe(
         flavour=flavour,
         config=config,
         model_name=model_name,
@@ -237,7 +237,7 @@ def load_user_model(raw: dict[str, Any], seed: int | None) -> UserModel:
         and not isinstance(config["seed_everything"], bool)
     ):
         notes.append(f"seed: {trial_seed}, from seed_everything")
-    return UserModel(trial_model, space, conditions, tuple(notes), tuple(files), blueprint)
+    return UserModel(recipe, space, conditions, tuple(notes), tuple(files), blueprint)
 
 
 def _flavour(klass: type, base: str, path: str, what: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from sweeps.user_model.build import prepare_user_process, trial_config, user_trainer_run
@@ -21,6 +21,10 @@ class UserTrialModel(UserRecipe):
     # A user's module trains under Lightning's Trainer, never in the lean loop of the shipped
     # families (sweeps.trial.epoch_loop).
     lean_loop = False
+
+    @classmethod
+    def of(cls, recipe: UserRecipe) -> UserTrialModel:
+        return cls(**{field.name: getattr(recipe, field.name) for field in fields(recipe)})
 
     def patience_of(self, config: dict[str, Any]) -> int | None:
         """None: a user's module stops itself, with Lightning's EarlyStopping callback."""

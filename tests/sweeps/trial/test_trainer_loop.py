@@ -65,7 +65,7 @@ def plan_for(
         raw["trainer"] = trainer
     spec = sweep_from_dict(raw, source="t.yaml")
     return TrialPlan(
-        model=spec.model.user.trial_model,  # type: ignore[union-attr]
+        model=spec.model.trial_model(0),
         metric=metric,
         mode="max",
         max_epochs=max_epochs,

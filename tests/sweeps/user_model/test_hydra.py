@@ -76,16 +76,16 @@ def raw_sweep(project, **changes):
 def test_the_template_projects_sweep_reads_as_hydra_composes_it(project):
     spec = load_sweep("sweep.yaml")
     user = spec.model.user
-    assert user.trial_model.hydra["overrides"] == ["experiment=small", "logger=csv"]
-    assert user.trial_model.model_name == "hydra_template.models.blobs_module.BlobsLitModule"
-    assert user.trial_model.seed == 7  # the experiment's seed
+    assert user.recipe.hydra["overrides"] == ["experiment=small", "logger=csv"]
+    assert user.recipe.model_name == "hydra_template.models.blobs_module.BlobsLitModule"
+    assert user.recipe.seed == 7  # the experiment's seed
     assert (
         isinstance(user.space["model.optimizer.lr"], FloatRange)
         and user.space["model.optimizer.lr"].log
     )
     assert isinstance(user.space["data.batch_size"], Choice)
     assert isinstance(user.space["model.net.hidden"], Steps)
-    assert user.trial_model.config["trainer"]["gradient_clip_val"] == 1.0
+    assert user.recipe.config["trainer"]["gradient_clip_val"] == 1.0
     assert any("ModelCheckpoint, ModelSummary left out" in note for note in user.notes)
     assert any("logger: CSVLogger kept" in note for note in user.notes)
 

@@ -114,7 +114,7 @@ def test_a_printed_config_with_injected_classes_is_swept_as_it_is(injection_proj
 
     monkeypatch.chdir(injection_project)
     spec = load_sweep("sweep.yaml")
-    assert spec.model.user.trial_model.paths["model.optimizer.init_args.lr"] == (
+    assert spec.model.user.recipe.paths["model.optimizer.init_args.lr"] == (
         "model",
         "init_args",
         "optimizer",
@@ -150,7 +150,7 @@ def test_paths_into_the_project_follow_it_to_a_nodes_copy(tmp_path, monkeypatch)
 
     with importable("pretrained_path", tmp_path / "driver") as loaded_in:
         monkeypatch.chdir(loaded_in)
-        user = load_sweep("sweep.yaml").model.user.trial_model
+        user = load_sweep("sweep.yaml").model.user.recipe
         monkeypatch.chdir(tmp_path)
     weights = user.config["model"]["init_args"]["pretrained"]
     assert weights == str(loaded_in / "weights" / "encoder.pt")

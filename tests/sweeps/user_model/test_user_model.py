@@ -60,7 +60,7 @@ def test_class_paths_dotted_keys_and_both_styles_of_a_model_key(in_project):
         ),
         source="mine.yaml",
     )
-    plan = spec.model.user.trial_model
+    plan = spec.model.user.recipe
     assert plan.flavour == "lightning.pytorch" and plan.model_name == "sweepable.models.Classifier"
     assert plan.paths == {
         "model.init_args.lr": ("model", "init_args", "lr"),
@@ -121,7 +121,7 @@ def test_a_config_printed_by_the_projects_own_lightning_cli_works_as_it_is(
         ),
         source="mine.yaml",
     )
-    plan = spec.model.user.trial_model
+    plan = spec.model.user.recipe
     assert plan.config["model"]["class_path"] == "sweepable.models.Classifier"
     assert (
         plan.config["model"]["init_args"]["hidden"] == 24 and plan.seed == 7
@@ -144,7 +144,7 @@ def test_a_fixed_class_config_takes_its_classes_from_the_sweep_and_keys_merge_in
         ),
         source="mine.yaml",
     )
-    config = spec.model.user.trial_model.config
+    config = spec.model.user.recipe.config
     assert config["model"]["init_args"] == {"hidden": 24, "lr": 0.2, "features": 8}
     assert config["trainer"]["gradient_clip_val"] == 0.5 and config["trainer"]["max_epochs"] == 30
     assert config["data"] == {"class_path": "sweepable.data.Blobs", "init_args": {"batch_size": 32}}
@@ -310,7 +310,7 @@ def test_a_blueprint_is_searched_by_what_it_asks_for_with_conditional_values(in_
     assert spec.space["momentum"].values == (0.0, 0.3, 0.6, 0.9) and spec.space[
         "hidden"
     ].values == (16, 32, 48, 64)
-    assert spec.space["lr"].log and spec.model.user.trial_model.blueprint_keys == tuple(spec.space)
+    assert spec.space["lr"].log and spec.model.user.recipe.blueprint_keys == tuple(spec.space)
     # The data module comes from the blueprint, so data: would name a second one.
     assert "returns a data module, and data: names one too" in error_of(
         sweep(model={"builder": "sweepable.tuning:build"}, space=None)
@@ -340,9 +340,7 @@ def test_relative_paths_among_the_arguments_become_absolute_from_the_working_dir
         sweep(data={"class_path": "sweepable.data.Blobs", "init_args": {"root": "data/"}}),
         source="mine.yaml",
     )
-    assert spec.model.user.trial_model.config["data"]["init_args"]["root"] == str(
-        in_project / "data"
-    )
+    assert spec.model.user.recipe.config["data"]["init_args"]["root"] == str(in_project / "data")
 
 
 STEPPED_SPACE = {
