@@ -235,12 +235,26 @@ def start_embedded(
 
 def stop_own_processes() -> None:
     """SIGKILL every process under this one: the embedded instance's, when its GCS is gone and
-    Ray's shutdown would wait on it (the agents its node manager started would outlive it)."""
-    for pid in descendants(os.getpid()):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    Ray's shutdown would wait on it (the agents its node manager started would outlive it). Each
+    is stopped (SIGSTOP) first, until no new one shows: a stopped process starts no other, and
+    one started by a process already killed would be handed to init, out of reach."""
+    held: list[int] = []
+    for _ in range(100):  # a few rounds in practice; bounded all the same
+        new = [pid for pid in descendants(os.getpid()) if pid not in held]
+        if not new:
+            break
+        for pid in new:
+            _send(pid, signal.SIGSTOP)
+        held += new
+    for pid in held:
+        _send(pid, signal.SIGKILL)
+
+
+def _send(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except OSError:
+        pass  # gone already
 
 
 def connect(address: str, verbose: bool, runtime_env: dict[str, Any] | None = None) -> str:
