@@ -5,7 +5,7 @@ The writer (sweeps.driver.output_tables) builds its Arrow schemas from these lis
 value by them, the readers (the analysis, the report, the warm start, the trackers) name their
 columns through them, and the tables of docs/outputs.md are generated from them
 (``python -m sweeps.results.schema --write``; a test compares). A column whose name holds a
-placeholder is one column per key or metric: ``config/{key}`` per searched key, ``best_{metric}``
+``{field}`` is one column per key or metric: ``config/{key}`` per searched key, ``best_{metric}``
 for the sweep's (first) metric, ``final_{objective}`` per other objective, ``{logged}`` per
 logged metric.
 
@@ -25,12 +25,12 @@ AS_SEARCHED = "as searched"
 
 @dataclass(frozen=True)
 class Column:
-    name: str  # with a placeholder ({key}, {metric}, {objective}, {logged}) for a family of columns
+    name: str  # with a field ({key}, {metric}, {objective}, {logged}) for a family of columns
     type: str  # "string", "int64", "double", "bool", or AS_SEARCHED
     meaning: str
 
-    def named(self, **placeholders: str) -> str:
-        return self.name.format(**placeholders)
+    def named(self, **fields: str) -> str:
+        return self.name.format(**fields)
 
     @property
     def shown(self) -> str:
