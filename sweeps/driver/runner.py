@@ -10,6 +10,7 @@ ever continued (``resume=True``), never overwritten.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fnmatch
 import importlib
@@ -620,6 +621,9 @@ def _sweep(
             ray_control.stoppable_tune_run(),
             stop_requests.tune_run(),
             ray_control.trial_actors_inheriting_environment(),
+            ray_control.tune_run_without_callback_census()
+            if embedded
+            else contextlib.nullcontext(),
         ):
             result_grid = tuner.fit()
         stopped = stop_requests.requested()

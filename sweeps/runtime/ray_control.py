@@ -608,6 +608,27 @@ def stoppable_tune_run() -> Iterator[None]:
         _TuneStop.asked = False
 
 
+@contextlib.contextmanager
+def tune_run_without_callback_census() -> Iterator[None]:
+    """While ``Tuner.fit`` runs on this process's embedded instance: Tune does not count the
+    driver's callbacks for Ray's usage statistics. To count them it imports its MLflow, W&B,
+    Comet and Aim integrations, and with them mlflow and wandb themselves: about a second of the
+    driver's CPU before the first trial can start, in every sweep, trackers or not. An embedded
+    instance runs no dashboard, the process that would send those statistics anywhere."""
+    from ray.air._internal import usage
+
+    original = usage.tag_callbacks
+
+    def uncounted(callbacks: Any) -> bool:
+        return False  # what Tune's census returns when it records nothing
+
+    usage.tag_callbacks = uncounted
+    try:
+        yield
+    finally:
+        usage.tag_callbacks = original
+
+
 def optuna_study(searcher: Any) -> Any:
     """The Optuna study inside Tune's OptunaSearch (to add finished trials to it)."""
     return searcher._ot_study

@@ -106,6 +106,31 @@ def test_the_embedded_instance_keeps_its_token_to_itself(asha_sweep):
     assert not (home / ".ray" / "auth_token").exists()
 
 
+def test_the_driver_imports_neither_torch_nor_trackers_the_sweep_does_not_use(tmp_path):
+    """The driver of a shipped family's sweep trains nothing and tracks nothing: torch stays in
+    the trials' processes (and the evaluation helper), and Tune's count of callbacks for Ray's
+    usage statistics, which imports mlflow and wandb, is skipped on the embedded instance."""
+    # The launcher's main, in a process of its own that then lists what it imported (the module
+    # entry point ends the process at once, so it is called here instead).
+    code = (
+        "import sys\nfrom launchers.cli import main\n"
+        f"code = main(['tests/fixtures/sweeps/diverging.yaml', '--storage', {str(tmp_path)!r}, "
+        "'--set', 'stop.max_epochs=1'], prog='python -m launchers.local', description='', cluster=False)\n"
+        "assert code == 0, code\n"
+        "print('loaded:', sorted(m for m in ('torch', 'lightning', 'mlflow', 'wandb') if m in sys.modules))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=launcher_env(),
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "loaded: []" in run.stdout, run.stdout
+
+
 def test_trials_parquet_has_a_typed_row_per_trial(asha_sweep):
     sweep_dir, *_ = asha_sweep
     table = pq.read_table(sweep_dir / "trials.parquet")
