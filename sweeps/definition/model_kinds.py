@@ -78,6 +78,11 @@ class ShippedModel:
             self.dataset.source,
         ]
 
+    def trial_libraries(self) -> list[str]:
+        """What a trial process imports to train, beyond the sweep's own trial code: the
+        family's network and its data set's source (torch with them)."""
+        return [self.family.network.partition(":")[0], self.dataset.source]
+
     def trial_model(self, seed: int) -> ShippedTrialModel:
         """What every trial needs of the model (plain values, shipped to Ray workers)."""
         return ShippedTrialModel(
@@ -166,6 +171,12 @@ class UsersModel:
         # The driver imported the user's classes, torch and Lightning to check the sweep file: a
         # helper would import them all again, seconds of CPU taken from the trials' own start.
         return None
+
+    def trial_libraries(self) -> list[str]:
+        """What a trial process imports to train, beyond the sweep's own trial code: the
+        Lightning package the module subclasses (torch with it). Not the user's own modules,
+        which a trial imports from the project's folder as it starts."""
+        return [self.user.recipe.flavour]
 
     def trial_model(self, seed: int) -> UserTrialModel:
         """The recipe with what a trial does with it (its seed is already the sweep's)."""

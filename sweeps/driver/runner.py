@@ -144,14 +144,18 @@ def start_ray(
         return False
     if address is None:
         ray_control.settle_embedded_authentication()
+        warm = None
         if spec is not None:
-            check_cluster_resources(spec, [ray_control.this_machines_resources()])
+            machine = ray_control.this_machines_resources()
+            check_cluster_resources(spec, [machine])
+            warm = warm_trial_processes(spec, machine)
         # Tune and the driver's callbacks are imported while Ray's processes start (the main
         # thread mostly waits on them meanwhile).
         ray_control.start_embedded(
             verbose,
             while_starting=_import_driver_modules,
             api_server=spec is None or spec.resources.workers > 1,
+            warm=warm,
         )
         stop_requests.add_cleanup(ray_control.stop_own_processes)
     else:
@@ -160,6 +164,26 @@ def start_ray(
     # Starting Ray's core in this process replaced the SIGTERM handler with its own.
     stop_requests.take_back_signals()
     return True
+
+
+# What every trial process imports before its first epoch, besides the model's libraries.
+TRIAL_MODULES = ("ray.tune", "sweeps.trial.trainable")
+
+
+def warm_trial_processes(
+    spec: SweepDefinition, machine: dict[str, float]
+) -> ray_control.WarmWorkers | None:
+    """The trials' processes of an embedded instance, started with it and importing what a trial
+    imports (torch, Lightning, Tune: seconds of CPU each) while the driver starts Tune, where a
+    core is otherwise idle. Ray starts one per CPU, so only where each CPU is a trial's: a
+    trial of one CPU in one process, and trials enough to fill every CPU at once."""
+    cpus = int(machine.get("CPU", 0))
+    resources = spec.resources
+    if cpus < 1 or resources.cpu != 1 or resources.gpu or resources.workers > 1:
+        return None
+    if (spec.trials.max_concurrent or cpus) < cpus or spec.trial_count < cpus:
+        return None
+    return ray_control.WarmWorkers(cpus, (*TRIAL_MODULES, *spec.model.trial_libraries()))
 
 
 def _import_driver_modules() -> None:

@@ -197,10 +197,12 @@ def start_embedded(
     verbose: bool,
     while_starting: Callable[[], None] | None = None,
     api_server: bool = True,
+    warm: WarmWorkers | None = None,
 ) -> None:
     """A new Ray instance of this process's own, with the token of its own that
     ``settle_embedded_authentication`` set. ``api_server``: whether the head starts Ray's API
-    server, which Ray Train's data-parallel trials ask about their actors."""
+    server, which Ray Train's data-parallel trials ask about their actors. ``warm``: worker
+    processes started with the instance, for the trials' actors (see ``WarmWorkers``)."""
     # Imported here: Ray loads only when a sweep runs, after authentication is settled.
     import ray
 
@@ -221,7 +223,7 @@ def start_embedded(
                 log_to_driver=verbose,
                 # A copy: Ray writes the instance's spilling folder into the dict it is given,
                 # which the next instance of this process would then take for the user's own.
-                _system_config=dict(EMBEDDED_SYSTEM_CONFIG),
+                _system_config=embedded_system_config(warm),
             )
     except Exception as error:  # noqa: BLE001 - whatever Ray raised, the sweep cannot start
         stop_own_processes()
@@ -461,10 +463,31 @@ def this_machines_resources() -> dict[str, float]:
     return ResourceAndLabelSpec().resolve(is_head=True).to_resource_dict()
 
 
-# Ray starts a worker for each CPU when the first driver connects, for tasks it might run; Tune's
-# trial actors start workers of their own, and those sit idle until Ray kills them (about half a
-# second of a core each, at the busiest moment of a sweep's start).
-EMBEDDED_SYSTEM_CONFIG = {"prestart_worker_first_driver": False}
+@dataclass(frozen=True)
+class WarmWorkers:
+    """Worker processes an embedded instance starts with it, one per CPU, each importing
+    ``modules`` before it takes work: Tune's trial actors take them, the imports done."""
+
+    cpus: int
+    modules: tuple[str, ...]
+
+
+def embedded_system_config(warm: WarmWorkers | None) -> dict[str, Any]:
+    """Ray's settings for an embedded instance. Ray starts a worker for each CPU when the first
+    driver connects, meant for tasks; without ``warm`` there are none, since Tune's trial actors
+    would start workers of their own and these would sit idle until Ray killed them (about half
+    a second of a core each, at the busiest moment of a sweep's start). With it they import the
+    trials' modules while the driver starts Tune, and the actors take them: Ray gives an actor
+    an idle worker of its job that has run no task. Its soft limit on workers is set to the
+    CPUs: left to its default, Ray kills the idle workers once Tune's placement groups hold
+    every CPU, and starts new ones for the actors."""
+    if warm is None:
+        return {"prestart_worker_first_driver": False}
+    return {
+        "prestart_worker_first_driver": True,
+        "num_workers_soft_limit": warm.cpus,
+        "preload_python_modules": list(warm.modules),
+    }
 
 
 # What Tune sets in each trial actor's runtime environment (ray.tune.execution.class_cache), set

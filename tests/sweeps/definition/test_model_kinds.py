@@ -34,6 +34,10 @@ def test_a_shipped_family_answers_for_itself():
         "data       digits (validation=kfold, folds=2)",
     ]
     assert "lightning_modules.networks.mlp" in spec.model.evaluator_modules()
+    assert spec.model.trial_libraries() == [
+        "lightning_modules.networks.mlp",
+        "lightning_modules.data.sources.digits",
+    ]
     trial = spec.trial_plan().model
     assert isinstance(trial, ShippedTrialModel) and trial.lean_loop
     assert trial.model_and_data({"lr": 0.01, "depth": 2})[0] == {
@@ -66,6 +70,7 @@ def test_a_users_module_answers_for_itself(tmp_path, monkeypatch):
     assert spec.model.mutable_keys(spec.space) == {"model.lr"}
     assert spec.model.summary_lines()[0].startswith("model      sweepable.models.Classifier")
     assert spec.model.evaluator_modules() is None  # evaluated in the driver's process
+    assert spec.model.trial_libraries() == ["lightning.pytorch"]  # not the user's own modules
     trial = spec.trial_plan().model
     assert isinstance(trial, UserTrialModel) and not trial.lean_loop
     assert trial.patience_of({"model.lr": 0.01}) is None

@@ -37,3 +37,42 @@ def test_only_a_vanished_temporary_state_file_is_kept_quiet():
         )
         is True
     )
+
+
+def sweep_with(**changes):
+    from sweeps.definition import sweep_from_dict
+
+    raw = {
+        "name": "warm",
+        "model": {"family": "mlp"},
+        "data": {"dataset": "digits"},
+        "space": {"lr": {"grid": [0.01, 0.1, 0.3, 1.0]}},
+        "metric": "val_accuracy",
+        "mode": "max",
+        "searcher": {"name": "grid"},
+        "scheduler": {"name": "fifo"},
+        **changes,
+    }
+    return sweep_from_dict(raw, source="warm.yaml")
+
+
+def test_trial_processes_are_warmed_only_where_every_cpu_is_a_trials():
+    from sweeps.driver.runner import TRIAL_MODULES, warm_trial_processes
+    from sweeps.runtime.ray_control import WarmWorkers
+
+    spec = sweep_with()
+    two_cpus = {"CPU": 2.0}
+    assert warm_trial_processes(spec, two_cpus) == WarmWorkers(
+        2, (*TRIAL_MODULES, *spec.model.trial_libraries())
+    )
+    assert "lightning_modules.networks.mlp" in spec.model.trial_libraries()
+    refused = {
+        "two CPUs per trial": sweep_with(resources={"cpu": 2}),
+        "a GPU per trial": sweep_with(resources={"gpu": 1}),
+        "data-parallel trials": sweep_with(resources={"workers": 2}),
+        "one trial at a time": sweep_with(trials={"max_concurrent": 1}),
+        "fewer trials than CPUs": sweep_with(space={"lr": {"grid": [0.1]}}),
+    }
+    for why, refused_spec in refused.items():
+        assert warm_trial_processes(refused_spec, two_cpus) is None, why
+    assert warm_trial_processes(spec, {"CPU": 0.0}) is None

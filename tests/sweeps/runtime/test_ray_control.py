@@ -291,3 +291,82 @@ def test_an_embedded_instance_starts_only_what_a_local_sweep_uses():
     assert tunes_own["runtime_env"]["env_vars"] == {"PL_DISABLE_FORK": "1"}  # Tune's, as assumed
     assert answer["actor_environment"] == [{}, "1"]
     assert answer["second_instance_answered"]
+
+
+WARM_WORKERS = """
+import json, os, sys, time
+from sweeps.runtime import ray_control
+from sweeps.runtime.child_processes import descendants
+
+ray_control.settle_embedded_authentication()
+cpus = int(ray_control.this_machines_resources()["CPU"])
+warm = ray_control.WarmWorkers(cpus, ("sweeps.trial.trainable",))
+ray_control.start_embedded(verbose=False, api_server=False, warm=warm)
+import ray  # after the authentication mode is settled: Ray reads it at import
+from ray.util.placement_group import placement_group
+from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+def workers():
+    found = []
+    for pid in descendants(os.getpid()):
+        try:
+            command = open(f"/proc/{pid}/cmdline").read()
+        except OSError:
+            continue
+        # A worker names itself by what it runs (ray::IDLE while it waits for work).
+        if command.startswith("ray::") and "Agent" not in command:
+            found.append(pid)
+    return found
+
+deadline = time.monotonic() + 60
+while len(workers()) < cpus and time.monotonic() < deadline:
+    time.sleep(0.2)
+started = workers()
+# As Tune does: a placement group for each trial it may start, more than the CPUs hold, then
+# an actor in each group that is ready.
+groups = [placement_group([{"CPU": 1}]) for _ in range(cpus + 2)]
+ray.get([group.ready() for group in groups[:cpus]])
+time.sleep(2)  # Ray's idle workers would be killed by now
+
+@ray.remote
+class Trial:
+    def __init__(self):
+        self.warm = "sweeps.trial.trainable" in sys.modules  # before this actor imported anything
+
+    def state(self):
+        return os.getpid(), self.warm
+
+actors = [
+    Trial.options(num_cpus=1, scheduling_strategy=PlacementGroupSchedulingStrategy(group)).remote()
+    for group in groups[:cpus]
+]
+states = ray.get([actor.state.remote() for actor in actors])
+ray_control.shutdown()
+print(json.dumps({"started": started, "states": states}))
+"""
+
+
+@pytest.mark.slow
+def test_warm_workers_start_with_the_instance_and_become_the_trial_actors():
+    """An embedded instance given warm workers starts one per CPU, each importing the trials'
+    modules, and actors placed as Tune places its trials take them, modules imported, instead
+    of Ray killing them once the placement groups hold every CPU and starting others."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_WORKERS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    pids = [pid for pid, _ in answer["states"]]
+    assert len(answer["started"]) == len(pids) >= 1, answer
+    assert sorted(pids) == sorted(answer["started"]), answer
+    assert all(warm for _, warm in answer["states"]), answer
