@@ -202,6 +202,22 @@ def test_a_trials_storage_names_its_folder_filesystem_and_the_drivers_staging_fo
     assert isinstance(StorageContext.experiment_driver_staging_path, property)
 
 
+def answer_of_script(code: str, timeout: float) -> dict:
+    """Run ``code`` in a Python process of its own (an embedded instance of its own) and read the
+    JSON object its last line prints."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 EMBEDDED_PROCESSES = """
 import json, os
 from sweeps.runtime import ray_control
@@ -259,21 +275,7 @@ def test_an_embedded_instance_starts_only_what_a_local_sweep_uses():
     config), and Tune's trial actors without a runtime environment of their own (it would start
     each through a set-up process): their workers inherit what Tune would set. A second instance
     started by the same process answers (Ray's cached token is reloaded)."""
-    import json
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
-    done = subprocess.run(
-        [sys.executable, "-c", EMBEDDED_PROCESSES],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    answer = answer_of_script(EMBEDDED_PROCESSES, timeout=120)
     commands = answer["commands"]
     assert any("gcs_server" in command for command in commands)  # the instance was read
     assert not any("autoscaler/_private/monitor.py" in command for command in commands)
@@ -351,21 +353,7 @@ def test_warm_workers_start_with_the_instance_and_become_the_trial_actors():
     """An embedded instance given warm workers starts one per CPU, each importing the trials'
     modules, and actors placed as Tune places its trials take them, modules imported, instead
     of Ray killing them once the placement groups hold every CPU and starting others."""
-    import json
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
-    done = subprocess.run(
-        [sys.executable, "-c", WARM_WORKERS],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    answer = answer_of_script(WARM_WORKERS, timeout=180)
     pids = [pid for pid, _ in answer["states"]]
     assert len(answer["started"]) == len(pids) >= 1, answer
     assert sorted(pids) == sorted(answer["started"]), answer
