@@ -74,8 +74,7 @@ class ShippedModel:
         return [
             "lightning_modules.evaluation",
             "lightning_modules.data.arrays",
-            self.family.network.partition(":")[0],
-            self.dataset.source,
+            *self.trial_libraries(),
         ]
 
     def trial_libraries(self) -> list[str]:

@@ -221,8 +221,8 @@ def start_embedded(
                 include_dashboard=False,
                 logging_level=logging.WARNING,
                 log_to_driver=verbose,
-                # A copy: Ray writes the instance's spilling folder into the dict it is given,
-                # which the next instance of this process would then take for the user's own.
+                # A new dict each time: Ray writes the instance's spilling folder into the dict
+                # it is given, which the next instance of this process would take for the user's.
                 _system_config=embedded_system_config(warm),
             )
     except Exception as error:  # noqa: BLE001 - whatever Ray raised, the sweep cannot start
